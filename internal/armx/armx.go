@@ -1,0 +1,67 @@
+// Package armx holds the few Azure Resource Manager request helpers that the
+// pool and identity packages share: building a request with an api-version,
+// sending it through an azcore pipeline, and decoding the answer. Everything
+// else (auth, retries, logging, tracing) comes from azcore's arm pipeline.
+package armx
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
+)
+
+// URL joins an ARM endpoint (such as https://management.azure.com) and a
+// resource path (such as /subscriptions/x/resourceGroups/y). The path must
+// already be escaped; use Segment for values a caller supplies.
+func URL(endpoint, path string) string {
+	return strings.TrimRight(endpoint, "/") + "/" + strings.TrimLeft(path, "/")
+}
+
+// Segment escapes one path segment supplied by a caller.
+func Segment(s string) string { return url.PathEscape(s) }
+
+// NewRequest builds a request for method and rawURL with api-version set in
+// the query and, when body is non-nil, the body marshalled as JSON.
+func NewRequest(ctx context.Context, method, rawURL, apiVersion string, body any) (*policy.Request, error) {
+	req, err := runtime.NewRequest(ctx, method, rawURL)
+	if err != nil {
+		return nil, err
+	}
+	q := req.Raw().URL.Query()
+	q.Set("api-version", apiVersion)
+	req.Raw().URL.RawQuery = q.Encode()
+	req.Raw().Header.Set("Accept", "application/json")
+	if body != nil {
+		if err := runtime.MarshalAsJSON(req, body); err != nil {
+			return nil, err
+		}
+	}
+	return req, nil
+}
+
+// Send runs req through pl and returns the response when its status is one of
+// ok; otherwise it returns an *azcore.ResponseError built from the response.
+func Send(pl runtime.Pipeline, req *policy.Request, ok ...int) (*http.Response, error) {
+	resp, err := pl.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if !runtime.HasStatusCode(resp, ok...) {
+		return nil, runtime.NewResponseError(resp)
+	}
+	return resp, nil
+}
+
+// Decode unmarshals a JSON response body into a T. An empty body yields the
+// zero T.
+func Decode[T any](resp *http.Response) (T, error) {
+	var v T
+	if err := runtime.UnmarshalAsJSON(resp, &v); err != nil {
+		return v, err
+	}
+	return v, nil
+}

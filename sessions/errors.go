@@ -1,0 +1,132 @@
+package sessions
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
+)
+
+// ErrInvalidArgument is matched, through errors.Is, by every *ArgumentError:
+// input the client refused before sending anything.
+var ErrInvalidArgument = errors.New("sessions: invalid argument")
+
+// Errors a caller can branch on with errors.Is. Each one is returned wrapped
+// together with the service's *azcore.ResponseError, so errors.As still
+// reaches the status code, error code and raw response.
+var (
+	// ErrSessionNotFound: the session does not exist (it was deleted, or its
+	// cooldown expired). Executions and uploads with the same identifier
+	// allocate a new, empty session.
+	ErrSessionNotFound = errors.New("sessions: session not found")
+	// ErrPoolAtCapacity: the pool has reached maxConcurrentSessions and is not
+	// allocating new sessions. Delete sessions you no longer need (Session.Close),
+	// wait for idle ones to cool down, or raise maxConcurrentSessions.
+	ErrPoolAtCapacity = errors.New("sessions: session pool at capacity (maxConcurrentSessions reached)")
+	// ErrFileNotFound: the file or directory does not exist in the session.
+	ErrFileNotFound = errors.New("sessions: file not found")
+	// ErrExecutionNotFound: no execution with that id exists in the session.
+	ErrExecutionNotFound = errors.New("sessions: execution not found")
+	// ErrUnauthorized: the service rejected the token (HTTP 401).
+	ErrUnauthorized = errors.New("sessions: unauthorized")
+	// ErrForbidden: the token's principal lacks the role on the pool (HTTP 403).
+	ErrForbidden = errors.New("sessions: forbidden")
+)
+
+// ArgumentError reports input the client refused before sending a request.
+// Nothing was sent. errors.Is(err, ErrInvalidArgument) matches it.
+type ArgumentError struct {
+	// Name is the parameter or field that was refused, such as "sessionID".
+	Name string
+	// Reason says which rule failed and what to do instead.
+	Reason string
+}
+
+// Error implements error.
+func (e *ArgumentError) Error() string { return "sessions: invalid " + e.Name + ": " + e.Reason }
+
+// Is makes errors.Is(err, ErrInvalidArgument) true.
+func (e *ArgumentError) Is(target error) bool { return target == ErrInvalidArgument }
+
+// ServiceError is a failed service call: the *azcore.ResponseError the
+// service's answer produced, a sentinel for errors.Is (ErrSessionNotFound,
+// ErrPoolAtCapacity, ...), and advice on what to do next. errors.As(err,
+// &respErr) with respErr *azcore.ResponseError works on it.
+type ServiceError struct {
+	// Kind is the sentinel this failure matches, or nil.
+	Kind error
+	// Advice says what to check or do next; empty when there is nothing
+	// specific to say.
+	Advice string
+	// Response is the service's error.
+	Response *azcore.ResponseError
+}
+
+// Error implements error. It never contains tokens or full session identifiers.
+func (e *ServiceError) Error() string {
+	var b strings.Builder
+	b.WriteString("sessions: ")
+	if e.Kind != nil {
+		b.WriteString(strings.TrimPrefix(e.Kind.Error(), "sessions: "))
+	} else {
+		b.WriteString("request failed")
+	}
+	b.WriteString(" (HTTP ")
+	b.WriteString(http.StatusText(e.Response.StatusCode))
+	if e.Response.ErrorCode != "" {
+		b.WriteString(", ")
+		b.WriteString(e.Response.ErrorCode)
+	}
+	b.WriteString(")")
+	if e.Advice != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Advice)
+	}
+	b.WriteString("\n")
+	b.WriteString(e.Response.Error())
+	return b.String()
+}
+
+// Unwrap returns the sentinel (when there is one) and the *azcore.ResponseError.
+func (e *ServiceError) Unwrap() []error {
+	if e.Kind == nil {
+		return []error{e.Response}
+	}
+	return []error{e.Kind, e.Response}
+}
+
+// newServiceError turns a non-success response into an error: an
+// *azcore.ResponseError, wrapped in a *ServiceError when the status or code
+// maps to a sentinel or deserves advice. op names the operation family:
+// "execution", "file", "session" or "" for others.
+func newServiceError(resp *http.Response, op string) error {
+	err := runtime.NewResponseError(resp)
+	var re *azcore.ResponseError
+	if !errors.As(err, &re) {
+		return err // reading the body failed; nothing better to say
+	}
+	code := strings.ToLower(re.ErrorCode)
+	se := &ServiceError{Response: re}
+	switch {
+	case re.StatusCode == http.StatusUnauthorized:
+		se.Kind = ErrUnauthorized
+		se.Advice = "check that the token's audience is https://dynamicsessions.io (az account get-access-token --resource https://dynamicsessions.io; the credential is asked for https://dynamicsessions.io/.default) and that it has not expired"
+	case re.StatusCode == http.StatusForbidden:
+		se.Kind = ErrForbidden
+		se.Advice = "assign the \"Azure ContainerApps Session Executor\" role (0fb8eba5-a2bb-4abe-b1c1-49dfad359bb0) on the session pool to the token's principal, then allow a few minutes for it to propagate"
+	case strings.Contains(code, "capacity") || strings.Contains(code, "maxconcurrent") || strings.Contains(code, "nomoresessions"):
+		se.Kind = ErrPoolAtCapacity
+		se.Advice = "delete sessions you no longer need (Session.Close or DeleteSession), wait for idle sessions to cool down, or raise scaleConfiguration.maxConcurrentSessions"
+	case re.StatusCode == http.StatusNotFound && (code == "sessionnotfound" || (op == "session" && code == "")):
+		se.Kind = ErrSessionNotFound
+	case re.StatusCode == http.StatusNotFound && (code == "filenotfound" || (op == "file" && code == "")):
+		se.Kind = ErrFileNotFound
+	case re.StatusCode == http.StatusNotFound && (code == "executionnotfound" || (op == "execution" && code == "")):
+		se.Kind = ErrExecutionNotFound
+	default:
+		return re
+	}
+	return se
+}
