@@ -1,0 +1,107 @@
+package identity
+
+import (
+	"strings"
+
+	"github.com/google/uuid"
+)
+
+const (
+	// SessionsAudience is the audience ("aud" claim) the Azure Container Apps
+	// dynamic sessions data plane requires. It is also the v1 resource form
+	// used by `az account get-access-token --resource` and managed identity
+	// endpoints (API.md §1.10).
+	SessionsAudience = "https://dynamicsessions.io"
+	// SessionsScope is the scope to request a dynamic sessions token with
+	// through azidentity or any azcore.TokenCredential.
+	SessionsScope = SessionsAudience + "/.default"
+
+	// ARMAudience is the audience of Azure Resource Manager tokens: what
+	// `az account get-access-token` returns without --resource. Such a token
+	// is rejected (401) by the dynamic sessions data plane.
+	ARMAudience = "https://management.azure.com"
+	// ARMScope is the scope to request an Azure Resource Manager token with.
+	ARMScope = ARMAudience + "/.default"
+
+	// SessionExecutorRoleID is the GUID of the built-in role "Azure
+	// ContainerApps Session Executor", which a principal needs on a session
+	// pool to run code and manage files and sessions in it.
+	SessionExecutorRoleID = "0fb8eba5-a2bb-4abe-b1c1-49dfad359bb0"
+
+	// IdentityResourceType is the ARM resource type of a user-assigned
+	// managed identity.
+	IdentityResourceType = "Microsoft.ManagedIdentity/userAssignedIdentities"
+	// RoleAssignmentResourceType is the ARM resource type of a role assignment.
+	RoleAssignmentResourceType = "Microsoft.Authorization/roleAssignments"
+	// SessionPoolResourceType is the ARM resource type of a session pool, the
+	// scope AssignSessionExecutor assigns on.
+	SessionPoolResourceType = "Microsoft.App/sessionPools"
+
+	// DefaultIdentityAPIVersion is the api-version used for user-assigned
+	// managed identities unless ClientOptions.IdentityAPIVersion says otherwise.
+	DefaultIdentityAPIVersion = "2023-01-31"
+	// DefaultRoleAssignmentAPIVersion is the api-version used for role
+	// assignments unless ClientOptions.RoleAssignmentAPIVersion says otherwise.
+	DefaultRoleAssignmentAPIVersion = "2022-04-01"
+
+	roleDefinitionsSegment = "/providers/Microsoft.Authorization/roleDefinitions/"
+)
+
+// armGUIDNamespace is the name-space UUID of Azure Resource Manager's guid()
+// template function.
+var armGUIDNamespace = uuid.MustParse("11fb06fb-712d-4ddd-98c7-e71bbd588830")
+
+// RoleDefinitionID returns the subscription-level resource ID of a role
+// definition: /subscriptions/{subscriptionID}/providers/Microsoft.Authorization/roleDefinitions/{roleGUID},
+// the form role assignment requests use (Bicep's
+// subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleGUID)).
+func RoleDefinitionID(subscriptionID, roleGUID string) string {
+	return "/subscriptions/" + subscriptionID + roleDefinitionsSegment + roleGUID
+}
+
+// SessionExecutorRoleDefinitionID returns the role definition ID of "Azure
+// ContainerApps Session Executor" in subscriptionID.
+func SessionExecutorRoleDefinitionID(subscriptionID string) string {
+	return RoleDefinitionID(subscriptionID, SessionExecutorRoleID)
+}
+
+// SameRoleDefinition reports whether two role definition IDs name the same
+// role. It compares the trailing GUIDs, case-insensitively, because the
+// service answers with the tenant-level form
+// (/providers/Microsoft.Authorization/roleDefinitions/{guid}) when it was sent
+// the subscription-level form. A bare GUID is accepted on either side.
+func SameRoleDefinition(a, b string) bool {
+	ga, gb := lastSegment(a), lastSegment(b)
+	return ga != "" && strings.EqualFold(ga, gb)
+}
+
+// GUID returns the same value as Azure Resource Manager's guid() template
+// function (and Bicep's guid()) for the same arguments: a version 5 UUID,
+// SHA-1 over the arguments joined with "-" in the name space
+// 11fb06fb-712d-4ddd-98c7-e71bbd588830, in lower case. guid('a', 'b') differs
+// from guid('ab'). Use it to predict a name a template derives, or to derive
+// names the same way.
+func GUID(parts ...string) string {
+	return uuid.NewSHA1(armGUIDNamespace, []byte(strings.Join(parts, "-"))).String()
+}
+
+// RoleAssignmentName returns the deterministic role assignment name AssignRole
+// uses: GUID(lower(scope), lower(principalID), lower(role GUID)), where the
+// scope loses its trailing slashes and the role is the last segment of
+// roleDefinitionID. This is the normalisation of Bicep's
+// getRoleAssignmentName(), so the same (scope, principal, role) gives the same
+// name however the IDs were cased or which role definition ID form was used,
+// and repeating an assignment is idempotent.
+func RoleAssignmentName(scope, principalID, roleDefinitionID string) string {
+	return GUID(
+		strings.ToLower(strings.TrimRight(scope, "/")),
+		strings.ToLower(principalID),
+		strings.ToLower(lastSegment(roleDefinitionID)),
+	)
+}
+
+// lastSegment returns what follows the last "/" of s, ignoring trailing slashes.
+func lastSegment(s string) string {
+	s = strings.TrimRight(s, "/")
+	return s[strings.LastIndexByte(s, '/')+1:]
+}

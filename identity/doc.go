@@ -1,0 +1,69 @@
+// Package identity gets the authentication side of Azure Container Apps shell
+// session pools right: tokens for the right audience, a user-assigned managed
+// identity, and the "Azure ContainerApps Session Executor" role on a pool.
+// Each step is one call, and each common failure has a clear answer.
+//
+// # Credentials and tokens
+//
+// [NewCredential] returns an azcore.TokenCredential: azidentity's
+// DefaultAzureCredential, or, when [CredentialOptions].ClientID is set, the
+// managed identity with that client ID (what an app in a Container App uses).
+// Clients in this module request the scopes they need from it.
+//
+// The data plane accepts only tokens whose audience is [SessionsAudience]
+// (https://dynamicsessions.io). `az account get-access-token` without
+// --resource returns an Azure Resource Manager token, which gets 401. For
+// the tutorial's "Get a bearer token" step use [GetToken] with
+// SessionsAudience. A [Token] never prints its value: fmt, log/slog and
+// encoding/json all show "REDACTED"; [Token.Value] returns it for an
+// Authorization header. [InspectToken] and [Token.Claims] decode a token's
+// audience, object ID (oid), tenant, app ID and expiry without verifying it,
+// and [Claims.Check] says why a service would reject it:
+//
+//	claims, err := identity.InspectToken(raw)
+//	if err == nil {
+//		err = claims.Check(identity.SessionsAudience) // ErrWrongAudience, ErrTokenExpired, ...
+//	}
+//
+// # Managed identity and role assignments
+//
+// [Client] talks to Azure Resource Manager through azcore's arm pipeline:
+//
+//	client, err := identity.NewClient(subscriptionID, cred, nil)
+//	id, err := client.CreateOrUpdateIdentity(ctx, "my-rg", "mypool-uami", "eastus", nil)
+//	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+//	defer cancel()
+//	ra, err := client.AssignSessionExecutor(ctx, poolID, id.PrincipalID, nil)
+//
+// [Client.AssignRole] names the assignment with [RoleAssignmentName], a
+// deterministic GUID of scope, principal and role, so repeating it is
+// idempotent. It sends principalType ServicePrincipal unless told otherwise,
+// retries PrincipalNotFound (the replication delay after creating an
+// identity) with backoff until its context ends, and treats
+// RoleAssignmentExists as success, returning the assignment that exists.
+// [Client.NewListRoleAssignmentsPager] is the tutorial's "Verify role
+// assignment" step. Compare role definition IDs with [SameRoleDefinition]:
+// the service answers with another prefix than it was sent.
+//
+// [GUID] computes Azure Resource Manager's guid() template function, and
+// [IdentityTemplateResource] and [SessionExecutorTemplateResource] return ARM
+// template resources to add to a session pool template.
+//
+// # Errors
+//
+// Invalid input is refused before anything is sent with an [*ArgumentError]
+// (errors.Is(err, [ErrInvalidArgument])). Service failures are
+// *azcore.ResponseError; where there is advice to give (403 on a role
+// assignment: the caller needs Microsoft.Authorization/roleAssignments/write
+// at the scope; PrincipalNotFound retries ended by the context) it comes
+// inside a [*ServiceError], and errors.As still reaches the
+// *azcore.ResponseError. No error contains a token.
+//
+// # Logging and testing
+//
+// The package never logs. azcore's HTTP logging (azcore/log.SetListener)
+// redacts Authorization headers. Tests can point a Client at an httptest TLS
+// server or the emulator in sessions/sessionstest with
+// ClientOptions.Cloud.Services[cloud.ResourceManager].Endpoint and
+// ClientOptions.Transport.
+package identity

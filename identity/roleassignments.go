@@ -1,0 +1,389 @@
+package identity
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
+	"github.com/google/uuid"
+
+	"github.com/shellpool/shellpool/internal/armx"
+)
+
+const (
+	defaultRetryDelay    = 2 * time.Second
+	defaultMaxRetryDelay = 30 * time.Second
+
+	codePrincipalNotFound     = "PrincipalNotFound"
+	codeRoleAssignmentExists  = "RoleAssignmentExists"
+	adviceRoleAssignmentWrite = "The caller needs Microsoft.Authorization/roleAssignments/write at this scope: " +
+		"ask for the Owner, User Access Administrator or Role Based Access Control Administrator role on it (or a parent scope), " +
+		"or have someone who holds one make the assignment"
+)
+
+// roleAssignmentsPath returns the escaped path of the role assignments
+// collection at scope ("" name) or of one assignment.
+func roleAssignmentsPath(scope, name string) string {
+	segs := strings.Split(strings.Trim(scope, "/"), "/")
+	for i, s := range segs {
+		segs[i] = armx.Segment(s)
+	}
+	p := "/" + strings.Join(segs, "/") + "/providers/" + RoleAssignmentResourceType
+	if name != "" {
+		p += "/" + armx.Segment(name)
+	}
+	return p
+}
+
+// normalizeScope checks a scope and returns it with one leading slash and no
+// trailing slash.
+func normalizeScope(scope string) (string, error) {
+	s := "/" + strings.Trim(strings.TrimSpace(scope), "/")
+	if s == "/" {
+		return "", argErr("scope", "must not be empty; pass a resource ID such as a session pool's (/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.App/sessionPools/{pool})")
+	}
+	if strings.ContainsAny(s, "?#") || strings.Contains(s, "//") {
+		return "", argErr("scope", "must be a resource ID, a resource group ID or a subscription ID without query, fragment or empty segments")
+	}
+	return s, nil
+}
+
+// subscriptionOf returns the subscription ID in a resource ID, or "".
+func subscriptionOf(resourceID string) string {
+	segs := strings.Split(strings.Trim(resourceID, "/"), "/")
+	if len(segs) >= 2 && strings.EqualFold(segs[0], "subscriptions") {
+		return segs[1]
+	}
+	return ""
+}
+
+// AssignRole assigns a role to a principal at a scope, idempotently.
+//
+//   - scope - where the role applies: a resource ID (a session pool's), a
+//     resource group ID or a subscription ID.
+//   - roleDefinitionID - the role's definition ID
+//     (/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{guid},
+//     see RoleDefinitionID), or just its GUID, which is expanded with the
+//     scope's subscription.
+//   - principalID - the object ID of the principal (Identity.PrincipalID, or
+//     the "oid" claim of its tokens).
+//   - options - nil for defaults.
+//
+// The assignment's name is RoleAssignmentName(scope, principalID,
+// roleDefinitionID) unless options.Name is set, so calling AssignRole again
+// updates the same assignment. principalType defaults to ServicePrincipal.
+//
+// A just-created principal may not be visible to Azure RBAC yet: the service
+// answers 400 PrincipalNotFound. AssignRole waits and retries (RetryDelay,
+// doubling up to MaxRetryDelay) until it succeeds or ctx ends, so give ctx a
+// deadline, for example five minutes. When ctx ends first the error is a
+// *ServiceError that matches ctx.Err() with errors.Is.
+//
+// When the principal already holds the role at the scope, under this or
+// another name (409 RoleAssignmentExists), AssignRole succeeds and returns the
+// existing assignment with Existing set.
+//
+// If the operation fails it returns an *azcore.ResponseError, possibly inside
+// a *ServiceError that adds advice: a 403 says which permission the caller
+// lacks. Invalid arguments give an *ArgumentError and send nothing.
+func (c *Client) AssignRole(ctx context.Context, scope, roleDefinitionID, principalID string, options *AssignRoleOptions) (resp AssignRoleResponse, err error) {
+	ctx, end := runtime.StartSpan(ctx, "Client.AssignRole", c.tracer, nil)
+	defer func() { end(err) }()
+	return c.assignRole(ctx, "AssignRole", scope, roleDefinitionID, principalID, options)
+}
+
+// AssignSessionExecutor assigns the "Azure ContainerApps Session Executor"
+// role on a session pool to a principal, so that the principal's tokens (for
+// SessionsAudience) can run commands, move files and manage sessions in the
+// pool. It is AssignRole with SessionExecutorRoleDefinitionID of the pool's
+// subscription; see AssignRole for naming, retries and errors.
+//
+//   - poolResourceID - /subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.App/sessionPools/{pool}.
+//   - principalID - the object ID of the principal, such as Identity.PrincipalID.
+func (c *Client) AssignSessionExecutor(ctx context.Context, poolResourceID, principalID string, options *AssignRoleOptions) (resp AssignRoleResponse, err error) {
+	ctx, end := runtime.StartSpan(ctx, "Client.AssignSessionExecutor", c.tracer, nil)
+	defer func() { end(err) }()
+	sub := subscriptionOf(poolResourceID)
+	if sub == "" || !strings.Contains(strings.ToLower(poolResourceID), "/providers/"+strings.ToLower(SessionPoolResourceType)+"/") {
+		return resp, argErr("poolResourceID", "must be a session pool's resource ID: /subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.App/sessionPools/{pool}")
+	}
+	return c.assignRole(ctx, "AssignSessionExecutor", poolResourceID, SessionExecutorRoleDefinitionID(sub), principalID, options)
+}
+
+func (c *Client) assignRole(ctx context.Context, op, scope, roleDefinitionID, principalID string, options *AssignRoleOptions) (AssignRoleResponse, error) {
+	var resp AssignRoleResponse
+	if options == nil {
+		options = &AssignRoleOptions{}
+	}
+	scope, err := normalizeScope(scope)
+	if err != nil {
+		return resp, err
+	}
+	if _, err := uuid.Parse(principalID); err != nil {
+		return resp, argErr("principalID", "must be the principal's object ID, a GUID (Identity.PrincipalID, or the \"oid\" claim from InspectToken); an identity's client ID or name does not work")
+	}
+	roleDefinitionID, err = expandRoleDefinitionID(scope, roleDefinitionID)
+	if err != nil {
+		return resp, err
+	}
+	name := options.Name
+	if name == "" {
+		name = RoleAssignmentName(scope, principalID, roleDefinitionID)
+	} else if _, err := uuid.Parse(name); err != nil {
+		return resp, argErr("AssignRoleOptions.Name", "must be a GUID; leave it empty for the deterministic RoleAssignmentName")
+	}
+	pt := options.PrincipalType
+	if pt == "" {
+		pt = PrincipalTypeServicePrincipal
+	}
+	delay, maxDelay := options.RetryDelay, options.MaxRetryDelay
+	if delay <= 0 {
+		delay = defaultRetryDelay
+	}
+	if maxDelay <= 0 {
+		maxDelay = defaultMaxRetryDelay
+	}
+	if maxDelay < delay {
+		maxDelay = delay
+	}
+	body := roleAssignmentWire{Properties: roleAssignmentProps{
+		RoleDefinitionID: roleDefinitionID, PrincipalID: principalID, PrincipalType: pt,
+		Description: options.Description, Condition: options.Condition, ConditionVersion: options.ConditionVersion,
+	}}
+	u := armx.URL(c.endpoint, roleAssignmentsPath(scope, name))
+	var lastNotFound *azcore.ResponseError
+	for {
+		resp.Attempts++
+		req, err := armx.NewRequest(ctx, http.MethodPut, u, c.roleAPI, body)
+		if err != nil {
+			return resp, err
+		}
+		httpResp, err := armx.Send(c.pl, req, http.StatusOK, http.StatusCreated)
+		if err == nil {
+			resp.RoleAssignment, err = armx.Decode[RoleAssignment](httpResp)
+			return resp, err
+		}
+		re := asResponseError(err)
+		switch {
+		case re == nil:
+			if ctx.Err() != nil && lastNotFound != nil {
+				return resp, principalNotFoundError(op, lastNotFound, ctx.Err(), resp.Attempts)
+			}
+			return resp, err
+		case re.StatusCode == http.StatusForbidden:
+			return resp, &ServiceError{Op: op, Advice: adviceRoleAssignmentWrite, Response: re}
+		case re.StatusCode == http.StatusConflict && strings.EqualFold(re.ErrorCode, codeRoleAssignmentExists):
+			existing, ferr := c.findExisting(ctx, scope, name, roleDefinitionID, principalID)
+			if ferr != nil {
+				return resp, &ServiceError{Op: op, Response: re, Cause: ferr,
+					Advice: "The principal already holds the role at this scope, but the existing assignment could not be read; list the scope's role assignments to find it"}
+			}
+			resp.RoleAssignment, resp.Existing = existing, true
+			return resp, nil
+		case re.StatusCode == http.StatusBadRequest && strings.EqualFold(re.ErrorCode, codePrincipalNotFound):
+			lastNotFound = re
+			t := time.NewTimer(delay)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return resp, principalNotFoundError(op, re, ctx.Err(), resp.Attempts)
+			case <-t.C:
+			}
+			delay = min(2*delay, maxDelay)
+		default:
+			return resp, err
+		}
+	}
+}
+
+func principalNotFoundError(op string, re *azcore.ResponseError, cause error, attempts int) error {
+	return &ServiceError{Op: op, Response: re, Cause: cause,
+		Advice: fmt.Sprintf("Gave up after %d attempts. If the principal was just created, Entra ID replication can take minutes: retry with a longer context deadline; otherwise check that principalID is an object ID in this tenant", attempts)}
+}
+
+// expandRoleDefinitionID accepts a role definition ID or a bare role GUID.
+func expandRoleDefinitionID(scope, id string) (string, error) {
+	id = strings.TrimSpace(id)
+	if _, err := uuid.Parse(id); err == nil {
+		if sub := subscriptionOf(scope); sub != "" {
+			return RoleDefinitionID(sub, id), nil
+		}
+		return roleDefinitionsSegment + id, nil
+	}
+	i := strings.Index(strings.ToLower(id), strings.ToLower(roleDefinitionsSegment))
+	if i < 0 {
+		return "", argErr("roleDefinitionID", "must be a role definition ID (/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{guid}, see identity.RoleDefinitionID) or a role GUID")
+	}
+	if _, err := uuid.Parse(id[i+len(roleDefinitionsSegment):]); err != nil {
+		return "", argErr("roleDefinitionID", "must end with the role's GUID")
+	}
+	return id, nil
+}
+
+// findExisting finds the assignment that made a PUT conflict with
+// RoleAssignmentExists: first by name, then by listing the principal's
+// assignments at the scope.
+func (c *Client) findExisting(ctx context.Context, scope, name, roleDefinitionID, principalID string) (RoleAssignment, error) {
+	matches := func(ra RoleAssignment) bool {
+		return strings.EqualFold(ra.PrincipalID, principalID) && SameRoleDefinition(ra.RoleDefinitionID, roleDefinitionID) &&
+			(ra.Scope == "" || strings.EqualFold(strings.TrimRight(ra.Scope, "/"), scope))
+	}
+	got, err := c.getRoleAssignment(ctx, scope, name)
+	if err == nil && matches(got) {
+		return got, nil
+	}
+	if re := asResponseError(err); err != nil && (re == nil || re.StatusCode != http.StatusNotFound) {
+		return RoleAssignment{}, err
+	}
+	pager := c.NewListRoleAssignmentsPager(scope, &ListRoleAssignmentsOptions{PrincipalID: principalID})
+	for pager.More() {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			return RoleAssignment{}, err
+		}
+		for _, ra := range page.Value {
+			if ra.Scope != "" && matches(ra) {
+				return ra, nil
+			}
+		}
+	}
+	return RoleAssignment{}, fmt.Errorf("no assignment of role %s to principal %s found at the scope", lastSegment(roleDefinitionID), principalID)
+}
+
+// GetRoleAssignment gets the role assignment name at scope.
+//
+// If the operation fails it returns an *azcore.ResponseError (StatusCode 404
+// when there is no such assignment).
+func (c *Client) GetRoleAssignment(ctx context.Context, scope, name string, options *GetRoleAssignmentOptions) (resp GetRoleAssignmentResponse, err error) {
+	ctx, end := runtime.StartSpan(ctx, "Client.GetRoleAssignment", c.tracer, nil)
+	defer func() { end(err) }()
+	if scope, err = normalizeScope(scope); err != nil {
+		return resp, err
+	}
+	if err := checkSegment("name", name); err != nil {
+		return resp, err
+	}
+	ra, err := c.getRoleAssignment(ctx, scope, name)
+	return GetRoleAssignmentResponse{RoleAssignment: ra}, err
+}
+
+func (c *Client) getRoleAssignment(ctx context.Context, scope, name string) (RoleAssignment, error) {
+	req, err := armx.NewRequest(ctx, http.MethodGet, armx.URL(c.endpoint, roleAssignmentsPath(scope, name)), c.roleAPI, nil)
+	if err != nil {
+		return RoleAssignment{}, err
+	}
+	httpResp, err := armx.Send(c.pl, req, http.StatusOK)
+	if err != nil {
+		return RoleAssignment{}, err
+	}
+	return armx.Decode[RoleAssignment](httpResp)
+}
+
+// DeleteRoleAssignment deletes the role assignment name at scope. Deleting
+// one that does not exist succeeds with Existed false.
+//
+// If the operation fails it returns an *azcore.ResponseError; a 403 comes
+// inside a *ServiceError that names the permission needed
+// (Microsoft.Authorization/roleAssignments/delete).
+func (c *Client) DeleteRoleAssignment(ctx context.Context, scope, name string, options *DeleteRoleAssignmentOptions) (resp DeleteRoleAssignmentResponse, err error) {
+	ctx, end := runtime.StartSpan(ctx, "Client.DeleteRoleAssignment", c.tracer, nil)
+	defer func() { end(err) }()
+	if scope, err = normalizeScope(scope); err != nil {
+		return resp, err
+	}
+	if err := checkSegment("name", name); err != nil {
+		return resp, err
+	}
+	req, err := armx.NewRequest(ctx, http.MethodDelete, armx.URL(c.endpoint, roleAssignmentsPath(scope, name)), c.roleAPI, nil)
+	if err != nil {
+		return resp, err
+	}
+	httpResp, err := armx.Send(c.pl, req, http.StatusOK, http.StatusNoContent)
+	if err != nil {
+		if re := asResponseError(err); re != nil && re.StatusCode == http.StatusForbidden {
+			return resp, &ServiceError{Op: "DeleteRoleAssignment", Response: re,
+				Advice: "The caller needs Microsoft.Authorization/roleAssignments/delete at this scope (Owner, User Access Administrator or Role Based Access Control Administrator)"}
+		}
+		return resp, err
+	}
+	if httpResp.StatusCode == http.StatusNoContent {
+		return resp, nil
+	}
+	ra, err := armx.Decode[RoleAssignment](httpResp)
+	return DeleteRoleAssignmentResponse{RoleAssignment: ra, Existed: true}, err
+}
+
+// NewListRoleAssignmentsPager lists role assignments at scope: the tutorial's
+// "Verify role assignment" step. It sends nothing until NextPage is called;
+// an invalid scope or principal ID is reported by the first NextPage as an
+// *ArgumentError.
+//
+//   - scope - a resource ID (a session pool's), a resource group ID or a subscription ID.
+//   - options - nil lists everything the service returns for the scope.
+//
+// Pages that fail return an *azcore.ResponseError.
+func (c *Client) NewListRoleAssignmentsPager(scope string, options *ListRoleAssignmentsOptions) *runtime.Pager[ListRoleAssignmentsResponse] {
+	if options == nil {
+		options = &ListRoleAssignmentsOptions{}
+	}
+	o := *options
+	return runtime.NewPager(runtime.PagingHandler[ListRoleAssignmentsResponse]{
+		More: func(page ListRoleAssignmentsResponse) bool { return page.NextLink != "" },
+		Fetcher: func(ctx context.Context, page *ListRoleAssignmentsResponse) (resp ListRoleAssignmentsResponse, err error) {
+			ctx, end := runtime.StartSpan(ctx, "Client.NewListRoleAssignmentsPager", c.tracer, nil)
+			defer func() { end(err) }()
+			var req *policy.Request
+			if page == nil {
+				req, err = c.listRequest(ctx, scope, o)
+			} else {
+				req, err = runtime.NewRequest(ctx, http.MethodGet, page.NextLink)
+				if err == nil {
+					req.Raw().Header.Set("Accept", "application/json")
+				}
+			}
+			if err != nil {
+				return resp, err
+			}
+			httpResp, err := armx.Send(c.pl, req, http.StatusOK)
+			if err != nil {
+				return resp, err
+			}
+			return armx.Decode[ListRoleAssignmentsResponse](httpResp)
+		},
+	})
+}
+
+func (c *Client) listRequest(ctx context.Context, scope string, o ListRoleAssignmentsOptions) (*policy.Request, error) {
+	scope, err := normalizeScope(scope)
+	if err != nil {
+		return nil, err
+	}
+	var filters []string
+	if o.AtScope {
+		filters = append(filters, "atScope()")
+	}
+	if o.PrincipalID != "" {
+		if _, err := uuid.Parse(o.PrincipalID); err != nil {
+			return nil, argErr("ListRoleAssignmentsOptions.PrincipalID", "must be the principal's object ID, a GUID")
+		}
+		filters = append(filters, "principalId eq '"+o.PrincipalID+"'")
+	}
+	if f := strings.TrimSpace(o.Filter); f != "" {
+		filters = append(filters, f)
+	}
+	req, err := armx.NewRequest(ctx, http.MethodGet, armx.URL(c.endpoint, roleAssignmentsPath(scope, "")), c.roleAPI, nil)
+	if err != nil {
+		return nil, err
+	}
+	if len(filters) > 0 {
+		q := req.Raw().URL.Query()
+		q.Set("$filter", strings.Join(filters, " and "))
+		req.Raw().URL.RawQuery = q.Encode()
+	}
+	return req, nil
+}
