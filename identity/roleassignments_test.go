@@ -153,7 +153,7 @@ func TestAssignRolePrincipalNotFoundGivesUpWithContext(t *testing.T) {
 	c, f := newFake(t, func(int, recorded) (int, string) {
 		return http.StatusBadRequest, armError("PrincipalNotFound", "Principal does not exist in the directory.")
 	})
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()
 	_, err := c.AssignSessionExecutor(ctx, poolID, testPrincipal, fastRetry)

@@ -1,0 +1,394 @@
+package pool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/tracing"
+
+	"github.com/shellpool/shellpool/internal/armx"
+	"github.com/shellpool/shellpool/internal/version"
+)
+
+// ClientOptions configures a Client. A nil *ClientOptions is the same as the
+// zero value.
+type ClientOptions struct {
+	arm.ClientOptions
+
+	// APIVersion overrides DefaultAPIVersion for session pool operations.
+	APIVersion string
+
+	// ResourcesAPIVersion overrides DefaultResourcesAPIVersion for
+	// deployments, resource groups and provider registration.
+	ResourcesAPIVersion string
+}
+
+// Client manages session pools, template deployments, resource groups and
+// provider registration in one subscription, through Azure Resource Manager.
+// It is safe for concurrent use.
+//
+// It exists because the official armappcontainers module cannot create Shell
+// pools: its newest stable version has no Shell container type.
+type Client struct {
+	subscriptionID string
+	endpoint       string
+	pl             runtime.Pipeline
+	tracer         tracing.Tracer
+	apiVersion     string
+	resAPIVersion  string
+}
+
+// NewClient returns a Client for the subscription.
+//   - subscriptionID - the Azure subscription to manage
+//   - cred - an ARM credential, e.g. from azidentity.NewDefaultAzureCredential
+//   - options - pipeline and api-version settings; nil means defaults. Set
+//     options.Cloud to reach another ARM endpoint (a sovereign cloud, or the
+//     module's emulator).
+func NewClient(subscriptionID string, cred azcore.TokenCredential, options *ClientOptions) (*Client, error) {
+	if strings.TrimSpace(subscriptionID) == "" || strings.Contains(subscriptionID, "/") {
+		return nil, fmt.Errorf("%w: subscriptionID %q is not a subscription ID; pass the GUID of your subscription (az account show --query id)", ErrInvalid, subscriptionID)
+	}
+	if cred == nil {
+		return nil, fmt.Errorf("%w: cred is nil; pass a credential such as azidentity.NewDefaultAzureCredential", ErrInvalid)
+	}
+	if options == nil {
+		options = &ClientOptions{}
+	}
+	c, err := arm.NewClient(version.Module+"/pool", version.Version, cred, options.ClientOptions.Clone())
+	if err != nil {
+		return nil, fmt.Errorf("pool: create ARM client: %w", err)
+	}
+	cl := &Client{
+		subscriptionID: subscriptionID,
+		endpoint:       c.Endpoint(),
+		pl:             c.Pipeline(),
+		tracer:         c.Tracer(),
+		apiVersion:     options.APIVersion,
+		resAPIVersion:  options.ResourcesAPIVersion,
+	}
+	if cl.apiVersion == "" {
+		cl.apiVersion = DefaultAPIVersion
+	}
+	if cl.resAPIVersion == "" {
+		cl.resAPIVersion = DefaultResourcesAPIVersion
+	}
+	return cl, nil
+}
+
+// SubscriptionID returns the subscription the client manages.
+func (c *Client) SubscriptionID() string { return c.subscriptionID }
+
+func (c *Client) startSpan(ctx context.Context, method string) (context.Context, func(error)) {
+	return runtime.StartSpan(ctx, "Client."+method, c.tracer, nil)
+}
+
+func (c *Client) groupPath(resourceGroup string) string {
+	return "/subscriptions/" + armx.Segment(c.subscriptionID) + "/resourceGroups/" + armx.Segment(resourceGroup)
+}
+
+func (c *Client) poolURL(resourceGroup, name string) string {
+	return armx.URL(c.endpoint, c.groupPath(resourceGroup)+"/providers/"+ResourceType+"/"+armx.Segment(name))
+}
+
+// checkSegment rejects an empty name or group before any request.
+func checkSegment(what, v string) error {
+	if strings.TrimSpace(v) == "" {
+		return fmt.Errorf("%w: %s is empty; pass the %s's name", ErrInvalid, what, what)
+	}
+	return nil
+}
+
+// checkGroup validates a resource group name: 1-90 characters of letters,
+// digits, '-', '_', '.', '(' and ')', not ending with a period (API.md §4).
+func checkGroup(name string) error {
+	if err := checkSegment("resource group", name); err != nil {
+		return err
+	}
+	if len(name) > 90 || strings.HasSuffix(name, ".") || strings.IndexFunc(name, func(r rune) bool {
+		return !(r == '-' || r == '_' || r == '.' || r == '(' || r == ')' ||
+			(r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') || r > 127)
+	}) >= 0 {
+		return fmt.Errorf("%w: resource group name %q is invalid: use 1-90 letters, digits, '-', '_', '.', '(' or ')', not ending with '.'", ErrInvalid, name)
+	}
+	return nil
+}
+
+// BeginCreateOrUpdateOptions contains the optional parameters for
+// Client.BeginCreateOrUpdate.
+type BeginCreateOrUpdateOptions struct {
+	// ResumeToken resumes a poller from Poller.ResumeToken; the other
+	// arguments are then ignored.
+	ResumeToken string
+}
+
+// CreateOrUpdateResponse is the result of Client.BeginCreateOrUpdate.
+type CreateOrUpdateResponse struct {
+	SessionPool
+}
+
+// BeginCreateOrUpdate creates a session pool or replaces its settings (PUT).
+// The pool is validated first (SessionPool.Validate); an invalid pool returns
+// a *ValidationError and sends nothing. Read-only fields are not sent.
+// The poller follows the Azure-AsyncOperation header of a 201 response and
+// then reads the pool; a synchronous 200 completes at once.
+//   - resourceGroup - the resource group, which must exist
+//   - name - the pool's name; it overrides pool.Name
+//   - pool - the pool, e.g. from NewShellPool
+//
+// If the operation fails it returns an *azcore.ResponseError.
+func (c *Client) BeginCreateOrUpdate(ctx context.Context, resourceGroup, name string, pool SessionPool, options *BeginCreateOrUpdateOptions) (p *runtime.Poller[CreateOrUpdateResponse], err error) {
+	if options != nil && options.ResumeToken != "" {
+		return runtime.NewPollerFromResumeToken(options.ResumeToken, c.pl, &runtime.NewPollerFromResumeTokenOptions[CreateOrUpdateResponse]{Tracer: c.tracer})
+	}
+	ctx, end := c.startSpan(ctx, "BeginCreateOrUpdate")
+	defer func() { end(err) }()
+	if err := checkGroup(resourceGroup); err != nil {
+		return nil, err
+	}
+	pool.Name = name
+	if err := pool.Validate(); err != nil {
+		return nil, err
+	}
+	req, err := armx.NewRequest(ctx, http.MethodPut, c.poolURL(resourceGroup, name), c.apiVersion, pool.putBody())
+	if err != nil {
+		return nil, err
+	}
+	resp, err := armx.Send(c.pl, req, http.StatusOK, http.StatusCreated)
+	if err != nil {
+		return nil, err
+	}
+	return runtime.NewPoller(resp, c.pl, &runtime.NewPollerOptions[CreateOrUpdateResponse]{
+		FinalStateVia: runtime.FinalStateViaAzureAsyncOp,
+		Tracer:        c.tracer,
+	})
+}
+
+// GetOptions contains the optional parameters for Client.Get.
+type GetOptions struct {
+	// placeholder for future options
+}
+
+// GetResponse is the result of Client.Get.
+type GetResponse struct {
+	SessionPool
+}
+
+// Get reads a session pool, including its provisioning state and its
+// data-plane endpoint (GetResponse.Endpoint()).
+//
+// If the operation fails it returns an *azcore.ResponseError; a missing pool
+// has StatusCode 404 (ErrorCode "ResourceNotFound").
+func (c *Client) Get(ctx context.Context, resourceGroup, name string, options *GetOptions) (res GetResponse, err error) {
+	ctx, end := c.startSpan(ctx, "Get")
+	defer func() { end(err) }()
+	if err := errors.Join(checkGroup(resourceGroup), checkSegment("session pool", name)); err != nil {
+		return res, err
+	}
+	req, err := armx.NewRequest(ctx, http.MethodGet, c.poolURL(resourceGroup, name), c.apiVersion, nil)
+	if err != nil {
+		return res, err
+	}
+	resp, err := armx.Send(c.pl, req, http.StatusOK)
+	if err != nil {
+		return res, err
+	}
+	pool, err := armx.Decode[SessionPool](resp)
+	if err != nil {
+		return res, fmt.Errorf("pool: decode session pool: %w", err)
+	}
+	return GetResponse{SessionPool: pool}, nil
+}
+
+// BeginUpdateOptions contains the optional parameters for Client.BeginUpdate.
+type BeginUpdateOptions struct {
+	// ResumeToken resumes a poller from Poller.ResumeToken; the other
+	// arguments are then ignored.
+	ResumeToken string
+}
+
+// UpdateResponse is the result of Client.BeginUpdate.
+type UpdateResponse struct {
+	SessionPool
+}
+
+// BeginUpdate changes the updatable settings of a pool (PATCH, JSON merge
+// patch): tags, identity, scale, secrets, lifecycle, custom container
+// template and network. The update is validated first
+// (SessionPoolUpdate.Validate). The poller follows the Location header of a
+// 202 response; a 200 completes at once. When the service ends the operation
+// without a body the result is empty: call Get to read the pool.
+//
+// If the operation fails it returns an *azcore.ResponseError.
+func (c *Client) BeginUpdate(ctx context.Context, resourceGroup, name string, update SessionPoolUpdate, options *BeginUpdateOptions) (p *runtime.Poller[UpdateResponse], err error) {
+	if options != nil && options.ResumeToken != "" {
+		return runtime.NewPollerFromResumeToken(options.ResumeToken, c.pl, &runtime.NewPollerFromResumeTokenOptions[UpdateResponse]{Tracer: c.tracer})
+	}
+	ctx, end := c.startSpan(ctx, "BeginUpdate")
+	defer func() { end(err) }()
+	if err := errors.Join(checkGroup(resourceGroup), checkSegment("session pool", name)); err != nil {
+		return nil, err
+	}
+	if err := update.Validate(); err != nil {
+		return nil, err
+	}
+	req, err := armx.NewRequest(ctx, http.MethodPatch, c.poolURL(resourceGroup, name), c.apiVersion, update)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := armx.Send(c.pl, req, http.StatusOK, http.StatusAccepted)
+	if err != nil {
+		return nil, err
+	}
+	return runtime.NewPoller(resp, c.pl, &runtime.NewPollerOptions[UpdateResponse]{
+		FinalStateVia: runtime.FinalStateViaAzureAsyncOp,
+		Tracer:        c.tracer,
+	})
+}
+
+// BeginDeleteOptions contains the optional parameters for Client.BeginDelete.
+type BeginDeleteOptions struct {
+	// ResumeToken resumes a poller from Poller.ResumeToken; the other
+	// arguments are then ignored.
+	ResumeToken string
+}
+
+// DeleteResponse is the result of Client.BeginDelete.
+type DeleteResponse struct {
+	// placeholder for future fields
+}
+
+// BeginDelete deletes a session pool and all of its sessions. The poller
+// follows the Location header of a 202 response; 204 (the pool did not
+// exist) completes at once.
+//
+// If the operation fails it returns an *azcore.ResponseError.
+func (c *Client) BeginDelete(ctx context.Context, resourceGroup, name string, options *BeginDeleteOptions) (p *runtime.Poller[DeleteResponse], err error) {
+	if options != nil && options.ResumeToken != "" {
+		return runtime.NewPollerFromResumeToken(options.ResumeToken, c.pl, &runtime.NewPollerFromResumeTokenOptions[DeleteResponse]{Tracer: c.tracer})
+	}
+	ctx, end := c.startSpan(ctx, "BeginDelete")
+	defer func() { end(err) }()
+	if err := errors.Join(checkGroup(resourceGroup), checkSegment("session pool", name)); err != nil {
+		return nil, err
+	}
+	req, err := armx.NewRequest(ctx, http.MethodDelete, c.poolURL(resourceGroup, name), c.apiVersion, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := armx.Send(c.pl, req, http.StatusOK, http.StatusAccepted, http.StatusNoContent)
+	if err != nil {
+		return nil, err
+	}
+	return runtime.NewPoller(resp, c.pl, &runtime.NewPollerOptions[DeleteResponse]{
+		FinalStateVia: runtime.FinalStateViaLocation,
+		Tracer:        c.tracer,
+	})
+}
+
+// ListByResourceGroupOptions contains the optional parameters for
+// Client.NewListByResourceGroupPager.
+type ListByResourceGroupOptions struct {
+	// placeholder for future options
+}
+
+// ListByResourceGroupResponse is one page of Client.NewListByResourceGroupPager.
+type ListByResourceGroupResponse struct {
+	SessionPoolCollection
+}
+
+// NewListByResourceGroupPager lists the session pools of a resource group,
+// following nextLink from page to page. It sends nothing until the first
+// NextPage call; an invalid resource group name fails there.
+//
+// If a page fails it returns an *azcore.ResponseError.
+func (c *Client) NewListByResourceGroupPager(resourceGroup string, options *ListByResourceGroupOptions) *runtime.Pager[ListByResourceGroupResponse] {
+	first := armx.URL(c.endpoint, c.groupPath(resourceGroup)+"/providers/"+ResourceType)
+	return runtime.NewPager(runtime.PagingHandler[ListByResourceGroupResponse]{
+		More: func(p ListByResourceGroupResponse) bool { return p.NextLink != nil && *p.NextLink != "" },
+		Fetcher: func(ctx context.Context, cur *ListByResourceGroupResponse) (ListByResourceGroupResponse, error) {
+			if err := checkGroup(resourceGroup); err != nil {
+				return ListByResourceGroupResponse{}, err
+			}
+			var next string
+			if cur != nil {
+				next = cur.SessionPoolCollection.nextLinkValue()
+			}
+			page, err := c.listPage(ctx, first, next)
+			return ListByResourceGroupResponse{SessionPoolCollection: page}, err
+		},
+		Tracer: c.tracer,
+	})
+}
+
+// ListBySubscriptionOptions contains the optional parameters for
+// Client.NewListBySubscriptionPager.
+type ListBySubscriptionOptions struct {
+	// placeholder for future options
+}
+
+// ListBySubscriptionResponse is one page of Client.NewListBySubscriptionPager.
+type ListBySubscriptionResponse struct {
+	SessionPoolCollection
+}
+
+// NewListBySubscriptionPager lists the session pools of the subscription,
+// following nextLink from page to page. It sends nothing until the first
+// NextPage call.
+//
+// If a page fails it returns an *azcore.ResponseError.
+func (c *Client) NewListBySubscriptionPager(options *ListBySubscriptionOptions) *runtime.Pager[ListBySubscriptionResponse] {
+	first := armx.URL(c.endpoint, "/subscriptions/"+armx.Segment(c.subscriptionID)+"/providers/"+ResourceType)
+	return runtime.NewPager(runtime.PagingHandler[ListBySubscriptionResponse]{
+		More: func(p ListBySubscriptionResponse) bool { return p.NextLink != nil && *p.NextLink != "" },
+		Fetcher: func(ctx context.Context, cur *ListBySubscriptionResponse) (ListBySubscriptionResponse, error) {
+			var next string
+			if cur != nil {
+				next = cur.SessionPoolCollection.nextLinkValue()
+			}
+			page, err := c.listPage(ctx, first, next)
+			return ListBySubscriptionResponse{SessionPoolCollection: page}, err
+		},
+		Tracer: c.tracer,
+	})
+}
+
+func (s SessionPoolCollection) nextLinkValue() string {
+	if s.NextLink == nil {
+		return ""
+	}
+	return *s.NextLink
+}
+
+// listPage fetches the first page (next == "") or the page at next. A
+// nextLink already carries its api-version and is sent as is.
+func (c *Client) listPage(ctx context.Context, first, next string) (SessionPoolCollection, error) {
+	var req *policy.Request
+	var err error
+	if next == "" {
+		req, err = armx.NewRequest(ctx, http.MethodGet, first, c.apiVersion, nil)
+	} else {
+		req, err = runtime.NewRequest(ctx, http.MethodGet, next)
+		if err == nil {
+			req.Raw().Header.Set("Accept", "application/json")
+		}
+	}
+	if err != nil {
+		return SessionPoolCollection{}, err
+	}
+	resp, err := armx.Send(c.pl, req, http.StatusOK)
+	if err != nil {
+		return SessionPoolCollection{}, err
+	}
+	page, err := armx.Decode[SessionPoolCollection](resp)
+	if err != nil {
+		return SessionPoolCollection{}, fmt.Errorf("pool: decode session pool list: %w", err)
+	}
+	return page, nil
+}

@@ -1,0 +1,301 @@
+package pool
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"regexp"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
+
+	"github.com/shellpool/shellpool/internal/armx"
+)
+
+// Deployment is a Microsoft.Resources/deployments resource: one deployment
+// of a template into a resource group.
+type Deployment struct {
+	// ID is the deployment's resource ID.
+	ID string `json:"id,omitempty"`
+	// Name is the deployment's name.
+	Name string `json:"name,omitempty"`
+	// Type is "Microsoft.Resources/deployments".
+	Type string `json:"type,omitempty"`
+	// Properties holds the deployment's state and results.
+	Properties *DeploymentProperties `json:"properties,omitempty"`
+}
+
+// DeploymentProperties holds the state and results of a deployment.
+type DeploymentProperties struct {
+	// ProvisioningState is e.g. Accepted, Running, Succeeded, Failed or Canceled.
+	ProvisioningState string `json:"provisioningState,omitempty"`
+	// CorrelationID identifies the deployment's operations in Azure's logs;
+	// quote it when you ask for support.
+	CorrelationID string `json:"correlationId,omitempty"`
+	// Timestamp is when the deployment last changed (RFC 3339).
+	Timestamp string `json:"timestamp,omitempty"`
+	// Duration is how long the deployment ran (ISO 8601 duration).
+	Duration string `json:"duration,omitempty"`
+	// Mode is Incremental or Complete.
+	Mode DeploymentMode `json:"mode,omitempty"`
+	// Outputs are the template's outputs, each {"type": ..., "value": ...}.
+	Outputs map[string]any `json:"outputs,omitempty"`
+	// OutputResources are the resources the deployment created or changed.
+	OutputResources []ResourceReference `json:"outputResources,omitempty"`
+	// Parameters are the parameters the deployment used.
+	Parameters map[string]any `json:"parameters,omitempty"`
+	// TemplateHash is the hash of the deployed template.
+	TemplateHash string `json:"templateHash,omitempty"`
+	// Error explains a failed deployment.
+	Error *ErrorDetail `json:"error,omitempty"`
+}
+
+// ResourceReference names a resource by ID.
+type ResourceReference struct {
+	// ID is the resource's ID.
+	ID string `json:"id,omitempty"`
+}
+
+// ErrorDetail is an ARM error: a code, a message and nested details (a
+// failed deployment reports one detail per failed resource).
+type ErrorDetail struct {
+	// Code is the machine-readable error code, e.g. "InvalidTemplate".
+	Code string `json:"code,omitempty"`
+	// Message explains the error.
+	Message string `json:"message,omitempty"`
+	// Target is the field or resource the error is about.
+	Target string `json:"target,omitempty"`
+	// Details are the underlying errors.
+	Details []ErrorDetail `json:"details,omitempty"`
+	// AdditionalInfo holds extra, typed information.
+	AdditionalInfo []ErrorAdditionalInfo `json:"additionalInfo,omitempty"`
+}
+
+// ErrorAdditionalInfo is extra information attached to an ARM error.
+type ErrorAdditionalInfo struct {
+	// Type is the kind of information.
+	Type string `json:"type,omitempty"`
+	// Info is the information.
+	Info any `json:"info,omitempty"`
+}
+
+// String renders the error and its details on one line:
+// "Code: message (details: Code: message; ...)".
+func (e *ErrorDetail) String() string {
+	if e == nil {
+		return ""
+	}
+	s := e.Code + ": " + e.Message
+	if e.Target != "" {
+		s += " (target " + e.Target + ")"
+	}
+	if len(e.Details) > 0 {
+		s += " (details: "
+		for i := range e.Details {
+			if i > 0 {
+				s += "; "
+			}
+			s += e.Details[i].String()
+		}
+		s += ")"
+	}
+	return s
+}
+
+// BeginDeployOptions contains the optional parameters for Client.BeginDeploy.
+type BeginDeployOptions struct {
+	// ResumeToken resumes a poller from Poller.ResumeToken; the other
+	// arguments are then ignored.
+	ResumeToken string
+	// Mode is the deployment mode; empty means DeploymentModeIncremental.
+	Mode DeploymentMode
+	// APIVersion overrides the Microsoft.Resources api-version for this call.
+	APIVersion string
+}
+
+// DeployResponse is the result of Client.BeginDeploy.
+type DeployResponse struct {
+	Deployment
+}
+
+var deploymentNameRE = regexp.MustCompile(`^[-\w.()]{1,64}$`)
+
+// NewDeploymentName returns a unique deployment name,
+// "shellpool-<UTC timestamp>-<random hex>". Deployment names are the keys of
+// a resource group's deployment history, and concurrent deployments with one
+// name cancel each other, so each deployment should get its own.
+func NewDeploymentName() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
+	return "shellpool-" + time.Now().UTC().Format("20060102-150405") + "-" + hex.EncodeToString(b[:])
+}
+
+// BeginDeploy deploys a template into a resource group (PUT
+// Microsoft.Resources/deployments, mode Incremental unless options say
+// otherwise) and returns a poller that follows the deployment to its end.
+//   - resourceGroup - the target resource group, which must exist
+//   - name - the deployment's name; "" picks a unique one (NewDeploymentName)
+//   - template - a *Template or Template (rendered and validated first), a
+//     JSON document as []byte or json.RawMessage (comments are stripped, as
+//     in ParseTemplate), or any value that marshals to a template object,
+//     such as map[string]any
+//   - parameters - the template parameters as plain values; each is sent as
+//     {"value": v}
+//
+// Invalid input (bad names, a template that does not render or is not a JSON
+// object) returns an error matching ErrInvalid and sends nothing. If the
+// deployment fails, the poller returns an *azcore.ResponseError whose
+// ErrorCode is ARM's code (e.g. "DeploymentFailed"); read the per-resource
+// details with GetDeployment.
+func (c *Client) BeginDeploy(ctx context.Context, resourceGroup, name string, template any, parameters map[string]any, options *BeginDeployOptions) (p *runtime.Poller[DeployResponse], err error) {
+	if options == nil {
+		options = &BeginDeployOptions{}
+	}
+	if options.ResumeToken != "" {
+		return runtime.NewPollerFromResumeToken(options.ResumeToken, c.pl, &runtime.NewPollerFromResumeTokenOptions[DeployResponse]{Tracer: c.tracer})
+	}
+	ctx, end := c.startSpan(ctx, "BeginDeploy")
+	defer func() { end(err) }()
+	if err := checkGroup(resourceGroup); err != nil {
+		return nil, err
+	}
+	if name == "" {
+		name = NewDeploymentName()
+	}
+	if !deploymentNameRE.MatchString(name) {
+		return nil, fmt.Errorf("%w: deployment name %q is invalid: use 1-64 letters, digits, '-', '_', '.', '(' or ')', or pass \"\" for a unique name", ErrInvalid, name)
+	}
+	doc, err := templateJSON(template)
+	if err != nil {
+		return nil, err
+	}
+	mode := options.Mode
+	if mode == "" {
+		mode = DeploymentModeIncremental
+	}
+	body := deploymentBody{Properties: deploymentBodyProperties{Mode: mode, Template: doc}}
+	if len(parameters) > 0 {
+		body.Properties.Parameters = make(map[string]parameterValue, len(parameters))
+		for k, v := range parameters {
+			body.Properties.Parameters[k] = parameterValue{Value: v}
+		}
+	}
+	req, err := armx.NewRequest(ctx, http.MethodPut, c.deploymentURL(resourceGroup, name), c.resourcesVersion(options.APIVersion), body)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := armx.Send(c.pl, req, http.StatusOK, http.StatusCreated)
+	if err != nil {
+		return nil, err
+	}
+	return runtime.NewPoller(resp, c.pl, &runtime.NewPollerOptions[DeployResponse]{
+		FinalStateVia: runtime.FinalStateViaAzureAsyncOp,
+		Tracer:        c.tracer,
+	})
+}
+
+// GetDeploymentOptions contains the optional parameters for Client.GetDeployment.
+type GetDeploymentOptions struct {
+	// APIVersion overrides the Microsoft.Resources api-version for this call.
+	APIVersion string
+}
+
+// GetDeploymentResponse is the result of Client.GetDeployment.
+type GetDeploymentResponse struct {
+	Deployment
+}
+
+// GetDeployment reads a deployment: its provisioning state, outputs and, for
+// a failed deployment, the error with per-resource details
+// (Properties.Error).
+//
+// If the operation fails it returns an *azcore.ResponseError.
+func (c *Client) GetDeployment(ctx context.Context, resourceGroup, name string, options *GetDeploymentOptions) (res GetDeploymentResponse, err error) {
+	if options == nil {
+		options = &GetDeploymentOptions{}
+	}
+	ctx, end := c.startSpan(ctx, "GetDeployment")
+	defer func() { end(err) }()
+	if err := checkGroup(resourceGroup); err != nil {
+		return res, err
+	}
+	if err := checkSegment("deployment", name); err != nil {
+		return res, err
+	}
+	req, err := armx.NewRequest(ctx, http.MethodGet, c.deploymentURL(resourceGroup, name), c.resourcesVersion(options.APIVersion), nil)
+	if err != nil {
+		return res, err
+	}
+	resp, err := armx.Send(c.pl, req, http.StatusOK)
+	if err != nil {
+		return res, err
+	}
+	d, err := armx.Decode[Deployment](resp)
+	if err != nil {
+		return res, fmt.Errorf("pool: decode deployment: %w", err)
+	}
+	return GetDeploymentResponse{Deployment: d}, nil
+}
+
+func (c *Client) resourcesVersion(override string) string {
+	if override != "" {
+		return override
+	}
+	return c.resAPIVersion
+}
+
+// deploymentURL follows the Microsoft.Resources specification's spelling
+// ("resourcegroups"); ARM matches path segments case-insensitively.
+func (c *Client) deploymentURL(resourceGroup, name string) string {
+	return armx.URL(c.endpoint, "/subscriptions/"+armx.Segment(c.subscriptionID)+"/resourcegroups/"+
+		armx.Segment(resourceGroup)+"/providers/Microsoft.Resources/deployments/"+armx.Segment(name))
+}
+
+type deploymentBody struct {
+	Properties deploymentBodyProperties `json:"properties"`
+}
+
+type deploymentBodyProperties struct {
+	Mode       DeploymentMode            `json:"mode"`
+	Template   json.RawMessage           `json:"template"`
+	Parameters map[string]parameterValue `json:"parameters,omitempty"`
+}
+
+type parameterValue struct {
+	Value any `json:"value"`
+}
+
+// templateJSON turns the accepted template forms into a JSON object.
+func templateJSON(template any) (json.RawMessage, error) {
+	var raw []byte
+	switch t := template.(type) {
+	case nil:
+		return nil, fmt.Errorf("%w: template is nil; pass a *pool.Template or a JSON document", ErrInvalid)
+	case *Template:
+		if t == nil {
+			return nil, fmt.Errorf("%w: template is nil; pass a *pool.Template or a JSON document", ErrInvalid)
+		}
+		return t.MarshalJSON()
+	case Template:
+		return t.MarshalJSON()
+	case json.RawMessage:
+		raw = stripComments(t)
+	case []byte:
+		raw = stripComments(t)
+	default:
+		b, err := json.Marshal(t)
+		if err != nil {
+			return nil, fmt.Errorf("%w: template cannot be encoded as JSON: %v", ErrInvalid, err)
+		}
+		raw = b
+	}
+	trimmed := bytes.TrimSpace(raw)
+	if !json.Valid(trimmed) || len(trimmed) == 0 || trimmed[0] != '{' {
+		return nil, fmt.Errorf("%w: template is not a JSON object; check the file (ParseTemplate reports where it breaks)", ErrInvalid)
+	}
+	return json.RawMessage(trimmed), nil
+}

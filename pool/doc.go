@@ -1,0 +1,67 @@
+// Package pool models Azure Container Apps session pools
+// (Microsoft.App/sessionPools), renders them as ARM deployment templates, and
+// manages them through Azure Resource Manager: session pools, template
+// deployments, resource groups and resource provider registration.
+//
+// The official armappcontainers module cannot create shell pools: its newest
+// stable version has no Shell container type. This package sends the
+// 2025-02-02-preview resource itself, on azcore's arm pipeline.
+//
+// # Model
+//
+// [SessionPool] has a typed field for every property of the
+// 2025-02-02-preview resource; zero fields are never sent, and unknown fields
+// in responses are ignored. [NewShellPool] returns the tutorial's shell pool
+// (Dynamic, Shell, 5 sessions, Timed with a 300 s cooldown, egress enabled).
+// [SessionPool.Validate] reports every broken rule at once in a
+// [*ValidationError] that matches [ErrInvalid].
+//
+// # Templates
+//
+// [Template] renders pools (and any extra [Resource], such as the identity
+// package's managed identity and role assignment) into a deterministic
+// deployment template; [ParseTemplate] reads pools back from one, resolving
+// [parameters('x')] references.
+//
+//	t := pool.NewTemplate(pool.NewShellPool("myshellpool", "North Central US"))
+//	deployJSON, err := t.Render()
+//
+// # Client
+//
+// [Client] follows the Azure SDK shape: ctx first, an options pointer last
+// (nil means defaults), responses by value, [runtime.Poller] for long-running
+// operations (Begin…, resumable with ResumeToken) and [runtime.Pager] for
+// lists.
+//
+//	client, err := pool.NewClient(subscriptionID, cred, nil)
+//	poller, err := client.BeginCreateOrUpdate(ctx, "my-rg", "myshellpool",
+//		*pool.NewShellPool("myshellpool", "northcentralus"), nil)
+//	created, err := poller.PollUntilDone(ctx, nil)
+//	endpoint := created.Endpoint() // for sessions.NewClient
+//
+// # Authentication
+//
+// The client takes any azcore.TokenCredential (e.g.
+// azidentity.NewDefaultAzureCredential) and requests ARM tokens
+// (https://management.azure.com/.default, or the audience of
+// ClientOptions.Cloud).
+//
+// # Errors
+//
+// A request the service rejects returns an [*azcore.ResponseError]: branch on
+// its StatusCode and ErrorCode with errors.As, not on its text. Input this
+// package can tell is wrong (an invalid pool, a bad name, a template that
+// does not render) returns an error matching [ErrInvalid] before anything is
+// sent.
+//
+// # Logging
+//
+// The package never logs by itself. Turn on azcore's HTTP logging with
+// azcore/log.SetListener; it redacts tokens.
+//
+// # Testing
+//
+// Point ClientOptions.Cloud at a fake ARM endpoint (for example the module's
+// emulator in sessions/sessionstest) and pass its TLS client as
+// ClientOptions.Transport.
+package pool

@@ -1,0 +1,161 @@
+package pool_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"os"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+
+	"github.com/shellpool/shellpool/pool"
+)
+
+// Build the tutorial's shell pool and print its ARM template (deploy.json).
+func ExampleNewTemplate() {
+	p := pool.NewShellPool("myshellpool", "North Central US")
+	deployJSON, err := pool.NewTemplate(p).Render()
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Print(string(deployJSON))
+	// Output:
+	// {
+	//     "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+	//     "contentVersion": "1.0.0.0",
+	//     "resources": [
+	//         {
+	//             "apiVersion": "2025-02-02-preview",
+	//             "name": "myshellpool",
+	//             "type": "Microsoft.App/sessionPools",
+	//             "location": "North Central US",
+	//             "properties": {
+	//                 "poolManagementType": "Dynamic",
+	//                 "containerType": "Shell",
+	//                 "scaleConfiguration": {
+	//                     "maxConcurrentSessions": 5
+	//                 },
+	//                 "dynamicPoolConfiguration": {
+	//                     "lifecycleConfiguration": {
+	//                         "lifecycleType": "Timed",
+	//                         "cooldownPeriodInSeconds": 300
+	//                     }
+	//                 },
+	//                 "sessionNetworkConfiguration": {
+	//                     "status": "EgressEnabled"
+	//                 }
+	//             }
+	//         }
+	//     ]
+	// }
+}
+
+// Build the tutorial's shell pool and change one setting.
+func ExampleNewShellPool() {
+	p := pool.NewShellPool("myshellpool", "North Central US")
+	p.Properties.ScaleConfiguration.MaxConcurrentSessions = to.Ptr[int32](10)
+	if err := p.Validate(); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(p.Name, p.Properties.ContainerType, *p.Properties.ScaleConfiguration.MaxConcurrentSessions)
+	// Output: myshellpool Shell 10
+}
+
+// Validate reports every problem at once, each with its field and rule.
+func ExampleSessionPool_Validate() {
+	p := pool.NewShellPool("my-shell-pool", "North Central US")
+	p.Properties.DynamicPoolConfiguration.LifecycleConfiguration.CooldownPeriodInSeconds = to.Ptr[int32](60)
+	err := p.Validate()
+	var ve *pool.ValidationError
+	if errors.As(err, &ve) {
+		for _, problem := range ve.Problems {
+			fmt.Println(problem.Field)
+		}
+	}
+	fmt.Println(errors.Is(err, pool.ErrInvalid))
+	// Output:
+	// name
+	// properties.dynamicPoolConfiguration.lifecycleConfiguration.cooldownPeriodInSeconds
+	// true
+}
+
+// Load the pools of an existing template, filling in its parameters.
+func ExampleParseTemplate() {
+	deployJSON := []byte(`{
+	  "parameters": {"name": {"type": "String"}, "location": {"type": "String"}},
+	  "resources": [{
+	    "type": "Microsoft.App/sessionpools", "apiVersion": "2025-02-02-preview",
+	    "name": "[parameters('name')]", "location": "[parameters('location')]",
+	    "properties": {"containerType": "Shell", "poolManagementType": "Dynamic"}
+	  }]
+	}`)
+	pools, err := pool.ParseTemplate(deployJSON, map[string]any{"name": "myshellpool", "location": "northcentralus"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(pools[0].Name, pools[0].Location, pools[0].Properties.ContainerType)
+	// Output: myshellpool northcentralus Shell
+}
+
+// The data-plane endpoint of a pool, for sessions.NewClient.
+func ExampleSessionPool_Endpoint() {
+	p := pool.NewShellPool("myshellpool", "North Central US")
+	id, err := pool.PoolID("00000000-0000-0000-0000-000000000000", "my-rg", p.Name)
+	if err != nil {
+		log.Fatal(err)
+	}
+	p.ID = id.String()
+	fmt.Println(p.Endpoint())
+	// Output: https://northcentralus.dynamicsessions.io/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/my-rg/sessionPools/myshellpool
+}
+
+// Create a shell pool in Azure and wait until it is ready. This example needs
+// an Azure subscription, so it is compiled but not run.
+func ExampleClient_BeginCreateOrUpdate() {
+	ctx := context.Background()
+	cred, err := azidentity.NewDefaultAzureCredential(nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	client, err := pool.NewClient(os.Getenv("AZURE_SUBSCRIPTION_ID"), cred, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	poller, err := client.BeginCreateOrUpdate(ctx, "my-shell-session-rg", "myshellpool",
+		*pool.NewShellPool("myshellpool", "northcentralus"), nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	created, err := poller.PollUntilDone(ctx, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(created.Properties.ProvisioningState, created.Endpoint())
+}
+
+// Deploy a template, as `az deployment group create` does. This example needs
+// an Azure subscription, so it is compiled but not run.
+func ExampleClient_BeginDeploy() {
+	ctx := context.Background()
+	cred, err := azidentity.NewDefaultAzureCredential(nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	client, err := pool.NewClient(os.Getenv("AZURE_SUBSCRIPTION_ID"), cred, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	template := &pool.Template{Pools: []*pool.SessionPool{pool.NewShellPool("", "")}, Parameterize: true}
+	poller, err := client.BeginDeploy(ctx, "my-shell-session-rg", "", template,
+		map[string]any{"name": "myshellpool", "location": "northcentralus"}, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	deployment, err := poller.PollUntilDone(ctx, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(deployment.Properties.ProvisioningState)
+}

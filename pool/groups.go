@@ -1,0 +1,161 @@
+package pool
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
+
+	"github.com/shellpool/shellpool/internal/armx"
+)
+
+// ResourceGroup is an Azure resource group.
+type ResourceGroup struct {
+	// ID is the group's resource ID (read-only).
+	ID string `json:"id,omitempty"`
+	// Name is the group's name (read-only).
+	Name string `json:"name,omitempty"`
+	// Type is "Microsoft.Resources/resourceGroups" (read-only).
+	Type string `json:"type,omitempty"`
+	// Location is where the group's metadata lives. Required.
+	Location string `json:"location,omitempty"`
+	// ManagedBy is the ID of the resource that manages the group, if any.
+	ManagedBy string `json:"managedBy,omitempty"`
+	// Tags are free-form tags.
+	Tags map[string]string `json:"tags,omitempty"`
+	// Properties holds the group's provisioning state (read-only).
+	Properties *ResourceGroupProperties `json:"properties,omitempty"`
+}
+
+// ResourceGroupProperties holds the state of a resource group.
+type ResourceGroupProperties struct {
+	// ProvisioningState is e.g. Succeeded or Deleting.
+	ProvisioningState string `json:"provisioningState,omitempty"`
+}
+
+// CreateOrUpdateResourceGroupOptions contains the optional parameters for
+// Client.CreateOrUpdateResourceGroup.
+type CreateOrUpdateResourceGroupOptions struct {
+	// placeholder for future options
+}
+
+// CreateOrUpdateResourceGroupResponse is the result of
+// Client.CreateOrUpdateResourceGroup.
+type CreateOrUpdateResourceGroupResponse struct {
+	ResourceGroup
+}
+
+// CreateOrUpdateResourceGroup creates a resource group or updates its tags
+// (az group create). Only group.Location, group.Tags and group.ManagedBy are
+// sent.
+//
+// If the operation fails it returns an *azcore.ResponseError.
+func (c *Client) CreateOrUpdateResourceGroup(ctx context.Context, name string, group ResourceGroup, options *CreateOrUpdateResourceGroupOptions) (res CreateOrUpdateResourceGroupResponse, err error) {
+	ctx, end := c.startSpan(ctx, "CreateOrUpdateResourceGroup")
+	defer func() { end(err) }()
+	if err := checkGroup(name); err != nil {
+		return res, err
+	}
+	if strings.TrimSpace(group.Location) == "" {
+		return res, fmt.Errorf("%w: resource group %q needs a location; set ResourceGroup.Location (e.g. \"northcentralus\")", ErrInvalid, name)
+	}
+	body := ResourceGroup{Location: group.Location, Tags: group.Tags, ManagedBy: group.ManagedBy}
+	req, err := armx.NewRequest(ctx, http.MethodPut, c.resourceGroupURL(name), c.resAPIVersion, body)
+	if err != nil {
+		return res, err
+	}
+	resp, err := armx.Send(c.pl, req, http.StatusOK, http.StatusCreated)
+	if err != nil {
+		return res, err
+	}
+	g, err := armx.Decode[ResourceGroup](resp)
+	if err != nil {
+		return res, fmt.Errorf("pool: decode resource group: %w", err)
+	}
+	return CreateOrUpdateResourceGroupResponse{ResourceGroup: g}, nil
+}
+
+// GetResourceGroupOptions contains the optional parameters for
+// Client.GetResourceGroup.
+type GetResourceGroupOptions struct {
+	// placeholder for future options
+}
+
+// GetResourceGroupResponse is the result of Client.GetResourceGroup.
+type GetResourceGroupResponse struct {
+	ResourceGroup
+}
+
+// GetResourceGroup reads a resource group.
+//
+// If the operation fails it returns an *azcore.ResponseError; a missing group
+// has StatusCode 404 (ErrorCode "ResourceGroupNotFound").
+func (c *Client) GetResourceGroup(ctx context.Context, name string, options *GetResourceGroupOptions) (res GetResourceGroupResponse, err error) {
+	ctx, end := c.startSpan(ctx, "GetResourceGroup")
+	defer func() { end(err) }()
+	if err := checkGroup(name); err != nil {
+		return res, err
+	}
+	req, err := armx.NewRequest(ctx, http.MethodGet, c.resourceGroupURL(name), c.resAPIVersion, nil)
+	if err != nil {
+		return res, err
+	}
+	resp, err := armx.Send(c.pl, req, http.StatusOK)
+	if err != nil {
+		return res, err
+	}
+	g, err := armx.Decode[ResourceGroup](resp)
+	if err != nil {
+		return res, fmt.Errorf("pool: decode resource group: %w", err)
+	}
+	return GetResourceGroupResponse{ResourceGroup: g}, nil
+}
+
+// BeginDeleteResourceGroupOptions contains the optional parameters for
+// Client.BeginDeleteResourceGroup.
+type BeginDeleteResourceGroupOptions struct {
+	// ResumeToken resumes a poller from Poller.ResumeToken; the other
+	// arguments are then ignored.
+	ResumeToken string
+}
+
+// DeleteResourceGroupResponse is the result of Client.BeginDeleteResourceGroup.
+type DeleteResourceGroupResponse struct {
+	// placeholder for future fields
+}
+
+// BeginDeleteResourceGroup deletes a resource group and everything in it,
+// including its deployment history (az group delete, the tutorial's clean
+// up). The poller follows the Location header of the 202 response.
+//
+// If the operation fails it returns an *azcore.ResponseError.
+func (c *Client) BeginDeleteResourceGroup(ctx context.Context, name string, options *BeginDeleteResourceGroupOptions) (p *runtime.Poller[DeleteResourceGroupResponse], err error) {
+	if options != nil && options.ResumeToken != "" {
+		return runtime.NewPollerFromResumeToken(options.ResumeToken, c.pl, &runtime.NewPollerFromResumeTokenOptions[DeleteResourceGroupResponse]{Tracer: c.tracer})
+	}
+	ctx, end := c.startSpan(ctx, "BeginDeleteResourceGroup")
+	defer func() { end(err) }()
+	if err := checkGroup(name); err != nil {
+		return nil, err
+	}
+	req, err := armx.NewRequest(ctx, http.MethodDelete, c.resourceGroupURL(name), c.resAPIVersion, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := armx.Send(c.pl, req, http.StatusOK, http.StatusAccepted)
+	if err != nil {
+		return nil, err
+	}
+	return runtime.NewPoller(resp, c.pl, &runtime.NewPollerOptions[DeleteResourceGroupResponse]{
+		FinalStateVia: runtime.FinalStateViaLocation,
+		Tracer:        c.tracer,
+	})
+}
+
+// resourceGroupURL follows the Microsoft.Resources specification's spelling
+// ("resourcegroups"); ARM matches path segments case-insensitively.
+func (c *Client) resourceGroupURL(name string) string {
+	return armx.URL(c.endpoint, "/subscriptions/"+armx.Segment(c.subscriptionID)+"/resourcegroups/"+armx.Segment(name))
+}

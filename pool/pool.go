@@ -1,0 +1,169 @@
+package pool
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"unicode"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
+)
+
+// Tutorial defaults used by NewShellPool.
+const (
+	// ShellPoolMaxConcurrentSessions is the session limit NewShellPool sets.
+	ShellPoolMaxConcurrentSessions int32 = 5
+	// ShellPoolCooldownPeriodInSeconds is the idle timeout NewShellPool sets.
+	ShellPoolCooldownPeriodInSeconds int32 = 300
+)
+
+// NewShellPool returns a shell session pool with the tutorial's settings:
+// Dynamic management, container type Shell, at most 5 concurrent sessions,
+// Timed lifecycle with a 300 second cooldown, and egress enabled. Change the
+// returned value before use if you need other settings.
+//
+// The official armappcontainers module cannot create this pool: its newest
+// stable version has no Shell container type. This package sends the
+// resource itself.
+//   - name - the pool's name: 3-63 lower-case letters and digits, starting
+//     with a letter
+//   - location - the region, as a short name ("northcentralus") or a display
+//     name ("North Central US")
+func NewShellPool(name, location string) *SessionPool {
+	maxSessions, cooldown := ShellPoolMaxConcurrentSessions, ShellPoolCooldownPeriodInSeconds
+	return &SessionPool{
+		Name:     name,
+		Location: location,
+		Properties: &SessionPoolProperties{
+			PoolManagementType: PoolManagementTypeDynamic,
+			ContainerType:      ContainerTypeShell,
+			ScaleConfiguration: &ScaleConfiguration{MaxConcurrentSessions: &maxSessions},
+			DynamicPoolConfiguration: &DynamicPoolConfiguration{
+				LifecycleConfiguration: &LifecycleConfiguration{
+					LifecycleType:           LifecycleTypeTimed,
+					CooldownPeriodInSeconds: &cooldown,
+				},
+			},
+			SessionNetworkConfiguration: &SessionNetworkConfiguration{Status: SessionNetworkStatusEgressEnabled},
+		},
+	}
+}
+
+// Endpoint returns the pool's data-plane endpoint, the base URL that
+// sessions.NewClient takes. It returns properties.poolManagementEndpoint when
+// the service reported one (always prefer a pool read with Client.Get).
+// Otherwise it builds the regional form
+// https://{region}.dynamicsessions.io/subscriptions/{sub}/resourceGroups/{rg}/sessionPools/{name}
+// from the pool's ID and Location, with the region normalised by
+// NormalizeRegion (API.md §1.1). It returns "" when neither is possible (no
+// endpoint, and no parsable ID or no location).
+func (p *SessionPool) Endpoint() string {
+	if p == nil {
+		return ""
+	}
+	if p.Properties != nil && p.Properties.PoolManagementEndpoint != "" {
+		return p.Properties.PoolManagementEndpoint
+	}
+	if p.ID == "" || p.Location == "" {
+		return ""
+	}
+	id, err := arm.ParseResourceID(p.ID)
+	if err != nil || id.SubscriptionID == "" || id.ResourceGroupName == "" || id.Name == "" {
+		return ""
+	}
+	return RegionalEndpoint(p.Location, id.SubscriptionID, id.ResourceGroupName, id.Name)
+}
+
+// RegionalEndpoint builds the regional data-plane endpoint of a pool,
+// https://{region}.dynamicsessions.io/subscriptions/{sub}/resourceGroups/{rg}/sessionPools/{name},
+// with region normalised by NormalizeRegion. Shell, PythonLTS and NodeLTS
+// pools use this form; CustomContainer pools use an environment-scoped host,
+// so read theirs from properties.poolManagementEndpoint instead.
+func RegionalEndpoint(region, subscriptionID, resourceGroup, name string) string {
+	return "https://" + NormalizeRegion(region) + ".dynamicsessions.io/subscriptions/" +
+		url.PathEscape(subscriptionID) + "/resourceGroups/" + url.PathEscape(resourceGroup) +
+		"/sessionPools/" + url.PathEscape(name)
+}
+
+// NormalizeRegion turns a region display name into its short name, as used in
+// host names: "North Central US" becomes "northcentralus". Short names come
+// back lower-cased and otherwise unchanged.
+func NormalizeRegion(region string) string {
+	var b strings.Builder
+	for _, r := range region {
+		if unicode.IsSpace(r) {
+			continue
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return b.String()
+}
+
+// PoolID returns the resource ID of a session pool,
+// /subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.App/sessionPools/{name},
+// parsed as an azcore arm.ResourceID. Use its String method for role
+// assignment scopes. It fails when an argument is empty or contains a "/".
+func PoolID(subscriptionID, resourceGroup, name string) (*arm.ResourceID, error) {
+	for _, a := range []struct{ what, v string }{
+		{"subscriptionID", subscriptionID}, {"resourceGroup", resourceGroup}, {"name", name},
+	} {
+		if a.v == "" || strings.Contains(a.v, "/") {
+			return nil, fmt.Errorf("pool: %s %q is not a valid resource ID segment: pass a non-empty value without '/'", a.what, a.v)
+		}
+	}
+	id, err := arm.ParseResourceID("/subscriptions/" + subscriptionID + "/resourceGroups/" + resourceGroup +
+		"/providers/" + ResourceType + "/" + name)
+	if err != nil {
+		return nil, fmt.Errorf("pool: build pool resource ID: %w", err)
+	}
+	return id, nil
+}
+
+// writable returns a copy of the pool's settings without the read-only
+// fields, as sent in a PUT body or a template.
+func (p *SessionPoolProperties) writable() *SessionPoolProperties {
+	if p == nil {
+		return nil
+	}
+	c := *p
+	c.NodeCount = nil
+	c.PoolManagementEndpoint = ""
+	c.ProvisioningState = ""
+	if m := p.MCPServerSettings; m != nil {
+		mc := *m
+		mc.MCPServerEndpoint = ""
+		if mc.IsMCPServerEnabled == nil && mc.IsMCPServerAPIKeyDisabled == nil {
+			c.MCPServerSettings = nil
+		} else {
+			c.MCPServerSettings = &mc
+		}
+	}
+	return &c
+}
+
+// writable returns a copy of the identity without read-only fields.
+func (m *ManagedServiceIdentity) writable() *ManagedServiceIdentity {
+	if m == nil {
+		return nil
+	}
+	c := ManagedServiceIdentity{Type: m.Type}
+	if m.UserAssignedIdentities != nil {
+		c.UserAssignedIdentities = make(map[string]*UserAssignedIdentity, len(m.UserAssignedIdentities))
+		for k := range m.UserAssignedIdentities {
+			c.UserAssignedIdentities[k] = &UserAssignedIdentity{}
+		}
+	}
+	return &c
+}
+
+// putBody is the body of a session pool PUT: the writable fields only.
+type putBody struct {
+	Location   string                  `json:"location"`
+	Tags       map[string]string       `json:"tags,omitempty"`
+	Identity   *ManagedServiceIdentity `json:"identity,omitempty"`
+	Properties *SessionPoolProperties  `json:"properties,omitempty"`
+}
+
+func (p *SessionPool) putBody() putBody {
+	return putBody{Location: p.Location, Tags: p.Tags, Identity: p.Identity.writable(), Properties: p.Properties.writable()}
+}

@@ -1,0 +1,351 @@
+package pool
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+)
+
+// Template is an ARM deployment template that creates session pools and,
+// through Resources, anything else a deployment needs (the identity package
+// adds a user-assigned identity and a Session Executor role assignment this
+// way). Build one with NewTemplate, then Render it or pass it to
+// Client.BeginDeploy.
+//
+// Rendering is deterministic: object keys come out in a fixed order (struct
+// field order, map keys sorted), so the output can be compared with golden
+// files and diffed in reviews.
+type Template struct {
+	// Pools are rendered, in order, as Microsoft.App/sessionPools resources.
+	// Each is validated (SessionPool.Validate) when the template is rendered;
+	// read-only fields are left out.
+	Pools []*SessionPool
+
+	// APIVersion is the apiVersion of the pool resources; empty means
+	// DefaultAPIVersion.
+	APIVersion string
+
+	// Parameterize renders the single pool's name and location as
+	// [parameters('name')] and [parameters('location')] and declares both
+	// parameters as strings, so one template serves many deployments: pass
+	// their values to Client.BeginDeploy. It needs exactly one pool; the
+	// pool's Name and Location are then ignored.
+	Parameterize bool
+
+	// Parameters declares more template parameters. With Parameterize, the
+	// names "name" and "location" are taken.
+	Parameters map[string]TemplateParameter
+
+	// Variables are the template's variables.
+	Variables map[string]any
+
+	// Resources are appended after the pools. This is the extension point for
+	// other packages: append a Resource whose fields may use template
+	// expressions, for example a DependsOn entry built with PoolIDExpression.
+	// Expressions must stay within the functions the module's emulator
+	// supports: parameters, variables, resourceId, subscriptionResourceId,
+	// guid, reference (with a property access), concat, format and toLower.
+	Resources []Resource
+
+	// Outputs are the template's outputs, readable from the deployment
+	// (Deployment.Properties.Outputs) when it succeeds.
+	Outputs map[string]TemplateOutput
+}
+
+// TemplateParameter declares a template parameter.
+type TemplateParameter struct {
+	// Type is the parameter's type: "String", "Int", "Bool", "Object", "Array"
+	// or "SecureString".
+	Type string `json:"type"`
+	// DefaultValue is used when a deployment does not pass the parameter.
+	DefaultValue any `json:"defaultValue,omitempty"`
+	// AllowedValues restricts the values a deployment may pass.
+	AllowedValues []any `json:"allowedValues,omitempty"`
+}
+
+// TemplateOutput declares a template output.
+type TemplateOutput struct {
+	// Type is the output's type, e.g. "String".
+	Type string `json:"type"`
+	// Value is the output's value, usually an expression.
+	Value any `json:"value"`
+}
+
+// Resource is one resource of a deployment template. Fields may hold
+// template expressions ("[parameters('name')]"). Properties and Identity are
+// rendered as given: use structs (field order) or maps (sorted keys) to keep
+// the output deterministic.
+type Resource struct {
+	// APIVersion is the resource provider's api-version for this resource.
+	APIVersion string `json:"apiVersion"`
+	// Name is the resource's name.
+	Name string `json:"name"`
+	// Type is the resource type, e.g. "Microsoft.ManagedIdentity/userAssignedIdentities".
+	Type string `json:"type"`
+	// Scope makes this an extension resource of another resource, e.g. a role
+	// assignment scoped to a pool: "[resourceId('Microsoft.App/sessionPools', 'mypool')]".
+	Scope string `json:"scope,omitempty"`
+	// Location is the region; leave it empty for resources without one.
+	Location string `json:"location,omitempty"`
+	// Tags are resource tags.
+	Tags map[string]string `json:"tags,omitempty"`
+	// Identity is the resource's managed identity block.
+	Identity any `json:"identity,omitempty"`
+	// DependsOn lists resource IDs (usually resourceId expressions) to deploy first.
+	DependsOn []string `json:"dependsOn,omitempty"`
+	// Properties are the resource's properties.
+	Properties any `json:"properties,omitempty"`
+}
+
+// templateDoc is the rendered document; field order is the output order.
+type templateDoc struct {
+	Schema         string                       `json:"$schema"`
+	ContentVersion string                       `json:"contentVersion"`
+	Parameters     map[string]TemplateParameter `json:"parameters,omitempty"`
+	Variables      map[string]any               `json:"variables,omitempty"`
+	Resources      []Resource                   `json:"resources"`
+	Outputs        map[string]TemplateOutput    `json:"outputs,omitempty"`
+}
+
+// NewTemplate returns a template that creates pools.
+func NewTemplate(pools ...*SessionPool) *Template {
+	return &Template{Pools: pools}
+}
+
+// Render returns the template as indented JSON (four spaces, a trailing
+// newline, HTML characters not escaped), ready to save as deploy.json. It
+// fails with an error matching ErrInvalid when a pool is invalid, when
+// Parameterize is set without exactly one pool, or when an expression uses a
+// function outside the supported set (see Template.Resources).
+func (t *Template) Render() ([]byte, error) {
+	return t.encode("    ")
+}
+
+// MarshalJSON renders the template as compact JSON, with the same content and
+// checks as Render, so a Template can be embedded in other JSON documents.
+func (t Template) MarshalJSON() ([]byte, error) {
+	b, err := t.encode("")
+	if err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(b, "\n"), nil
+}
+
+func (t *Template) encode(indent string) ([]byte, error) {
+	doc, err := t.document()
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if indent != "" {
+		enc.SetIndent("", indent)
+	}
+	if err := enc.Encode(doc); err != nil {
+		return nil, fmt.Errorf("pool: render template: %w", err)
+	}
+	if err := checkExpressions(buf.Bytes()); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func (t *Template) apiVersion() string {
+	if t.APIVersion != "" {
+		return t.APIVersion
+	}
+	return DefaultAPIVersion
+}
+
+func (t *Template) document() (*templateDoc, error) {
+	if len(t.Pools) == 0 && len(t.Resources) == 0 {
+		return nil, &ValidationError{Subject: "template", Problems: []Problem{{Field: "resources", Rule: "must contain at least one pool or resource; add pools with NewTemplate(pools...)"}}}
+	}
+	if t.Parameterize && len(t.Pools) != 1 {
+		return nil, &ValidationError{Subject: "template", Problems: []Problem{{Field: "parameters", Rule: fmt.Sprintf("Parameterize needs exactly one pool, got %d; render the pools one template each, or declare your own Parameters", len(t.Pools))}}}
+	}
+	doc := &templateDoc{
+		Schema:         TemplateSchema,
+		ContentVersion: TemplateContentVersion,
+		Variables:      t.Variables,
+		Outputs:        t.Outputs,
+	}
+	if len(t.Parameters) > 0 || t.Parameterize {
+		doc.Parameters = make(map[string]TemplateParameter, len(t.Parameters)+2)
+		for k, v := range t.Parameters {
+			doc.Parameters[k] = v
+		}
+	}
+	if t.Parameterize {
+		for _, k := range []string{"name", "location"} {
+			if _, taken := t.Parameters[k]; taken {
+				return nil, &ValidationError{Subject: "template", Problems: []Problem{{Field: "parameters." + k, Rule: "is declared by Parameterize; rename your parameter"}}}
+			}
+			doc.Parameters[k] = TemplateParameter{Type: "String"}
+		}
+	}
+	for i, p := range t.Pools {
+		if err := p.validate(t.Parameterize); err != nil {
+			return nil, fmt.Errorf("pool: template pool %d: %w", i, err)
+		}
+		r := Resource{
+			APIVersion: t.apiVersion(),
+			Name:       p.Name,
+			Type:       ResourceType,
+			Location:   p.Location,
+			Tags:       p.Tags,
+			Properties: p.Properties.writable(),
+		}
+		if id := p.Identity.writable(); id != nil {
+			r.Identity = id
+		}
+		if t.Parameterize {
+			r.Name, r.Location = "[parameters('name')]", "[parameters('location')]"
+		}
+		doc.Resources = append(doc.Resources, r)
+	}
+	doc.Resources = append(doc.Resources, t.Resources...)
+	return doc, nil
+}
+
+// PoolNameExpression returns an expression fragment (without brackets) that
+// evaluates to the name of pool i: "parameters('name')" when Parameterize is
+// set, otherwise the quoted literal, e.g. "'myshellpool'". It returns "" when
+// i is out of range.
+func (t *Template) PoolNameExpression(i int) string {
+	if i < 0 || i >= len(t.Pools) || t.Pools[i] == nil {
+		return ""
+	}
+	if t.Parameterize {
+		return "parameters('name')"
+	}
+	return quoteExpr(t.Pools[i].Name)
+}
+
+// PoolIDExpression returns an expression fragment (without brackets) that
+// evaluates to the resource ID of pool i, e.g.
+// "resourceId('Microsoft.App/sessionPools', 'myshellpool')". Wrap it in
+// brackets for DependsOn or Scope: "[" + t.PoolIDExpression(0) + "]". It
+// returns "" when i is out of range.
+func (t *Template) PoolIDExpression(i int) string {
+	n := t.PoolNameExpression(i)
+	if n == "" {
+		return ""
+	}
+	return "resourceId(" + quoteExpr(ResourceType) + ", " + n + ")"
+}
+
+// quoteExpr quotes s as a template expression string literal.
+func quoteExpr(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// templateFunctions are the expression functions the module's ARM emulator
+// evaluates; rendered templates use no others.
+var templateFunctions = []string{
+	"parameters", "variables", "resourceid", "subscriptionresourceid", "guid",
+	"reference", "concat", "format", "tolower",
+}
+
+// checkExpressions walks a rendered template and fails on expressions that
+// call functions outside templateFunctions.
+func checkExpressions(doc []byte) error {
+	var v any
+	if err := json.Unmarshal(doc, &v); err != nil {
+		return fmt.Errorf("pool: render template: %w", err)
+	}
+	var c checker
+	walkStrings(v, "", func(path, s string) {
+		expr, ok := expression(s)
+		if !ok {
+			return
+		}
+		for _, fn := range expressionFunctions(expr) {
+			if !slices.Contains(templateFunctions, strings.ToLower(fn)) {
+				c.add(path, "expression %q calls %s(), which is outside the supported set (parameters, variables, resourceId, subscriptionResourceId, guid, reference, concat, format, toLower); use a literal or a parameter", s, fn)
+			}
+		}
+	})
+	return c.err("template")
+}
+
+// walkStrings calls fn for every string value in v with its JSON path.
+func walkStrings(v any, path string, fn func(path, s string)) {
+	switch x := v.(type) {
+	case string:
+		fn(path, x)
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(x)) {
+			walkStrings(x[k], joinPath(path, k), fn)
+		}
+	case []any:
+		for i, e := range x {
+			walkStrings(e, fmt.Sprintf("%s[%d]", path, i), fn)
+		}
+	}
+}
+
+func joinPath(path, k string) string {
+	if path == "" {
+		return k
+	}
+	return path + "." + k
+}
+
+// expression reports whether s is a template expression and returns its body
+// without the brackets. "[[..." is an escaped literal, not an expression.
+func expression(s string) (string, bool) {
+	if len(s) < 2 || s[0] != '[' || s[len(s)-1] != ']' || strings.HasPrefix(s, "[[") {
+		return "", false
+	}
+	return strings.TrimSpace(s[1 : len(s)-1]), true
+}
+
+// expressionFunctions returns the names of the functions an expression calls.
+func expressionFunctions(expr string) []string {
+	var out []string
+	for i := 0; i < len(expr); {
+		ch := expr[i]
+		switch {
+		case ch == '\'':
+			// skip a string literal; '' is an escaped quote
+			i++
+			for i < len(expr) {
+				if expr[i] == '\'' {
+					if i+1 < len(expr) && expr[i+1] == '\'' {
+						i += 2
+						continue
+					}
+					break
+				}
+				i++
+			}
+			i++
+		case isIdentStart(ch):
+			j := i
+			for j < len(expr) && isIdentPart(expr[j]) {
+				j++
+			}
+			k := j
+			for k < len(expr) && expr[k] == ' ' {
+				k++
+			}
+			prevDot := i > 0 && expr[i-1] == '.'
+			if k < len(expr) && expr[k] == '(' && !prevDot {
+				out = append(out, expr[i:j])
+			}
+			i = j
+		default:
+			i++
+		}
+	}
+	return out
+}
+
+func isIdentStart(c byte) bool {
+	return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+}
+
+func isIdentPart(c byte) bool { return isIdentStart(c) || (c >= '0' && c <= '9') }

@@ -1,0 +1,282 @@
+package pool
+
+import (
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata (go test ./pool -update)")
+
+// golden compares got with testdata/name, or rewrites it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		require.NoError(t, os.WriteFile(path, got, 0o644))
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "missing golden file: run go test ./pool -update")
+	assert.Equal(t, string(want), string(got), "output differs from %s: review, then run go test ./pool -update", path)
+}
+
+// extensionTemplate adds what the identity package adds: a user-assigned
+// identity and a Session Executor role assignment scoped to the pool.
+func extensionTemplate() *Template {
+	t := NewTemplate(NewShellPool("myshellpool", "North Central US"))
+	t.Parameterize = true
+	uami := "resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', concat(parameters('name'), '-uami'))"
+	t.Resources = append(t.Resources,
+		Resource{
+			APIVersion: "2023-01-31",
+			Name:       "[concat(parameters('name'), '-uami')]",
+			Type:       "Microsoft.ManagedIdentity/userAssignedIdentities",
+			Location:   "[parameters('location')]",
+		},
+		Resource{
+			APIVersion: "2022-04-01",
+			Name:       "[guid(" + t.PoolIDExpression(0) + ", " + uami + ", '0fb8eba5-a2bb-4abe-b1c1-49dfad359bb0')]",
+			Type:       "Microsoft.Authorization/roleAssignments",
+			Scope:      "[" + t.PoolIDExpression(0) + "]",
+			DependsOn:  []string{"[" + t.PoolIDExpression(0) + "]", "[" + uami + "]"},
+			Properties: map[string]any{
+				"roleDefinitionId": "[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '0fb8eba5-a2bb-4abe-b1c1-49dfad359bb0')]",
+				"principalId":      "[reference(" + uami + ", '2023-01-31').principalId]",
+				"principalType":    "ServicePrincipal",
+			},
+		},
+	)
+	t.Outputs = map[string]TemplateOutput{
+		"endpoint": {Type: "String", Value: "[reference(" + t.PoolIDExpression(0) + ").poolManagementEndpoint]"},
+	}
+	return t
+}
+
+func TestTemplateGolden(t *testing.T) {
+	t.Parallel()
+	second := NewShellPool("secondpool", "eastus")
+	second.Tags = map[string]string{"team": "b", "env": "dev"}
+	second.Properties.ScaleConfiguration.MaxConcurrentSessions = to.Ptr[int32](20)
+	second.Properties.SessionNetworkConfiguration.Status = SessionNetworkStatusEgressDisabled
+	// Read-only fields of a pool read from ARM are left out of templates.
+	second.ID = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.App/sessionPools/secondpool"
+	second.Properties.ProvisioningState = ProvisioningStateSucceeded
+	second.Properties.PoolManagementEndpoint = "https://eastus.dynamicsessions.io/x"
+	second.Properties.NodeCount = to.Ptr[int32](1)
+
+	tests := []struct {
+		name     string
+		template *Template
+		file     string
+	}{
+		{"tutorial", NewTemplate(NewShellPool("myshellpool", "North Central US")), "template_tutorial.golden.json"},
+		{"parameters", &Template{Pools: []*SessionPool{NewShellPool("", "")}, Parameterize: true}, "template_parameters.golden.json"},
+		{"multiple pools", NewTemplate(NewShellPool("myshellpool", "North Central US"), second), "template_multi.golden.json"},
+		{"extension resources", extensionTemplate(), "template_extension.golden.json"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := tc.template.Render()
+			require.NoError(t, err)
+			golden(t, tc.file, got)
+			again, err := tc.template.Render()
+			require.NoError(t, err)
+			assert.Equal(t, string(got), string(again), "rendering is deterministic")
+		})
+	}
+}
+
+// TestTemplateMatchesTutorial is the acceptance test of the issue: the
+// tutorial's inputs render the tutorial's deploy.json, except that the type is
+// spelled as the specification spells it.
+func TestTemplateMatchesTutorial(t *testing.T) {
+	t.Parallel()
+	tutorial, err := os.ReadFile(filepath.Join("testdata", "tutorial_deploy.json"))
+	require.NoError(t, err)
+	want := strings.Replace(string(tutorial), `"Microsoft.App/sessionpools"`, `"Microsoft.App/sessionPools"`, 1)
+	require.NotEqual(t, string(tutorial), want, "the tutorial spells the type in lower case")
+
+	got, err := NewTemplate(NewShellPool("myshellpool", "North Central US")).Render()
+	require.NoError(t, err)
+	assert.JSONEq(t, want, string(got))
+
+	compact, err := json.Marshal(NewTemplate(NewShellPool("myshellpool", "North Central US")))
+	require.NoError(t, err)
+	assert.JSONEq(t, want, string(compact), "MarshalJSON renders the same document")
+}
+
+func TestTemplateParametersForm(t *testing.T) {
+	t.Parallel()
+	got, err := (&Template{Pools: []*SessionPool{NewShellPool("ignored", "ignored")}, Parameterize: true}).Render()
+	require.NoError(t, err)
+	var doc struct {
+		Parameters map[string]any
+		Resources  []map[string]any
+	}
+	require.NoError(t, json.Unmarshal(got, &doc))
+	assert.Equal(t, map[string]any{"name": map[string]any{"type": "String"}, "location": map[string]any{"type": "String"}}, doc.Parameters)
+	assert.Equal(t, "[parameters('name')]", doc.Resources[0]["name"])
+	assert.Equal(t, "[parameters('location')]", doc.Resources[0]["location"])
+}
+
+func TestTemplateErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		template *Template
+		want     string
+	}{
+		{"empty", &Template{}, "at least one pool"},
+		{"parameters with two pools", &Template{Pools: []*SessionPool{NewShellPool("aaa", "x"), NewShellPool("bbb", "x")}, Parameterize: true}, "exactly one pool"},
+		{"parameter name taken", &Template{Pools: []*SessionPool{NewShellPool("aaa", "x")}, Parameterize: true, Parameters: map[string]TemplateParameter{"name": {Type: "String"}}}, "parameters.name"},
+		{"invalid pool", NewTemplate(NewShellPool("Bad-Name", "x")), "template pool 0"},
+		{"unsupported function", &Template{Resources: []Resource{{Type: "x/y", APIVersion: "1", Name: "n", Location: "[resourceGroup().location]"}}}, "resourceGroup()"},
+		{"unsupported nested function", &Template{Resources: []Resource{{Type: "x/y", APIVersion: "1", Name: "[concat('a', uniqueString('b'))]"}}}, "uniqueString()"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := tc.template.Render()
+			require.Error(t, err)
+			assert.ErrorIs(t, err, ErrInvalid)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+}
+
+func TestTemplateExpressionHelpers(t *testing.T) {
+	t.Parallel()
+	lit := NewTemplate(NewShellPool("myshellpool", "eastus"))
+	assert.Equal(t, "'myshellpool'", lit.PoolNameExpression(0))
+	assert.Equal(t, "resourceId('Microsoft.App/sessionPools', 'myshellpool')", lit.PoolIDExpression(0))
+	assert.Empty(t, lit.PoolIDExpression(1))
+	assert.Empty(t, lit.PoolNameExpression(-1))
+	param := &Template{Pools: []*SessionPool{NewShellPool("", "")}, Parameterize: true}
+	assert.Equal(t, "resourceId('Microsoft.App/sessionPools', parameters('name'))", param.PoolIDExpression(0))
+	// Escaped literals ("[[") and quoted text are not function calls.
+	escaped := &Template{Resources: []Resource{{Type: "x/y", APIVersion: "1", Name: "[[notAnExpression()]", Properties: map[string]any{"s": "[format('{0} uniqueString(x)', 'a')]"}}}}
+	_, err := escaped.Render()
+	assert.NoError(t, err)
+}
+
+func TestParseTemplate(t *testing.T) {
+	t.Parallel()
+	tutorial, err := os.ReadFile(filepath.Join("testdata", "tutorial_deploy.json"))
+	require.NoError(t, err)
+	want := NewShellPool("myshellpool", "North Central US")
+
+	t.Run("tutorial deploy.json", func(t *testing.T) {
+		t.Parallel()
+		pools, err := ParseTemplate(tutorial, nil)
+		require.NoError(t, err)
+		require.Len(t, pools, 1)
+		assert.Equal(t, want, pools[0])
+	})
+	t.Run("tutorial revision with # comment", func(t *testing.T) {
+		t.Parallel()
+		commented := strings.Replace(string(tutorial), `"location": "North Central US",`,
+			`"location": "North Central US", # must match $LOCATION`, 1)
+		commented = "// deploy.json\n/* block\n comment */" + commented
+		require.NotEqual(t, string(tutorial), commented)
+		pools, err := ParseTemplate([]byte(commented), nil)
+		require.NoError(t, err)
+		assert.Equal(t, want, pools[0])
+	})
+	t.Run("round trip of the parameters form", func(t *testing.T) {
+		t.Parallel()
+		doc, err := (&Template{Pools: []*SessionPool{NewShellPool("", "")}, Parameterize: true}).Render()
+		require.NoError(t, err)
+		pools, err := ParseTemplate(doc, map[string]any{"name": "myshellpool", "location": "North Central US"})
+		require.NoError(t, err)
+		assert.Equal(t, want, pools[0])
+	})
+	t.Run("defaults, variables, numbers and escapes", func(t *testing.T) {
+		t.Parallel()
+		doc := `{"parameters":{"name":{"type":"String","defaultValue":"dflt"},"max":{"type":"Int"},"loc":{"type":"String","defaultValue":"[parameters('region')]"},"region":{"type":"String","defaultValue":"westus2"}},
+			"variables":{"egress":"EgressDisabled"},
+			"resources":[{"type":"microsoft.app/SESSIONPOOLS","name":"[parameters('name')]","location":"[parameters('loc')]",
+				"tags":{"note":"[[literal]"},
+				"properties":{"containerType":"Shell","scaleConfiguration":{"maxConcurrentSessions":"[parameters('max')]"},
+				"sessionNetworkConfiguration":{"status":"[variables('egress')]"}}},
+				{"type":"Microsoft.ManagedIdentity/userAssignedIdentities","name":"[resourceGroup().name]"}]}`
+		pools, err := ParseTemplate([]byte(doc), map[string]any{"max": 7})
+		require.NoError(t, err)
+		require.Len(t, pools, 1, "other resource types are skipped")
+		p := pools[0]
+		assert.Equal(t, "dflt", p.Name)
+		assert.Equal(t, "westus2", p.Location)
+		assert.Equal(t, "[literal]", p.Tags["note"])
+		assert.Equal(t, int32(7), *p.Properties.ScaleConfiguration.MaxConcurrentSessions)
+		assert.Equal(t, SessionNetworkStatusEgressDisabled, p.Properties.SessionNetworkConfiguration.Status)
+	})
+	t.Run("condition false skips the pool", func(t *testing.T) {
+		t.Parallel()
+		doc := `{"parameters":{"on":{"type":"Bool"}},"resources":[
+			{"type":"Microsoft.App/sessionPools","name":"one","condition":"[parameters('on')]","properties":{"containerType":"Shell"}},
+			{"type":"Microsoft.App/sessionPools","name":"two","properties":{"containerType":"Shell"}}]}`
+		pools, err := ParseTemplate([]byte(doc), map[string]any{"on": false})
+		require.NoError(t, err)
+		require.Len(t, pools, 1)
+		assert.Equal(t, "two", pools[0].Name)
+	})
+}
+
+func TestParseTemplateErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		doc    string
+		params map[string]any
+		want   []string // every substring must appear in the one error
+	}{
+		{"not json", `{"resources": [`, nil, []string{"not a JSON object"}},
+		{"no resources", `{"$schema":"x"}`, nil, []string{"resources: is missing"}},
+		{"no pools", `{"resources":[{"type":"Microsoft.Storage/storageAccounts","name":"s"}]}`, nil, []string{"no Microsoft.App/sessionPools resources"}},
+		{"missing parameter value", `{"parameters":{"name":{"type":"String"}},"resources":[{"type":"Microsoft.App/sessionPools","name":"[parameters('name')]"}]}`, nil,
+			[]string{`resources[0].name`, `needs a value for parameter "name"`}},
+		{"undeclared parameter reference", `{"resources":[{"type":"Microsoft.App/sessionPools","name":"[parameters('nope')]"}]}`, nil, []string{`parameter "nope", which the template does not declare`}},
+		{"undeclared parameter passed", `{"parameters":{"name":{"type":"String"}},"resources":[{"type":"Microsoft.App/sessionPools","name":"[parameters('name')]"}]}`,
+			map[string]any{"name": "ok", "extra": 1}, []string{"parameters.extra: is passed but the template does not declare it"}},
+		{"every unresolvable expression named", `{"resources":[{"type":"Microsoft.App/sessionPools","name":"[uniqueString(resourceGroup().id)]","location":"[resourceGroup().location]"}]}`, nil,
+			[]string{`resources[0].name: expression "[uniqueString(resourceGroup().id)]"`, `resources[0].location: expression "[resourceGroup().location]"`}},
+		{"copy loop", `{"resources":[{"type":"Microsoft.App/sessionPools","name":"p","copy":{"name":"c","count":2}}]}`, nil, []string{"copy loops are not supported"}},
+		{"self-referencing default", `{"parameters":{"a":{"type":"String","defaultValue":"[parameters('a')]"}},"resources":[{"type":"Microsoft.App/sessionPools","name":"[parameters('a')]"}]}`, nil, []string{"nest too deeply"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			pools, err := ParseTemplate([]byte(tc.doc), tc.params)
+			require.Error(t, err)
+			assert.Nil(t, pools)
+			assert.ErrorIs(t, err, ErrInvalid)
+			for _, w := range tc.want {
+				assert.Contains(t, err.Error(), w)
+			}
+		})
+	}
+}
+
+func TestStripComments(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, in, want string }{
+		{"hash to end of line", "{\"a\": 1, # note\n\"b\": 2}", "{\"a\": 1, \n\"b\": 2}"},
+		{"hash inside string kept", `{"a": "x # y", "b": "// z"}`, `{"a": "x # y", "b": "// z"}`},
+		{"escaped quote in string", `{"a": "q\" # not a comment"}`, `{"a": "q\" # not a comment"}`},
+		{"block comment", `{"a": /* c */ 1}`, `{"a":   1}`},
+		{"line comment at end", "{}// end", "{}"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			assert.Equal(t, tc.want, string(stripComments([]byte(tc.in))))
+		})
+	}
+}
