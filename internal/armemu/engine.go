@@ -1,0 +1,521 @@
+package armemu
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/shellpool/shellpool/internal/jwt"
+)
+
+// Config configures an Engine. Backend is required; every other field has a
+// default.
+type Config struct {
+	// Backend is the data plane that serves the pools ARM provisions. Its
+	// methods are called with the engine's lock held: they must not call back
+	// into the Engine.
+	Backend Backend
+	// SigningKey is the HS256 key that ARM bearer tokens must be signed with
+	// and that the managed identity endpoint signs its tokens with.
+	SigningKey []byte
+	// TenantID is the directory (tenant) ID reported for identities and put in
+	// minted tokens. Default: a fixed all-zero-but-one GUID.
+	TenantID string
+	// BaseURL returns the emulator's https base URL, used in Location and
+	// Azure-AsyncOperation headers and nextLinks. Default: https:// plus the
+	// request's Host.
+	BaseURL func() string
+	// PrincipalNotFoundFor is how long after an identity is created a role
+	// assignment naming its principal (without principalType
+	// ServicePrincipal) is refused with PrincipalNotFound, as Entra
+	// replication delay causes in Azure. Default 0: never refused, which keeps
+	// examples fast.
+	PrincipalNotFoundFor time.Duration
+	// LROPolls is how many status reads of a long-running operation report it
+	// as still running before it reports its final state. 0 means the default
+	// 1; a negative value makes operations finish at once.
+	LROPolls int
+	// RetryAfter is the polling delay advertised on long-running operation
+	// responses (Retry-After-Ms, and Retry-After in whole seconds when at
+	// least one second). Default 10ms; azcore pollers honour it instead of
+	// their 30-second default frequency.
+	RetryAfter time.Duration
+	// PageSize is the number of items per list page before a nextLink is
+	// returned. Default 50.
+	PageSize int
+	// Now returns the current time. Default time.Now.
+	Now func() time.Time
+}
+
+// DefaultTenantID is the tenant ID used when Config.TenantID is empty.
+const DefaultTenantID = "72f988bf-0000-4000-8000-00000000e4e1"
+
+// Engine is the emulator's Azure Resource Manager and managed identity side:
+// resource groups, provider registration, session pools, template
+// deployments, user-assigned identities, role assignments and an App Service
+// style managed identity token endpoint. It is safe for concurrent use.
+type Engine struct {
+	cfg       Config
+	idHeader  string
+	system    Identity
+	mu        sync.Mutex
+	rgs       map[string]*resourceGroup
+	providers map[string]*provider
+	pools     map[string]*pool
+	idents    map[string]*identity
+	roles     map[string]*roleAssignment
+	deploys   map[string]*deployment
+	ops       map[string]*operation
+}
+
+// New returns an Engine configured by cfg. It panics when cfg.Backend is nil,
+// a programming error.
+func New(cfg Config) *Engine {
+	if cfg.Backend == nil {
+		panic("armemu: Config.Backend is required")
+	}
+	if cfg.TenantID == "" {
+		cfg.TenantID = DefaultTenantID
+	}
+	if cfg.LROPolls == 0 {
+		cfg.LROPolls = 1
+	} else if cfg.LROPolls < 0 {
+		cfg.LROPolls = 0
+	}
+	if cfg.RetryAfter <= 0 {
+		cfg.RetryAfter = 10 * time.Millisecond
+	}
+	if cfg.PageSize <= 0 {
+		cfg.PageSize = 50
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	e := &Engine{
+		cfg:       cfg,
+		idHeader:  uuid.NewString(),
+		rgs:       map[string]*resourceGroup{},
+		providers: map[string]*provider{},
+		pools:     map[string]*pool{},
+		idents:    map[string]*identity{},
+		roles:     map[string]*roleAssignment{},
+		deploys:   map[string]*deployment{},
+		ops:       map[string]*operation{},
+	}
+	e.system = Identity{
+		Name:        "system-assigned",
+		PrincipalID: uuid.NewString(),
+		ClientID:    uuid.NewString(),
+		TenantID:    cfg.TenantID,
+		Created:     cfg.Now(),
+	}
+	return e
+}
+
+// api-versions accepted per resource family (API.md §2.1, §3, §4).
+var (
+	poolAPIVersions     = []string{"2024-02-02-preview", "2024-08-02-preview", "2024-10-02-preview", "2025-01-01", "2025-02-02-preview", "2025-07-01", "2025-10-02-preview", "2026-01-01"}
+	resourceAPIVersions = []string{"2020-06-01", "2020-10-01", "2021-04-01", "2022-09-01", "2023-07-01", "2024-03-01", "2024-07-01", "2024-11-01", "2025-03-01", "2025-04-01"}
+	identityAPIVersions = []string{"2023-01-31", "2024-11-30", "2023-07-31-preview"}
+	roleAPIVersions     = []string{"2018-09-01-preview", "2020-04-01-preview", "2022-04-01"}
+)
+
+// armError is an ARM error answer: an HTTP status and the body
+// {"error":{code,message,target,details}}.
+type armError struct {
+	Status  int        `json:"-"`
+	Code    string     `json:"code"`
+	Message string     `json:"message"`
+	Target  string     `json:"target,omitempty"`
+	Details []armError `json:"details,omitempty"`
+}
+
+func (e *armError) Error() string { return e.Code + ": " + e.Message }
+
+func errf(status int, code, format string, args ...any) *armError {
+	return &armError{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	if v != nil {
+		_ = json.NewEncoder(w).Encode(v)
+	}
+}
+
+func writeErr(w http.ResponseWriter, err *armError) {
+	w.Header().Set("x-ms-failure-cause", "gateway")
+	writeJSON(w, err.Status, map[string]any{"error": err})
+}
+
+// req is one parsed ARM request.
+type req struct {
+	w          http.ResponseWriter
+	r          *http.Request
+	segs       []string // path segments as sent
+	ls         []string // lower-cased segments
+	apiVersion string
+	caller     string // the token's oid
+	base       string
+}
+
+// ServeHTTP serves the ARM management routes: resource groups, providers,
+// session pools, deployments, user-assigned identities, role assignments and
+// long-running operation status URLs. Every request needs a bearer token for
+// https://management.azure.com signed with Config.SigningKey.
+func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("x-ms-request-id", uuid.NewString())
+	if id := r.Header.Get("x-ms-correlation-request-id"); id != "" {
+		w.Header().Set("x-ms-correlation-request-id", id)
+	}
+	caller, aerr := e.authenticate(r)
+	if aerr != nil {
+		writeErr(w, aerr)
+		return
+	}
+	path := strings.Trim(r.URL.Path, "/")
+	var segs []string
+	if path != "" {
+		segs = strings.Split(path, "/")
+	}
+	ls := make([]string, len(segs))
+	for i, s := range segs {
+		ls[i] = strings.ToLower(s)
+	}
+	q := &req{w: w, r: r, segs: segs, ls: ls, apiVersion: r.URL.Query().Get("api-version"), caller: caller, base: e.base(r)}
+	e.route(q)
+}
+
+func (e *Engine) base(r *http.Request) string {
+	if e.cfg.BaseURL != nil {
+		return strings.TrimRight(e.cfg.BaseURL(), "/")
+	}
+	return "https://" + r.Host
+}
+
+var managementAudiences = map[string]bool{
+	"https://management.azure.com":        true,
+	"https://management.core.windows.net": true,
+}
+
+func (e *Engine) authenticate(r *http.Request) (string, *armError) {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return "", errf(http.StatusUnauthorized, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.")
+	}
+	scheme, tok, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
+		return "", errf(http.StatusUnauthorized, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is provided in an invalid format: expected 'Bearer <token>'.")
+	}
+	c, err := jwt.Verify(e.cfg.SigningKey, strings.TrimSpace(tok))
+	if err != nil {
+		return "", errf(http.StatusUnauthorized, "InvalidAuthenticationToken", "The access token is invalid: %v.", err)
+	}
+	if !managementAudiences[strings.TrimRight(c.Audience, "/")] {
+		return "", errf(http.StatusUnauthorized, "InvalidAuthenticationToken", "The access token has an invalid audience %q; request a token for https://management.azure.com/.default.", c.Audience)
+	}
+	now := e.cfg.Now()
+	if c.ExpiresAt.IsZero() || !now.Before(c.ExpiresAt) {
+		return "", errf(http.StatusUnauthorized, "ExpiredAuthenticationToken", "The access token expiry UTC time '%s' is earlier than current UTC time '%s'; get a new token.", c.ExpiresAt.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	}
+	if !c.NotBefore.IsZero() && now.Add(5*time.Minute).Before(c.NotBefore) {
+		return "", errf(http.StatusUnauthorized, "InvalidAuthenticationToken", "The access token is not yet valid (nbf %s).", c.NotBefore.UTC().Format(time.RFC3339))
+	}
+	return c.ObjectID, nil
+}
+
+// checkAPIVersion refuses a missing or unsupported api-version.
+func checkAPIVersion(q *req, supported []string) *armError {
+	if q.apiVersion == "" {
+		return errf(http.StatusBadRequest, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.")
+	}
+	for _, v := range supported {
+		if strings.EqualFold(v, q.apiVersion) {
+			return nil
+		}
+	}
+	return errf(http.StatusBadRequest, "InvalidApiVersionParameter", "The api-version '%s' is invalid. The supported versions are '%s'.", q.apiVersion, strings.Join(supported, ","))
+}
+
+func notFoundRoute(q *req) *armError {
+	return errf(http.StatusNotFound, "NotFound", "The emulator does not serve %s on this path.", q.r.Method)
+}
+
+func methodNotAllowed(q *req) *armError {
+	return errf(http.StatusMethodNotAllowed, "MethodNotAllowed", "The method %s is not allowed on this resource.", q.r.Method)
+}
+
+// route dispatches on the path's fixed segments, case-insensitively.
+func (e *Engine) route(q *req) {
+	ls, n := q.ls, len(q.ls)
+	var err *armError
+	switch {
+	case n >= 2 && (ls[n-2] == "operationstatuses" || ls[n-2] == "operationresults"):
+		err = e.serveOperation(q, q.segs[n-1], ls[n-2] == "operationresults")
+	case roleAssignmentsIndex(ls) >= 0:
+		i := roleAssignmentsIndex(ls)
+		if err = checkAPIVersion(q, roleAPIVersions); err == nil {
+			scope := "/" + strings.Join(q.segs[:i], "/")
+			switch n - i {
+			case 3:
+				err = e.serveRoleList(q, scope)
+			case 4:
+				err = e.serveRoleAssignment(q, scope, q.segs[n-1])
+			default:
+				err = notFoundRoute(q)
+			}
+		}
+	case n >= 2 && ls[0] == "subscriptions":
+		err = e.routeSubscription(q)
+	default:
+		err = notFoundRoute(q)
+	}
+	if err != nil {
+		writeErr(q.w, err)
+	}
+}
+
+func roleAssignmentsIndex(ls []string) int {
+	for i := len(ls) - 3; i >= 0; i-- {
+		if ls[i] == "providers" && ls[i+1] == "microsoft.authorization" && ls[i+2] == "roleassignments" {
+			return i
+		}
+	}
+	return -1
+}
+
+func (e *Engine) routeSubscription(q *req) *armError {
+	ls, segs, n := q.ls, q.segs, len(q.ls)
+	sub := segs[1]
+	if n >= 3 && ls[2] == "providers" {
+		switch {
+		case n == 5 && ls[3] == "microsoft.app" && ls[4] == "sessionpools":
+			if err := checkAPIVersion(q, poolAPIVersions); err != nil {
+				return err
+			}
+			if q.r.Method != http.MethodGet {
+				return methodNotAllowed(q)
+			}
+			return e.servePoolList(q, sub, "")
+		case n == 4:
+			if err := checkAPIVersion(q, resourceAPIVersions); err != nil {
+				return err
+			}
+			return e.serveProvider(q, sub, segs[3], false)
+		case n == 5 && ls[4] == "register":
+			if err := checkAPIVersion(q, resourceAPIVersions); err != nil {
+				return err
+			}
+			return e.serveProvider(q, sub, segs[3], true)
+		}
+		return notFoundRoute(q)
+	}
+	if n < 3 || ls[2] != "resourcegroups" {
+		return notFoundRoute(q)
+	}
+	switch {
+	case n == 3:
+		if err := checkAPIVersion(q, resourceAPIVersions); err != nil {
+			return err
+		}
+		if q.r.Method != http.MethodGet {
+			return methodNotAllowed(q)
+		}
+		return e.serveRGList(q, sub)
+	case n == 4:
+		if err := checkAPIVersion(q, resourceAPIVersions); err != nil {
+			return err
+		}
+		return e.serveRG(q, sub, segs[3])
+	case n >= 7 && ls[4] == "providers":
+		rg := segs[3]
+		typ := ls[5] + "/" + ls[6]
+		name := ""
+		if n == 8 {
+			name = segs[7]
+		} else if n != 7 {
+			return notFoundRoute(q)
+		}
+		switch typ {
+		case "microsoft.app/sessionpools":
+			if err := checkAPIVersion(q, poolAPIVersions); err != nil {
+				return err
+			}
+			if name == "" {
+				if q.r.Method != http.MethodGet {
+					return methodNotAllowed(q)
+				}
+				return e.servePoolList(q, sub, rg)
+			}
+			return e.servePool(q, sub, rg, name)
+		case "microsoft.managedidentity/userassignedidentities":
+			if err := checkAPIVersion(q, identityAPIVersions); err != nil {
+				return err
+			}
+			if name == "" {
+				if q.r.Method != http.MethodGet {
+					return methodNotAllowed(q)
+				}
+				return e.serveIdentityList(q, sub, rg)
+			}
+			return e.serveIdentity(q, sub, rg, name)
+		case "microsoft.resources/deployments":
+			if err := checkAPIVersion(q, resourceAPIVersions); err != nil {
+				return err
+			}
+			if name == "" {
+				return notFoundRoute(q)
+			}
+			return e.serveDeployment(q, sub, rg, name)
+		}
+	}
+	return notFoundRoute(q)
+}
+
+// key builds a case-insensitive map key.
+func key(parts ...string) string { return strings.ToLower(strings.Join(parts, "/")) }
+
+func decodeBody(r *http.Request, v any) *armError {
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 4<<20))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		if err.Error() == "EOF" {
+			return errf(http.StatusBadRequest, "InvalidRequestContent", "The request content was invalid and could not be deserialized: the body is empty.")
+		}
+		return errf(http.StatusBadRequest, "InvalidRequestContent", "The request content was invalid and could not be deserialized: %v.", err)
+	}
+	return nil
+}
+
+// --- long-running operations ---
+
+type operation struct {
+	id        string
+	remaining int    // status reads left that report "running"
+	running   string // status while running (InProgress, Running)
+	failure   *armError
+	result    func() any // body of the final Location answer (nil: empty)
+	start     time.Time
+}
+
+func (e *Engine) newOp(running string) *operation {
+	op := &operation{id: uuid.NewString(), remaining: e.cfg.LROPolls, running: running, start: e.cfg.Now()}
+	e.ops[op.id] = op
+	return op
+}
+
+// read reports whether op is done, counting this read as one poll.
+func (op *operation) read() bool {
+	if op == nil {
+		return true
+	}
+	if op.remaining > 0 {
+		op.remaining--
+		return false
+	}
+	return true
+}
+
+// done reports whether op is done without counting a poll.
+func (op *operation) done() bool { return op == nil || op.remaining <= 0 }
+
+func (e *Engine) setRetryAfter(w http.ResponseWriter) {
+	d := e.cfg.RetryAfter
+	w.Header().Set("Retry-After-Ms", strconv.FormatInt(d.Milliseconds(), 10))
+	if d >= time.Second {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(d.Seconds()))))
+	}
+}
+
+func (e *Engine) serveOperation(q *req, id string, location bool) *armError {
+	if q.r.Method != http.MethodGet {
+		return methodNotAllowed(q)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	op := e.ops[id]
+	if op == nil {
+		return errf(http.StatusNotFound, "OperationNotFound", "The operation '%s' was not found; it may belong to another emulator instance.", id)
+	}
+	done := op.read()
+	if location {
+		if !done {
+			q.w.Header().Set("Location", q.base+q.r.URL.RequestURI())
+			e.setRetryAfter(q.w)
+			q.w.WriteHeader(http.StatusAccepted)
+			return nil
+		}
+		if op.failure != nil {
+			return op.failure
+		}
+		if op.result != nil {
+			writeJSON(q.w, http.StatusOK, op.result())
+			return nil
+		}
+		q.w.WriteHeader(http.StatusOK)
+		return nil
+	}
+	body := map[string]any{"id": q.base + q.r.URL.Path, "name": op.id, "startTime": op.start.UTC().Format(time.RFC3339Nano)}
+	switch {
+	case !done:
+		body["status"] = op.running
+		e.setRetryAfter(q.w)
+	case op.failure != nil:
+		body["status"] = "Failed"
+		body["error"] = op.failure
+		body["endTime"] = e.cfg.Now().UTC().Format(time.RFC3339Nano)
+	default:
+		body["status"] = "Succeeded"
+		body["endTime"] = e.cfg.Now().UTC().Format(time.RFC3339Nano)
+	}
+	writeJSON(q.w, http.StatusOK, body)
+	return nil
+}
+
+// --- list paging ---
+
+// writePage answers a list with {"value":[...],"nextLink"} paging by
+// $skipToken (an offset).
+func (e *Engine) writePage(q *req, items []any) {
+	skip, _ := strconv.Atoi(q.r.URL.Query().Get("$skipToken"))
+	if skip < 0 || skip > len(items) {
+		skip = len(items)
+	}
+	end := min(skip+e.cfg.PageSize, len(items))
+	body := map[string]any{"value": append([]any{}, items[skip:end]...)}
+	if end < len(items) {
+		v := url.Values{}
+		for k, vs := range q.r.URL.Query() {
+			v[k] = vs
+		}
+		v.Set("$skipToken", strconv.Itoa(end))
+		body["nextLink"] = q.base + q.r.URL.Path + "?" + v.Encode()
+	}
+	writeJSON(q.w, http.StatusOK, body)
+}
+
+func sortedKeys[M ~map[string]V, V any](m M) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+func timestamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+// opURL is base+path with the api-version query.
+func opURL(base, path, apiVersion string) string {
+	return base + path + "?api-version=" + url.QueryEscape(apiVersion)
+}

@@ -1,0 +1,300 @@
+package armemu
+
+import (
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+const roleAssignmentType = "Microsoft.Authorization/roleAssignments"
+
+type roleAssignment struct {
+	name, scope      string
+	roleGUID         string
+	roleDefSent      string
+	principalID      string
+	principalType    string
+	description      any
+	condition        any
+	conditionVersion any
+	created          time.Time
+	createdBy        string
+}
+
+func roleAssignmentID(scope, name string) string {
+	return strings.TrimRight(scope, "/") + "/providers/" + roleAssignmentType + "/" + name
+}
+
+func (ra *roleAssignment) id() string { return roleAssignmentID(ra.scope, ra.name) }
+
+func (ra *roleAssignment) body() map[string]any {
+	return map[string]any{
+		"id":   ra.id(),
+		"name": ra.name,
+		"type": roleAssignmentType,
+		"properties": map[string]any{
+			// The tenant-level form, as Azure's example answers (API.md §3.2).
+			"roleDefinitionId":                   "/providers/Microsoft.Authorization/roleDefinitions/" + ra.roleGUID,
+			"principalId":                        ra.principalID,
+			"principalType":                      ra.principalType,
+			"scope":                              ra.scope,
+			"description":                        ra.description,
+			"condition":                          ra.condition,
+			"conditionVersion":                   ra.conditionVersion,
+			"delegatedManagedIdentityResourceId": nil,
+			"createdOn":                          timestamp(ra.created),
+			"updatedOn":                          timestamp(ra.created),
+			"createdBy":                          ra.createdBy,
+			"updatedBy":                          ra.createdBy,
+		},
+	}
+}
+
+var (
+	guidRE    = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	roleDefRE = regexp.MustCompile(`(?i)^(/subscriptions/[^/]+)?/providers/Microsoft\.Authorization/roleDefinitions/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$`)
+)
+
+var principalTypes = []string{"User", "Group", "ServicePrincipal", "ForeignGroup", "Device"}
+
+// normalizeScope gives a scope a leading slash and no trailing one.
+func normalizeScope(s string) string {
+	s = "/" + strings.Trim(s, "/")
+	return s
+}
+
+// checkScope reports whether the scope's resource exists; the caller holds e.mu.
+func (e *Engine) checkScope(scope string) *armError {
+	segs := strings.Split(strings.Trim(scope, "/"), "/")
+	if len(segs) < 2 || !strings.EqualFold(segs[0], "subscriptions") {
+		return errf(http.StatusBadRequest, "InvalidScope", "The scope '%s' is not valid: use a subscription, resource group or resource ID.", scope)
+	}
+	if len(segs) < 4 {
+		return nil
+	}
+	if !strings.EqualFold(segs[2], "resourceGroups") {
+		return errf(http.StatusBadRequest, "InvalidScope", "The scope '%s' is not valid: use a subscription, resource group or resource ID.", scope)
+	}
+	if e.rgs[key(segs[1], segs[3])] == nil {
+		return e.rgNotFound(segs[3])
+	}
+	if len(segs) == 8 && strings.EqualFold(segs[4], "providers") {
+		switch strings.ToLower(segs[5] + "/" + segs[6]) {
+		case "microsoft.app/sessionpools":
+			if e.pools[key(segs[1], segs[3], segs[7])] == nil {
+				return poolNotFound(segs[7])
+			}
+		case "microsoft.managedidentity/userassignedidentities":
+			if e.idents[key(segs[1], segs[3], segs[7])] == nil {
+				return identityNotFound(segs[7])
+			}
+		}
+	}
+	return nil
+}
+
+// putRole validates and stores a role assignment and tells the Backend. The
+// caller holds e.mu.
+func (e *Engine) putRole(scope, name string, props map[string]any, caller string) (*roleAssignment, bool, *armError) {
+	scope = normalizeScope(scope)
+	if !guidRE.MatchString(name) {
+		return nil, false, errf(http.StatusBadRequest, "InvalidRoleAssignmentId", "The role assignment ID '%s' is not valid. The role assignment ID must be a GUID.", name)
+	}
+	if props == nil {
+		return nil, false, errf(http.StatusBadRequest, "InvalidRequestContent", "The request content must have properties.roleDefinitionId and properties.principalId.")
+	}
+	roleDef, _ := lookupString(props, "roleDefinitionId")
+	m := roleDefRE.FindStringSubmatch(roleDef)
+	if m == nil {
+		return nil, false, errf(http.StatusBadRequest, "InvalidRoleDefinitionId", "The role definition ID '%s' is not valid: use /subscriptions/{subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/{roleGuid}.", roleDef)
+	}
+	roleGUID := strings.ToLower(m[2])
+	principal, _ := lookupString(props, "principalId")
+	if !guidRE.MatchString(principal) {
+		return nil, false, errf(http.StatusBadRequest, "InvalidPrincipalId", "The principal ID '%s' is not valid: use the object ID (a GUID) of a user, group or service principal.", principal)
+	}
+	principal = strings.ToLower(principal)
+	ptype, hasType := lookupString(props, "principalType")
+	if hasType {
+		found := false
+		for _, t := range principalTypes {
+			if strings.EqualFold(t, ptype) {
+				ptype, found = t, true
+			}
+		}
+		if !found {
+			return nil, false, errf(http.StatusBadRequest, "InvalidPrincipalType", "The principal type '%s' is not valid: use %s.", ptype, strings.Join(principalTypes, ", "))
+		}
+	}
+	if err := e.checkScope(scope); err != nil {
+		return nil, false, err
+	}
+	known := e.identityBy(principal, "")
+	if known == nil && principal == strings.ToLower(e.system.PrincipalID) {
+		known = &identity{Identity: e.system}
+	}
+	if ptype != "ServicePrincipal" && known != nil && e.cfg.Now().Sub(known.Created) < e.cfg.PrincipalNotFoundFor {
+		return nil, false, errf(http.StatusBadRequest, "PrincipalNotFound",
+			"Principal %s does not exist in the directory %s. Check that you have the correct principal ID. If you are creating this principal and then immediately assigning a role, this error might be related to a replication delay. In this case, set the role assignment principalType property to a value, such as ServicePrincipal, User, or Group.  See https://aka.ms/docs-principaltype",
+			strings.ReplaceAll(principal, "-", ""), e.cfg.TenantID)
+	}
+	if !hasType {
+		ptype = "User"
+		if known != nil {
+			ptype = "ServicePrincipal"
+		}
+	}
+	id := roleAssignmentID(scope, name)
+	if old := e.roles[strings.ToLower(id)]; old != nil {
+		if old.principalID != principal || old.roleGUID != roleGUID {
+			return nil, false, errf(http.StatusConflict, "RoleAssignmentUpdateNotPermitted", "Tenant ID, application ID, principal ID, and scope are not allowed to be updated; delete role assignment '%s' and create a new one.", name)
+		}
+		old.description, _ = lookup(props, "description")
+		return old, false, nil
+	}
+	for _, ra := range e.roles {
+		if ra.principalID == principal && ra.roleGUID == roleGUID && strings.EqualFold(ra.scope, scope) {
+			return nil, false, errf(http.StatusConflict, "RoleAssignmentExists", "The role assignment already exists. The ID of the existing role assignment is %s.", strings.ReplaceAll(ra.name, "-", ""))
+		}
+	}
+	ra := &roleAssignment{name: strings.ToLower(name), scope: scope, roleGUID: roleGUID, roleDefSent: roleDef, principalID: principal,
+		principalType: ptype, created: e.cfg.Now(), createdBy: caller}
+	ra.description, _ = lookup(props, "description")
+	ra.condition, _ = lookup(props, "condition")
+	ra.conditionVersion, _ = lookup(props, "conditionVersion")
+	e.roles[strings.ToLower(id)] = ra
+	e.cfg.Backend.GrantRole(RoleGrant{AssignmentID: ra.id(), Scope: ra.scope, RoleDefinitionID: roleDef, PrincipalID: principal})
+	return ra, true, nil
+}
+
+func (e *Engine) serveRoleAssignment(q *req, scope, name string) *armError {
+	scope = normalizeScope(scope)
+	k := strings.ToLower(roleAssignmentID(scope, name))
+	switch q.r.Method {
+	case http.MethodPut:
+		var body map[string]any
+		if err := decodeBody(q.r, &body); err != nil {
+			return err
+		}
+		props, _ := lookupMap(body, "properties")
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		ra, created, err := e.putRole(scope, name, props, q.caller)
+		if err != nil {
+			return err
+		}
+		status := http.StatusOK
+		if created {
+			status = http.StatusCreated
+		}
+		writeJSON(q.w, status, ra.body())
+		return nil
+	case http.MethodGet:
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		ra := e.roles[k]
+		if ra == nil {
+			return errf(http.StatusNotFound, "RoleAssignmentNotFound", "The role assignment '%s' is not found.", name)
+		}
+		writeJSON(q.w, http.StatusOK, ra.body())
+		return nil
+	case http.MethodDelete:
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		ra := e.roles[k]
+		if ra == nil {
+			q.w.WriteHeader(http.StatusNoContent)
+			return nil
+		}
+		delete(e.roles, k)
+		e.cfg.Backend.RevokeRole(ra.id())
+		writeJSON(q.w, http.StatusOK, ra.body())
+		return nil
+	}
+	return methodNotAllowed(q)
+}
+
+var (
+	principalFilterRE = regexp.MustCompile(`(?i)^principalId\s+eq\s+'([^']*)'$`)
+	assignedToRE      = regexp.MustCompile(`(?i)^assignedTo\('([^']*)'\)$`)
+)
+
+// serveRoleList lists role assignments for a scope the way Azure does: with
+// no filter, those at, above and below the scope; with atScope(), those at
+// or above it; principalId eq '...' (or assignedTo('...')) narrows to one
+// principal.
+func (e *Engine) serveRoleList(q *req, scope string) *armError {
+	if q.r.Method != http.MethodGet {
+		return methodNotAllowed(q)
+	}
+	scope = normalizeScope(scope)
+	atScope, principal := false, ""
+	if f := strings.TrimSpace(q.r.URL.Query().Get("$filter")); f != "" {
+		for _, clause := range regexp.MustCompile(`(?i)\s+and\s+`).Split(f, -1) {
+			clause = strings.TrimSpace(clause)
+			switch {
+			case strings.EqualFold(clause, "atScope()"):
+				atScope = true
+			case principalFilterRE.MatchString(clause):
+				principal = strings.ToLower(principalFilterRE.FindStringSubmatch(clause)[1])
+			case assignedToRE.MatchString(clause):
+				principal = strings.ToLower(assignedToRE.FindStringSubmatch(clause)[1])
+			default:
+				return errf(http.StatusBadRequest, "UnsupportedQuery", "The filter '%s' is not supported: use atScope(), principalId eq '{id}' or assignedTo('{id}').", clause)
+			}
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var items []any
+	for _, k := range sortedKeys(e.roles) {
+		ra := e.roles[k]
+		above := scopeWithin(scope, ra.scope)
+		below := scopeWithin(ra.scope, scope)
+		if !above && (atScope || !below) {
+			continue
+		}
+		if principal != "" && ra.principalID != principal {
+			continue
+		}
+		items = append(items, ra.body())
+	}
+	e.writePage(q, items)
+	return nil
+}
+
+// HasRole reports whether principalID holds the role (by its definition
+// GUID) at scope or at a scope above it.
+func (e *Engine) HasRole(principalID, scope, roleGUID string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, ra := range e.roles {
+		if strings.EqualFold(ra.principalID, principalID) && strings.EqualFold(ra.roleGUID, roleGUID) && scopeWithin(normalizeScope(scope), ra.scope) {
+			return true
+		}
+	}
+	return false
+}
+
+// AssignRole seeds a role assignment (named by a random GUID, principalType
+// ServicePrincipal so no replication delay applies), calls Backend.GrantRole
+// and returns the assignment's resource ID. roleDefinitionID is a role
+// definition ID or a bare role GUID.
+func (e *Engine) AssignRole(scope, roleDefinitionID, principalID string) (string, error) {
+	if guidRE.MatchString(roleDefinitionID) {
+		roleDefinitionID = "/providers/Microsoft.Authorization/roleDefinitions/" + roleDefinitionID
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	ra, _, err := e.putRole(scope, uuid.NewString(), map[string]any{
+		"roleDefinitionId": roleDefinitionID, "principalId": principalID, "principalType": "ServicePrincipal",
+	}, "")
+	if err != nil {
+		return "", fmt.Errorf("armemu: assign role: %w", err)
+	}
+	return ra.id(), nil
+}
