@@ -2,5 +2,99 @@
 // sessions: it runs shell commands in a session pool, moves files in and out
 // of sessions, and manages session lifetimes.
 //
-// (The full package documentation is written with the executions client.)
+// A session pool keeps sandboxed containers ready. A session is named by an
+// identifier the caller chooses ([NewSessionID] makes a good one); the first
+// request that names a new identifier allocates a session from the pool, and
+// later requests with the same identifier reach the same session until it
+// is deleted or sits idle past the pool's cooldown.
+//
+// Create one [Client] per pool with [NewClient] and reuse it; it is safe for
+// concurrent use. The endpoint is the pool's poolManagementEndpoint (read it
+// from ARM) or the regional form built by [PoolEndpoint]:
+//
+//	cred, err := azidentity.NewDefaultAzureCredential(nil)
+//	// handle err
+//	client, err := sessions.NewClient(poolEndpoint, cred, nil)
+//	// handle err
+//	resp, err := client.Execute(ctx, sessions.NewSessionID(), sessions.ShellCommand("ls -la /mnt/data"), nil)
+//	// handle err
+//	if resp.ExitCode != nil && *resp.ExitCode == 0 {
+//		fmt.Print(resp.Stdout)
+//	}
+//
+// A [Command] is a bash script ([ShellCommand]) or an argv ([ExecCommand]),
+// with optional stdin, timeout and output limit. [Client.Execute] waits for
+// the result; [Client.BeginExecute] returns a [runtime.Poller] for long
+// commands; [Client.GetExecution] reads one execution. The result reports
+// the status exactly as the service sent it, the exit code when the service
+// gave one, stdout, stderr, the run time, and whether the command timed out
+// or its output may have been cut.
+//
+// By default the client sends the request body the service specification
+// defines for shell pools (shellCommand or execCommandAndArgs, plus
+// timeoutInSeconds, stdin and outputStreamsMaxLength when set). Set
+// ClientOptions.Dialect to [DialectTutorial] to send the body the Azure
+// shell-pool tutorial uses instead.
+//
+// # Authentication
+//
+// Every request carries a bearer token for the audience
+// https://dynamicsessions.io (scope https://dynamicsessions.io/.default),
+// obtained from the azcore.TokenCredential given to [NewClient], cached and
+// refreshed before it expires by azcore's bearer token policy. Any azidentity
+// credential works: DefaultAzureCredential, ManagedIdentityCredential,
+// WorkloadIdentityCredential, AzureCLICredential. The credential's principal
+// needs the "Azure ContainerApps Session Executor" role on the session pool.
+// A sovereign cloud or a proxy with another audience is configured through
+// ClientOptions.Cloud.Services[ServiceName].Audience. A token can create and
+// use any session in the pool: never hand it to end users.
+//
+// # Retries
+//
+// Requests go through azcore's retry policy, configured by
+// ClientOptions.Retry. Reads (GetExecution, polling, file and session
+// operations) are retried as azcore usually does. Executions are not
+// idempotent, so Execute and BeginExecute retry only failures after which
+// the command cannot have run: a connection that was never established,
+// HTTP 429 and HTTP 503 (honouring Retry-After). HTTP 408, 500, 502, 504 and
+// a connection lost after the request was sent are returned to the caller,
+// unless ExecuteOptions.RetryAmbiguousFailures is set. Every execution
+// carries one operation-id header, reused by its retries, so a service that
+// dedupes by operation-id (the emulator does) runs it once. Cancelling the
+// context ends any call promptly with an error matching ctx.Err().
+//
+// # Errors
+//
+// Input the client refuses before sending anything (an invalid session
+// identifier, an empty command, a negative timeout) is an [*ArgumentError]
+// matching [ErrInvalidArgument]. A service failure is an
+// *azcore.ResponseError, reachable with errors.As, carrying the HTTP status,
+// the error code (from x-ms-error-code or the body) and the raw response.
+// Common failures are also matched by errors.Is: [ErrUnauthorized] and
+// [ErrForbidden] (whose messages say which token audience and role to
+// check), [ErrSessionNotFound], [ErrFileNotFound], [ErrExecutionNotFound] and
+// [ErrPoolAtCapacity]. A command that ran and failed is not a Go error: it is
+// a result with a non-zero ExitCode, TimedOut, or Error set. Errors never
+// contain tokens or full session identifiers ([RedactSessionID] shows what
+// they contain instead).
+//
+// # Logging
+//
+// The package never logs or prints by itself. HTTP diagnostics come from
+// azcore's logging policy: call log.SetListener from
+// github.com/Azure/azure-sdk-for-go/sdk/azcore/log to receive them. Tokens
+// are redacted, and so is every query parameter except api-version and the
+// file-listing options, so session identifiers (sent as the identifier
+// parameter) do not appear in those logs either. Each public method opens
+// one tracing span named "Client.<Method>" through ClientOptions.TracingProvider.
+//
+// # Testing
+//
+// The package sessions/sessionstest is an in-process emulator of the
+// service: an HTTPS server that keeps sessions as local directories, runs
+// commands as local processes with real timeouts and output limits, checks
+// bearer tokens, dedupes executions by operation-id, and injects faults on
+// demand. Point a Client at it through its endpoint, credential and
+// ClientOptions to test code that uses this package without Azure. It is a
+// development tool, not a security boundary.
 package sessions

@@ -1,0 +1,89 @@
+package sessions
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/google/uuid"
+)
+
+// execBenchBody is the shell example response of API.md §1.5.3.
+const execBenchBody = `{"id":"testExecutionId","identifier":"testSessionIdentifier","executionType":"Synchronous","status":"0","result":{"stdout":"first_input:testinputlineline\n","stderr":"","executionTimeInMilliseconds":2}}`
+
+func newExecBenchServer(b *testing.B) *execTestServer {
+	srv := newExecTestServer(b, func(w http.ResponseWriter, _ *http.Request, _ int) {
+		execReply(w, http.StatusOK, execBenchBody, "operation-id", "testExecutionId")
+	})
+	return srv
+}
+
+// BenchmarkExecute measures one Execute call through the full client
+// (validation, azcore pipeline with retry, auth and telemetry policies,
+// decoding) against an in-process TLS server. Compare with
+// BenchmarkExecuteBaseline, the same exchange with bare net/http.
+func BenchmarkExecute(b *testing.B) {
+	srv := newExecBenchServer(b)
+	c := newExecTestClient(b, srv.URL+execTestPrefix, srv, nil)
+	cmd := Command{Shell: "read LINE; echo first_input:$LINE", Stdin: "testinputlineline"}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		resp, err := c.Execute(b.Context(), execTestSessionID, cmd, nil)
+		if err != nil || resp.ExitCode == nil || *resp.ExitCode != 0 {
+			b.Fatalf("Execute: %v %+v", err, resp)
+		}
+	}
+}
+
+// BenchmarkExecuteBaseline sends the same request with net/http and
+// encoding/json only: the cost floor for BenchmarkExecute.
+func BenchmarkExecuteBaseline(b *testing.B) {
+	srv := newExecBenchServer(b)
+	hc := srv.Client()
+	q := url.Values{"api-version": {DefaultAPIVersion}, "identifier": {execTestSessionID}}
+	target := srv.URL + execTestPrefix + "/executions?" + q.Encode()
+	type request struct {
+		ShellCommand string `json:"shellCommand"`
+		Stdin        string `json:"stdin,omitempty"`
+	}
+	type response struct {
+		ID     string `json:"id"`
+		Status string `json:"status"`
+		Result struct {
+			Stdout string `json:"stdout"`
+			Stderr string `json:"stderr"`
+			Ms     int64  `json:"executionTimeInMilliseconds"`
+		} `json:"result"`
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		body, err := json.Marshal(request{ShellCommand: "read LINE; echo first_input:$LINE", Stdin: "testinputlineline"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		req, err := http.NewRequestWithContext(b.Context(), http.MethodPost, target, bytes.NewReader(body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer fake_token")
+		req.Header.Set("operation-id", uuid.NewString())
+		resp, err := hc.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var out response
+		err = json.NewDecoder(resp.Body).Decode(&out)
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK || out.Status != "0" {
+			b.Fatal(fmt.Errorf("baseline: %v %d %+v", err, resp.StatusCode, out))
+		}
+	}
+}

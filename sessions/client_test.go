@@ -1,0 +1,161 @@
+package sessions
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/fake"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestPoolEndpoint(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, region, want string
+	}{
+		{name: "short name", region: "northcentralus", want: "https://northcentralus.dynamicsessions.io/subscriptions/sub/resourceGroups/rg/sessionPools/pool"},
+		{name: "display name", region: "North Central US", want: "https://northcentralus.dynamicsessions.io/subscriptions/sub/resourceGroups/rg/sessionPools/pool"},
+		{name: "upper case", region: "EastUS2", want: "https://eastus2.dynamicsessions.io/subscriptions/sub/resourceGroups/rg/sessionPools/pool"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			assert.Equal(t, tc.want, PoolEndpoint(tc.region, "sub", "rg", "pool"))
+		})
+	}
+	assert.Equal(t, "https://westus.dynamicsessions.io/subscriptions/s/resourceGroups/my%20rg/sessionPools/p", PoolEndpoint("West US", "s", "my rg", "p"), "segments are escaped")
+}
+
+func TestNormalizeRegion(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, "northcentralus", NormalizeRegion("North Central US"))
+	assert.Equal(t, "westeurope", NormalizeRegion(" West\tEurope "))
+	assert.Equal(t, "eastus", NormalizeRegion("eastus"))
+}
+
+func TestNewSessionID(t *testing.T) {
+	t.Parallel()
+	seen := map[string]bool{}
+	for range 100 {
+		id := NewSessionID()
+		require.NoError(t, ValidateSessionID(id))
+		u, err := uuid.Parse(id)
+		require.NoError(t, err)
+		assert.Equal(t, uuid.Version(4), u.Version())
+		assert.Equal(t, strings.ToLower(id), id)
+		assert.False(t, seen[id], "identifiers are unique")
+		seen[id] = true
+	}
+}
+
+func TestValidateSessionID(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, id   string
+		ok         bool
+		wantInText string
+	}{
+		{name: "uuid", id: "8c1b54a5-54b4-4bf4-a0a4-4a8e0ac3bd52", ok: true},
+		{name: "four characters", id: "ab_1", ok: true},
+		{name: "128 characters", id: strings.Repeat("x", 128), ok: true},
+		{name: "empty", id: "", wantInText: "4 to 128"},
+		{name: "three characters", id: "abc", wantInText: "4 to 128"},
+		{name: "129 characters", id: strings.Repeat("y", 129), wantInText: "4 to 128"},
+		{name: "dot", id: "abcd.efgh", wantInText: "[A-Za-z0-9_-]"},
+		{name: "non-ASCII", id: "abcdé", wantInText: "[A-Za-z0-9_-]"},
+		{name: "query injection", id: "abcd&identifier=x", wantInText: "[A-Za-z0-9_-]"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			err := ValidateSessionID(tc.id)
+			if tc.ok {
+				assert.NoError(t, err)
+				return
+			}
+			require.ErrorIs(t, err, ErrInvalidArgument)
+			assert.Contains(t, err.Error(), tc.wantInText)
+			assert.Contains(t, err.Error(), "NewSessionID", "the error says what to do")
+			if len(tc.id) > 4 {
+				assert.NotContains(t, err.Error(), tc.id)
+			}
+		})
+	}
+}
+
+func TestRedactSessionID(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, "8c1b…", RedactSessionID("8c1b54a5-54b4-4bf4-a0a4-4a8e0ac3bd52"))
+	assert.Equal(t, "…", RedactSessionID("abcd"))
+	assert.Equal(t, "…", RedactSessionID(""))
+}
+
+func TestNewClientValidation(t *testing.T) {
+	t.Parallel()
+	cred := &fake.TokenCredential{}
+	tests := []struct {
+		name     string
+		endpoint string
+		cred     azcore.TokenCredential
+		opts     *ClientOptions
+		wantName string
+	}{
+		{name: "empty endpoint", endpoint: " ", cred: cred, wantName: "endpoint"},
+		{name: "relative endpoint", endpoint: "eastus.dynamicsessions.io/x", cred: cred, wantName: "endpoint"},
+		{name: "ftp endpoint", endpoint: "ftp://host/x", cred: cred, wantName: "endpoint"},
+		{name: "endpoint with query", endpoint: "https://host/x?identifier=a", cred: cred, wantName: "endpoint"},
+		{name: "nil credential", endpoint: "https://host", cred: nil, wantName: "cred"},
+		{name: "unknown dialect", endpoint: "https://host", cred: cred, opts: &ClientOptions{Dialect: "python"}, wantName: "ClientOptions.Dialect"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := NewClient(tc.endpoint, tc.cred, tc.opts)
+			assert.Nil(t, c)
+			require.ErrorIs(t, err, ErrInvalidArgument)
+			var ae *ArgumentError
+			require.ErrorAs(t, err, &ae)
+			assert.Equal(t, tc.wantName, ae.Name)
+		})
+	}
+}
+
+func TestNewClientAudienceOverride(t *testing.T) {
+	t.Parallel()
+	var scopes []string
+	cred := execScopeRecorder(func(s []string) { scopes = s })
+	srv := newExecTestServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+		execReply(w, http.StatusOK, execOKBody)
+	})
+	c, err := NewClient(srv.URL, cred, &ClientOptions{ClientOptions: azcore.ClientOptions{
+		Transport: srv.Client(),
+		Cloud:     cloud.Configuration{Services: map[cloud.ServiceName]cloud.ServiceConfiguration{ServiceName: {Audience: "https://proxy.example/"}}},
+	}})
+	require.NoError(t, err)
+	assert.Equal(t, srv.URL, c.Endpoint())
+	_, err = c.Execute(t.Context(), execTestSessionID, ShellCommand("true"), nil)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"https://proxy.example/.default"}, scopes)
+
+	c, err = NewClient(srv.URL, cred, &ClientOptions{ClientOptions: azcore.ClientOptions{Transport: srv.Client()}})
+	require.NoError(t, err)
+	_, err = c.Execute(t.Context(), execTestSessionID, ShellCommand("true"), nil)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"https://dynamicsessions.io/.default"}, scopes)
+}
+
+// execScopeRecorder is a credential that reports the scopes it is asked for.
+type execScopeRecorder func([]string)
+
+func (f execScopeRecorder) GetToken(_ context.Context, o policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	f(o.Scopes)
+	return azcore.AccessToken{Token: "t", ExpiresOn: time.Now().Add(time.Hour)}, nil
+}

@@ -1,0 +1,103 @@
+package sessions_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+
+	"github.com/shellpool/shellpool/sessions"
+)
+
+// Create a client for a shell session pool. The credential's principal needs
+// the "Azure ContainerApps Session Executor" role on the pool; tokens are
+// requested for https://dynamicsessions.io/.default.
+func ExampleNewClient() {
+	cred, err := azidentity.NewDefaultAzureCredential(nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	endpoint := sessions.PoolEndpoint("North Central US", "00000000-0000-0000-0000-000000000000", "my-rg", "my-shell-pool")
+	client, err := sessions.NewClient(endpoint, cred, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(client.Endpoint())
+}
+
+// Run a shell command and read its exit code and output. A command that
+// exits non-zero is a result, not an error.
+func ExampleClient_Execute() {
+	cred, err := azidentity.NewDefaultAzureCredential(nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	client, err := sessions.NewClient("https://eastus.dynamicsessions.io/subscriptions/<sub>/resourceGroups/<rg>/sessionPools/<pool>", cred, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	sessionID := sessions.NewSessionID() // one per user or conversation; keep it secret
+	resp, err := client.Execute(context.TODO(), sessionID, sessions.Command{
+		Shell:   "echo 'hello world'; uname -s",
+		Timeout: time.Minute,
+	}, nil)
+	var respErr *azcore.ResponseError
+	switch {
+	case errors.As(err, &respErr):
+		log.Fatalf("the service refused (HTTP %d, %s): %v", respErr.StatusCode, respErr.ErrorCode, err)
+	case err != nil:
+		log.Fatal(err)
+	}
+	if resp.ExitCode == nil || *resp.ExitCode != 0 {
+		log.Fatalf("command failed: status %s, timed out %v, stderr %q", resp.Status, resp.TimedOut, resp.Stderr)
+	}
+	fmt.Print(resp.Stdout)
+}
+
+// Start a long command asynchronously and poll until it finishes.
+func ExampleClient_BeginExecute() {
+	cred, err := azidentity.NewDefaultAzureCredential(nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	client, err := sessions.NewClient("https://eastus.dynamicsessions.io/subscriptions/<sub>/resourceGroups/<rg>/sessionPools/<pool>", cred, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.TODO()
+	poller, err := client.BeginExecute(ctx, sessions.NewSessionID(), sessions.ExecCommand("sh", "-c", "sleep 20; echo done"), nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	resp, err := poller.PollUntilDone(ctx, &runtime.PollUntilDoneOptions{Frequency: 2 * time.Second})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(resp.Status, resp.Stdout)
+}
+
+// Build the regional endpoint of a pool from its location, which may be a
+// display name.
+func ExamplePoolEndpoint() {
+	fmt.Println(sessions.PoolEndpoint("North Central US", "my-subscription", "my-rg", "my-pool"))
+	// Output:
+	// https://northcentralus.dynamicsessions.io/subscriptions/my-subscription/resourceGroups/my-rg/sessionPools/my-pool
+}
+
+// Session identifiers are random UUIDs that satisfy every documented rule.
+// Errors and logs show only a redacted prefix.
+func ExampleNewSessionID() {
+	id := sessions.NewSessionID()
+	fmt.Println(len(id), sessions.ValidateSessionID(id))
+	fmt.Println(sessions.ValidateSessionID("a b"))
+	fmt.Println(sessions.RedactSessionID("8c1b54a5-54b4-4bf4-a0a4-4a8e0ac3bd52"))
+	// Output:
+	// 36 <nil>
+	// sessions: invalid sessionID: … has 3 characters; identifiers must have 4 to 128 (use NewSessionID)
+	// 8c1b…
+}

@@ -1,0 +1,237 @@
+package sessions
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
+	"github.com/google/uuid"
+)
+
+// maxOperationIDLen bounds ExecuteOptions.OperationID.
+const maxOperationIDLen = 256
+
+// Execute runs cmd in the session sessionID and waits for it to finish.
+//
+//   - ctx - cancelling it abandons the call: Execute returns promptly with an
+//     error that matches ctx.Err() through errors.Is. The command may still
+//     run to completion in the session.
+//   - sessionID - the session to run in, 4 to 128 characters from
+//     [A-Za-z0-9_-] (see ValidateSessionID). A new identifier allocates a new
+//     session; use NewSessionID to make one.
+//   - cmd - the command; see Command, ShellCommand and ExecCommand.
+//   - options - nil for defaults.
+//
+// A command that ran and exited non-zero is a result, not an error: check
+// ExitCode, TimedOut and Error on the response. Execute returns an
+// *ArgumentError (errors.Is(err, ErrInvalidArgument)) for invalid input,
+// before sending anything. If the service answers with anything but 200 or
+// 202 it returns an error that errors.As turns into an *azcore.ResponseError
+// (401 and 403 also match ErrUnauthorized and ErrForbidden and say what to
+// check). Errors never contain the full session identifier.
+//
+// # Retries never run a command twice
+//
+// Every request carries an operation-id header, one per call
+// (options.OperationID or a random UUID), reused by every retry. By default
+// Execute retries, within ClientOptions.Retry's limits and delays, only
+// failures after which the command cannot have run: a connection that was
+// never established (dial, DNS or connection-refused errors), HTTP 429 and
+// HTTP 503, honouring Retry-After. It does not retry HTTP 408, 500, 502 or
+// 504, or a connection dropped after the request was sent, because the
+// command may already have run. Set options.RetryAmbiguousFailures to retry
+// those too; that is safe only against a service that dedupes executions by
+// operation-id (the emulator in sessions/sessionstest does; the live
+// service's behaviour is not documented) or for commands that are safe to
+// run twice. Execute sets its own per-call retry options; a
+// policy.WithRetryOptions on ctx applies only with RetryAmbiguousFailures.
+func (c *Client) Execute(ctx context.Context, sessionID string, cmd Command, options *ExecuteOptions) (resp ExecuteResponse, err error) {
+	if options == nil {
+		options = &ExecuteOptions{}
+	}
+	ctx, endSpan := c.startSpan(ctx, "Execute")
+	defer func() { endSpan(err) }()
+
+	httpResp, opID, err := c.postExecution(ctx, sessionID, cmd, false, options.OperationID, options.RetryAmbiguousFailures)
+	if err != nil {
+		return ExecuteResponse{}, err
+	}
+	defer httpResp.Body.Close()
+	resp, err = c.executeResponse(httpResp, opID, cmd.outputLimit())
+	return resp, redactError(err, sessionID)
+}
+
+// BeginExecute starts cmd as an asynchronous execution in the session
+// sessionID and returns a poller that follows it until it finishes. Call
+// PollUntilDone, or Poll and Done, then Result.
+//
+// It posts executionType "Asynchronous" (the spec's casing, in both
+// dialects) and then reads the execution at the Operation-Location the
+// service returns (relative locations resolve against the pool endpoint; a
+// location on another host is ignored, so the token is never sent elsewhere)
+// or, when there is none, at GET {endpoint}/executions/{id}. A response whose
+// status is already terminal (an exit code, Succeeded, Failed or Canceled)
+// completes the poller at once, so services that answer synchronously work
+// too. Whether the live service runs shell commands asynchronously is not
+// documented (API.md §7 q3).
+//
+// The poller's result is the finished ExecuteResponse; as with Execute, a
+// command that failed is a result, not an error. Parameters, validation,
+// errors and retries of the initial POST are as for Execute; polling GETs
+// are retried by the client's ordinary retry policy. Cancelling the context
+// stops polling, not the execution. options.ResumeToken resumes a poller
+// from Poller.ResumeToken without posting anything.
+func (c *Client) BeginExecute(ctx context.Context, sessionID string, cmd Command, options *BeginExecuteOptions) (poller *runtime.Poller[ExecuteResponse], err error) {
+	if options == nil {
+		options = &BeginExecuteOptions{}
+	}
+	ctx, endSpan := c.startSpan(ctx, "BeginExecute")
+	defer func() { endSpan(err) }()
+
+	if options.ResumeToken != "" {
+		poller, err = runtime.NewPollerFromResumeToken(options.ResumeToken, c.pl, &runtime.NewPollerFromResumeTokenOptions[ExecuteResponse]{
+			Handler: &executionPoller{client: c},
+			Tracer:  c.tracer,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("sessions: cannot resume from options.ResumeToken (%w); pass a token returned by Poller.ResumeToken for an ExecuteResponse", err)
+		}
+		return poller, nil
+	}
+
+	httpResp, opID, err := c.postExecution(ctx, sessionID, cmd, true, options.OperationID, options.RetryAmbiguousFailures)
+	if err != nil {
+		return nil, err
+	}
+	defer httpResp.Body.Close()
+	first, err := c.executeResponse(httpResp, opID, cmd.outputLimit())
+	if err != nil {
+		return nil, redactError(err, sessionID)
+	}
+	h, err := newExecutionPoller(c, sessionID, cmd.outputLimit(), first)
+	if err != nil {
+		return nil, redactError(err, sessionID)
+	}
+	return runtime.NewPoller(httpResp, c.pl, &runtime.NewPollerOptions[ExecuteResponse]{
+		Handler: h,
+		Tracer:  c.tracer,
+	})
+}
+
+// GetExecution reads the execution executionID of the session sessionID: the
+// current state of an asynchronous execution, or the result of a finished
+// one.
+//
+//   - sessionID - the session the execution ran in (see ValidateSessionID).
+//   - executionID - the execution's ID (Execution.ID, the operation-id).
+//   - options - nil for defaults.
+//
+// Invalid input is an *ArgumentError. If the service answers with anything
+// but 200 it returns an error that errors.As turns into an
+// *azcore.ResponseError; an unknown execution also matches
+// ErrExecutionNotFound.
+func (c *Client) GetExecution(ctx context.Context, sessionID, executionID string, options *GetExecutionOptions) (resp GetExecutionResponse, err error) {
+	ctx, endSpan := c.startSpan(ctx, "GetExecution")
+	defer func() { endSpan(err) }()
+
+	if err := ValidateSessionID(sessionID); err != nil {
+		return GetExecutionResponse{}, err
+	}
+	if strings.TrimSpace(executionID) == "" {
+		return GetExecutionResponse{}, &ArgumentError{Name: "executionID", Reason: "must not be empty; pass Execution.ID from Execute or BeginExecute"}
+	}
+	req, err := c.newRequest(ctx, http.MethodGet, "executions/"+url.PathEscape(executionID), sessionID, nil)
+	if err != nil {
+		return GetExecutionResponse{}, redactError(err, sessionID)
+	}
+	req.Raw().Header.Set("Accept", "application/json")
+	httpResp, err := c.pl.Do(req)
+	if err != nil {
+		return GetExecutionResponse{}, redactError(ctxErr(ctx, err), sessionID)
+	}
+	defer httpResp.Body.Close()
+	if !runtime.HasStatusCode(httpResp, http.StatusOK) {
+		return GetExecutionResponse{}, redactError(newServiceError(httpResp, "execution"), sessionID)
+	}
+	body, err := runtime.Payload(httpResp)
+	if err != nil {
+		return GetExecutionResponse{}, redactError(ctxErr(ctx, err), sessionID)
+	}
+	e, err := decodeExecution(body, 0)
+	if err != nil {
+		return GetExecutionResponse{}, err
+	}
+	return GetExecutionResponse{Execution: e, Timings: decodeTimings(httpResp.Header)}, nil
+}
+
+// postExecution validates the input, sends POST /executions with the retry
+// rules of Execute and returns the 200 or 202 response (its body unread)
+// and the operation-id sent. Any other answer is returned as an error.
+func (c *Client) postExecution(ctx context.Context, sessionID string, cmd Command, async bool, opID string, ambiguous bool) (*http.Response, string, error) {
+	if err := ValidateSessionID(sessionID); err != nil {
+		return nil, "", err
+	}
+	if err := cmd.validate(); err != nil {
+		return nil, "", err
+	}
+	if opID == "" {
+		opID = uuid.NewString()
+	} else if err := validateOperationID(opID); err != nil {
+		return nil, "", err
+	}
+	req, err := c.newRequest(c.executeRetryContext(ctx, ambiguous), http.MethodPost, "executions", sessionID, nil)
+	if err != nil {
+		return nil, "", redactError(err, sessionID)
+	}
+	req.Raw().Header.Set("operation-id", opID)
+	req.Raw().Header.Set("Accept", "application/json")
+	if err := runtime.MarshalAsJSON(req, cmd.requestBody(c.dialect, async)); err != nil {
+		return nil, "", err
+	}
+	resp, err := c.pl.Do(req)
+	if err != nil {
+		return nil, "", redactError(ctxErr(ctx, err), sessionID)
+	}
+	if !runtime.HasStatusCode(resp, http.StatusOK, http.StatusAccepted) {
+		// A 404 here is not "execution not found": the pool may have stopped
+		// allocating sessions (API.md §1.8), so no execution sentinel applies.
+		defer resp.Body.Close()
+		return nil, "", redactError(newServiceError(resp, ""), sessionID)
+	}
+	return resp, opID, nil
+}
+
+// executeResponse decodes a 200/202 answer to POST /executions.
+func (c *Client) executeResponse(resp *http.Response, sentOpID string, outputLimit int) (ExecuteResponse, error) {
+	body, err := runtime.Payload(resp)
+	if err != nil {
+		return ExecuteResponse{}, ctxErr(resp.Request.Context(), err)
+	}
+	e, err := decodeExecution(body, outputLimit)
+	if err != nil {
+		return ExecuteResponse{}, err
+	}
+	return ExecuteResponse{
+		Execution:         e,
+		OperationID:       firstNonEmpty(resp.Header.Get("operation-id"), sentOpID),
+		OperationLocation: resp.Header.Get("Operation-Location"),
+		Timings:           decodeTimings(resp.Header),
+	}, nil
+}
+
+// validateOperationID accepts printable ASCII without spaces, at most
+// maxOperationIDLen characters: anything that is a safe header value.
+func validateOperationID(id string) error {
+	if len(id) > maxOperationIDLen {
+		return &ArgumentError{Name: "OperationID", Reason: fmt.Sprintf("has %d characters, more than %d; leave it empty for a random UUID", len(id), maxOperationIDLen)}
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] <= ' ' || id[i] >= 0x7f {
+			return &ArgumentError{Name: "OperationID", Reason: fmt.Sprintf("has a space, control or non-ASCII byte at %d; use printable ASCII such as a UUID", i)}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,182 @@
+package sessions
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/fake"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var execPollFast = &runtime.PollUntilDoneOptions{Frequency: time.Millisecond}
+
+func TestBeginExecuteFollowsOperationLocation(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		location string // "" for none
+		wantPath string
+	}{
+		{name: "relative location", location: "/executions/op-1?api-version=" + DefaultAPIVersion + "&identifier=" + execTestSessionID, wantPath: execTestPrefix + "/executions/op-1"},
+		{name: "relative location with the endpoint path", location: execTestPrefix + "/executions/op-1?api-version=" + DefaultAPIVersion, wantPath: execTestPrefix + "/executions/op-1"},
+		{name: "no location: GET executions/{id}", wantPath: execTestPrefix + "/executions/op-1"},
+		{name: "placeholder location is ignored", location: "operation-location-uri", wantPath: execTestPrefix + "/executions/op-1"},
+		{name: "location on another host is ignored", location: "https://elsewhere.example/executions/op-1", wantPath: execTestPrefix + "/executions/op-1"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := newExecTestServer(t, func(w http.ResponseWriter, r *http.Request, attempt int) {
+				switch attempt {
+				case 1:
+					var hdr []string
+					if tc.location != "" {
+						hdr = []string{"Operation-Location", tc.location}
+					}
+					execReply(w, http.StatusAccepted, `{"id":"op-1","identifier":"s","executionType":"Asynchronous","status":"Running"}`, hdr...)
+				case 2:
+					execReply(w, http.StatusOK, `{"id":"op-1","status":"Running"}`)
+				default:
+					execReply(w, http.StatusOK, `{"id":"op-1","identifier":"s","status":"3","result":{"stdout":"done","stderr":"warn","executionTimeInMilliseconds":1500}}`)
+				}
+			})
+			c := newExecTestClient(t, srv.URL+execTestPrefix, srv, nil)
+			poller, err := c.BeginExecute(t.Context(), execTestSessionID, Command{Shell: "make", OutputLimit: 4}, &BeginExecuteOptions{OperationID: "op-1"})
+			require.NoError(t, err)
+			assert.False(t, poller.Done())
+			resp, err := poller.PollUntilDone(t.Context(), execPollFast)
+			require.NoError(t, err, "a non-zero exit is a result")
+			require.NotNil(t, resp.ExitCode)
+			assert.Equal(t, 3, *resp.ExitCode)
+			assert.Equal(t, "done", resp.Stdout)
+			assert.Equal(t, "warn", resp.Stderr)
+			assert.Equal(t, 1500*time.Millisecond, resp.Duration)
+			assert.True(t, resp.Truncated, "the poller keeps the command's output limit")
+			assert.Equal(t, "op-1", resp.OperationID)
+
+			reqs := srv.requests()
+			require.Len(t, reqs, 3)
+			for _, r := range reqs[1:] {
+				assert.Equal(t, http.MethodGet, r.Method)
+				assert.Equal(t, tc.wantPath, r.Path)
+				assert.Equal(t, DefaultAPIVersion, r.Query.Get("api-version"))
+				assert.Equal(t, execTestSessionID, r.Query.Get("identifier"))
+				assert.Equal(t, "Bearer fake_token", r.Header.Get("Authorization"))
+			}
+		})
+	}
+}
+
+func TestBeginExecuteSynchronousAnswerIsDone(t *testing.T) {
+	t.Parallel()
+	srv := newExecTestServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+		execReply(w, http.StatusOK, execOKBody, "Operation-Location", "/executions/exec-1")
+	})
+	c := newExecTestClient(t, srv.URL, srv, nil)
+	poller, err := c.BeginExecute(t.Context(), execTestSessionID, ShellCommand("echo hi"), nil)
+	require.NoError(t, err)
+	assert.True(t, poller.Done())
+	resp, err := poller.PollUntilDone(t.Context(), execPollFast)
+	require.NoError(t, err)
+	assert.Equal(t, "hi\n", resp.Stdout)
+	assert.Len(t, srv.requests(), 1, "a terminal first answer needs no polling")
+}
+
+func TestBeginExecuteResumeToken(t *testing.T) {
+	t.Parallel()
+	srv := newExecTestServer(t, func(w http.ResponseWriter, r *http.Request, attempt int) {
+		switch attempt {
+		case 1:
+			execReply(w, http.StatusAccepted, `{"id":"op-9","status":"NotStarted"}`)
+		default:
+			execReply(w, http.StatusOK, `{"id":"op-9","status":"Succeeded","result":{"stdout":"63\n"}}`)
+		}
+	})
+	c := newExecTestClient(t, srv.URL+execTestPrefix, srv, nil)
+	first, err := c.BeginExecute(t.Context(), execTestSessionID, ShellCommand("true"), nil)
+	require.NoError(t, err)
+	token, err := first.ResumeToken()
+	require.NoError(t, err)
+
+	resumed, err := c.BeginExecute(t.Context(), "", Command{}, &BeginExecuteOptions{ResumeToken: token})
+	require.NoError(t, err, "a resumed poller ignores sessionID and cmd")
+	resp, err := resumed.PollUntilDone(t.Context(), execPollFast)
+	require.NoError(t, err)
+	assert.Equal(t, "63\n", resp.Stdout)
+	require.NotNil(t, resp.ExitCode)
+	assert.Equal(t, 0, *resp.ExitCode)
+
+	reqs := srv.requests()
+	require.Len(t, reqs, 2, "resuming posts nothing")
+	assert.Equal(t, http.MethodGet, reqs[1].Method)
+	assert.Equal(t, execTestPrefix+"/executions/op-9", reqs[1].Path)
+	assert.Equal(t, execTestSessionID, reqs[1].Query.Get("identifier"))
+
+	_, err = c.BeginExecute(t.Context(), execTestSessionID, ShellCommand("true"), &BeginExecuteOptions{ResumeToken: "not a token"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "ResumeToken")
+}
+
+func TestBeginExecutePollErrors(t *testing.T) {
+	t.Parallel()
+	srv := newExecTestServer(t, func(w http.ResponseWriter, r *http.Request, attempt int) {
+		if attempt == 1 {
+			execReply(w, http.StatusAccepted, `{"id":"op-2","status":"Running"}`)
+			return
+		}
+		execReply(w, http.StatusNotFound, `{"error":{"code":"ExecutionNotFound","message":"no execution for `+execTestSessionID+`"}}`)
+	})
+	c := newExecTestClient(t, srv.URL, srv, nil)
+	poller, err := c.BeginExecute(t.Context(), execTestSessionID, ShellCommand("true"), nil)
+	require.NoError(t, err)
+	_, err = poller.PollUntilDone(t.Context(), execPollFast)
+	require.ErrorIs(t, err, ErrExecutionNotFound)
+	assert.NotContains(t, err.Error(), execTestSessionID)
+}
+
+func TestBeginExecuteNothingToPoll(t *testing.T) {
+	t.Parallel()
+	srv := newExecTestServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+		execReply(w, http.StatusAccepted, `{"status":"Running"}`)
+	})
+	c := newExecTestClient(t, srv.URL, srv, nil)
+	_, err := c.BeginExecute(t.Context(), execTestSessionID, ShellCommand("true"), nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "Operation-Location")
+}
+
+func TestPollURL(t *testing.T) {
+	t.Parallel()
+	c, err := NewClient("https://host.example"+execTestPrefix, &fake.TokenCredential{}, nil)
+	require.NoError(t, err)
+	tests := []struct {
+		name, location, id, want string
+	}{
+		{name: "absolute on the endpoint's host", location: "https://host.example" + execTestPrefix + "/executions/a?api-version=x&identifier=s2", want: "https://host.example" + execTestPrefix + "/executions/a?api-version=x&identifier=s2"},
+		{name: "relative adds missing query", location: "/executions/a", want: "https://host.example" + execTestPrefix + "/executions/a?api-version=" + DefaultAPIVersion + "&identifier=sess"},
+		{name: "other scheme falls back", location: "http://host.example/executions/a", id: "b", want: "https://host.example" + execTestPrefix + "/executions/b?api-version=" + DefaultAPIVersion + "&identifier=sess"},
+		{name: "scheme-relative falls back", location: "//evil.example/executions/a", id: "b", want: "https://host.example" + execTestPrefix + "/executions/b?api-version=" + DefaultAPIVersion + "&identifier=sess"},
+		{name: "id is escaped", id: "a/b", want: "https://host.example" + execTestPrefix + "/executions/a%2Fb?api-version=" + DefaultAPIVersion + "&identifier=sess"},
+		{name: "nothing", location: "operation-location-uri", want: ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got := c.pollURL(tc.location, tc.id, "sess")
+			if tc.want == "" {
+				assert.Empty(t, got)
+				return
+			}
+			gu, err := url.Parse(got)
+			require.NoError(t, err)
+			wu, err := url.Parse(tc.want)
+			require.NoError(t, err)
+			assert.Equal(t, wu.Scheme+"://"+wu.Host+wu.EscapedPath(), gu.Scheme+"://"+gu.Host+gu.EscapedPath())
+			assert.Equal(t, wu.Query(), gu.Query())
+		})
+	}
+}

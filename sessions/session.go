@@ -1,0 +1,178 @@
+package sessions
+
+import (
+	"context"
+	"errors"
+	"io"
+	"sync"
+	"sync/atomic"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
+)
+
+// ErrSessionClosed is returned by the methods of a Session whose Close has
+// succeeded. Get a new handle with Client.NewSession (a new session) or
+// Client.Session (a known identifier).
+var ErrSessionClosed = errors.New("sessions: session handle is closed; start another with Client.NewSession or Client.Session")
+
+// Session is a handle on one session of the pool: the Client's operations
+// with the session identifier filled in, and Close to delete the session
+// when you are done, so that it stops counting against the pool's
+// maxConcurrentSessions:
+//
+//	s := client.NewSession()
+//	defer s.Close(context.Background())
+//
+// A Session is safe for concurrent use. Creating one sends nothing: the
+// service allocates the session on its first request. Its String method
+// redacts the identifier, so a Session can be logged.
+type Session struct {
+	c  *Client
+	id string
+
+	closed  atomic.Bool
+	closeMu sync.Mutex // serialises Close
+}
+
+// Session returns a handle on the session with identifier id. The
+// identifier is checked by the handle's first call, which fails with an
+// *ArgumentError if it is invalid (see ValidateSessionID).
+func (c *Client) Session(id string) *Session { return &Session{c: c, id: id} }
+
+// NewSession returns a handle on a new session with a fresh random
+// identifier (NewSessionID). Nothing is sent until its first call.
+func (c *Client) NewSession() *Session { return c.Session(NewSessionID()) }
+
+// ID returns the session identifier. Treat it as a secret: whoever knows it
+// can use the session.
+func (s *Session) ID() string { return s.id }
+
+// String returns a loggable description with the identifier redacted.
+func (s *Session) String() string {
+	state := ""
+	if s.closed.Load() {
+		state = ", closed"
+	}
+	return "sessions.Session(" + RedactSessionID(s.id) + state + ")"
+}
+
+// GoString is String, so that %#v does not print the identifier either.
+func (s *Session) GoString() string { return s.String() }
+
+func (s *Session) check() error {
+	if s.closed.Load() {
+		return ErrSessionClosed
+	}
+	return nil
+}
+
+// Execute runs cmd in the session; see Client.Execute.
+func (s *Session) Execute(ctx context.Context, cmd Command, options *ExecuteOptions) (ExecuteResponse, error) {
+	if err := s.check(); err != nil {
+		return ExecuteResponse{}, err
+	}
+	return s.c.Execute(ctx, s.id, cmd, options)
+}
+
+// BeginExecute starts cmd in the session and returns a poller for its
+// result; see Client.BeginExecute.
+func (s *Session) BeginExecute(ctx context.Context, cmd Command, options *BeginExecuteOptions) (*runtime.Poller[ExecuteResponse], error) {
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	return s.c.BeginExecute(ctx, s.id, cmd, options)
+}
+
+// UploadFile uploads body to the session as name; see Client.UploadFile.
+func (s *Session) UploadFile(ctx context.Context, name string, body io.ReadSeeker, options *UploadFileOptions) (UploadFileResponse, error) {
+	if err := s.check(); err != nil {
+		return UploadFileResponse{}, err
+	}
+	return s.c.UploadFile(ctx, s.id, name, body, options)
+}
+
+// DownloadFile opens a file of the session for reading; see
+// Client.DownloadFile. Close the response's Body.
+func (s *Session) DownloadFile(ctx context.Context, name string, options *DownloadFileOptions) (DownloadFileResponse, error) {
+	if err := s.check(); err != nil {
+		return DownloadFileResponse{}, err
+	}
+	return s.c.DownloadFile(ctx, s.id, name, options)
+}
+
+// DownloadFileTo writes a file of the session to w; see
+// Client.DownloadFileTo.
+func (s *Session) DownloadFileTo(ctx context.Context, name string, w io.Writer, options *DownloadFileToOptions) (DownloadFileToResponse, error) {
+	if err := s.check(); err != nil {
+		return DownloadFileToResponse{}, err
+	}
+	return s.c.DownloadFileTo(ctx, s.id, name, w, options)
+}
+
+// DownloadFileToPath writes a file of the session to localPath; see
+// Client.DownloadFileToPath.
+func (s *Session) DownloadFileToPath(ctx context.Context, name, localPath string, options *DownloadFileToPathOptions) (DownloadFileToResponse, error) {
+	if err := s.check(); err != nil {
+		return DownloadFileToResponse{}, err
+	}
+	return s.c.DownloadFileToPath(ctx, s.id, name, localPath, options)
+}
+
+// GetFile returns a file's metadata; see Client.GetFile.
+func (s *Session) GetFile(ctx context.Context, name string, options *GetFileOptions) (GetFileResponse, error) {
+	if err := s.check(); err != nil {
+		return GetFileResponse{}, err
+	}
+	return s.c.GetFile(ctx, s.id, name, options)
+}
+
+// DeleteFile deletes a file of the session; see Client.DeleteFile.
+func (s *Session) DeleteFile(ctx context.Context, name string, options *DeleteFileOptions) (DeleteFileResponse, error) {
+	if err := s.check(); err != nil {
+		return DeleteFileResponse{}, err
+	}
+	return s.c.DeleteFile(ctx, s.id, name, options)
+}
+
+// NewListFilesPager lists the session's files; see Client.NewListFilesPager.
+// On a closed handle, the first NextPage returns ErrSessionClosed.
+func (s *Session) NewListFilesPager(options *ListFilesOptions) *runtime.Pager[ListFilesResponse] {
+	if s.closed.Load() {
+		return runtime.NewPager(runtime.PagingHandler[ListFilesResponse]{
+			More: func(ListFilesResponse) bool { return false },
+			Fetcher: func(context.Context, *ListFilesResponse) (ListFilesResponse, error) {
+				return ListFilesResponse{}, ErrSessionClosed
+			},
+		})
+	}
+	return s.c.NewListFilesPager(s.id, options)
+}
+
+// Get returns the session's state; see Client.GetSession.
+func (s *Session) Get(ctx context.Context, options *GetSessionOptions) (GetSessionResponse, error) {
+	if err := s.check(); err != nil {
+		return GetSessionResponse{}, err
+	}
+	return s.c.GetSession(ctx, s.id, options)
+}
+
+// Close deletes the session and everything in it, freeing its place in the
+// pool. It is idempotent and safe to defer: once it has succeeded, later
+// calls return nil and send nothing, and other methods return
+// ErrSessionClosed. A session the service no longer knows (deleted
+// elsewhere, expired, or never used) counts as closed. If the delete fails,
+// the handle stays open and Close can be called again.
+//
+// If the service fails it returns an *azcore.ResponseError.
+func (s *Session) Close(ctx context.Context) error {
+	s.closeMu.Lock()
+	defer s.closeMu.Unlock()
+	if s.closed.Load() {
+		return nil
+	}
+	if _, err := s.c.DeleteSession(ctx, s.id, nil); err != nil && !errors.Is(err, ErrSessionNotFound) {
+		return err
+	}
+	s.closed.Store(true)
+	return nil
+}

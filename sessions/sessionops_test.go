@@ -1,0 +1,186 @@
+package sessions_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shellpool/shellpool/sessions"
+)
+
+func TestGetSessionWireFormAndSpecExample(t *testing.T) {
+	t.Parallel()
+	body := specBody(t, "SessionManagement_Get.json")
+	reqs := make(chan seenRequest, 1)
+	w := newFileWire(t, func(rw http.ResponseWriter, r *http.Request) {
+		reqs <- seenRequest{r.Method, r.URL.Path, r.URL.Query()}
+		writeJSON(rw, http.StatusOK, body)
+	})
+	resp, err := w.client.GetSession(t.Context(), "testid1", nil)
+	require.NoError(t, err)
+	seen := <-reqs
+	assert.Equal(t, http.MethodGet, seen.method)
+	assert.Equal(t, fileTestPrefix+"/session", seen.path)
+	assert.Equal(t, url.Values{"api-version": {sessions.DefaultAPIVersion}, "identifier": {"testid1"}}, seen.query)
+	assert.Equal(t, sessions.SessionInfo{
+		Identifier:     "testid1",
+		ExpireAt:       time.Date(2025, 1, 5, 22, 18, 41, 752000000, time.UTC),
+		CreatedAt:      time.Date(2025, 1, 21, 3, 38, 5, 232000000, time.UTC),
+		LastAccessedAt: time.Date(2025, 1, 21, 3, 38, 5, 232000000, time.UTC),
+		ETag:           azcore.ETag("9334cb07-aafd-45a0-90bd-448080a91f57"),
+	}, resp.SessionInfo)
+	assert.NotContains(t, resp.SessionInfo.String(), "testid1", "String redacts the identifier")
+	assert.NotContains(t, fmt.Sprint(resp), "testid1")
+}
+
+func TestDeleteSessionWireForm(t *testing.T) {
+	t.Parallel()
+	reqs := make(chan seenRequest, 1)
+	w := newFileWire(t, func(rw http.ResponseWriter, r *http.Request) {
+		reqs <- seenRequest{r.Method, r.URL.Path, r.URL.Query()}
+		rw.WriteHeader(http.StatusNoContent)
+	})
+	_, err := w.client.DeleteSession(t.Context(), fileTestSession, nil)
+	require.NoError(t, err)
+	seen := <-reqs
+	assert.Equal(t, http.MethodDelete, seen.method)
+	assert.Equal(t, fileTestPrefix+"/session", seen.path)
+	assert.Equal(t, url.Values{"api-version": {sessions.DefaultAPIVersion}, "identifier": {fileTestSession}}, seen.query)
+}
+
+func TestSessionOperationErrorsAreTyped(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		status int
+		code   string
+		want   error
+	}{
+		{name: "unknown session", status: http.StatusNotFound, code: "SessionNotFound", want: sessions.ErrSessionNotFound},
+		{name: "bare 404 on a session op", status: http.StatusNotFound, want: sessions.ErrSessionNotFound},
+		{name: "forbidden", status: http.StatusForbidden, code: "Forbidden", want: sessions.ErrForbidden},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			w := newFileWire(t, func(rw http.ResponseWriter, r *http.Request) {
+				if tc.code == "" {
+					rw.WriteHeader(tc.status)
+					return
+				}
+				writeServiceError(rw, tc.status, tc.code)
+			})
+			_, getErr := w.client.GetSession(t.Context(), fileTestSession, nil)
+			_, delErr := w.client.DeleteSession(t.Context(), fileTestSession, nil)
+			for _, err := range []error{getErr, delErr} {
+				require.Error(t, err)
+				assert.ErrorIs(t, err, tc.want)
+				var re *azcore.ResponseError
+				require.ErrorAs(t, err, &re)
+				assert.Equal(t, tc.status, re.StatusCode)
+				assert.NotContains(t, err.Error(), fileTestSession)
+			}
+		})
+	}
+}
+
+func TestSessionOperationsRefuseBadIDs(t *testing.T) {
+	t.Parallel()
+	w := newFileWire(t, nil)
+	_, err := w.client.GetSession(t.Context(), "a b", nil)
+	assert.ErrorIs(t, err, sessions.ErrInvalidArgument)
+	_, err = w.client.DeleteSession(t.Context(), "", nil)
+	assert.ErrorIs(t, err, sessions.ErrInvalidArgument)
+	_, err = w.client.NewListSessionsPager(&sessions.ListSessionsOptions{Skip: -1}).NextPage(t.Context())
+	assert.ErrorIs(t, err, sessions.ErrInvalidArgument)
+	assert.Zero(t, w.hits.Load())
+}
+
+func TestListSessionsPager(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var queries []url.Values
+	var w *fileWire
+	w = newFileWire(t, func(rw http.ResponseWriter, r *http.Request) {
+		assert.Equal(t, http.MethodGet, r.Method)
+		assert.Equal(t, fileTestPrefix+"/listSessions", r.URL.Path)
+		mu.Lock()
+		queries = append(queries, r.URL.Query())
+		mu.Unlock()
+		if r.URL.Query().Get("skip") == "5" {
+			next := w.srv.URL + fileTestPrefix + "/listSessions?skip=6"
+			writeJSON(rw, http.StatusOK, []byte(fmt.Sprintf(`{"sessions":[{"identifier":"s-0005","createdAt":"2025-01-21T03:38:05.232Z"}],"nextLink":%q}`, next)))
+			return
+		}
+		writeJSON(rw, http.StatusOK, specBody(t, "ListSessions_Get.json"))
+	})
+	pager := w.client.NewListSessionsPager(&sessions.ListSessionsOptions{Skip: 5})
+	var ids []string
+	for pager.More() {
+		page, err := pager.NextPage(t.Context())
+		require.NoError(t, err)
+		for _, s := range page.Sessions {
+			ids = append(ids, s.Identifier)
+		}
+	}
+	assert.Equal(t, []string{"s-0005", "testid1"}, ids)
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, queries, 2)
+	assert.Equal(t, url.Values{"api-version": {sessions.DefaultAPIVersion}, "skip": {"5"}}, queries[0], "no identifier on listSessions")
+	assert.Equal(t, url.Values{"api-version": {sessions.DefaultAPIVersion}, "skip": {"6"}}, queries[1])
+}
+
+func TestListSessionsDefaultSendsNoSkip(t *testing.T) {
+	t.Parallel()
+	reqs := make(chan seenRequest, 1)
+	w := newFileWire(t, func(rw http.ResponseWriter, r *http.Request) {
+		reqs <- seenRequest{r.Method, r.URL.Path, r.URL.Query()}
+		writeJSON(rw, http.StatusOK, []byte(`{"sessions":[]}`))
+	})
+	pager := w.client.NewListSessionsPager(nil)
+	page, err := pager.NextPage(t.Context())
+	require.NoError(t, err)
+	assert.Empty(t, page.Sessions)
+	assert.False(t, pager.More())
+	assert.Equal(t, url.Values{"api-version": {sessions.DefaultAPIVersion}}, (<-reqs).query)
+}
+
+func TestGetMetadataDecodesSpecExample(t *testing.T) {
+	t.Parallel()
+	reqs := make(chan seenRequest, 1)
+	w := newFileWire(t, func(rw http.ResponseWriter, r *http.Request) {
+		reqs <- seenRequest{r.Method, r.URL.Path, r.URL.Query()}
+		writeJSON(rw, http.StatusOK, specBody(t, "SessionPoolMetadata_Get.json"))
+	})
+	resp, err := w.client.GetMetadata(t.Context(), nil)
+	require.NoError(t, err)
+	seen := <-reqs
+	assert.Equal(t, fileTestPrefix+"/metadata", seen.path)
+	assert.Equal(t, url.Values{"api-version": {sessions.DefaultAPIVersion}}, seen.query)
+	ts := time.Date(2025, 1, 5, 22, 18, 41, 495000000, time.UTC)
+	assert.Equal(t, sessions.Metadata{
+		Runtimes:             []sessions.Runtime{{Name: "node", Version: "20.2.4"}},
+		PreInstalledPackages: []sessions.Package{{Name: "axios", Version: "1.21.2"}},
+		CreatedAt:            ts,
+		LastUpdatedAt:        ts,
+		JupyterKernel: &sessions.JupyterKernel{
+			Name: "IJavascript", Version: "5.2.1", ProjectURL: "https://github.com/n-riesco/ijavascript",
+			Description: "Provides sync and async kernel for javascript code executions",
+		},
+	}, resp.Metadata)
+}
+
+// seenRequest is what a handler saw of a request, handed to the test
+// through a channel.
+type seenRequest struct {
+	method, path string
+	query        url.Values
+}
