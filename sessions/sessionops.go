@@ -338,4 +338,3 @@ func decodeSessionList(payload []byte) (ListSessionsResponse, error) {
 	}
 	return resp, nil
 }
-

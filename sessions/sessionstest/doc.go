@@ -1,0 +1,79 @@
+// Package sessionstest is an in-process emulator of Azure Container Apps
+// dynamic sessions for shell session pools, in the spirit of net/http/httptest:
+// start it in a test or a local program, point a sessions.Client (and the
+// pool and identity clients, or Azure's own ARM clients) at it, and the
+// commands you send really run on the local machine.
+//
+// It is a development tool, not a security boundary. Commands run as local
+// processes with your user's rights; the per-session directory, the minimal
+// environment and the path checks keep honest code apart, not hostile code.
+// Never expose the emulator to untrusted users or networks.
+//
+// # What it serves
+//
+// The dynamic sessions data plane (api-versions 2024-10-02-preview and later)
+// under both endpoint forms:
+//   - the regional path form, {URL}/subscriptions/{sub}/resourceGroups/{rg}/sessionPools/{pool}
+//     (PoolEndpoint, PoolEndpointFor), and
+//   - the host form, https://{pool}.localhost:{port} (PoolManagementEndpoint),
+//     reachable through the *http.Client returned by Client.
+//
+// Executions (POST /executions in every request dialect: shellCommand,
+// execCommandAndArgs, the tutorial's command array with codeInputType and
+// executionType, optional stdin; synchronous and asynchronous with
+// GET /executions/{id}; executions with the same operation-id header run
+// once), files (/files upload, list, metadata, content, delete, confined to
+// the session's directory), sessions (/session get and delete,
+// /listSessions, /metadata, /.management/stopSession).
+//
+// Every other path goes to the emulator's Azure Resource Manager side:
+// resource groups, provider registration, session pools (a pool deployed
+// through ARM is served by the data plane with its settings), template
+// deployments, user-assigned identities and role assignments. Cloud and
+// ClientOptions point ARM clients at it; IdentityEndpoint serves managed
+// identity tokens.
+//
+// # Real execution
+//
+// A session is created by the first execution or upload with a new
+// identifier. It gets its own directory (the emulator's /mnt/data). Commands
+// run there with bash (argv forms run the executable directly, found on the
+// session PATH) and a minimal environment: PATH, HOME (the session
+// directory), PWD, LANG=C.UTF-8 and TERM=dumb, nothing from the host. Each
+// command runs in its own process group; on timeout (timeoutInSeconds,
+// default 180 s, capped by Options.MaxTimeout) the whole group is killed and
+// the result has status "-1" and error code ExecutionTimeout. Output is
+// capped at outputStreamsMaxLength characters per stream (default 4096)
+// without buffering the rest. Pools enforce maxConcurrentSessions for new
+// sessions and destroy sessions idle for the cooldown period, with their
+// processes and files. On systems without process groups (Windows) only
+// the command's own process is killed.
+//
+// Options.Scripted replaces process execution with a function, for tests
+// that want fixed answers.
+//
+// # Auth
+//
+// Data-plane requests need "Authorization: Bearer <token>" with a token the
+// server minted (Credential, CredentialFor, Token) for the audience
+// https://dynamicsessions.io that has not expired; otherwise 401
+// InvalidAuthenticationToken. With Options.RBAC the token's principal must
+// also hold the Session Executor role on the pool or a parent scope
+// (GrantSessionExecutor, or a role assignment made through ARM), else 403.
+//
+// # For tests
+//
+// InjectFault makes the next requests of a route fail with a status,
+// Retry-After, a delay, or a dropped connection (before or after the command
+// ran). Requests returns what the server received, with tokens redacted.
+// Close kills every process the server started and removes its files.
+//
+// # Example
+//
+//	srv := sessionstest.NewServer(nil)
+//	defer srv.Close()
+//	o := srv.ClientOptions()
+//	client, err := sessions.NewClient(srv.PoolEndpoint(), srv.Credential(),
+//		&sessions.ClientOptions{ClientOptions: o})
+//	// ... client.Execute(ctx, sessions.NewSessionID(), sessions.ShellCommand("echo hello"), nil)
+package sessionstest

@@ -1,0 +1,7 @@
+//go:build !unix
+
+package sessionstest
+
+import "os"
+
+func signalZero(p *os.Process) bool { return true }

@@ -1,0 +1,201 @@
+package sessionstest
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// Defaults used when the corresponding Options field is empty.
+const (
+	// DefaultSubscriptionID is the subscription the emulator serves when
+	// Options.SubscriptionID is empty.
+	DefaultSubscriptionID = "00000000-0000-0000-0000-000000000000"
+	// DefaultResourceGroup is the resource group of the default pools.
+	DefaultResourceGroup = "shellpool-rg"
+	// DefaultTenantID is the tenant ("tid") of the tokens the emulator mints.
+	DefaultTenantID = "00000000-0000-0000-0000-0000000000aa"
+	// DefaultLocation is the location of pools that do not name one.
+	DefaultLocation = "northcentralus"
+	// DefaultPoolName is the name of the pool a server has when
+	// Options.Pools is empty.
+	DefaultPoolName = "shellpool"
+	// DefaultMaxConcurrentSessions is the session limit of a pool whose
+	// MaxConcurrentSessions is zero.
+	DefaultMaxConcurrentSessions = 5
+	// DefaultCooldown is the idle time after which a session of a pool whose
+	// Cooldown is zero is destroyed (cooldownPeriodInSeconds 300).
+	DefaultCooldown = 300 * time.Second
+	// DefaultExecutionTimeout is the timeout of an execution whose request has
+	// no timeoutInSeconds: the shell container's default (API.md §1.9).
+	DefaultExecutionTimeout = 180 * time.Second
+	// DefaultOutputStreamsMaxLength is the per-stream output cap, in
+	// characters, when a request has no outputStreamsMaxLength.
+	DefaultOutputStreamsMaxLength = 4096
+	// DefaultMaxUploadBytes is the upload size limit when
+	// Options.MaxUploadBytes is zero: 128 MiB, the service-level limit in the
+	// code interpreter documentation (API.md §1.6.1 lists 250 MB for the
+	// container itself; the stricter service limit is what clients meet).
+	DefaultMaxUploadBytes = 128 << 20
+	// DefaultPageSize is the page size of file and session lists.
+	DefaultPageSize = 100
+
+	// SessionExecutorRoleID is the GUID of the "Azure ContainerApps Session
+	// Executor" role definition that RBAC mode demands on a pool.
+	SessionExecutorRoleID = "0fb8eba5-a2bb-4abe-b1c1-49dfad359bb0"
+
+	// ContainerTypeShell is the container type of shell session pools, the
+	// only type whose executions the emulator runs.
+	ContainerTypeShell = "Shell"
+)
+
+// Options configures a Server. A nil *Options is the same as the zero value.
+type Options struct {
+	// Addr is the TCP address to listen on. Default "127.0.0.1:0" (a free
+	// port on loopback).
+	Addr string
+
+	// SubscriptionID, ResourceGroup and Location describe where the default
+	// pools live. Defaults: DefaultSubscriptionID, DefaultResourceGroup,
+	// DefaultLocation.
+	SubscriptionID string
+	ResourceGroup  string
+	Location       string
+
+	// TenantID is the "tid" claim of minted tokens. Default DefaultTenantID.
+	TenantID string
+
+	// Pools are the session pools served from the start. Default: one pool
+	// named DefaultPoolName (Shell, 5 sessions, 300 s cooldown, egress
+	// enabled). More can be added with Server.AddPool.
+	Pools []Pool
+
+	// RBAC, when true, demands that the token's principal holds the Session
+	// Executor role on the pool (Server.GrantSessionExecutor), else 403.
+	RBAC bool
+
+	// Strict, when true, answers 400 to executions on shell pools whose body
+	// carries codeInputType or executionType, as some live pools are
+	// reported to do (API.md §1.5.2).
+	Strict bool
+
+	// CapacityStatus is the HTTP status of the answer to a request for a new
+	// session in a full pool. Default 404, as API.md §1.8 documents.
+	CapacityStatus int
+
+	// Scripted, when set, answers executions instead of running processes.
+	// It is called with a context that ends at the execution's timeout.
+	Scripted func(ctx context.Context, req ExecRequest) ExecResult
+
+	// Dir is where the server creates its own directory (named
+	// sessionstest-*) that holds the session directories; Close removes it.
+	// Default: os.TempDir().
+	Dir string
+
+	// PageSize is the number of items per page of file and session lists.
+	// Default DefaultPageSize.
+	PageSize int
+
+	// MaxTimeout, when positive, caps every execution's timeout (requested or
+	// default).
+	MaxTimeout time.Duration
+
+	// MaxUploadBytes is the largest file an upload may carry; larger uploads
+	// get 413. Default DefaultMaxUploadBytes.
+	MaxUploadBytes int64
+
+	// Now, when set, replaces time.Now for session timestamps and idle
+	// expiry, so tests can move time forward and call Server.ExpireIdle.
+	Now func() time.Time
+
+	// TB, when set, registers Close with TB.Cleanup.
+	TB testing.TB
+}
+
+// Pool describes a session pool the emulator serves.
+type Pool struct {
+	// Name is the pool's name (required).
+	Name string
+	// SubscriptionID and ResourceGroup default to the server's.
+	SubscriptionID string
+	ResourceGroup  string
+	// Location defaults to the server's location.
+	Location string
+	// ContainerType defaults to ContainerTypeShell. Executions on pools of
+	// other types are answered with 501.
+	ContainerType string
+	// MaxConcurrentSessions limits live sessions; a request for a new session
+	// beyond it is refused. Default DefaultMaxConcurrentSessions.
+	MaxConcurrentSessions int
+	// Cooldown is the lifecycle's cooldown period: a session idle this long
+	// is destroyed. Zero means DefaultCooldown; negative means never.
+	Cooldown time.Duration
+	// EgressEnabled records the pool's sessionNetworkConfiguration. The
+	// emulator reports it but cannot block a local process's network access.
+	EgressEnabled bool
+}
+
+// ExecRequest is an execution as the Scripted function of Options sees it.
+type ExecRequest struct {
+	// Pool is the pool's name.
+	Pool string
+	// SessionID is the session identifier.
+	SessionID string
+	// ExecutionID is the execution's id (the operation-id header when sent).
+	ExecutionID string
+	// ShellCommand is the script to run with bash, or "" when Args is set.
+	ShellCommand string
+	// Args is the argv form (execCommandAndArgs or the tutorial's command).
+	Args []string
+	// Stdin is the standard input.
+	Stdin string
+	// Timeout is the execution's effective timeout.
+	Timeout time.Duration
+	// OutputStreamsMaxLength is the per-stream output cap in characters.
+	OutputStreamsMaxLength int
+	// Dir is the session's working directory on the local disk.
+	Dir string
+}
+
+// ExecResult is the answer of a Scripted function.
+type ExecResult struct {
+	// ExitCode becomes the response's status. Use -1 with ErrorCode for
+	// failures that have no exit code.
+	ExitCode int
+	// Stdout and Stderr are capped at the request's OutputStreamsMaxLength.
+	Stdout string
+	Stderr string
+	// ErrorCode and ErrorMessage, when ErrorCode is set, become the
+	// response's error object (e.g. "ExecutionTimeout", "CommandStartError").
+	ErrorCode    string
+	ErrorMessage string
+}
+
+// Fault makes the server misbehave on the next Count requests that match
+// Method and Path.
+type Fault struct {
+	// Method matches the request method; empty matches any.
+	Method string
+	// Path matches the operation path (e.g. "/executions", "/files/a.txt")
+	// exactly, or any request path ending with it; empty matches any.
+	Path string
+	// Count is the number of requests to affect; zero means 1.
+	Count int
+	// Status, when set, is answered instead of running the request, with
+	// Body (default: an error body with code "InjectedFault").
+	Status int
+	// RetryAfter, when positive, adds a Retry-After header (whole seconds,
+	// rounded up) and a retry-after-ms header (milliseconds, which azcore
+	// prefers) to the Status answer.
+	RetryAfter time.Duration
+	// Body is the response body of a Status answer.
+	Body string
+	// Delay is waited before the request is handled (or answered with
+	// Status).
+	Delay time.Duration
+	// Drop closes the connection without running the request.
+	Drop bool
+	// DropAfterRun runs the request (the command really runs) and then closes
+	// the connection without answering.
+	DropAfterRun bool
+}

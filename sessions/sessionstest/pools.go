@@ -1,0 +1,337 @@
+package sessionstest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+type poolKey struct{ sub, rg, name string } // lower case
+
+func keyOf(sub, rg, name string) poolKey {
+	return poolKey{strings.ToLower(sub), strings.ToLower(rg), strings.ToLower(name)}
+}
+
+type pool struct {
+	spec      Pool // defaults applied
+	order     int  // creation order, to pick the default pool
+	createdAt time.Time
+	sessions  map[string]*session // by identifier
+}
+
+func (p *pool) resourceID() string {
+	return "/subscriptions/" + p.spec.SubscriptionID + "/resourceGroups/" + p.spec.ResourceGroup +
+		"/providers/Microsoft.App/sessionPools/" + p.spec.Name
+}
+
+type session struct {
+	id           string
+	pool         *pool
+	dir          string
+	etag         string
+	createdAt    time.Time
+	lastAccessed time.Time
+
+	ctx    context.Context // canceled when the session is destroyed
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // running executions
+
+	// guarded by Server.mu
+	execs   map[string]*execution
+	groups  map[int]struct{} // process groups left running by finished commands
+	running int
+}
+
+// AddPool starts serving another pool (or replaces the settings of an
+// existing one with the same subscription, group and name) and returns its
+// regional-form endpoint.
+func (s *Server) AddPool(p Pool) (endpoint string, err error) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return "", errors.New("sessionstest: AddPool on a closed server")
+	}
+	np, err := s.addPoolLocked(p)
+	if err != nil {
+		s.mu.Unlock()
+		return "", err
+	}
+	spec := np.spec
+	endpoint = s.regionalEndpoint(np)
+	s.mu.Unlock()
+	s.seedARM(spec)
+	return endpoint, nil
+}
+
+func (s *Server) addPool(p Pool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, err := s.addPoolLocked(p)
+	return err
+}
+
+func (s *Server) addPoolLocked(p Pool) (*pool, error) {
+	if strings.TrimSpace(p.Name) == "" || strings.ContainsAny(p.Name, "/?#") {
+		return nil, fmt.Errorf("sessionstest: pool name %q is not valid: use letters, digits and hyphens", p.Name)
+	}
+	if p.SubscriptionID == "" {
+		p.SubscriptionID = s.opts.SubscriptionID
+	}
+	if p.ResourceGroup == "" {
+		p.ResourceGroup = s.opts.ResourceGroup
+	}
+	if p.Location == "" {
+		p.Location = s.opts.Location
+	}
+	if p.ContainerType == "" {
+		p.ContainerType = ContainerTypeShell
+	}
+	if p.MaxConcurrentSessions <= 0 {
+		p.MaxConcurrentSessions = DefaultMaxConcurrentSessions
+	}
+	if p.Cooldown == 0 {
+		p.Cooldown = DefaultCooldown
+	}
+	k := keyOf(p.SubscriptionID, p.ResourceGroup, p.Name)
+	if old, ok := s.pools[k]; ok {
+		old.spec = p
+		return old, nil
+	}
+	s.poolSeq++
+	np := &pool{spec: p, order: s.poolSeq, createdAt: s.opts.Now().UTC(), sessions: map[string]*session{}}
+	s.pools[k] = np
+	return np, nil
+}
+
+// RemovePool stops serving the named pool of the server's subscription and
+// resource group and destroys its sessions. It reports whether the pool
+// existed.
+func (s *Server) RemovePool(name string) bool {
+	return s.removePool(s.opts.SubscriptionID, s.opts.ResourceGroup, name)
+}
+
+func (s *Server) removePool(sub, rg, name string) bool {
+	s.mu.Lock()
+	k := keyOf(sub, rg, name)
+	p, ok := s.pools[k]
+	var doomed []*session
+	if ok {
+		delete(s.pools, k)
+		for _, ss := range p.sessions {
+			doomed = append(doomed, ss)
+		}
+		p.sessions = map[string]*session{}
+	}
+	s.mu.Unlock()
+	for _, ss := range doomed {
+		s.destroySession(ss)
+	}
+	return ok
+}
+
+func (s *Server) regionalEndpoint(p *pool) string {
+	if p == nil {
+		return s.PoolEndpointFor(DefaultPoolName)
+	}
+	return s.baseURL + poolPath(p.spec.SubscriptionID, p.spec.ResourceGroup, p.spec.Name)
+}
+
+func (s *Server) firstPoolLocked() *pool {
+	var first *pool
+	for _, p := range s.pools {
+		if first == nil || p.order < first.order {
+			first = p
+		}
+	}
+	return first
+}
+
+// poolByName finds a pool by name alone (host-form requests), preferring the
+// server's subscription and resource group.
+func (s *Server) poolByNameLocked(name string) *pool {
+	if p, ok := s.pools[keyOf(s.opts.SubscriptionID, s.opts.ResourceGroup, name)]; ok {
+		return p
+	}
+	var found *pool
+	for k, p := range s.pools {
+		if k.name == strings.ToLower(name) && (found == nil || p.order < found.order) {
+			found = p
+		}
+	}
+	return found
+}
+
+// Sessions returns the number of live sessions in the named pool (server's
+// subscription and resource group).
+func (s *Server) Sessions(poolName string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.pools[keyOf(s.opts.SubscriptionID, s.opts.ResourceGroup, poolName)]
+	if p == nil {
+		return 0
+	}
+	return len(p.sessions)
+}
+
+// SessionDir returns the local directory that is the session's /mnt/data,
+// and whether the session exists. Tests may place files there directly.
+func (s *Server) SessionDir(poolName, sessionID string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.pools[keyOf(s.opts.SubscriptionID, s.opts.ResourceGroup, poolName)]
+	if p == nil {
+		return "", false
+	}
+	ss := p.sessions[sessionID]
+	if ss == nil {
+		return "", false
+	}
+	return ss.dir, true
+}
+
+// errCapacity is returned by getOrCreateSession when the pool is full.
+var errCapacity = errors.New("pool at capacity")
+
+// sessionLocked returns the session, touching it, or nil.
+func (s *Server) sessionLocked(p *pool, id string) *session {
+	ss := p.sessions[id]
+	if ss != nil {
+		ss.lastAccessed = s.opts.Now().UTC()
+	}
+	return ss
+}
+
+// getOrCreateSessionLocked returns the session, creating it (and its
+// directory) on first use.
+func (s *Server) getOrCreateSessionLocked(p *pool, id string) (*session, error) {
+	if ss := s.sessionLocked(p, id); ss != nil {
+		return ss, nil
+	}
+	if s.closed {
+		return nil, errors.New("server closed")
+	}
+	if len(p.sessions) >= p.spec.MaxConcurrentSessions {
+		return nil, errCapacity
+	}
+	dir, err := os.MkdirTemp(s.root, "session-")
+	if err != nil {
+		return nil, err
+	}
+	now := s.opts.Now().UTC()
+	ctx, cancel := context.WithCancel(s.ctx)
+	ss := &session{
+		id: id, pool: p, dir: dir, etag: uuid.NewString(),
+		createdAt: now, lastAccessed: now,
+		ctx: ctx, cancel: cancel,
+		execs:  map[string]*execution{},
+		groups: map[int]struct{}{},
+	}
+	p.sessions[id] = ss
+	return ss, nil
+}
+
+// deleteSession removes the session from its pool and destroys it. It
+// reports whether it existed.
+func (s *Server) deleteSession(p *pool, id string) bool {
+	s.mu.Lock()
+	ss := p.sessions[id]
+	if ss != nil {
+		delete(p.sessions, id)
+	}
+	s.mu.Unlock()
+	if ss == nil {
+		return false
+	}
+	s.destroySession(ss)
+	return true
+}
+
+// destroySession kills the session's processes, waits for its executions to
+// end and removes its directory. The session must already be unlinked.
+func (s *Server) destroySession(ss *session) {
+	ss.cancel()
+	s.mu.Lock()
+	groups := make([]int, 0, len(ss.groups))
+	for pg := range ss.groups {
+		groups = append(groups, pg)
+	}
+	ss.groups = map[int]struct{}{}
+	s.mu.Unlock()
+	for _, pg := range groups {
+		killGroup(pg)
+	}
+	ss.wg.Wait()
+	_ = os.RemoveAll(ss.dir)
+}
+
+// ExpireIdle destroys every session that has been idle for its pool's
+// cooldown, as of Options.Now, and returns how many it destroyed. A janitor
+// calls it periodically; tests with a fake clock call it directly.
+func (s *Server) ExpireIdle() int {
+	now := s.opts.Now()
+	s.mu.Lock()
+	var doomed []*session
+	for _, p := range s.pools {
+		if p.spec.Cooldown < 0 {
+			continue
+		}
+		for id, ss := range p.sessions {
+			if ss.running == 0 && !now.Before(ss.lastAccessed.Add(p.spec.Cooldown)) {
+				delete(p.sessions, id)
+				doomed = append(doomed, ss)
+			}
+		}
+	}
+	s.mu.Unlock()
+	for _, ss := range doomed {
+		s.destroySession(ss)
+	}
+	return len(doomed)
+}
+
+func (s *Server) janitorInterval() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	iv := time.Second
+	for _, p := range s.pools {
+		if c := p.spec.Cooldown / 4; c > 0 && c < iv {
+			iv = c
+		}
+	}
+	return max(iv, 5*time.Millisecond)
+}
+
+func (s *Server) janitor() {
+	for {
+		t := time.NewTimer(s.janitorInterval())
+		select {
+		case <-s.ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+			s.ExpireIdle()
+		}
+	}
+}
+
+// sessionList returns the pool's sessions sorted by creation time.
+func (s *Server) sessionListLocked(p *pool) []*session {
+	out := make([]*session, 0, len(p.sessions))
+	for _, ss := range p.sessions {
+		out = append(out, ss)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].createdAt.Equal(out[j].createdAt) {
+			return out[i].createdAt.Before(out[j].createdAt)
+		}
+		return out[i].id < out[j].id
+	})
+	return out
+}

@@ -1,0 +1,483 @@
+package sessionstest
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/google/uuid"
+
+	"github.com/shellpool/shellpool/internal/armemu"
+	"github.com/shellpool/shellpool/internal/jwt"
+)
+
+// DataPlaneAudience is the audience data-plane tokens must carry.
+const DataPlaneAudience = "https://dynamicsessions.io"
+
+// ResourceManagerAudience is the audience of the emulator's cloud
+// configuration for Azure Resource Manager.
+const ResourceManagerAudience = "https://management.azure.com"
+
+// Server is a running emulator. Its methods are safe for concurrent use.
+type Server struct {
+	opts     Options
+	key      []byte
+	tenantID string
+	prinID   string
+
+	ln      net.Listener
+	hs      *http.Server
+	baseURL string
+	port    string
+	certPEM []byte
+	client  *http.Client
+
+	root string // removed by Close
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // executions, session removals and the janitor
+
+	closeOnce sync.Once
+
+	arm      http.Handler   // the ARM engine
+	engine   *armemu.Engine // the same, typed
+	idServer *http.Server   // managed identity endpoint, when started
+	idURL    string
+
+	mu      sync.Mutex
+	closed  bool
+	pools   map[poolKey]*pool
+	poolSeq int
+	grants  map[string]grant // by assignment ID
+	faults  []*Fault
+	reqs    []RecordedRequest
+	running int // processes (or scripted calls) running now
+	bashVer string
+}
+
+// NewServer starts a Server, like httptest.NewServer. It panics if it cannot
+// listen or create its directories; use Start for an error instead.
+func NewServer(o *Options) *Server {
+	s, err := Start(o)
+	if err != nil {
+		panic("sessionstest: " + err.Error())
+	}
+	return s
+}
+
+// Start starts a Server on loopback over TLS with a freshly generated
+// self-signed certificate (valid for 127.0.0.1, ::1, localhost and
+// *.localhost). Call Close when done.
+func Start(o *Options) (*Server, error) {
+	var opts Options
+	if o != nil {
+		opts = *o
+	}
+	if opts.Addr == "" {
+		opts.Addr = "127.0.0.1:0"
+	}
+	if opts.SubscriptionID == "" {
+		opts.SubscriptionID = DefaultSubscriptionID
+	}
+	if opts.ResourceGroup == "" {
+		opts.ResourceGroup = DefaultResourceGroup
+	}
+	if opts.Location == "" {
+		opts.Location = DefaultLocation
+	}
+	if opts.TenantID == "" {
+		opts.TenantID = DefaultTenantID
+	}
+	if opts.CapacityStatus == 0 {
+		opts.CapacityStatus = http.StatusNotFound
+	}
+	if opts.PageSize <= 0 {
+		opts.PageSize = DefaultPageSize
+	}
+	if opts.MaxUploadBytes <= 0 {
+		opts.MaxUploadBytes = DefaultMaxUploadBytes
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	pools := opts.Pools
+	if len(pools) == 0 {
+		pools = []Pool{{Name: DefaultPoolName, EgressEnabled: true}}
+	}
+	opts.Pools = nil
+
+	s := &Server{
+		opts:     opts,
+		key:      make([]byte, 32),
+		tenantID: opts.TenantID,
+		prinID:   uuid.NewString(),
+		pools:    map[poolKey]*pool{},
+		grants:   map[string]grant{},
+	}
+	if _, err := rand.Read(s.key); err != nil {
+		return nil, fmt.Errorf("generate signing key: %w", err)
+	}
+	for _, p := range pools {
+		if err := s.addPool(p); err != nil {
+			return nil, err
+		}
+	}
+
+	if opts.Dir != "" {
+		if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
+			return nil, fmt.Errorf("create Options.Dir: %w", err)
+		}
+		d, err := os.MkdirTemp(opts.Dir, "sessionstest-")
+		if err != nil {
+			return nil, fmt.Errorf("create session root: %w", err)
+		}
+		s.root = d
+	} else {
+		d, err := os.MkdirTemp("", "sessionstest-")
+		if err != nil {
+			return nil, fmt.Errorf("create session root: %w", err)
+		}
+		s.root = d
+	}
+
+	cert, certPEM, err := selfSignedCert()
+	if err != nil {
+		_ = os.RemoveAll(s.root)
+		return nil, err
+	}
+	s.certPEM = certPEM
+	ln, err := net.Listen("tcp", opts.Addr)
+	if err != nil {
+		_ = os.RemoveAll(s.root)
+		return nil, fmt.Errorf("listen on %s: %w", opts.Addr, err)
+	}
+	s.ln = ln
+	addr := ln.Addr().(*net.TCPAddr)
+	s.port = fmt.Sprint(addr.Port)
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	s.baseURL = "https://" + net.JoinHostPort(host, s.port)
+
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(certPEM)
+	dialAddr := ln.Addr().String()
+	if addr.IP.IsUnspecified() {
+		dialAddr = net.JoinHostPort("127.0.0.1", s.port)
+	}
+	dialer := &net.Dialer{Timeout: 10 * time.Second}
+	tr := &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
+		DialContext: func(ctx context.Context, network, address string) (net.Conn, error) {
+			h, _, err := net.SplitHostPort(address)
+			if err == nil && isLocalhostName(h) {
+				address = dialAddr
+			}
+			return dialer.DialContext(ctx, network, address)
+		},
+		MaxIdleConnsPerHost: 16,
+		IdleConnTimeout:     30 * time.Second,
+	}
+	s.client = &http.Client{Transport: tr}
+
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.hs = &http.Server{
+		Handler:           http.HandlerFunc(s.serveHTTP),
+		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
+		ReadHeaderTimeout: 30 * time.Second,
+		// HTTP/1.1 only: fault injection hijacks connections.
+		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
+		ErrorLog:     nopLogger(),
+		BaseContext:  func(net.Listener) context.Context { return s.ctx },
+	}
+	s.wireARM()
+	s.wg.Add(2)
+	go func() {
+		defer s.wg.Done()
+		_ = s.hs.ServeTLS(ln, "", "")
+	}()
+	go func() {
+		defer s.wg.Done()
+		s.janitor()
+	}()
+	if opts.TB != nil {
+		opts.TB.Cleanup(s.Close)
+	}
+	return s, nil
+}
+
+func isLocalhostName(h string) bool {
+	h = strings.ToLower(strings.TrimSuffix(h, "."))
+	return h == "localhost" || strings.HasSuffix(h, ".localhost")
+}
+
+func selfSignedCert() (tls.Certificate, []byte, error) {
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, nil, fmt.Errorf("generate certificate key: %w", err)
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
+	if err != nil {
+		return tls.Certificate{}, nil, fmt.Errorf("generate certificate serial: %w", err)
+	}
+	now := time.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               pkix.Name{Organization: []string{"sessionstest emulator"}, CommonName: "localhost"},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.Add(365 * 24 * time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		DNSNames:              []string{"localhost", "*.localhost"},
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &priv.PublicKey, priv)
+	if err != nil {
+		return tls.Certificate{}, nil, fmt.Errorf("create certificate: %w", err)
+	}
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	keyDER, err := x509.MarshalECPrivateKey(priv)
+	if err != nil {
+		return tls.Certificate{}, nil, fmt.Errorf("marshal certificate key: %w", err)
+	}
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return tls.Certificate{}, nil, fmt.Errorf("load certificate: %w", err)
+	}
+	return cert, certPEM, nil
+}
+
+// Close stops the server, kills every process it started (whole process
+// groups) and removes the session directories. It is safe to call more than
+// once.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		var all []*session
+		for _, p := range s.pools {
+			for _, ss := range p.sessions {
+				all = append(all, ss)
+			}
+			p.sessions = map[string]*session{}
+		}
+		idServer := s.idServer
+		s.mu.Unlock()
+		s.cancel()
+		_ = s.hs.Close()
+		if idServer != nil {
+			_ = idServer.Close()
+		}
+		for _, ss := range all {
+			s.destroySession(ss)
+		}
+		s.wg.Wait()
+		if tr, ok := s.client.Transport.(*http.Transport); ok {
+			tr.CloseIdleConnections()
+		}
+		_ = os.RemoveAll(s.root)
+	})
+}
+
+// URL returns the server's base URL, e.g. "https://127.0.0.1:38517".
+func (s *Server) URL() string { return s.baseURL }
+
+// PoolEndpoint returns the regional-form endpoint of the default pool (the
+// first pool of Options.Pools): {URL}/subscriptions/{sub}/resourceGroups/{rg}/sessionPools/{pool}.
+// Point a sessions.Client at it.
+func (s *Server) PoolEndpoint() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.regionalEndpoint(s.firstPoolLocked())
+}
+
+// PoolEndpointFor returns the regional-form endpoint of the named pool in the
+// server's subscription and resource group (the pool need not exist yet).
+func (s *Server) PoolEndpointFor(name string) string {
+	return s.baseURL + poolPath(s.opts.SubscriptionID, s.opts.ResourceGroup, name)
+}
+
+// PoolManagementEndpoint returns the host-form endpoint of the named pool,
+// https://{pool}.localhost:{port}, whose requests carry the operation as the
+// whole path. Only Client() (or a client that resolves *.localhost to
+// loopback) can reach it.
+func (s *Server) PoolManagementEndpoint(name string) string {
+	return "https://" + strings.ToLower(name) + ".localhost:" + s.port
+}
+
+func poolPath(sub, rg, name string) string {
+	return "/subscriptions/" + url.PathEscape(sub) + "/resourceGroups/" + url.PathEscape(rg) + "/sessionPools/" + url.PathEscape(name)
+}
+
+// Client returns an *http.Client that trusts the server's certificate and
+// dials the server for any *.localhost host. Use it as
+// azcore.ClientOptions.Transport.
+func (s *Server) Client() *http.Client { return s.client }
+
+// Cloud returns a cloud configuration that points Entra ID and Azure
+// Resource Manager at the server.
+func (s *Server) Cloud() cloud.Configuration {
+	return cloud.Configuration{
+		ActiveDirectoryAuthorityHost: s.baseURL + "/",
+		Services: map[cloud.ServiceName]cloud.ServiceConfiguration{
+			cloud.ResourceManager: {Endpoint: s.baseURL, Audience: ResourceManagerAudience},
+		},
+	}
+}
+
+// ClientOptions returns azcore client options whose Transport is Client()
+// and whose Cloud is Cloud(). Embed them in a client's options.
+func (s *Server) ClientOptions() azcore.ClientOptions {
+	return azcore.ClientOptions{Transport: s.client, Cloud: s.Cloud()}
+}
+
+// CACertPEM returns the server's self-signed certificate in PEM form, for
+// clients (curl --cacert) that must trust it.
+func (s *Server) CACertPEM() []byte { return append([]byte(nil), s.certPEM...) }
+
+// PrincipalID returns the object ID of the principal Credential acts as.
+func (s *Server) PrincipalID() string { return s.prinID }
+
+// SubscriptionID returns the subscription of the server's default pools.
+func (s *Server) SubscriptionID() string { return s.opts.SubscriptionID }
+
+// ResourceGroup returns the resource group of the server's default pools.
+func (s *Server) ResourceGroup() string { return s.opts.ResourceGroup }
+
+// TenantID returns the tenant of the tokens the server mints.
+func (s *Server) TenantID() string { return s.tenantID }
+
+// Credential returns a token credential whose tokens the server accepts, for
+// PrincipalID. The token's audience is the requested scope without
+// "/.default".
+func (s *Server) Credential() azcore.TokenCredential { return s.CredentialFor(s.prinID) }
+
+// CredentialFor returns a token credential for another principal (object ID).
+func (s *Server) CredentialFor(principalID string) azcore.TokenCredential {
+	return &credential{s: s, oid: principalID}
+}
+
+// Token mints a bearer token for audience and principal, valid for an hour.
+// Tokens are secrets: do not log them.
+func (s *Server) Token(audience, principalID string) string {
+	tok, _ := s.mint(audience, principalID, time.Hour)
+	return tok
+}
+
+func (s *Server) mint(audience, principalID string, ttl time.Duration) (string, time.Time) {
+	now := time.Now()
+	exp := now.Add(ttl).Truncate(time.Second)
+	return jwt.Sign(s.key, jwt.Claims{
+		Audience:  audience,
+		ObjectID:  principalID,
+		TenantID:  s.tenantID,
+		Subject:   principalID,
+		Issuer:    "https://sts.windows.net/" + s.tenantID + "/",
+		IssuedAt:  now.Truncate(time.Second),
+		NotBefore: now.Add(-5 * time.Minute).Truncate(time.Second),
+		ExpiresAt: exp,
+	}), exp
+}
+
+type credential struct {
+	s   *Server
+	oid string
+}
+
+// GetToken implements azcore.TokenCredential.
+func (c *credential) GetToken(ctx context.Context, o policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	if err := ctx.Err(); err != nil {
+		return azcore.AccessToken{}, err
+	}
+	if len(o.Scopes) == 0 {
+		return azcore.AccessToken{}, errors.New("sessionstest: GetToken needs a scope, such as https://dynamicsessions.io/.default")
+	}
+	aud := strings.TrimSuffix(o.Scopes[0], "/.default")
+	tok, exp := c.s.mint(aud, c.oid, time.Hour)
+	return azcore.AccessToken{Token: tok, ExpiresOn: exp}, nil
+}
+
+// InjectFault makes the next f.Count requests matching f misbehave. Faults
+// are matched in the order they were injected.
+func (s *Server) InjectFault(f Fault) {
+	if f.Count <= 0 {
+		f.Count = 1
+	}
+	s.mu.Lock()
+	s.faults = append(s.faults, &f)
+	s.mu.Unlock()
+}
+
+// RecordedRequest is one request the server received.
+type RecordedRequest struct {
+	Method string
+	// Host is the request's Host header.
+	Host string
+	// Path is the URL path as sent.
+	Path  string
+	Query url.Values
+	// Header is a copy of the headers with Authorization (and x-ms-apikey)
+	// redacted.
+	Header http.Header
+	// Body holds up to 64 KiB of a JSON body; nil for uploads.
+	Body []byte
+}
+
+// Requests returns a copy of every request received since the start or the
+// last ResetRequests.
+func (s *Server) Requests() []RecordedRequest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]RecordedRequest(nil), s.reqs...)
+}
+
+// ResetRequests forgets the recorded requests.
+func (s *Server) ResetRequests() {
+	s.mu.Lock()
+	s.reqs = nil
+	s.mu.Unlock()
+}
+
+// ProcessCount returns how many processes the server is running or tracking
+// for its sessions (running commands plus process groups they left behind).
+// It is 0 after Close.
+func (s *Server) ProcessCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.running
+	for _, p := range s.pools {
+		for _, ss := range p.sessions {
+			for pg := range ss.groups {
+				if groupAlive(pg) {
+					n++
+				} else {
+					delete(ss.groups, pg)
+				}
+			}
+		}
+	}
+	return n
+}

@@ -1,0 +1,378 @@
+//go:build unix
+
+package sessionstest
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shellpool/shellpool/internal/jwt"
+)
+
+func TestAuthentication(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, nil)
+	other := newTestServer(t, nil)
+	expired := jwt.Sign(s.key, jwt.Claims{Audience: DataPlaneAudience, ObjectID: "x", ExpiresAt: time.Now().Add(-time.Minute)})
+	cases := []struct {
+		name   string
+		header string
+		want   string
+	}{
+		{"no header", "", "no Authorization header"},
+		{"basic auth", "Basic dXNlcjpwYXNz", "not a bearer token"},
+		{"not a JWT", "Bearer not-a-jwt", "not issued by this emulator"},
+		{"another server's token", "Bearer " + other.Token(DataPlaneAudience, "x"), "not issued by this emulator"},
+		{"ARM audience", "Bearer " + s.Token(ResourceManagerAudience, "x"), `"https://management.azure.com"`},
+		{"expired", "Bearer " + expired, "expired"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := newRaw(t, s)
+			c.token = ""
+			hdr := map[string]string{}
+			if tc.header != "" {
+				hdr["Authorization"] = tc.header
+			}
+			r := c.do(http.MethodGet, "/metadata", "", nil, nil, hdr)
+			require.Equal(t, http.StatusUnauthorized, r.status)
+			assert.Equal(t, "InvalidAuthenticationToken", r.errorCode(t))
+			assert.Equal(t, "InvalidAuthenticationToken", r.header.Get("x-ms-error-code"))
+			assert.Contains(t, r.errorMessage(t), tc.want)
+			if tok, ok := strings.CutPrefix(tc.header, "Bearer "); ok && len(tok) > 10 {
+				assert.NotContains(t, string(r.body), tok, "the token must never be echoed")
+			}
+		})
+	}
+	t.Run("trailing slash audience accepted", func(t *testing.T) {
+		t.Parallel()
+		c := newRaw(t, s)
+		c.token = s.Token(DataPlaneAudience+"/", "x")
+		assert.Equal(t, http.StatusOK, c.do(http.MethodGet, "/metadata", "", nil, nil, nil).status)
+	})
+}
+
+func TestCredential(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, nil)
+	tok, err := s.Credential().GetToken(context.Background(), policy.TokenRequestOptions{Scopes: []string{DataPlaneAudience + "/.default"}})
+	require.NoError(t, err)
+	c, err := jwt.Verify(s.key, tok.Token)
+	require.NoError(t, err)
+	assert.Equal(t, DataPlaneAudience, c.Audience)
+	assert.Equal(t, s.PrincipalID(), c.ObjectID)
+	assert.Equal(t, DefaultTenantID, c.TenantID)
+	assert.WithinDuration(t, time.Now().Add(time.Hour), tok.ExpiresOn, time.Minute)
+
+	tok, err = s.CredentialFor("someone").GetToken(context.Background(), policy.TokenRequestOptions{Scopes: []string{"https://management.azure.com//.default"}})
+	require.NoError(t, err)
+	c, err = jwt.Verify(s.key, tok.Token)
+	require.NoError(t, err)
+	assert.Equal(t, "someone", c.ObjectID)
+
+	_, err = s.Credential().GetToken(context.Background(), policy.TokenRequestOptions{})
+	assert.Error(t, err)
+}
+
+func TestRBAC(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, &Options{RBAC: true})
+	c := newRaw(t, s)
+	const who = "11111111-0000-0000-0000-000000000001"
+	c.token = s.Token(DataPlaneAudience, who)
+
+	r := c.do(http.MethodGet, "/metadata", "", nil, nil, nil)
+	require.Equal(t, http.StatusForbidden, r.status)
+	assert.Equal(t, "PermissionDenied", r.errorCode(t))
+	assert.Contains(t, r.errorMessage(t), "Session Executor")
+	assert.Contains(t, r.errorMessage(t), SessionExecutorRoleID)
+
+	sub, rg := s.SubscriptionID(), s.ResourceGroup()
+	poolID := "/subscriptions/" + sub + "/resourceGroups/" + rg + "/providers/Microsoft.App/sessionPools/" + DefaultPoolName
+	readerRole := "/subscriptions/" + sub + "/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7"
+	executor := "/subscriptions/" + sub + "/providers/Microsoft.Authorization/roleDefinitions/" + SessionExecutorRoleID
+	cases := []struct {
+		name  string
+		scope string
+		role  string
+		who   string
+		want  int
+	}{
+		{"other role on the pool", poolID, readerRole, who, http.StatusForbidden},
+		{"executor for someone else", poolID, executor, "someone-else", http.StatusForbidden},
+		{"executor on a pool whose name is a prefix", strings.TrimSuffix(poolID, "pool"), executor, who, http.StatusForbidden},
+		{"executor on another group", "/subscriptions/" + sub + "/resourceGroups/other", executor, who, http.StatusForbidden},
+		{"executor on the resource group (case differs)", strings.ToUpper("/subscriptions/" + sub + "/resourceGroups/" + rg), executor, who, http.StatusOK},
+	}
+	for i, tc := range cases {
+		id := "assignment-" + strconv.Itoa(i)
+		s.grantRole(id, tc.scope, tc.role, tc.who)
+		r := c.do(http.MethodGet, "/metadata", "", nil, nil, nil)
+		assert.Equal(t, tc.want, r.status, tc.name)
+		s.revokeRole(id)
+	}
+	assert.Equal(t, http.StatusForbidden, c.do(http.MethodGet, "/metadata", "", nil, nil, nil).status, "revoked")
+
+	s.GrantSessionExecutor(who, DefaultPoolName)
+	assert.Equal(t, http.StatusOK, c.do(http.MethodGet, "/metadata", "", nil, nil, nil).status)
+	assert.Equal(t, "0", c.sh(newSID(), "true")["status"])
+}
+
+func TestHostFormEndpoint(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, nil)
+	_, err := s.AddPool(Pool{Name: "second"})
+	require.NoError(t, err)
+	c := newRaw(t, s)
+	c.endpoint = s.PoolManagementEndpoint("second")
+	assert.True(t, strings.HasPrefix(c.endpoint, "https://second.localhost:"))
+	sid := newSID()
+	r := c.exec(sid, map[string]any{"shellCommand": "echo host form"}, nil)
+	require.Equal(t, http.StatusOK, r.status, "body: %s", r.body)
+	assert.Equal(t, "host form\n", stdout(r.json(t)))
+	assert.True(t, strings.HasPrefix(r.header.Get("Operation-Location"), c.endpoint+"/executions/"))
+	assert.Equal(t, 1, s.Sessions("second"))
+	assert.Equal(t, 0, s.Sessions(DefaultPoolName))
+}
+
+func TestRoutingErrors(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, nil)
+	c := newRaw(t, s)
+	cases := []struct {
+		name     string
+		endpoint string
+		method   string
+		op       string
+		noAPI    bool
+		status   int
+		code     string
+		inMsg    string
+	}{
+		{"unknown operation", s.PoolEndpoint(), http.MethodGet, "/nope", false, 404, "NotFound", "GET /"},
+		{"wrong method", s.PoolEndpoint(), http.MethodPut, "/executions", false, 404, "NotFound", "PUT"},
+		{"unknown pool", s.PoolEndpointFor("missing"), http.MethodGet, "/metadata", false, 404, "SessionPoolNotFound", "missing"},
+		{"unknown host-form pool", s.PoolManagementEndpoint("missing"), http.MethodGet, "/metadata", false, 404, "SessionPoolNotFound", "missing"},
+		{"missing api-version", s.PoolEndpoint(), http.MethodGet, "/metadata", true, 400, "MissingApiVersionParameter", "api-version"},
+		{"missing identifier", s.PoolEndpoint(), http.MethodGet, "/session", false, 400, "InvalidRequest", "identifier"},
+		{"post to a file name", s.PoolEndpoint(), http.MethodPost, "/files/x.txt", false, 404, "NotFound", "POST"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			u := tc.endpoint + tc.op
+			if !tc.noAPI {
+				u += "?api-version=" + apiVersion
+			}
+			req, err := http.NewRequest(tc.method, u, nil)
+			require.NoError(t, err)
+			req.Header.Set("Authorization", "Bearer "+c.token)
+			resp, err := s.Client().Do(req)
+			require.NoError(t, err)
+			defer resp.Body.Close()
+			var body struct{ Error errorBody }
+			require.NoError(t, jsonDecode(resp.Body, &body))
+			assert.Equal(t, tc.status, resp.StatusCode)
+			assert.Equal(t, tc.code, resp.Header.Get("x-ms-error-code"))
+			assert.Equal(t, tc.code, body.Error.Code)
+			assert.Contains(t, body.Error.Message, tc.inMsg)
+		})
+	}
+	// A message names the method and path.
+	r := c.do(http.MethodPatch, "/files", "x1234", nil, nil, nil)
+	assert.Contains(t, r.errorMessage(t), "PATCH /subscriptions/")
+}
+
+func TestServerAccessors(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, nil)
+	assert.True(t, strings.HasPrefix(s.URL(), "https://127.0.0.1:"))
+	assert.Equal(t, s.URL()+"/subscriptions/"+DefaultSubscriptionID+"/resourceGroups/"+DefaultResourceGroup+"/sessionPools/"+DefaultPoolName, s.PoolEndpoint())
+	assert.Equal(t, DefaultSubscriptionID, s.SubscriptionID())
+	assert.Equal(t, DefaultResourceGroup, s.ResourceGroup())
+
+	block, _ := pem.Decode(s.CACertPEM())
+	require.NotNil(t, block)
+	cert, err := x509.ParseCertificate(block.Bytes)
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []string{"localhost", "*.localhost"}, cert.DNSNames)
+	require.Len(t, cert.IPAddresses, 2)
+	assert.NoError(t, cert.VerifyHostname("127.0.0.1"))
+	assert.NoError(t, cert.VerifyHostname("::1"))
+	assert.NoError(t, cert.VerifyHostname("mypool.localhost"))
+
+	co := s.ClientOptions()
+	assert.Same(t, s.Client(), co.Transport)
+	assert.Equal(t, s.URL()+"/", co.Cloud.ActiveDirectoryAuthorityHost)
+	rm := co.Cloud.Services[cloud.ResourceManager]
+	assert.Equal(t, s.URL(), rm.Endpoint)
+	assert.Equal(t, "https://management.azure.com", rm.Audience)
+
+	// A plain client that does not trust the certificate is refused.
+	_, err = http.Get(s.URL() + "/")
+	assert.Error(t, err)
+}
+
+func TestFaultInjection(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, roomy())
+	c := newRaw(t, s)
+
+	t.Run("status with Retry-After, then normal", func(t *testing.T) {
+		s.InjectFault(Fault{Method: http.MethodGet, Path: "/metadata", Count: 2, Status: 503, RetryAfter: 1500 * time.Millisecond})
+		for range 2 {
+			r := c.do(http.MethodGet, "/metadata", "", nil, nil, nil)
+			assert.Equal(t, 503, r.status)
+			assert.Equal(t, "2", r.header.Get("Retry-After"))
+			assert.Equal(t, "InjectedFault", r.errorCode(t))
+		}
+		assert.Equal(t, 200, c.do(http.MethodGet, "/metadata", "", nil, nil, nil).status)
+	})
+	t.Run("method must match", func(t *testing.T) {
+		s.InjectFault(Fault{Method: http.MethodPost, Path: "/metadata", Status: 500})
+		assert.Equal(t, 200, c.do(http.MethodGet, "/metadata", "", nil, nil, nil).status)
+		s.mu.Lock()
+		s.faults = nil
+		s.mu.Unlock()
+	})
+	t.Run("custom body", func(t *testing.T) {
+		s.InjectFault(Fault{Path: "/metadata", Status: 429, Body: "slow down"})
+		r := c.do(http.MethodGet, "/metadata", "", nil, nil, nil)
+		assert.Equal(t, 429, r.status)
+		assert.Equal(t, "slow down", string(r.body))
+	})
+	t.Run("delay", func(t *testing.T) {
+		s.InjectFault(Fault{Path: "/metadata", Delay: 150 * time.Millisecond})
+		start := time.Now()
+		assert.Equal(t, 200, c.do(http.MethodGet, "/metadata", "", nil, nil, nil).status)
+		assert.GreaterOrEqual(t, time.Since(start), 150*time.Millisecond)
+	})
+	t.Run("drop before run", func(t *testing.T) {
+		sid := newSID()
+		c.sh(sid, "true")
+		s.InjectFault(Fault{Method: http.MethodPost, Path: "/executions", Drop: true})
+		_, err := doErr(s, c, sid, "echo ran >> log.txt", "op-drop")
+		require.Error(t, err)
+		assert.Equal(t, "", stdout(c.sh(sid, "cat log.txt 2>/dev/null")), "a dropped request does not run")
+	})
+	t.Run("drop after run, retry returns the first result", func(t *testing.T) {
+		sid := newSID()
+		s.InjectFault(Fault{Method: http.MethodPost, Path: "/executions", DropAfterRun: true})
+		_, err := doErr(s, c, sid, "echo ran >> log.txt; wc -l < log.txt", "op-after")
+		require.Error(t, err)
+		r := c.exec(sid, map[string]any{"shellCommand": "echo ran >> log.txt; wc -l < log.txt"}, map[string]string{"operation-id": "op-after"})
+		require.Equal(t, 200, r.status)
+		assert.Equal(t, "1\n", stdout(r.json(t)))
+		assert.Equal(t, "ran\n", stdout(c.sh(sid, "cat log.txt")), "the command ran exactly once")
+	})
+}
+
+func doErr(s *Server, c *raw, sid, script, opID string) (*http.Response, error) {
+	body := strings.NewReader(`{"shellCommand":` + strconv.Quote(script) + `}`)
+	req, _ := http.NewRequest(http.MethodPost, s.PoolEndpoint()+"/executions?api-version="+apiVersion+"&identifier="+sid, body)
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("operation-id", opID)
+	resp, err := s.Client().Do(req)
+	if err == nil {
+		resp.Body.Close()
+	}
+	return resp, err
+}
+
+func TestRequestsAreRecordedWithTokensRedacted(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, nil)
+	c := newRaw(t, s)
+	sid := newSID()
+	c.sh(sid, "echo recorded")
+	c.upload(sid, "", "f.txt", []byte("file body"))
+	reqs := s.Requests()
+	require.Len(t, reqs, 2)
+	assert.Equal(t, http.MethodPost, reqs[0].Method)
+	assert.True(t, strings.HasSuffix(reqs[0].Path, "/executions"))
+	assert.Equal(t, sid, reqs[0].Query.Get("identifier"))
+	assert.Equal(t, "Bearer REDACTED", reqs[0].Header.Get("Authorization"))
+	assert.Contains(t, string(reqs[0].Body), "echo recorded")
+	assert.Nil(t, reqs[1].Body, "upload bodies are not recorded")
+	for _, r := range reqs {
+		for _, vs := range r.Header {
+			for _, v := range vs {
+				assert.NotContains(t, v, c.token)
+			}
+		}
+	}
+	s.ResetRequests()
+	assert.Empty(t, s.Requests())
+}
+
+// TestCloseLeavesNothingBehind starts long-running processes and checks
+// that Close kills them, removes the files and stops every goroutine.
+func TestCloseLeavesNothingBehind(t *testing.T) {
+	// Not parallel: it counts goroutines.
+	settle := func() int {
+		n := runtime.NumGoroutine()
+		for range 500 {
+			time.Sleep(2 * time.Millisecond)
+			if m := runtime.NumGoroutine(); m == n {
+				return m
+			} else {
+				n = m
+			}
+		}
+		return n
+	}
+	before := settle()
+
+	s, err := Start(nil)
+	require.NoError(t, err)
+	c := newRaw(t, s)
+	sid := newSID()
+	// An execution still running at Close, and one that left a background
+	// process behind.
+	r := c.exec(sid, map[string]any{"shellCommand": "echo $$ > pid; exec sleep 1000", "executionType": "Asynchronous"}, nil)
+	require.Equal(t, http.StatusAccepted, r.status)
+	c.sh(sid, "sleep 1000 > /dev/null 2>&1 & echo $! > bg.pid")
+	_, _, err = s.IdentityEndpoint()
+	require.NoError(t, err)
+	dir, ok := s.SessionDir(DefaultPoolName, sid)
+	require.True(t, ok)
+	readPID := func(name string) int {
+		var pid int
+		require.True(t, eventually(5*time.Second, func() bool {
+			b, err := os.ReadFile(filepath.Join(dir, name))
+			pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+			return err == nil && pid > 0
+		}))
+		return pid
+	}
+	pid, bg := readPID("pid"), readPID("bg.pid")
+	require.True(t, processAlive(pid))
+	assert.Equal(t, 2, s.ProcessCount())
+
+	s.Close()
+	s.Close() // idempotent
+	assert.False(t, processAlive(pid), "the running command was killed")
+	assert.True(t, eventually(5*time.Second, func() bool { return !processAlive(bg) }), "the background process was killed")
+	assert.Equal(t, 0, s.ProcessCount())
+	assert.NoDirExists(t, s.root)
+	_, err = s.AddPool(Pool{Name: "late"})
+	assert.Error(t, err)
+
+	after := settle()
+	assert.LessOrEqual(t, after, before, "goroutines leaked: %d before, %d after", before, after)
+}
