@@ -3,7 +3,7 @@ package identity
 import (
 	"strings"
 
-	"github.com/google/uuid"
+	"github.com/shellpool/shellpool/internal/azname"
 )
 
 const (
@@ -47,10 +47,6 @@ const (
 	roleDefinitionsSegment = "/providers/Microsoft.Authorization/roleDefinitions/"
 )
 
-// armGUIDNamespace is the name-space UUID of Azure Resource Manager's guid()
-// template function.
-var armGUIDNamespace = uuid.MustParse("11fb06fb-712d-4ddd-98c7-e71bbd588830")
-
 // RoleDefinitionID returns the subscription-level resource ID of a role
 // definition: /subscriptions/{subscriptionID}/providers/Microsoft.Authorization/roleDefinitions/{roleGUID},
 // the form role assignment requests use (Bicep's
@@ -82,7 +78,7 @@ func SameRoleDefinition(a, b string) bool {
 // from guid('ab'). Use it to predict a name a template derives, or to derive
 // names the same way.
 func GUID(parts ...string) string {
-	return uuid.NewSHA1(armGUIDNamespace, []byte(strings.Join(parts, "-"))).String()
+	return azname.GUID(parts...)
 }
 
 // RoleAssignmentName returns the deterministic role assignment name AssignRole

@@ -2,11 +2,11 @@ package pool
 
 import (
 	"fmt"
-	"net/url"
 	"strings"
-	"unicode"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
+
+	"github.com/shellpool/shellpool/internal/azname"
 )
 
 // Tutorial defaults used by NewShellPool.
@@ -80,24 +80,13 @@ func (p *SessionPool) Endpoint() string {
 // pools use this form; CustomContainer pools use an environment-scoped host,
 // so read theirs from properties.poolManagementEndpoint instead.
 func RegionalEndpoint(region, subscriptionID, resourceGroup, name string) string {
-	return "https://" + NormalizeRegion(region) + ".dynamicsessions.io/subscriptions/" +
-		url.PathEscape(subscriptionID) + "/resourceGroups/" + url.PathEscape(resourceGroup) +
-		"/sessionPools/" + url.PathEscape(name)
+	return azname.RegionalEndpoint(region, subscriptionID, resourceGroup, name)
 }
 
 // NormalizeRegion turns a region display name into its short name, as used in
 // host names: "North Central US" becomes "northcentralus". Short names come
 // back lower-cased and otherwise unchanged.
-func NormalizeRegion(region string) string {
-	var b strings.Builder
-	for _, r := range region {
-		if unicode.IsSpace(r) {
-			continue
-		}
-		b.WriteRune(unicode.ToLower(r))
-	}
-	return b.String()
-}
+func NormalizeRegion(region string) string { return azname.NormalizeRegion(region) }
 
 // PoolID returns the resource ID of a session pool,
 // /subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.App/sessionPools/{name},

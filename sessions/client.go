@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"unicode"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
@@ -17,6 +16,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/tracing"
 	"github.com/google/uuid"
 
+	"github.com/shellpool/shellpool/internal/azname"
 	"github.com/shellpool/shellpool/internal/version"
 )
 
@@ -171,24 +171,13 @@ func normalizeEndpoint(endpoint string) (string, error) {
 // ("North Central US"); it is normalised to the short form. Prefer the pool's
 // properties.poolManagementEndpoint when it can be read from ARM (API.md §1.1).
 func PoolEndpoint(region, subscriptionID, resourceGroup, pool string) string {
-	return "https://" + NormalizeRegion(region) + ".dynamicsessions.io/subscriptions/" +
-		url.PathEscape(subscriptionID) + "/resourceGroups/" + url.PathEscape(resourceGroup) +
-		"/sessionPools/" + url.PathEscape(pool)
+	return azname.RegionalEndpoint(region, subscriptionID, resourceGroup, pool)
 }
 
 // NormalizeRegion turns an Azure region display name into its short name:
 // "North Central US" becomes "northcentralus". Short names are returned
 // lower-cased and otherwise unchanged.
-func NormalizeRegion(region string) string {
-	var b strings.Builder
-	for _, r := range region {
-		if unicode.IsSpace(r) {
-			continue
-		}
-		b.WriteRune(unicode.ToLower(r))
-	}
-	return b.String()
-}
+func NormalizeRegion(region string) string { return azname.NormalizeRegion(region) }
 
 // NewSessionID returns a new random session identifier: a lower-case UUID
 // from a cryptographic random source. It satisfies every identifier rule the

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/google/uuid"
+	"github.com/shellpool/shellpool/internal/azname"
 )
 
 // This file is the ARM template expression language, limited to what the
@@ -18,17 +18,8 @@ import (
 // "[[" escape. Anything else fails with InvalidTemplate naming the
 // expression.
 
-// guidNamespace is the namespace of ARM's guid() function. guid(a, b, ...)
-// is the RFC 4122 version-5 (SHA-1, name-based) UUID in this namespace of the
-// arguments joined with "-" (UTF-8), as Microsoft's Bicep documentation and
-// independent re-implementations describe it; the identity package computes
-// the same function.
-var guidNamespace = uuid.MustParse("11fb06fb-712d-4ddd-98c7-e71bbd588830")
-
 // armGUID is ARM's guid() function.
-func armGUID(args ...string) string {
-	return uuid.NewSHA1(guidNamespace, []byte(strings.Join(args, "-"))).String()
-}
+func armGUID(args ...string) string { return azname.GUID(args...) }
 
 // tmplError is an expression failure; code defaults to InvalidTemplate.
 type tmplError struct {
