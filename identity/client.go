@@ -123,15 +123,7 @@ func (c *Client) CreateOrUpdateIdentity(ctx context.Context, resourceGroup, name
 		return resp, argErr("location", "must not be empty; pass an Azure region such as \"eastus\"")
 	}
 	body := identityWire{Location: location, Tags: options.Tags}
-	req, err := armx.NewRequest(ctx, http.MethodPut, c.identityURL(resourceGroup, name), c.identityAPI, body)
-	if err != nil {
-		return resp, err
-	}
-	httpResp, err := armx.Send(c.pl, req, http.StatusOK, http.StatusCreated)
-	if err != nil {
-		return resp, err
-	}
-	id, err := armx.Decode[Identity](httpResp)
+	id, httpResp, err := armx.Call[Identity](ctx, c.pl, http.MethodPut, c.identityURL(resourceGroup, name), c.identityAPI, body, http.StatusOK, http.StatusCreated)
 	if err != nil {
 		return resp, err
 	}
@@ -148,19 +140,8 @@ func (c *Client) GetIdentity(ctx context.Context, resourceGroup, name string, op
 	if err := checkIdentityArgs(resourceGroup, name); err != nil {
 		return resp, err
 	}
-	req, err := armx.NewRequest(ctx, http.MethodGet, c.identityURL(resourceGroup, name), c.identityAPI, nil)
-	if err != nil {
-		return resp, err
-	}
-	httpResp, err := armx.Send(c.pl, req, http.StatusOK)
-	if err != nil {
-		return resp, err
-	}
-	id, err := armx.Decode[Identity](httpResp)
-	if err != nil {
-		return resp, err
-	}
-	return GetIdentityResponse{Identity: id}, nil
+	id, _, err := armx.Call[Identity](ctx, c.pl, http.MethodGet, c.identityURL(resourceGroup, name), c.identityAPI, nil, http.StatusOK)
+	return GetIdentityResponse{Identity: id}, err
 }
 
 // DeleteIdentity deletes the user-assigned managed identity name in
@@ -196,7 +177,7 @@ func checkIdentityArgs(resourceGroup, name string) error {
 func checkSegment(param, v string) error {
 	switch {
 	case strings.TrimSpace(v) == "":
-		return argErr(param, "must not be empty")
+		return argErr(param, "must not be empty; pass the "+param+" to use")
 	case strings.ContainsAny(v, "/?#"):
 		return argErr(param, "must be a name, not a path or resource ID (it contains '/', '?' or '#')")
 	}

@@ -47,7 +47,8 @@
 //
 // [GUID] computes Azure Resource Manager's guid() template function, and
 // [IdentityTemplateResource] and [SessionExecutorTemplateResource] return ARM
-// template resources to add to a session pool template.
+// template resources to add to a session pool template with the pool
+// package's Template.AddResources.
 //
 // # Errors
 //

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/shellpool/shellpool/identity"
+	"github.com/shellpool/shellpool/pool"
 )
 
 func ExampleGUID() {
@@ -88,6 +89,35 @@ func ExampleSessionExecutorTemplateResource() {
 	//   "principalType": "ServicePrincipal",
 	//   "roleDefinitionId": "[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '0fb8eba5-a2bb-4abe-b1c1-49dfad359bb0')]"
 	// }
+}
+
+// Add the identity and its Session Executor role assignment to a session
+// pool template, so that one deployment (pool.Client.BeginDeploy) creates all
+// three.
+func ExampleIdentityTemplateResource() {
+	t := pool.NewTemplate(pool.NewShellPool("myshellpool", "northcentralus"))
+	err := t.AddResources(
+		identity.IdentityTemplateResource("myshellpool-uami", "northcentralus"),
+		identity.SessionExecutorTemplateResource("myshellpool", "myshellpool-uami"),
+	)
+	if err != nil {
+		log.Fatal(err)
+	}
+	deployJSON, err := t.Render()
+	if err != nil {
+		log.Fatal(err)
+	}
+	var doc struct{ Resources []struct{ Type, Name string } }
+	if err := json.Unmarshal(deployJSON, &doc); err != nil {
+		log.Fatal(err)
+	}
+	for _, r := range doc.Resources {
+		fmt.Println(r.Type)
+	}
+	// Output:
+	// Microsoft.App/sessionPools
+	// Microsoft.ManagedIdentity/userAssignedIdentities
+	// Microsoft.Authorization/roleAssignments
 }
 
 // This example needs Azure: it gets a token for the dynamic sessions data

@@ -96,14 +96,19 @@ type RoleAssignment struct {
 	PrincipalType PrincipalType
 	// Description is a free-text description.
 	Description string
-	// Condition and ConditionVersion hold an ABAC condition, when set.
-	Condition        string
+	// Condition is the assignment's ABAC condition, when set.
+	Condition string
+	// ConditionVersion is the version of Condition's language ("2.0").
 	ConditionVersion string
-	// CreatedOn and UpdatedOn are set by the service; zero when absent.
+	// CreatedOn is when the assignment was created (set by the service; zero
+	// when absent).
 	CreatedOn time.Time
+	// UpdatedOn is when the assignment last changed (set by the service; zero
+	// when absent).
 	UpdatedOn time.Time
-	// CreatedBy and UpdatedBy are object IDs set by the service.
+	// CreatedBy is the object ID of the principal that created the assignment.
 	CreatedBy string
+	// UpdatedBy is the object ID of the principal that last changed it.
 	UpdatedBy string
 }
 
@@ -197,12 +202,15 @@ type AssignRoleOptions struct {
 	PrincipalType PrincipalType
 	// Description is stored with the assignment.
 	Description string
-	// Condition and ConditionVersion ("2.0") set an ABAC condition.
-	Condition        string
+	// Condition sets an ABAC condition on the assignment.
+	Condition string
+	// ConditionVersion is the version of Condition's language ("2.0").
 	ConditionVersion string
 	// RetryDelay is the first wait after PrincipalNotFound; it doubles after
-	// each attempt up to MaxRetryDelay. Defaults: 2s and 30s.
-	RetryDelay    time.Duration
+	// each attempt up to MaxRetryDelay. Zero means 2s.
+	RetryDelay time.Duration
+	// MaxRetryDelay caps the wait between PrincipalNotFound retries. Zero
+	// means 30s.
 	MaxRetryDelay time.Duration
 }
 

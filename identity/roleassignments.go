@@ -163,10 +163,10 @@ func (c *Client) assignRole(ctx context.Context, op, scope, roleDefinitionID, pr
 		if err != nil {
 			return resp, err
 		}
-		httpResp, err := armx.Send(c.pl, req, http.StatusOK, http.StatusCreated)
+		ra, _, err := armx.SendDecode[RoleAssignment](c.pl, req, http.StatusOK, http.StatusCreated)
 		if err == nil {
-			resp.RoleAssignment, err = armx.Decode[RoleAssignment](httpResp)
-			return resp, err
+			resp.RoleAssignment = ra
+			return resp, nil
 		}
 		re := asResponseError(err)
 		switch {
@@ -273,15 +273,8 @@ func (c *Client) GetRoleAssignment(ctx context.Context, scope, name string, opti
 }
 
 func (c *Client) getRoleAssignment(ctx context.Context, scope, name string) (RoleAssignment, error) {
-	req, err := armx.NewRequest(ctx, http.MethodGet, armx.URL(c.endpoint, roleAssignmentsPath(scope, name)), c.roleAPI, nil)
-	if err != nil {
-		return RoleAssignment{}, err
-	}
-	httpResp, err := armx.Send(c.pl, req, http.StatusOK)
-	if err != nil {
-		return RoleAssignment{}, err
-	}
-	return armx.Decode[RoleAssignment](httpResp)
+	ra, _, err := armx.Call[RoleAssignment](ctx, c.pl, http.MethodGet, armx.URL(c.endpoint, roleAssignmentsPath(scope, name)), c.roleAPI, nil, http.StatusOK)
+	return ra, err
 }
 
 // DeleteRoleAssignment deletes the role assignment name at scope. Deleting
@@ -341,19 +334,13 @@ func (c *Client) NewListRoleAssignmentsPager(scope string, options *ListRoleAssi
 			if page == nil {
 				req, err = c.listRequest(ctx, scope, o)
 			} else {
-				req, err = runtime.NewRequest(ctx, http.MethodGet, page.NextLink)
-				if err == nil {
-					req.Raw().Header.Set("Accept", "application/json")
-				}
+				req, err = armx.NewNextRequest(ctx, page.NextLink)
 			}
 			if err != nil {
 				return resp, err
 			}
-			httpResp, err := armx.Send(c.pl, req, http.StatusOK)
-			if err != nil {
-				return resp, err
-			}
-			return armx.Decode[ListRoleAssignmentsResponse](httpResp)
+			resp, _, err = armx.SendDecode[ListRoleAssignmentsResponse](c.pl, req, http.StatusOK)
+			return resp, err
 		},
 	})
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/tracing"
 
@@ -97,6 +96,25 @@ func (c *Client) poolURL(resourceGroup, name string) string {
 	return armx.URL(c.endpoint, c.groupPath(resourceGroup)+"/providers/"+ResourceType+"/"+armx.Segment(name))
 }
 
+// begin sends the first request of a long-running operation and returns a
+// poller that follows it; via says where the final result is read.
+func begin[T any](ctx context.Context, c *Client, method, rawURL, apiVersion string, body any, via runtime.FinalStateVia, ok ...int) (*runtime.Poller[T], error) {
+	req, err := armx.NewRequest(ctx, method, rawURL, apiVersion, body)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := armx.Send(c.pl, req, ok...)
+	if err != nil {
+		return nil, err
+	}
+	return runtime.NewPoller(resp, c.pl, &runtime.NewPollerOptions[T]{FinalStateVia: via, Tracer: c.tracer})
+}
+
+// resume rebuilds a poller from Poller.ResumeToken.
+func resume[T any](c *Client, token string) (*runtime.Poller[T], error) {
+	return runtime.NewPollerFromResumeToken(token, c.pl, &runtime.NewPollerFromResumeTokenOptions[T]{Tracer: c.tracer})
+}
+
 // checkSegment rejects an empty name or group before any request.
 func checkSegment(what, v string) error {
 	if strings.TrimSpace(v) == "" {
@@ -145,7 +163,7 @@ type CreateOrUpdateResponse struct {
 // If the operation fails it returns an *azcore.ResponseError.
 func (c *Client) BeginCreateOrUpdate(ctx context.Context, resourceGroup, name string, pool SessionPool, options *BeginCreateOrUpdateOptions) (p *runtime.Poller[CreateOrUpdateResponse], err error) {
 	if options != nil && options.ResumeToken != "" {
-		return runtime.NewPollerFromResumeToken(options.ResumeToken, c.pl, &runtime.NewPollerFromResumeTokenOptions[CreateOrUpdateResponse]{Tracer: c.tracer})
+		return resume[CreateOrUpdateResponse](c, options.ResumeToken)
 	}
 	ctx, end := c.startSpan(ctx, "BeginCreateOrUpdate")
 	defer func() { end(err) }()
@@ -156,18 +174,7 @@ func (c *Client) BeginCreateOrUpdate(ctx context.Context, resourceGroup, name st
 	if err := pool.Validate(); err != nil {
 		return nil, err
 	}
-	req, err := armx.NewRequest(ctx, http.MethodPut, c.poolURL(resourceGroup, name), c.apiVersion, pool.putBody())
-	if err != nil {
-		return nil, err
-	}
-	resp, err := armx.Send(c.pl, req, http.StatusOK, http.StatusCreated)
-	if err != nil {
-		return nil, err
-	}
-	return runtime.NewPoller(resp, c.pl, &runtime.NewPollerOptions[CreateOrUpdateResponse]{
-		FinalStateVia: runtime.FinalStateViaAzureAsyncOp,
-		Tracer:        c.tracer,
-	})
+	return begin[CreateOrUpdateResponse](ctx, c, http.MethodPut, c.poolURL(resourceGroup, name), c.apiVersion, pool.putBody(), runtime.FinalStateViaAzureAsyncOp, http.StatusOK, http.StatusCreated)
 }
 
 // GetOptions contains the optional parameters for Client.Get.
@@ -191,19 +198,8 @@ func (c *Client) Get(ctx context.Context, resourceGroup, name string, options *G
 	if err := errors.Join(checkGroup(resourceGroup), checkSegment("session pool", name)); err != nil {
 		return res, err
 	}
-	req, err := armx.NewRequest(ctx, http.MethodGet, c.poolURL(resourceGroup, name), c.apiVersion, nil)
-	if err != nil {
-		return res, err
-	}
-	resp, err := armx.Send(c.pl, req, http.StatusOK)
-	if err != nil {
-		return res, err
-	}
-	pool, err := armx.Decode[SessionPool](resp)
-	if err != nil {
-		return res, fmt.Errorf("pool: decode session pool: %w", err)
-	}
-	return GetResponse{SessionPool: pool}, nil
+	pool, _, err := armx.Call[SessionPool](ctx, c.pl, http.MethodGet, c.poolURL(resourceGroup, name), c.apiVersion, nil, http.StatusOK)
+	return GetResponse{SessionPool: pool}, err
 }
 
 // BeginUpdateOptions contains the optional parameters for Client.BeginUpdate.
@@ -228,7 +224,7 @@ type UpdateResponse struct {
 // If the operation fails it returns an *azcore.ResponseError.
 func (c *Client) BeginUpdate(ctx context.Context, resourceGroup, name string, update SessionPoolUpdate, options *BeginUpdateOptions) (p *runtime.Poller[UpdateResponse], err error) {
 	if options != nil && options.ResumeToken != "" {
-		return runtime.NewPollerFromResumeToken(options.ResumeToken, c.pl, &runtime.NewPollerFromResumeTokenOptions[UpdateResponse]{Tracer: c.tracer})
+		return resume[UpdateResponse](c, options.ResumeToken)
 	}
 	ctx, end := c.startSpan(ctx, "BeginUpdate")
 	defer func() { end(err) }()
@@ -238,18 +234,7 @@ func (c *Client) BeginUpdate(ctx context.Context, resourceGroup, name string, up
 	if err := update.Validate(); err != nil {
 		return nil, err
 	}
-	req, err := armx.NewRequest(ctx, http.MethodPatch, c.poolURL(resourceGroup, name), c.apiVersion, update)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := armx.Send(c.pl, req, http.StatusOK, http.StatusAccepted)
-	if err != nil {
-		return nil, err
-	}
-	return runtime.NewPoller(resp, c.pl, &runtime.NewPollerOptions[UpdateResponse]{
-		FinalStateVia: runtime.FinalStateViaAzureAsyncOp,
-		Tracer:        c.tracer,
-	})
+	return begin[UpdateResponse](ctx, c, http.MethodPatch, c.poolURL(resourceGroup, name), c.apiVersion, update, runtime.FinalStateViaAzureAsyncOp, http.StatusOK, http.StatusAccepted)
 }
 
 // BeginDeleteOptions contains the optional parameters for Client.BeginDelete.
@@ -271,25 +256,14 @@ type DeleteResponse struct {
 // If the operation fails it returns an *azcore.ResponseError.
 func (c *Client) BeginDelete(ctx context.Context, resourceGroup, name string, options *BeginDeleteOptions) (p *runtime.Poller[DeleteResponse], err error) {
 	if options != nil && options.ResumeToken != "" {
-		return runtime.NewPollerFromResumeToken(options.ResumeToken, c.pl, &runtime.NewPollerFromResumeTokenOptions[DeleteResponse]{Tracer: c.tracer})
+		return resume[DeleteResponse](c, options.ResumeToken)
 	}
 	ctx, end := c.startSpan(ctx, "BeginDelete")
 	defer func() { end(err) }()
 	if err := errors.Join(checkGroup(resourceGroup), checkSegment("session pool", name)); err != nil {
 		return nil, err
 	}
-	req, err := armx.NewRequest(ctx, http.MethodDelete, c.poolURL(resourceGroup, name), c.apiVersion, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := armx.Send(c.pl, req, http.StatusOK, http.StatusAccepted, http.StatusNoContent)
-	if err != nil {
-		return nil, err
-	}
-	return runtime.NewPoller(resp, c.pl, &runtime.NewPollerOptions[DeleteResponse]{
-		FinalStateVia: runtime.FinalStateViaLocation,
-		Tracer:        c.tracer,
-	})
+	return begin[DeleteResponse](ctx, c, http.MethodDelete, c.poolURL(resourceGroup, name), c.apiVersion, nil, runtime.FinalStateViaLocation, http.StatusOK, http.StatusAccepted, http.StatusNoContent)
 }
 
 // ListByResourceGroupOptions contains the optional parameters for
@@ -369,26 +343,14 @@ func (s SessionPoolCollection) nextLinkValue() string {
 // listPage fetches the first page (next == "") or the page at next. A
 // nextLink already carries its api-version and is sent as is.
 func (c *Client) listPage(ctx context.Context, first, next string) (SessionPoolCollection, error) {
-	var req *policy.Request
-	var err error
 	if next == "" {
-		req, err = armx.NewRequest(ctx, http.MethodGet, first, c.apiVersion, nil)
-	} else {
-		req, err = runtime.NewRequest(ctx, http.MethodGet, next)
-		if err == nil {
-			req.Raw().Header.Set("Accept", "application/json")
-		}
+		page, _, err := armx.Call[SessionPoolCollection](ctx, c.pl, http.MethodGet, first, c.apiVersion, nil, http.StatusOK)
+		return page, err
 	}
+	req, err := armx.NewNextRequest(ctx, next)
 	if err != nil {
 		return SessionPoolCollection{}, err
 	}
-	resp, err := armx.Send(c.pl, req, http.StatusOK)
-	if err != nil {
-		return SessionPoolCollection{}, err
-	}
-	page, err := armx.Decode[SessionPoolCollection](resp)
-	if err != nil {
-		return SessionPoolCollection{}, fmt.Errorf("pool: decode session pool list: %w", err)
-	}
-	return page, nil
+	page, _, err := armx.SendDecode[SessionPoolCollection](c.pl, req, http.StatusOK)
+	return page, err
 }

@@ -156,7 +156,7 @@ func (c *Client) BeginDeploy(ctx context.Context, resourceGroup, name string, te
 		options = &BeginDeployOptions{}
 	}
 	if options.ResumeToken != "" {
-		return runtime.NewPollerFromResumeToken(options.ResumeToken, c.pl, &runtime.NewPollerFromResumeTokenOptions[DeployResponse]{Tracer: c.tracer})
+		return resume[DeployResponse](c, options.ResumeToken)
 	}
 	ctx, end := c.startSpan(ctx, "BeginDeploy")
 	defer func() { end(err) }()
@@ -184,18 +184,7 @@ func (c *Client) BeginDeploy(ctx context.Context, resourceGroup, name string, te
 			body.Properties.Parameters[k] = parameterValue{Value: v}
 		}
 	}
-	req, err := armx.NewRequest(ctx, http.MethodPut, c.deploymentURL(resourceGroup, name), c.resourcesVersion(options.APIVersion), body)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := armx.Send(c.pl, req, http.StatusOK, http.StatusCreated)
-	if err != nil {
-		return nil, err
-	}
-	return runtime.NewPoller(resp, c.pl, &runtime.NewPollerOptions[DeployResponse]{
-		FinalStateVia: runtime.FinalStateViaAzureAsyncOp,
-		Tracer:        c.tracer,
-	})
+	return begin[DeployResponse](ctx, c, http.MethodPut, c.deploymentURL(resourceGroup, name), c.resourcesVersion(options.APIVersion), body, runtime.FinalStateViaAzureAsyncOp, http.StatusOK, http.StatusCreated)
 }
 
 // GetDeploymentOptions contains the optional parameters for Client.GetDeployment.
@@ -226,19 +215,8 @@ func (c *Client) GetDeployment(ctx context.Context, resourceGroup, name string, 
 	if err := checkSegment("deployment", name); err != nil {
 		return res, err
 	}
-	req, err := armx.NewRequest(ctx, http.MethodGet, c.deploymentURL(resourceGroup, name), c.resourcesVersion(options.APIVersion), nil)
-	if err != nil {
-		return res, err
-	}
-	resp, err := armx.Send(c.pl, req, http.StatusOK)
-	if err != nil {
-		return res, err
-	}
-	d, err := armx.Decode[Deployment](resp)
-	if err != nil {
-		return res, fmt.Errorf("pool: decode deployment: %w", err)
-	}
-	return GetDeploymentResponse{Deployment: d}, nil
+	d, _, err := armx.Call[Deployment](ctx, c.pl, http.MethodGet, c.deploymentURL(resourceGroup, name), c.resourcesVersion(options.APIVersion), nil, http.StatusOK)
+	return GetDeploymentResponse{Deployment: d}, err
 }
 
 func (c *Client) resourcesVersion(override string) string {

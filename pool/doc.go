@@ -19,11 +19,15 @@
 // # Templates
 //
 // [Template] renders pools (and any extra [Resource], such as the identity
-// package's managed identity and role assignment) into a deterministic
-// deployment template; [ParseTemplate] reads pools back from one, resolving
-// [parameters('x')] references.
+// package's managed identity and role assignment, added with
+// [Template.AddResources]) into a deterministic deployment template;
+// [ParseTemplate] reads pools back from one, resolving [parameters('x')]
+// references.
 //
 //	t := pool.NewTemplate(pool.NewShellPool("myshellpool", "North Central US"))
+//	err := t.AddResources(
+//		identity.IdentityTemplateResource("myshellpool-uami", "northcentralus"),
+//		identity.SessionExecutorTemplateResource("myshellpool", "myshellpool-uami"))
 //	deployJSON, err := t.Render()
 //
 // # Client

@@ -111,6 +111,29 @@ func ExampleSessionPool_Endpoint() {
 	// Output: https://northcentralus.dynamicsessions.io/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/my-rg/sessionPools/myshellpool
 }
 
+// Add resources given as JSON objects, such as those the identity package's
+// IdentityTemplateResource returns, after the pools of a template.
+func ExampleTemplate_AddResources() {
+	t := pool.NewTemplate(pool.NewShellPool("myshellpool", "northcentralus"))
+	err := t.AddResources(map[string]any{
+		"type":       "Microsoft.ManagedIdentity/userAssignedIdentities",
+		"apiVersion": "2023-01-31",
+		"name":       "myshellpool-uami",
+		"location":   "northcentralus",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(len(t.Resources), t.Resources[0].Type)
+
+	// A key a template resource cannot carry is refused with the reason.
+	err = t.AddResources(map[string]any{"type": "x/y", "apiVersion": "1", "name": "n", "copy": map[string]any{"count": 2}})
+	fmt.Println(err)
+	// Output:
+	// 1 Microsoft.ManagedIdentity/userAssignedIdentities
+	// pool: template is invalid (1 problem): resources[2].copy: is not supported (supported keys: apiVersion, dependsOn, identity, location, name, properties, scope, tags, type); fix these fields and try again
+}
+
 // Create a shell pool in Azure and wait until it is ready. This example needs
 // an Azure subscription, so it is compiled but not run.
 func ExampleClient_BeginCreateOrUpdate() {

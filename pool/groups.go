@@ -62,19 +62,8 @@ func (c *Client) CreateOrUpdateResourceGroup(ctx context.Context, name string, g
 		return res, fmt.Errorf("%w: resource group %q needs a location; set ResourceGroup.Location (e.g. \"northcentralus\")", ErrInvalid, name)
 	}
 	body := ResourceGroup{Location: group.Location, Tags: group.Tags, ManagedBy: group.ManagedBy}
-	req, err := armx.NewRequest(ctx, http.MethodPut, c.resourceGroupURL(name), c.resAPIVersion, body)
-	if err != nil {
-		return res, err
-	}
-	resp, err := armx.Send(c.pl, req, http.StatusOK, http.StatusCreated)
-	if err != nil {
-		return res, err
-	}
-	g, err := armx.Decode[ResourceGroup](resp)
-	if err != nil {
-		return res, fmt.Errorf("pool: decode resource group: %w", err)
-	}
-	return CreateOrUpdateResourceGroupResponse{ResourceGroup: g}, nil
+	g, _, err := armx.Call[ResourceGroup](ctx, c.pl, http.MethodPut, c.resourceGroupURL(name), c.resAPIVersion, body, http.StatusOK, http.StatusCreated)
+	return CreateOrUpdateResourceGroupResponse{ResourceGroup: g}, err
 }
 
 // GetResourceGroupOptions contains the optional parameters for
@@ -98,19 +87,8 @@ func (c *Client) GetResourceGroup(ctx context.Context, name string, options *Get
 	if err := checkGroup(name); err != nil {
 		return res, err
 	}
-	req, err := armx.NewRequest(ctx, http.MethodGet, c.resourceGroupURL(name), c.resAPIVersion, nil)
-	if err != nil {
-		return res, err
-	}
-	resp, err := armx.Send(c.pl, req, http.StatusOK)
-	if err != nil {
-		return res, err
-	}
-	g, err := armx.Decode[ResourceGroup](resp)
-	if err != nil {
-		return res, fmt.Errorf("pool: decode resource group: %w", err)
-	}
-	return GetResourceGroupResponse{ResourceGroup: g}, nil
+	g, _, err := armx.Call[ResourceGroup](ctx, c.pl, http.MethodGet, c.resourceGroupURL(name), c.resAPIVersion, nil, http.StatusOK)
+	return GetResourceGroupResponse{ResourceGroup: g}, err
 }
 
 // BeginDeleteResourceGroupOptions contains the optional parameters for
@@ -133,25 +111,14 @@ type DeleteResourceGroupResponse struct {
 // If the operation fails it returns an *azcore.ResponseError.
 func (c *Client) BeginDeleteResourceGroup(ctx context.Context, name string, options *BeginDeleteResourceGroupOptions) (p *runtime.Poller[DeleteResourceGroupResponse], err error) {
 	if options != nil && options.ResumeToken != "" {
-		return runtime.NewPollerFromResumeToken(options.ResumeToken, c.pl, &runtime.NewPollerFromResumeTokenOptions[DeleteResourceGroupResponse]{Tracer: c.tracer})
+		return resume[DeleteResourceGroupResponse](c, options.ResumeToken)
 	}
 	ctx, end := c.startSpan(ctx, "BeginDeleteResourceGroup")
 	defer func() { end(err) }()
 	if err := checkGroup(name); err != nil {
 		return nil, err
 	}
-	req, err := armx.NewRequest(ctx, http.MethodDelete, c.resourceGroupURL(name), c.resAPIVersion, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := armx.Send(c.pl, req, http.StatusOK, http.StatusAccepted)
-	if err != nil {
-		return nil, err
-	}
-	return runtime.NewPoller(resp, c.pl, &runtime.NewPollerOptions[DeleteResourceGroupResponse]{
-		FinalStateVia: runtime.FinalStateViaLocation,
-		Tracer:        c.tracer,
-	})
+	return begin[DeleteResourceGroupResponse](ctx, c, http.MethodDelete, c.resourceGroupURL(name), c.resAPIVersion, nil, runtime.FinalStateViaLocation, http.StatusOK, http.StatusAccepted)
 }
 
 // resourceGroupURL follows the Microsoft.Resources specification's spelling

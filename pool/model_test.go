@@ -200,9 +200,11 @@ func TestPoolID(t *testing.T) {
 	assert.Equal(t, "myshellpool", id.Name)
 	assert.Equal(t, "rg1", id.ResourceGroupName)
 	_, err = PoolID("sub1", "", "p")
-	assert.Error(t, err)
+	assert.ErrorIs(t, err, ErrInvalid)
+	assert.ErrorContains(t, err, "resourceGroup")
 	_, err = PoolID("sub1", "rg", "a/b")
-	assert.Error(t, err)
+	assert.ErrorIs(t, err, ErrInvalid)
+	assert.ErrorContains(t, err, `name "a/b"`)
 }
 
 func TestPossibleValues(t *testing.T) {

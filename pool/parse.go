@@ -96,7 +96,7 @@ func ParseTemplate(data []byte, params map[string]any) ([]*SessionPool, error) {
 		return nil, err
 	}
 	if len(pools) == 0 {
-		return nil, fmt.Errorf("%w: template has no %s resources", ErrInvalid, ResourceType)
+		return nil, fmt.Errorf("%w: template has no %s resources (or every one has a false condition); check that the file is the pool's template", ErrInvalid, ResourceType)
 	}
 	return pools, nil
 }

@@ -91,13 +91,14 @@ func NormalizeRegion(region string) string { return azname.NormalizeRegion(regio
 // PoolID returns the resource ID of a session pool,
 // /subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.App/sessionPools/{name},
 // parsed as an azcore arm.ResourceID. Use its String method for role
-// assignment scopes. It fails when an argument is empty or contains a "/".
+// assignment scopes. It fails with an error matching ErrInvalid when an
+// argument is empty or contains a "/".
 func PoolID(subscriptionID, resourceGroup, name string) (*arm.ResourceID, error) {
 	for _, a := range []struct{ what, v string }{
 		{"subscriptionID", subscriptionID}, {"resourceGroup", resourceGroup}, {"name", name},
 	} {
 		if a.v == "" || strings.Contains(a.v, "/") {
-			return nil, fmt.Errorf("pool: %s %q is not a valid resource ID segment: pass a non-empty value without '/'", a.what, a.v)
+			return nil, fmt.Errorf("%w: %s %q is not a valid resource ID segment: pass a non-empty value without '/'", ErrInvalid, a.what, a.v)
 		}
 	}
 	id, err := arm.ParseResourceID("/subscriptions/" + subscriptionID + "/resourceGroups/" + resourceGroup +

@@ -89,17 +89,9 @@ func (c *Client) BeginRegisterProvider(ctx context.Context, namespace string, op
 	if err := checkNamespace(namespace); err != nil {
 		return nil, err
 	}
-	req, err := armx.NewRequest(ctx, http.MethodPost, c.providerURL(namespace)+"/register", c.resAPIVersion, nil)
+	prov, resp, err := armx.Call[Provider](ctx, c.pl, http.MethodPost, c.providerURL(namespace)+"/register", c.resAPIVersion, nil, http.StatusOK)
 	if err != nil {
 		return nil, err
-	}
-	resp, err := armx.Send(c.pl, req, http.StatusOK)
-	if err != nil {
-		return nil, err
-	}
-	prov, err := armx.Decode[Provider](resp)
-	if err != nil {
-		return nil, fmt.Errorf("pool: decode provider: %w", err)
 	}
 	getReq, err := armx.NewRequest(ctx, http.MethodGet, c.providerURL(namespace), c.resAPIVersion, nil)
 	if err != nil {
@@ -124,19 +116,8 @@ func (c *Client) GetProvider(ctx context.Context, namespace string, options *Get
 	if err := checkNamespace(namespace); err != nil {
 		return res, err
 	}
-	req, err := armx.NewRequest(ctx, http.MethodGet, c.providerURL(namespace), c.resAPIVersion, nil)
-	if err != nil {
-		return res, err
-	}
-	resp, err := armx.Send(c.pl, req, http.StatusOK)
-	if err != nil {
-		return res, err
-	}
-	prov, err := armx.Decode[Provider](resp)
-	if err != nil {
-		return res, fmt.Errorf("pool: decode provider: %w", err)
-	}
-	return GetProviderResponse{Provider: prov}, nil
+	prov, _, err := armx.Call[Provider](ctx, c.pl, http.MethodGet, c.providerURL(namespace), c.resAPIVersion, nil, http.StatusOK)
+	return GetProviderResponse{Provider: prov}, err
 }
 
 const registerPollerKind = "shellpool-provider-registration"
@@ -161,18 +142,13 @@ func (p *registerPoller) Done() bool {
 
 // Poll reads the provider once.
 func (p *registerPoller) Poll(ctx context.Context) (*http.Response, error) {
-	req, err := runtime.NewRequest(ctx, http.MethodGet, p.URL)
+	req, err := armx.NewNextRequest(ctx, p.URL)
 	if err != nil {
 		return nil, err
 	}
-	req.Raw().Header.Set("Accept", "application/json")
-	resp, err := armx.Send(p.pl, req, http.StatusOK)
+	prov, resp, err := armx.SendDecode[Provider](p.pl, req, http.StatusOK)
 	if err != nil {
 		return nil, err
-	}
-	prov, err := armx.Decode[Provider](resp)
-	if err != nil {
-		return nil, fmt.Errorf("pool: decode provider: %w", err)
 	}
 	p.provider, p.State = prov, prov.RegistrationState
 	return resp, nil

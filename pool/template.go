@@ -44,7 +44,10 @@ type Template struct {
 
 	// Resources are appended after the pools. This is the extension point for
 	// other packages: append a Resource whose fields may use template
-	// expressions, for example a DependsOn entry built with PoolIDExpression.
+	// expressions, for example a DependsOn entry built with PoolIDExpression,
+	// or add resources given as JSON objects (such as the identity package's
+	// IdentityTemplateResource and SessionExecutorTemplateResource) with
+	// AddResources. Each needs Type, APIVersion and Name.
 	// Expressions must stay within the functions the module's emulator
 	// supports: parameters, variables, resourceId, subscriptionResourceId,
 	// guid, reference (with a property access), concat, format and toLower.
@@ -208,8 +211,78 @@ func (t *Template) document() (*templateDoc, error) {
 		}
 		doc.Resources = append(doc.Resources, r)
 	}
+	var c checker
+	for i, r := range t.Resources {
+		checkResource(&c, fmt.Sprintf("resources[%d]", len(t.Pools)+i), r)
+	}
+	if err := c.err("template"); err != nil {
+		return nil, err
+	}
 	doc.Resources = append(doc.Resources, t.Resources...)
 	return doc, nil
+}
+
+// checkResource records the fields ARM requires of every template resource.
+func checkResource(c *checker, f string, r Resource) {
+	for _, req := range []struct{ name, v string }{{"type", r.Type}, {"apiVersion", r.APIVersion}, {"name", r.Name}} {
+		if strings.TrimSpace(req.v) == "" {
+			c.add(f+"."+req.name, "is required in every template resource")
+		}
+	}
+}
+
+// resourceKeys are the JSON names of Resource's fields.
+var resourceKeys = []string{"apiVersion", "dependsOn", "identity", "location", "name", "properties", "scope", "tags", "type"}
+
+// AddResources appends resources given as JSON objects to t.Resources: the
+// form of identity.IdentityTemplateResource and
+// identity.SessionExecutorTemplateResource, or of a resource copied from
+// another template. Each needs "type", "apiVersion" and "name"; the other keys
+// it may have are those of Resource ("scope", "location", "tags", "identity",
+// "dependsOn", "properties"). A missing key, a key Resource has no field for
+// (such as "copy" or "sku": build a Resource with Properties instead) or a
+// value of the wrong JSON type fails with a *ValidationError naming each
+// problem, and then nothing is appended.
+//
+//	t := pool.NewTemplate(pool.NewShellPool("myshellpool", "northcentralus"))
+//	err := t.AddResources(
+//		identity.IdentityTemplateResource("myshellpool-uami", "northcentralus"),
+//		identity.SessionExecutorTemplateResource("myshellpool", "myshellpool-uami"))
+func (t *Template) AddResources(resources ...map[string]any) error {
+	var c checker
+	out := make([]Resource, 0, len(resources))
+	for i, m := range resources {
+		f := fmt.Sprintf("resources[%d]", len(t.Pools)+len(t.Resources)+i)
+		if m == nil {
+			c.add(f, "must not be nil")
+			continue
+		}
+		bad := false
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			if !slices.Contains(resourceKeys, k) {
+				c.add(f+"."+k, "is not supported (supported keys: %s)", strings.Join(resourceKeys, ", "))
+				bad = true
+			}
+		}
+		var r Resource
+		b, err := json.Marshal(m)
+		if err == nil {
+			err = json.Unmarshal(b, &r)
+		}
+		if err != nil {
+			c.add(f, "cannot be read as a template resource: %v", err)
+			continue
+		}
+		checkResource(&c, f, r)
+		if !bad {
+			out = append(out, r)
+		}
+	}
+	if err := c.err("template"); err != nil {
+		return err
+	}
+	t.Resources = append(t.Resources, out...)
+	return nil
 }
 
 // PoolNameExpression returns an expression fragment (without brackets) that

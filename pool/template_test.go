@@ -280,3 +280,99 @@ func TestStripComments(t *testing.T) {
 		})
 	}
 }
+
+// identityShapedResources are written inline in the shape of
+// identity.IdentityTemplateResource("myshellpool-uami", "northcentralus") and
+// identity.SessionExecutorTemplateResource("myshellpool", "myshellpool-uami")
+// (pool must not import identity): maps with []any and nested maps, and a
+// scope in the relative "Microsoft.App/sessionPools/{name}" form.
+func identityShapedResources() []map[string]any {
+	uami := "resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', 'myshellpool-uami')"
+	poolID := "resourceId('Microsoft.App/sessionPools', 'myshellpool')"
+	role := "subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '0fb8eba5-a2bb-4abe-b1c1-49dfad359bb0')"
+	return []map[string]any{
+		{
+			"type":       "Microsoft.ManagedIdentity/userAssignedIdentities",
+			"apiVersion": "2023-01-31",
+			"name":       "myshellpool-uami",
+			"location":   "northcentralus",
+		},
+		{
+			"type":       "Microsoft.Authorization/roleAssignments",
+			"apiVersion": "2022-04-01",
+			"scope":      "Microsoft.App/sessionPools/myshellpool",
+			"name":       "[guid(" + poolID + ", " + uami + ", " + role + ")]",
+			"dependsOn":  []any{"[" + poolID + "]", "[" + uami + "]"},
+			"properties": map[string]any{
+				"roleDefinitionId": "[" + role + "]",
+				"principalId":      "[reference(" + uami + ", '2023-01-31').principalId]",
+				"principalType":    "ServicePrincipal",
+			},
+		},
+	}
+}
+
+func TestTemplateAddResources(t *testing.T) {
+	t.Parallel()
+	tmpl := NewTemplate(NewShellPool("myshellpool", "northcentralus"))
+	extra := identityShapedResources()
+	require.NoError(t, tmpl.AddResources(extra...))
+	require.Len(t, tmpl.Resources, 2)
+
+	got, err := tmpl.Render()
+	require.NoError(t, err)
+	var doc struct {
+		Resources []json.RawMessage `json:"resources"`
+	}
+	require.NoError(t, json.Unmarshal(got, &doc))
+	require.Len(t, doc.Resources, 3, "the pool, then the added resources")
+	assert.Contains(t, string(doc.Resources[0]), `"type": "Microsoft.App/sessionPools"`)
+	for i, want := range extra {
+		w, err := json.Marshal(want)
+		require.NoError(t, err)
+		assert.JSONEq(t, string(w), string(doc.Resources[i+1]), "resource %d is rendered exactly as given", i+1)
+	}
+	again, err := tmpl.Render()
+	require.NoError(t, err)
+	assert.Equal(t, string(got), string(again), "rendering is deterministic")
+}
+
+func TestTemplateAddResourcesErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		resources []map[string]any
+		want      []string
+	}{
+		{"nil resource", []map[string]any{nil}, []string{"resources[1]: must not be nil"}},
+		{"missing required keys", []map[string]any{{"location": "eastus"}},
+			[]string{"resources[1].type: is required", "resources[1].apiVersion: is required", "resources[1].name: is required"}},
+		{"unsupported key", []map[string]any{{"type": "Microsoft.Storage/storageAccounts", "apiVersion": "2023-01-01", "name": "s", "sku": map[string]any{"name": "Standard_LRS"}}},
+			[]string{"resources[1].sku: is not supported"}},
+		{"wrong JSON type", []map[string]any{{"type": "x/y", "apiVersion": "1", "name": "n", "dependsOn": "not-a-list"}},
+			[]string{"resources[1]: cannot be read as a template resource"}},
+		{"every bad resource named", []map[string]any{identityShapedResources()[0], {"name": "n"}, {"copy": 1, "type": "x/y", "apiVersion": "1", "name": "n"}},
+			[]string{"resources[2].type: is required", "resources[3].copy: is not supported"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tmpl := NewTemplate(NewShellPool("myshellpool", "northcentralus"))
+			err := tmpl.AddResources(tc.resources...)
+			require.Error(t, err)
+			assert.ErrorIs(t, err, ErrInvalid)
+			for _, w := range tc.want {
+				assert.Contains(t, err.Error(), w)
+			}
+			assert.Empty(t, tmpl.Resources, "nothing is added when any resource is bad")
+		})
+	}
+	t.Run("render checks resources added directly", func(t *testing.T) {
+		t.Parallel()
+		tmpl := NewTemplate(NewShellPool("myshellpool", "northcentralus"))
+		tmpl.Resources = append(tmpl.Resources, Resource{Type: "x/y", Name: "n"})
+		_, err := tmpl.Render()
+		require.ErrorIs(t, err, ErrInvalid)
+		assert.Contains(t, err.Error(), "resources[1].apiVersion: is required")
+	})
+}

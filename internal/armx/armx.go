@@ -6,6 +6,7 @@ package armx
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -64,4 +65,44 @@ func Decode[T any](resp *http.Response) (T, error) {
 		return v, err
 	}
 	return v, nil
+}
+
+// NewNextRequest builds a GET for a list's nextLink. The link already
+// carries its api-version and every other query parameter, so it is sent as
+// the service wrote it.
+func NewNextRequest(ctx context.Context, nextLink string) (*policy.Request, error) {
+	req, err := runtime.NewRequest(ctx, http.MethodGet, nextLink)
+	if err != nil {
+		return nil, err
+	}
+	req.Raw().Header.Set("Accept", "application/json")
+	return req, nil
+}
+
+// SendDecode sends req through pl like Send and decodes the JSON answer into
+// a T. It also returns the response, for its status code and headers. A body
+// that does not decode gives an error naming the request's method and path.
+func SendDecode[T any](pl runtime.Pipeline, req *policy.Request, ok ...int) (T, *http.Response, error) {
+	var zero T
+	resp, err := Send(pl, req, ok...)
+	if err != nil {
+		return zero, nil, err
+	}
+	v, err := Decode[T](resp)
+	if err != nil {
+		return zero, resp, fmt.Errorf("decode the response to %s %s: %w", req.Raw().Method, req.Raw().URL.Path, err)
+	}
+	return v, resp, nil
+}
+
+// Call builds a request with NewRequest, sends it through pl and decodes the
+// answer into a T: the whole of a simple ARM operation. It returns an
+// *azcore.ResponseError when the status is not one of ok.
+func Call[T any](ctx context.Context, pl runtime.Pipeline, method, rawURL, apiVersion string, body any, ok ...int) (T, *http.Response, error) {
+	req, err := NewRequest(ctx, method, rawURL, apiVersion, body)
+	if err != nil {
+		var zero T
+		return zero, nil, err
+	}
+	return SendDecode[T](pl, req, ok...)
 }
