@@ -1,0 +1,179 @@
+// Command files goes beyond the tutorial: it uploads a file to a new session,
+// lists the session's files (/mnt/data), downloads the file again and prints
+// it, then deletes the session. The signed-in principal needs the Session
+// Executor role on the pool (examples/assign-role -assignee me).
+//
+// Run it against the built-in emulator (no Azure account needed):
+//
+//	go run ./examples/files
+//
+// or against Azure, after the tutorial's steps:
+//
+//	AZURE_SUBSCRIPTION_ID=<id> go run ./examples/files
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
+	"github.com/shellpool/shellpool/identity"
+	"github.com/shellpool/shellpool/pool"
+	"github.com/shellpool/shellpool/sessions"
+	"github.com/shellpool/shellpool/sessions/sessionstest"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, loadSettings()); err != nil {
+		fmt.Fprintln(os.Stderr, "files:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, s settings) error {
+	var opts arm.ClientOptions
+	if s.emulator {
+		srv, err := startEmulator(&s, true)
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		opts.ClientOptions = srv.ClientOptions()
+	}
+	cred, err := identity.NewCredential(nil) // az login, a managed identity, or the emulator's
+	if err != nil {
+		return err
+	}
+	pools, err := pool.NewClient(s.subscription, cred, &pool.ClientOptions{ClientOptions: opts, APIVersion: s.apiVersion})
+	if err != nil {
+		return err
+	}
+	if s.emulator {
+		if err := prepare(ctx, s, cred, opts, pools); err != nil {
+			return err
+		}
+	}
+
+	p, err := pools.Get(ctx, s.group, s.pool, nil)
+	if err != nil {
+		return err
+	}
+	client, err := sessions.NewClient(p.Endpoint(), cred, &sessions.ClientOptions{ClientOptions: opts.ClientOptions, APIVersion: s.apiVersion})
+	if err != nil {
+		return err
+	}
+	session := client.NewSession()
+
+	up, err := session.UploadFile(ctx, "hello.txt", strings.NewReader("hello from shellpool\n"), nil)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("Uploaded %s (%d bytes)\n", up.Name, up.SizeInBytes)
+
+	fmt.Println("Files in /mnt/data:")
+	pager := session.NewListFilesPager(nil)
+	for pager.More() {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			return err
+		}
+		for _, f := range page.Files {
+			fmt.Printf("  %-20s %-9s %d bytes\n", f.Name, f.Type, f.SizeInBytes)
+		}
+	}
+
+	var content bytes.Buffer
+	if _, err := session.DownloadFileTo(ctx, "hello.txt", &content, nil); err != nil {
+		return err
+	}
+	fmt.Print("Downloaded hello.txt: ", content.String())
+	return session.Close(ctx) // deletes the session and its files
+}
+
+// prepare runs the earlier steps in the emulator: resource group, pool, and
+// the Session Executor role for the signed-in principal.
+func prepare(ctx context.Context, s settings, cred azcore.TokenCredential, opts arm.ClientOptions, pools *pool.Client) error {
+	if _, err := pools.CreateOrUpdateResourceGroup(ctx, s.group, pool.ResourceGroup{Location: s.location}, nil); err != nil {
+		return err
+	}
+	poller, err := pools.BeginCreateOrUpdate(ctx, s.group, s.pool, *pool.NewShellPool(s.pool, s.location), nil)
+	if err != nil {
+		return err
+	}
+	created, err := poller.PollUntilDone(ctx, nil)
+	if err != nil {
+		return err
+	}
+	token, err := identity.GetToken(ctx, cred, identity.ARMAudience, nil)
+	if err != nil {
+		return err
+	}
+	me, err := token.Claims()
+	if err != nil {
+		return err
+	}
+	ids, err := identity.NewClient(s.subscription, cred, &identity.ClientOptions{ClientOptions: opts})
+	if err != nil {
+		return err
+	}
+	_, err = ids.AssignSessionExecutor(ctx, created.ID, me.ObjectID, &identity.AssignRoleOptions{PrincipalType: identity.PrincipalTypeUser})
+	return err
+}
+
+// settings are the tutorial's variables, from flags or environment variables.
+type settings struct {
+	subscription, group, pool, location, apiVersion string
+	emulator                                        bool
+}
+
+func loadSettings() settings {
+	var s settings
+	flag.StringVar(&s.subscription, "subscription", os.Getenv("AZURE_SUBSCRIPTION_ID"), "Azure subscription ID ($AZURE_SUBSCRIPTION_ID); empty runs against the built-in emulator")
+	flag.StringVar(&s.group, "resource-group", env("SHELLPOOL_RESOURCE_GROUP", "my-shell-session-rg"), "resource group ($SHELLPOOL_RESOURCE_GROUP)")
+	flag.StringVar(&s.pool, "pool", env("SHELLPOOL_POOL", "myshellpool"), "session pool name ($SHELLPOOL_POOL)")
+	flag.StringVar(&s.location, "location", env("SHELLPOOL_LOCATION", "northcentralus"), "Azure region ($SHELLPOOL_LOCATION)")
+	flag.StringVar(&s.apiVersion, "api-version", env("SHELLPOOL_API_VERSION", pool.DefaultAPIVersion), "Microsoft.App api-version ($SHELLPOOL_API_VERSION)")
+	flag.BoolVar(&s.emulator, "emulator", false, "use the built-in emulator even when AZURE_SUBSCRIPTION_ID is set")
+	flag.Parse()
+	s.emulator = s.emulator || s.subscription == ""
+	return s
+}
+
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// startEmulator starts the emulator in this process and points azidentity at
+// its managed identity endpoint, so the code above runs unchanged against it.
+func startEmulator(s *settings, rbac bool) (*sessionstest.Server, error) {
+	if s.subscription == "" {
+		s.subscription = sessionstest.DefaultSubscriptionID
+	}
+	srv, err := sessionstest.Start(&sessionstest.Options{SubscriptionID: s.subscription, ResourceGroup: s.group, Location: s.location, RBAC: rbac})
+	if err != nil {
+		return nil, err
+	}
+	endpoint, header, err := srv.IdentityEndpoint()
+	if err != nil {
+		srv.Close()
+		return nil, err
+	}
+	os.Setenv("IDENTITY_ENDPOINT", endpoint)
+	os.Setenv("IDENTITY_HEADER", header)
+	for _, name := range []string{"AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_TOKEN_CREDENTIALS"} {
+		os.Unsetenv(name) // sign in only as the emulator's managed identity
+	}
+	fmt.Println("Using the built-in emulator at", srv.URL(), "(set AZURE_SUBSCRIPTION_ID to use Azure)")
+	return srv, nil
+}

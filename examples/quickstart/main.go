@@ -1,0 +1,248 @@
+// Command quickstart runs the whole tutorial in one process, printing each
+// step as it goes: register Microsoft.App and create the resource group, write
+// deploy.json and deploy the shell session pool, create the managed identity
+// "$POOL-uami", assign it the Session Executor role on the pool, verify, get a
+// token for https://dynamicsessions.io, run `echo 'hello world'; echo 'hi'` in
+// a session, and delete the resource group (unless -keep). It ends with the
+// command's output. It finishes in about a second against the emulator.
+//
+// Run it against the built-in emulator (no Azure account needed):
+//
+//	go run ./examples/quickstart
+//
+// or against Azure from a laptop (the role goes to you instead of the managed
+// identity, whose tokens only code running in Azure can get):
+//
+//	AZURE_SUBSCRIPTION_ID=<id> go run ./examples/quickstart -assignee me
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
+	"github.com/shellpool/shellpool/identity"
+	"github.com/shellpool/shellpool/pool"
+	"github.com/shellpool/shellpool/sessions"
+	"github.com/shellpool/shellpool/sessions/sessionstest"
+)
+
+var (
+	assignee = flag.String("assignee", "identity", "who gets the role and runs the command: identity ($POOL-uami) or me (the signed-in principal)")
+	keep     = flag.Bool("keep", false, "keep the resource group instead of deleting it at the end")
+	out      = flag.String("out", "", "also save the ARM template (deploy.json) to this path")
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, loadSettings()); err != nil {
+		fmt.Fprintln(os.Stderr, "quickstart:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, s settings) error {
+	if *assignee != "identity" && *assignee != "me" {
+		return fmt.Errorf("-assignee must be identity or me, not %q", *assignee)
+	}
+	var opts arm.ClientOptions
+	if s.emulator {
+		srv, err := startEmulator(&s, true)
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		opts.ClientOptions = srv.ClientOptions()
+	}
+	cred, err := identity.NewCredential(nil) // az login, a managed identity, or the emulator's
+	if err != nil {
+		return err
+	}
+	pools, err := pool.NewClient(s.subscription, cred, &pool.ClientOptions{ClientOptions: opts, APIVersion: s.apiVersion})
+	if err != nil {
+		return err
+	}
+	ids, err := identity.NewClient(s.subscription, cred, &identity.ClientOptions{ClientOptions: opts})
+	if err != nil {
+		return err
+	}
+
+	fmt.Println("1. Register Microsoft.App and create resource group", s.group)
+	reg, err := pools.BeginRegisterProvider(ctx, pool.ProviderNamespace, nil)
+	if err != nil {
+		return err
+	}
+	if _, err := reg.PollUntilDone(ctx, &runtime.PollUntilDoneOptions{Frequency: time.Second}); err != nil {
+		return err
+	}
+	if _, err := pools.CreateOrUpdateResourceGroup(ctx, s.group, pool.ResourceGroup{Location: s.location}, nil); err != nil {
+		return err
+	}
+
+	fmt.Println("2. Render deploy.json and deploy session pool", s.pool)
+	template := pool.NewTemplate(pool.NewShellPool(s.pool, s.location))
+	template.APIVersion = s.apiVersion
+	deployJSON, err := template.Render()
+	if err != nil {
+		return err
+	}
+	if *out != "" {
+		if err := os.WriteFile(*out, deployJSON, 0o644); err != nil {
+			return err
+		}
+	}
+	deploy, err := pools.BeginDeploy(ctx, s.group, "", deployJSON, nil, nil)
+	if err != nil {
+		return err
+	}
+	if _, err := deploy.PollUntilDone(ctx, nil); err != nil {
+		return err
+	}
+	p, err := pools.Get(ctx, s.group, s.pool, nil)
+	if err != nil {
+		return err
+	}
+	fmt.Println("   provisioningState:", p.Properties.ProvisioningState)
+
+	fmt.Println("3. Create managed identity", s.pool+"-uami")
+	uami, err := ids.CreateOrUpdateIdentity(ctx, s.group, s.pool+"-uami", s.location, nil)
+	if err != nil {
+		return err
+	}
+	fmt.Println("   principal ID:", uami.PrincipalID)
+
+	runAs, principalID, principalType := cred, uami.PrincipalID, identity.PrincipalTypeServicePrincipal
+	if *assignee == "identity" { // the identity's own tokens, as code running in Azure with it gets them
+		if runAs, err = identity.NewCredential(&identity.CredentialOptions{ClientID: uami.ClientID}); err != nil {
+			return err
+		}
+	} else if principalID, err = signedInObjectID(ctx, cred); err != nil {
+		return err
+	} else {
+		principalType = identity.PrincipalTypeUser
+	}
+	fmt.Println("4. Assign Session Executor on the pool to", principalType, principalID)
+	roleCtx, cancel := context.WithTimeout(ctx, 5*time.Minute) // PrincipalNotFound is retried until then
+	defer cancel()
+	if _, err := ids.AssignSessionExecutor(roleCtx, p.ID, principalID, &identity.AssignRoleOptions{PrincipalType: principalType}); err != nil {
+		return err
+	}
+
+	fmt.Println("5. Verify: role assignments at the pool's scope")
+	pager := ids.NewListRoleAssignmentsPager(p.ID, nil)
+	for pager.More() {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			return err
+		}
+		for _, ra := range page.Value {
+			fmt.Printf("   %s %s %s\n", ra.PrincipalType, ra.PrincipalID, ra.RoleDefinitionID)
+		}
+	}
+
+	fmt.Println("6. Get a bearer token for", identity.SessionsAudience)
+	token, err := identity.GetToken(ctx, runAs, identity.SessionsAudience, nil)
+	if err != nil {
+		return err
+	}
+	claims, err := token.Claims()
+	if err != nil {
+		return err
+	}
+	fmt.Printf("   audience %s, object ID %s, expires %s\n", claims.Audience, claims.ObjectID, claims.ExpiresAt.Format(time.RFC3339))
+
+	fmt.Println("7. Execute: echo 'hello world'; echo 'hi'")
+	client, err := sessions.NewClient(p.Endpoint(), runAs, &sessions.ClientOptions{ClientOptions: opts.ClientOptions, APIVersion: s.apiVersion})
+	if err != nil {
+		return err
+	}
+	session := client.NewSession()
+	resp, err := session.Execute(ctx, sessions.ShellCommand("echo 'hello world'; echo 'hi'"), nil)
+	if err != nil {
+		return err
+	}
+	if err := session.Close(ctx); err != nil {
+		return err
+	}
+	fmt.Println("   status:", resp.Status)
+
+	if !*keep {
+		fmt.Println("8. Clean up: delete resource group", s.group)
+		del, err := pools.BeginDeleteResourceGroup(ctx, s.group, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := del.PollUntilDone(ctx, nil); err != nil {
+			return err
+		}
+	}
+	fmt.Print("\nOutput:\n", resp.Stdout)
+	return nil
+}
+
+// signedInObjectID returns the object ID (oid) of the principal cred signs in as.
+func signedInObjectID(ctx context.Context, cred azcore.TokenCredential) (string, error) {
+	token, err := identity.GetToken(ctx, cred, identity.ARMAudience, nil)
+	if err != nil {
+		return "", err
+	}
+	claims, err := token.Claims()
+	return claims.ObjectID, err
+}
+
+// settings are the tutorial's variables, from flags or environment variables.
+type settings struct {
+	subscription, group, pool, location, apiVersion string
+	emulator                                        bool
+}
+
+func loadSettings() settings {
+	var s settings
+	flag.StringVar(&s.subscription, "subscription", os.Getenv("AZURE_SUBSCRIPTION_ID"), "Azure subscription ID ($AZURE_SUBSCRIPTION_ID); empty runs against the built-in emulator")
+	flag.StringVar(&s.group, "resource-group", env("SHELLPOOL_RESOURCE_GROUP", "my-shell-session-rg"), "resource group ($SHELLPOOL_RESOURCE_GROUP)")
+	flag.StringVar(&s.pool, "pool", env("SHELLPOOL_POOL", "myshellpool"), "session pool name ($SHELLPOOL_POOL)")
+	flag.StringVar(&s.location, "location", env("SHELLPOOL_LOCATION", "northcentralus"), "Azure region ($SHELLPOOL_LOCATION)")
+	flag.StringVar(&s.apiVersion, "api-version", env("SHELLPOOL_API_VERSION", pool.DefaultAPIVersion), "Microsoft.App api-version ($SHELLPOOL_API_VERSION)")
+	flag.BoolVar(&s.emulator, "emulator", false, "use the built-in emulator even when AZURE_SUBSCRIPTION_ID is set")
+	flag.Parse()
+	s.emulator = s.emulator || s.subscription == ""
+	return s
+}
+
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// startEmulator starts the emulator in this process and points azidentity at
+// its managed identity endpoint, so the code above runs unchanged against it.
+func startEmulator(s *settings, rbac bool) (*sessionstest.Server, error) {
+	if s.subscription == "" {
+		s.subscription = sessionstest.DefaultSubscriptionID
+	}
+	srv, err := sessionstest.Start(&sessionstest.Options{SubscriptionID: s.subscription, ResourceGroup: s.group, Location: s.location, RBAC: rbac})
+	if err != nil {
+		return nil, err
+	}
+	endpoint, header, err := srv.IdentityEndpoint()
+	if err != nil {
+		srv.Close()
+		return nil, err
+	}
+	os.Setenv("IDENTITY_ENDPOINT", endpoint)
+	os.Setenv("IDENTITY_HEADER", header)
+	for _, name := range []string{"AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_TOKEN_CREDENTIALS"} {
+		os.Unsetenv(name) // sign in only as the emulator's managed identity
+	}
+	fmt.Println("Using the built-in emulator at", srv.URL(), "(set AZURE_SUBSCRIPTION_ID to use Azure)")
+	return srv, nil
+}
