@@ -82,7 +82,6 @@ type Client struct {
 	dialect    Dialect
 	pl         runtime.Pipeline
 	tracer     tracing.Tracer
-	retry      policy.RetryOptions // the caller's retry options, for Execute's restricted copy
 }
 
 // NewClient creates a Client for the session pool at endpoint.
@@ -128,8 +127,10 @@ func NewClient(endpoint string, cred azcore.TokenCredential, options *ClientOpti
 			"x-ms-allocation-time", "x-ms-allocation-retries", "x-ms-new-allocation",
 		},
 		AllowedQueryParameters: []string{"api-version", "recursive", "skip"},
-		PerRetry:               []policy.Policy{authPolicy},
-		Tracing:                runtime.TracingOptions{Namespace: "Microsoft.App"},
+		// executeGuard goes before the bearer policy so that it sees the
+		// final answer, after any token challenge has been handled.
+		PerRetry: []policy.Policy{executeGuard{}, authPolicy},
+		Tracing:  runtime.TracingOptions{Namespace: "Microsoft.App"},
 	}, &options.ClientOptions)
 	if err != nil {
 		return nil, err
@@ -140,7 +141,6 @@ func NewClient(endpoint string, cred azcore.TokenCredential, options *ClientOpti
 		dialect:    options.Dialect,
 		pl:         azc.Pipeline(),
 		tracer:     azc.Tracer(),
-		retry:      options.Retry,
 	}, nil
 }
 

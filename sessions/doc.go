@@ -58,10 +58,12 @@
 // the command cannot have run: a connection that was never established,
 // HTTP 429 and HTTP 503 (honouring Retry-After). HTTP 408, 500, 502, 504 and
 // a connection lost after the request was sent are returned to the caller,
-// unless ExecuteOptions.RetryAmbiguousFailures is set. Every execution
-// carries one operation-id header, reused by its retries, so a service that
-// dedupes by operation-id (the emulator does) runs it once. Cancelling the
-// context ends any call promptly with an error matching ctx.Err().
+// unless ExecuteOptions.RetryAmbiguousFailures is set; retry options set
+// per call with policy.WithRetryOptions can narrow this, never widen it.
+// Every execution carries one operation-id header, reused by its retries,
+// so a service that dedupes by operation-id (the emulator does) runs it
+// once. Cancelling the context ends any call promptly with an error
+// matching ctx.Err().
 //
 // # Errors
 //

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -75,7 +76,11 @@ func (e *ServiceError) Error() string {
 		b.WriteString("request failed")
 	}
 	b.WriteString(" (HTTP ")
-	b.WriteString(http.StatusText(e.Response.StatusCode))
+	b.WriteString(strconv.Itoa(e.Response.StatusCode))
+	if text := http.StatusText(e.Response.StatusCode); text != "" {
+		b.WriteString(" ")
+		b.WriteString(text)
+	}
 	if e.Response.ErrorCode != "" {
 		b.WriteString(", ")
 		b.WriteString(e.Response.ErrorCode)
@@ -122,10 +127,13 @@ func newServiceError(resp *http.Response, op string) error {
 		se.Advice = "delete sessions you no longer need (Session.Close or DeleteSession), wait for idle sessions to cool down, or raise scaleConfiguration.maxConcurrentSessions"
 	case re.StatusCode == http.StatusNotFound && (code == "sessionnotfound" || (op == "session" && code == "")):
 		se.Kind = ErrSessionNotFound
+		se.Advice = "the session was deleted or its cooldown expired; a new execution or upload with this identifier starts a new, empty session"
 	case re.StatusCode == http.StatusNotFound && (code == "filenotfound" || (op == "file" && code == "")):
 		se.Kind = ErrFileNotFound
+		se.Advice = "check the name and the Path option (both relative to /mnt/data); NewListFilesPager shows what the session holds"
 	case re.StatusCode == http.StatusNotFound && (code == "executionnotfound" || (op == "execution" && code == "")):
 		se.Kind = ErrExecutionNotFound
+		se.Advice = "check the execution ID (ExecuteResponse.ID) and that it is read with the session identifier it ran in"
 	default:
 		return re
 	}

@@ -2,6 +2,7 @@ package sessions
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -46,8 +47,14 @@ const maxOperationIDLen = 256
 // those too; that is safe only against a service that dedupes executions by
 // operation-id (the emulator in sessions/sessionstest does; the live
 // service's behaviour is not documented) or for commands that are safe to
-// run twice. Execute sets its own per-call retry options; a
-// policy.WithRetryOptions on ctx applies only with RetryAmbiguousFailures.
+// run twice. Retry options set per call with policy.WithRetryOptions on ctx
+// are honoured the same way: they can narrow what is retried, never widen
+// it to ambiguous failures.
+//
+// Execute returns the service's first answer. A service that answers 202
+// with a status that is not terminal (Running, NotStarted) gives a response
+// whose Status says so and whose ExitCode is nil; use BeginExecute to wait
+// for such executions.
 func (c *Client) Execute(ctx context.Context, sessionID string, cmd Command, options *ExecuteOptions) (resp ExecuteResponse, err error) {
 	if options == nil {
 		options = &ExecuteOptions{}
@@ -92,12 +99,17 @@ func (c *Client) BeginExecute(ctx context.Context, sessionID string, cmd Command
 	defer func() { endSpan(err) }()
 
 	if options.ResumeToken != "" {
+		h := &executionPoller{client: c}
 		poller, err = runtime.NewPollerFromResumeToken(options.ResumeToken, c.pl, &runtime.NewPollerFromResumeTokenOptions[ExecuteResponse]{
-			Handler: &executionPoller{client: c},
+			Handler: h,
 			Tracer:  c.tracer,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("sessions: cannot resume from options.ResumeToken (%w); pass a token returned by Poller.ResumeToken for an ExecuteResponse", err)
+		}
+		// The token is data: never let it send the bearer token to another host.
+		if c.resolveLocation(h.PollURL) == nil || ValidateSessionID(h.SessionID) != nil {
+			return nil, errors.New("sessions: options.ResumeToken does not belong to this client's pool endpoint; resume with a Client created for the endpoint that started the execution")
 		}
 		return poller, nil
 	}
@@ -182,7 +194,11 @@ func (c *Client) postExecution(ctx context.Context, sessionID string, cmd Comman
 	} else if err := validateOperationID(opID); err != nil {
 		return nil, "", err
 	}
-	req, err := c.newRequest(c.executeRetryContext(ctx, ambiguous), http.MethodPost, "executions", sessionID, nil)
+	reqCtx := ctx
+	if !ambiguous {
+		reqCtx = guardExecution(ctx)
+	}
+	req, err := c.newRequest(reqCtx, http.MethodPost, "executions", sessionID, nil)
 	if err != nil {
 		return nil, "", redactError(err, sessionID)
 	}
@@ -191,7 +207,7 @@ func (c *Client) postExecution(ctx context.Context, sessionID string, cmd Comman
 	if err := runtime.MarshalAsJSON(req, cmd.requestBody(c.dialect, async)); err != nil {
 		return nil, "", err
 	}
-	resp, err := c.pl.Do(req)
+	resp, err := unguard(c.pl.Do(req))
 	if err != nil {
 		return nil, "", redactError(ctxErr(ctx, err), sessionID)
 	}

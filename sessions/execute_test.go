@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -417,6 +418,7 @@ func TestValidationSendsNothing(t *testing.T) {
 		{name: "empty executable", sessionID: execTestSessionID, cmd: ExecCommand("", "-a"), wantName: "cmd.Args"},
 		{name: "negative timeout", sessionID: execTestSessionID, cmd: Command{Shell: "true", Timeout: -time.Second}, wantName: "cmd.Timeout"},
 		{name: "timeout beyond int32 seconds", sessionID: execTestSessionID, cmd: Command{Shell: "true", Timeout: time.Duration(1<<31) * time.Second}, wantName: "cmd.Timeout"},
+		{name: "largest duration does not overflow", sessionID: execTestSessionID, cmd: Command{Shell: "true", Timeout: time.Duration(math.MaxInt64)}, wantName: "cmd.Timeout"},
 		{name: "negative output limit", sessionID: execTestSessionID, cmd: Command{Shell: "true", OutputLimit: -1}, wantName: "cmd.OutputLimit"},
 		{name: "operation id with a space", sessionID: execTestSessionID, cmd: ShellCommand("true"), opID: "a b", wantName: "OperationID"},
 		{name: "operation id too long", sessionID: execTestSessionID, cmd: ShellCommand("true"), opID: strings.Repeat("x", 257), wantName: "OperationID"},

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 )
 
@@ -504,50 +506,48 @@ func (c *Client) NewListFilesPager(sessionID string, options *ListFilesOptions) 
 			if err != nil {
 				return resp, err
 			}
-			var httpResp *http.Response
+			var req *policy.Request
 			if page == nil {
 				q := dirQuery(dir)
 				if opts.Recursive {
 					q.Set("recursive", "true")
 				}
-				req, err := c.newRequest(ctx, http.MethodGet, "files", sessionID, q)
-				if err != nil {
-					return resp, err
-				}
-				httpResp, err = c.pl.Do(req)
-				if err != nil {
-					return resp, redactError(fmt.Errorf("sessions: list files: %w", ctxErr(ctx, err)), sessionID)
-				}
+				req, err = c.newRequest(ctx, http.MethodGet, "files", sessionID, q)
 			} else {
-				httpResp, err = c.getNextLink(ctx, page.NextLink, sessionID)
-				if err != nil {
-					return resp, redactError(fmt.Errorf("sessions: list files: %w", err), sessionID)
-				}
+				req, err = c.nextLinkRequest(ctx, page.NextLink, sessionID)
 			}
-			if !runtime.HasStatusCode(httpResp, http.StatusOK) {
-				return resp, redactError(newServiceError(httpResp, "file"), sessionID)
-			}
-			payload, err := runtime.Payload(httpResp)
 			if err != nil {
-				return resp, redactError(fmt.Errorf("sessions: list files: read response: %w", ctxErr(ctx, err)), sessionID)
+				return resp, redactError(fmt.Errorf("sessions: list files: %w", err), sessionID)
 			}
-			return decodeFileList(payload)
+			payload, err := c.send(ctx, req, sessionID, "list files", "file", http.StatusOK)
+			if err != nil {
+				return resp, err
+			}
+			items, next, err := decodeList[wireFile](payload, "list files", "value")
+			if err != nil {
+				return resp, err
+			}
+			resp = ListFilesResponse{Files: make([]File, 0, len(items)), NextLink: next}
+			for _, it := range items {
+				resp.Files = append(resp.Files, it.file())
+			}
+			return resp, nil
 		},
 		Tracer: c.tracer,
 	})
 }
 
-// getNextLink fetches a nextLink. The link must point at the client's own
-// endpoint (the bearer token is never sent elsewhere); api-version and
-// identifier are added when the link lacks them.
-func (c *Client) getNextLink(ctx context.Context, link, sessionID string) (*http.Response, error) {
+// nextLinkRequest builds the GET of a page's nextLink. The link must point
+// at the client's own endpoint (the bearer token is never sent elsewhere);
+// api-version and identifier are added when the link lacks them.
+func (c *Client) nextLinkRequest(ctx context.Context, link, sessionID string) (*policy.Request, error) {
 	base, err := url.Parse(c.endpoint + "/")
 	if err != nil {
 		return nil, err
 	}
 	u, err := base.Parse(link)
 	if err != nil {
-		return nil, fmt.Errorf("invalid nextLink from the service: %w", err)
+		return nil, errors.New("the service sent a nextLink that is not a URL; list again from the first page, or check the pool's api-version")
 	}
 	if !strings.EqualFold(u.Scheme, base.Scheme) || !strings.EqualFold(u.Host, base.Host) {
 		return nil, fmt.Errorf("the service's nextLink points at another host (%s); refusing to send credentials there", u.Host)
@@ -560,15 +560,7 @@ func (c *Client) getNextLink(ctx context.Context, link, sessionID string) (*http
 		q.Set("identifier", sessionID)
 	}
 	u.RawQuery = q.Encode()
-	req, err := runtime.NewRequest(ctx, http.MethodGet, u.String())
-	if err != nil {
-		return nil, err
-	}
-	resp, err := c.pl.Do(req)
-	if err != nil {
-		return nil, ctxErr(ctx, err)
-	}
-	return resp, nil
+	return runtime.NewRequest(ctx, http.MethodGet, u.String())
 }
 
 // dirQuery is the query carrying a directory: "path" when dir is not the
@@ -719,35 +711,52 @@ func decodeUploadedFile(payload []byte) (File, error) {
 	return w.wireFile.file(), nil
 }
 
-// decodeFileList decodes {"value": [...], "nextLink": ...} or a bare array.
-func decodeFileList(payload []byte) (ListFilesResponse, error) {
+// decodeList decodes one page of a list: a bare JSON array of items, or an
+// object holding the items under the first of keys that is present (names
+// compared case-insensitively, as encoding/json does) and an optional
+// nextLink. An empty body is an empty last page.
+func decodeList[T any](payload []byte, what string, keys ...string) (items []T, nextLink string, err error) {
+	fail := func(err error) ([]T, string, error) {
+		return nil, "", fmt.Errorf("sessions: %s: decode response: %w; check that the endpoint is a session pool's management endpoint", what, err)
+	}
 	payload = bytes.TrimSpace(payload)
-	var resp ListFilesResponse
-	var items []wireFile
 	switch {
 	case len(payload) == 0 || bytes.Equal(payload, []byte("null")):
+		return nil, "", nil
 	case payload[0] == '[':
 		if err := json.Unmarshal(payload, &items); err != nil {
-			return resp, fmt.Errorf("sessions: list files: decode response: %w", err)
+			return fail(err)
 		}
-	default:
-		var w struct {
-			Value    []wireFile `json:"value"`
-			NextLink *string    `json:"nextLink"`
+		return items, "", nil
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(payload, &obj); err != nil {
+		return fail(err)
+	}
+	member := func(name string) (json.RawMessage, bool) {
+		for k, v := range obj {
+			if strings.EqualFold(k, name) {
+				return v, true
+			}
 		}
-		if err := json.Unmarshal(payload, &w); err != nil {
-			return resp, fmt.Errorf("sessions: list files: decode response: %w", err)
-		}
-		items = w.Value
-		if w.NextLink != nil {
-			resp.NextLink = *w.NextLink
+		return nil, false
+	}
+	for _, k := range keys {
+		if raw, ok := member(k); ok {
+			if err := json.Unmarshal(raw, &items); err != nil {
+				return fail(err)
+			}
+			if items != nil {
+				break
+			}
 		}
 	}
-	resp.Files = make([]File, 0, len(items))
-	for _, it := range items {
-		resp.Files = append(resp.Files, it.file())
+	if raw, ok := member("nextLink"); ok {
+		if err := json.Unmarshal(raw, &nextLink); err != nil {
+			return fail(err)
+		}
 	}
-	return resp, nil
+	return items, nextLink, nil
 }
 
 // lenientTime decodes RFC 3339 timestamps, and also timestamps without a

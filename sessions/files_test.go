@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -24,87 +23,12 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/fake"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/shellpool/shellpool/sessions"
 	"github.com/shellpool/shellpool/sessions/sessionstest"
 )
-
-// fileTestPrefix is the path of the pool endpoint the wire tests serve: a
-// request that drops it (an accidentally absolute URL) gets a 404.
-const fileTestPrefix = "/subscriptions/sub/resourceGroups/rg/sessionPools/pool"
-
-// fileTestSession is a valid session identifier used by the wire tests.
-const fileTestSession = "0123abcd-session-identifier-for-tests"
-
-// fileWire is an httptest TLS server for one test, with a client pointed at
-// it and a count of the requests that reached it.
-type fileWire struct {
-	srv    *httptest.Server
-	client *sessions.Client
-	hits   atomic.Int32
-}
-
-// newFileWire starts a TLS server whose handler sees only requests under
-// fileTestPrefix (with the prefix still in the path).
-func newFileWire(t *testing.T, h http.HandlerFunc) *fileWire {
-	t.Helper()
-	w := &fileWire{}
-	w.srv = httptest.NewTLSServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		w.hits.Add(1)
-		if !strings.HasPrefix(r.URL.Path, fileTestPrefix+"/") {
-			http.Error(rw, "path lost the endpoint prefix: "+r.URL.Path, http.StatusTeapot)
-			return
-		}
-		if h == nil {
-			http.Error(rw, "no handler", http.StatusInternalServerError)
-			return
-		}
-		h(rw, r)
-	}))
-	t.Cleanup(w.srv.Close)
-	c, err := sessions.NewClient(w.srv.URL+fileTestPrefix, &fake.TokenCredential{}, &sessions.ClientOptions{
-		ClientOptions: azcore.ClientOptions{
-			Transport: w.srv.Client(),
-			Retry:     policy.RetryOptions{MaxRetries: 2, RetryDelay: time.Millisecond, MaxRetryDelay: time.Millisecond},
-		},
-	})
-	require.NoError(t, err)
-	w.client = c
-	return w
-}
-
-// specBody returns responses["200"].body of a copied spec example.
-func specBody(t *testing.T, file string) []byte {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", "files", file))
-	require.NoError(t, err)
-	var ex struct {
-		Responses map[string]struct {
-			Body json.RawMessage `json:"body"`
-		} `json:"responses"`
-	}
-	require.NoError(t, json.Unmarshal(raw, &ex))
-	body := ex.Responses["200"].Body
-	require.NotEmpty(t, body, "example %s has no 200 body", file)
-	return body
-}
-
-// writeJSON answers with a JSON body.
-func writeJSON(rw http.ResponseWriter, status int, body []byte) {
-	rw.Header().Set("Content-Type", "application/json")
-	rw.WriteHeader(status)
-	_, _ = rw.Write(body)
-}
-
-// writeServiceError answers with the spec's error body and x-ms-error-code.
-func writeServiceError(rw http.ResponseWriter, status int, code string) {
-	rw.Header().Set("x-ms-error-code", code)
-	writeJSON(rw, status, []byte(fmt.Sprintf(`{"error":{"code":%q,"message":"failed: %s"}}`, code, code)))
-}
 
 // uploadSeen is what the server saw of one upload request.
 type uploadSeen struct {
@@ -231,10 +155,7 @@ func TestUploadFileDecodesSpecExample(t *testing.T) {
 	})
 	resp, err := w.client.UploadFile(t.Context(), fileTestSession, "testfile.yaml", strings.NewReader("1010"), nil)
 	require.NoError(t, err)
-	assert.Equal(t, sessions.File{
-		Name: "testfile.yaml", Type: sessions.FileTypeFile, ContentType: "application/yaml", SizeInBytes: 4,
-		LastModifiedAt: time.Date(2024, 5, 29, 2, 17, 25, 902000000, time.UTC),
-	}, resp.File)
+	assert.Equal(t, specExampleFile, resp.File)
 }
 
 // TestUploadFileRewindsOnRetry: the streamed envelope is rewound by azcore's
@@ -412,6 +333,8 @@ func TestFileOperationsRefuseBadSessionID(t *testing.T) {
 	assert.ErrorIs(t, err, sessions.ErrInvalidArgument, "nil writer")
 	_, err = w.client.DownloadFileToPath(ctx, fileTestSession, "a.txt", "", nil)
 	assert.ErrorIs(t, err, sessions.ErrInvalidArgument, "empty local path")
+	_, err = w.client.UploadFile(ctx, fileTestSession, "a.txt", strings.NewReader("x"), &sessions.UploadFileOptions{ContentType: "text/plain\r\nX-Injected: 1"})
+	assert.ErrorIs(t, err, sessions.ErrInvalidArgument, "header injection through the part's content type")
 	assert.Zero(t, w.hits.Load())
 }
 
@@ -627,10 +550,7 @@ func TestGetFileDecodesSpecExample(t *testing.T) {
 	w := newFileWire(t, func(rw http.ResponseWriter, r *http.Request) { writeJSON(rw, http.StatusOK, body) })
 	resp, err := w.client.GetFile(t.Context(), fileTestSession, "testfile", nil)
 	require.NoError(t, err)
-	assert.Equal(t, sessions.File{
-		Name: "testfile.yaml", Type: sessions.FileTypeFile, ContentType: "application/yaml", SizeInBytes: 4,
-		LastModifiedAt: time.Date(2024, 5, 29, 2, 17, 25, 902000000, time.UTC),
-	}, resp.File)
+	assert.Equal(t, specExampleFile, resp.File)
 }
 
 func TestFileErrorsAreTyped(t *testing.T) {
@@ -640,12 +560,12 @@ func TestFileErrorsAreTyped(t *testing.T) {
 		status     int
 		code       string
 		want       error
-		wantStatus int
+		wantAdvice string // what the message tells the user to do
 	}{
-		{name: "file not found", status: http.StatusNotFound, code: "FileNotFound", want: sessions.ErrFileNotFound},
-		{name: "bare 404 on a file op", status: http.StatusNotFound, code: "", want: sessions.ErrFileNotFound},
-		{name: "session not found", status: http.StatusNotFound, code: "SessionNotFound", want: sessions.ErrSessionNotFound},
-		{name: "pool at capacity", status: http.StatusNotFound, code: "MaxConcurrentSessionsReached", want: sessions.ErrPoolAtCapacity},
+		{name: "file not found", status: http.StatusNotFound, code: "FileNotFound", want: sessions.ErrFileNotFound, wantAdvice: "NewListFilesPager"},
+		{name: "bare 404 on a file op", status: http.StatusNotFound, code: "", want: sessions.ErrFileNotFound, wantAdvice: "NewListFilesPager"},
+		{name: "session not found", status: http.StatusNotFound, code: "SessionNotFound", want: sessions.ErrSessionNotFound, wantAdvice: "new, empty session"},
+		{name: "pool at capacity", status: http.StatusNotFound, code: "MaxConcurrentSessionsReached", want: sessions.ErrPoolAtCapacity, wantAdvice: "maxConcurrentSessions"},
 		{name: "too large", status: http.StatusRequestEntityTooLarge, code: "FileTooLarge"},
 	}
 	for _, tc := range tests {
@@ -680,6 +600,10 @@ func TestFileErrorsAreTyped(t *testing.T) {
 				assert.Equal(t, tc.status, re.StatusCode, i)
 				assert.Equal(t, tc.code, re.ErrorCode, i)
 				assert.NotContains(t, err.Error(), fileTestSession, "errors never show the whole session id")
+				if tc.want != nil {
+					assert.Contains(t, err.Error(), fmt.Sprintf("HTTP %d", tc.status), i)
+					assert.Contains(t, err.Error(), tc.wantAdvice, i)
+				}
 			}
 		})
 	}
@@ -704,15 +628,12 @@ func TestTransportErrorsRedactSessionID(t *testing.T) {
 
 func TestListFilesPager(t *testing.T) {
 	t.Parallel()
-	var mu sync.Mutex
-	var queries []url.Values
+	var log queryLog
 	var w *fileWire
 	w = newFileWire(t, func(rw http.ResponseWriter, r *http.Request) {
 		assert.Equal(t, http.MethodGet, r.Method)
 		assert.Equal(t, fileTestPrefix+"/files", r.URL.Path)
-		mu.Lock()
-		queries = append(queries, r.URL.Query())
-		mu.Unlock()
+		log.add(r)
 		switch r.URL.Query().Get("page") {
 		case "":
 			next := w.srv.URL + fileTestPrefix + "/files?page=2&identifier=" + url.QueryEscape(fileTestSession)
@@ -739,8 +660,7 @@ func TestListFilesPager(t *testing.T) {
 	}
 	assert.Equal(t, []string{"|a.txt", "|sub", "sub|b.txt", "|c.txt"}, names)
 	assert.Equal(t, []bool{false, true, false, false}, dirs)
-	mu.Lock()
-	defer mu.Unlock()
+	queries := log.all()
 	require.Len(t, queries, 3)
 	assert.Equal(t, url.Values{"api-version": {sessions.DefaultAPIVersion}, "identifier": {fileTestSession}, "path": {"sub"}, "recursive": {"true"}}, queries[0])
 	assert.Equal(t, url.Values{"api-version": {sessions.DefaultAPIVersion}, "identifier": {fileTestSession}, "page": {"2"}}, queries[1])

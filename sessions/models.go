@@ -91,9 +91,11 @@ type Execution struct {
 	// response does not say (Running, Failed without a code, ...): the
 	// client never reports 0 unless the service did.
 	ExitCode *int
-	// Stdout and Stderr are the command's output streams, each cut by the
-	// service at the output limit (see Truncated).
+	// Stdout is the command's standard output, cut by the service at the
+	// output limit (see Truncated).
 	Stdout string
+	// Stderr is the command's standard error, cut by the service at the
+	// output limit (see Truncated).
 	Stderr string
 	// Duration is how long the command ran, from
 	// result.executionTimeInMilliseconds; zero when absent.

@@ -3,6 +3,7 @@ package sessions
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -119,6 +120,22 @@ func TestBeginExecuteResumeToken(t *testing.T) {
 	_, err = c.BeginExecute(t.Context(), execTestSessionID, ShellCommand("true"), &BeginExecuteOptions{ResumeToken: "not a token"})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "ResumeToken")
+
+	// A token is data: it may not send the bearer token to another host.
+	other, err := NewClient("https://other.example"+execTestPrefix, &fake.TokenCredential{}, nil)
+	require.NoError(t, err)
+	tampered := strings.ReplaceAll(token, strings.TrimPrefix(srv.URL, "https://"), "evil.example")
+	require.NotEqual(t, token, tampered)
+	for name, tc := range map[string]struct {
+		c     *Client
+		token string
+	}{"another client's token": {other, token}, "tampered token": {c, tampered}} {
+		_, err = tc.c.BeginExecute(t.Context(), "", Command{}, &BeginExecuteOptions{ResumeToken: tc.token})
+		require.Error(t, err, name)
+		assert.Contains(t, err.Error(), "pool endpoint", name)
+		assert.NotContains(t, err.Error(), execTestSessionID, name)
+	}
+	assert.Len(t, srv.requests(), 2, "a refused token sends nothing")
 }
 
 func TestBeginExecutePollErrors(t *testing.T) {

@@ -5,52 +5,91 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"slices"
 	"syscall"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 )
 
-// executeRetryContext returns ctx carrying the retry options for a POST
-// /executions. By default they are the client's ClientOptions.Retry with a
-// ShouldRetry that accepts only failures after which the command cannot have
-// run (see safeToRetry). With ambiguous set, ctx is returned unchanged, so
-// the client's (or the caller's per-call) retry options apply as they are.
-func (c *Client) executeRetryContext(ctx context.Context, ambiguous bool) context.Context {
-	if ambiguous {
-		return ctx
-	}
-	return policy.WithRetryOptions(ctx, restrictRetryOptions(c.retry))
+// executeGuardKey marks, in a request's context, a POST /executions whose
+// ambiguous failures must not be retried.
+type executeGuardKey struct{}
+
+// guardExecution returns ctx marked so that executeGuard stops azcore's
+// retry policy after any failure that may have run the command.
+func guardExecution(ctx context.Context) context.Context {
+	return context.WithValue(ctx, executeGuardKey{}, true)
 }
 
-// restrictRetryOptions keeps the caller's counts and delays and narrows what
-// is retried to safeToRetry. A caller-supplied ShouldRetry or StatusCodes
-// list can narrow it further, never widen it.
-func restrictRetryOptions(o policy.RetryOptions) policy.RetryOptions {
-	userShould := o.ShouldRetry
-	userCodes := slices.Clone(o.StatusCodes)
-	o.StatusCodes = nil
-	o.ShouldRetry = func(resp *http.Response, err error) bool {
-		if !safeToRetry(resp, err) {
-			return false
-		}
-		if err == nil && userCodes != nil && !slices.Contains(userCodes, resp.StatusCode) {
-			return false
-		}
-		if userShould != nil {
-			return userShould(resp, err)
-		}
-		return true
+// executeGuard is a per-retry policy, so it sits between azcore's retry
+// policy and the transport. For a request marked by guardExecution it turns
+// every failed attempt that may have run the command into a non-retriable
+// error, which the retry policy returns at once whatever its options say:
+// ClientOptions.Retry, or options the caller put on the context with
+// policy.WithRetryOptions. Failures that cannot have run the command (see
+// safeToRetry) pass through untouched, so the retry policy's own rules
+// (MaxRetries, delays, Retry-After, StatusCodes, ShouldRetry) apply to them.
+//
+// Policies above the retry policy (ClientOptions.PerCallPolicies) see such
+// an attempt as an error that unwraps to the transport error or to the
+// *azcore.ResponseError of the answer; the client unwraps it again before
+// the caller of Execute sees it.
+type executeGuard struct{}
+
+// Do implements policy.Policy.
+func (executeGuard) Do(req *policy.Request) (*http.Response, error) {
+	resp, err := req.Next()
+	if guarded, _ := req.Raw().Context().Value(executeGuardKey{}).(bool); !guarded {
+		return resp, err
 	}
-	return o
+	switch {
+	case err != nil:
+		if neverConnected(err) {
+			return resp, err
+		}
+		return resp, &ambiguousFailure{err: err}
+	case resp.StatusCode >= 200 && resp.StatusCode < 300, safeToRetry(resp, nil):
+		return resp, nil
+	default:
+		return nil, &ambiguousFailure{resp: resp, err: runtime.NewResponseError(resp)}
+	}
+}
+
+// ambiguousFailure is an attempt of a guarded execution that may have run
+// the command: a transport error after the connection was made, or an
+// answer (resp) other than success, 429 or 503. It implements NonRetriable,
+// which stops azcore's retry policy.
+type ambiguousFailure struct {
+	resp *http.Response // nil for transport errors
+	err  error          // the transport error, or resp as an *azcore.ResponseError
+}
+
+func (e *ambiguousFailure) Error() string { return e.err.Error() }
+
+func (e *ambiguousFailure) Unwrap() error { return e.err }
+
+// NonRetriable tells azcore's retry policy not to retry.
+func (*ambiguousFailure) NonRetriable() {}
+
+// unguard undoes executeGuard's wrapping: the response it held back, or the
+// transport error it wrapped.
+func unguard(resp *http.Response, err error) (*http.Response, error) {
+	var af *ambiguousFailure
+	if !errors.As(err, &af) {
+		return resp, err
+	}
+	if af.resp != nil {
+		return af.resp, nil
+	}
+	return nil, af.err
 }
 
 // safeToRetry reports whether a failed attempt certainly did not run the
 // command: the connection was never established (dial, DNS and proxy-connect
 // failures, connection refused), or the service answered 429 Too Many
 // Requests or 503 Service Unavailable, both of which refuse the request
-// before running it. Everything else — 408, 500, 502, 504, a connection
-// dropped after the request was written, a TLS failure — may have run it.
+// before running it. Everything else (408, 500, 502, 504, a connection
+// dropped after the request was written, a TLS failure) may have run it.
 func safeToRetry(resp *http.Response, err error) bool {
 	if err != nil {
 		return neverConnected(err)

@@ -123,39 +123,71 @@ func TestExecuteHonoursRetryAfterSeconds(t *testing.T) {
 	_, err := c.Execute(t.Context(), execTestSessionID, ShellCommand("true"), nil)
 	require.NoError(t, err)
 	assert.GreaterOrEqual(t, time.Since(start), 900*time.Millisecond, "the client waits as long as Retry-After says")
-	assert.Len(t, srv.requests(), 2)
+	reqs := srv.requests()
+	require.Len(t, reqs, 2)
+	assert.NotEmpty(t, reqs[0].Header.Get("operation-id"))
+	assert.Equal(t, reqs[0].Header.Get("operation-id"), reqs[1].Header.Get("operation-id"), "the retry carries the same operation-id")
 }
 
 func TestExecuteKeepsCallerRetryLimits(t *testing.T) {
 	t.Parallel()
+	always := func(*http.Response, error) bool { return true }
 	tests := []struct {
 		name         string
-		retry        policy.RetryOptions
+		retry        policy.RetryOptions  // ClientOptions.Retry
+		ctxRetry     *policy.RetryOptions // per call, through policy.WithRetryOptions
+		ambiguous    bool                 // ExecuteOptions.RetryAmbiguousFailures
+		status       int                  // what the server always answers; 503 when zero
 		wantAttempts int
 	}{
 		{name: "MaxRetries bounds the attempts", retry: policy.RetryOptions{MaxRetries: 2}, wantAttempts: 3},
 		{name: "negative MaxRetries disables retries", retry: policy.RetryOptions{MaxRetries: -1}, wantAttempts: 1},
 		{name: "StatusCodes without 503 narrows retries", retry: policy.RetryOptions{StatusCodes: []int{http.StatusTooManyRequests}}, wantAttempts: 1},
-		{
-			name:         "caller ShouldRetry can veto",
-			retry:        policy.RetryOptions{ShouldRetry: func(*http.Response, error) bool { return false }},
-			wantAttempts: 1,
-		},
+		{name: "caller ShouldRetry can veto", retry: policy.RetryOptions{ShouldRetry: func(*http.Response, error) bool { return false }}, wantAttempts: 1},
+		{name: "caller ShouldRetry cannot widen to 500", retry: policy.RetryOptions{ShouldRetry: always}, status: http.StatusInternalServerError, wantAttempts: 1},
+		{name: "per-call options disable retries", ctxRetry: &policy.RetryOptions{MaxRetries: -1}, wantAttempts: 1},
+		{name: "per-call options bound the attempts", retry: policy.RetryOptions{MaxRetries: 5}, ctxRetry: &policy.RetryOptions{MaxRetries: 1, RetryDelay: time.Millisecond}, wantAttempts: 2},
+		{name: "per-call options cannot widen to 500", ctxRetry: &policy.RetryOptions{MaxRetries: 3, RetryDelay: time.Millisecond, ShouldRetry: always}, status: http.StatusInternalServerError, wantAttempts: 1},
+		{name: "per-call options cannot widen to 502", ctxRetry: &policy.RetryOptions{MaxRetries: 3, RetryDelay: time.Millisecond, StatusCodes: []int{http.StatusBadGateway}}, status: http.StatusBadGateway, wantAttempts: 1},
+		{name: "per-call options apply to the opt-in", ctxRetry: &policy.RetryOptions{MaxRetries: 1, RetryDelay: time.Millisecond}, ambiguous: true, status: http.StatusInternalServerError, wantAttempts: 2},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
+			status := tc.status
+			if status == 0 {
+				status = http.StatusServiceUnavailable
+			}
 			srv := newExecTestServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
-				execReply(w, http.StatusServiceUnavailable, "")
+				execReply(w, status, `{"error":{"code":"Busy","message":"try later"}}`)
 			})
 			c := newExecTestClient(t, srv.URL, srv, &ClientOptions{ClientOptions: azcore.ClientOptions{Retry: tc.retry}})
-			_, err := c.Execute(t.Context(), execTestSessionID, ShellCommand("true"), nil)
+			ctx := t.Context()
+			if tc.ctxRetry != nil {
+				ctx = policy.WithRetryOptions(ctx, *tc.ctxRetry)
+			}
+			_, err := c.Execute(ctx, execTestSessionID, ShellCommand("true"), &ExecuteOptions{RetryAmbiguousFailures: tc.ambiguous})
 			var re *azcore.ResponseError
 			require.ErrorAs(t, err, &re)
-			assert.Equal(t, http.StatusServiceUnavailable, re.StatusCode)
+			assert.Equal(t, status, re.StatusCode)
+			assert.Equal(t, "Busy", re.ErrorCode)
 			assert.Len(t, srv.requests(), tc.wantAttempts)
 		})
 	}
+}
+
+// TestExecuteGuardIsInvisibleToReads: the guard that stops ambiguous
+// retries of executions leaves every other request to the ordinary retry
+// policy.
+func TestExecuteGuardIsInvisibleToReads(t *testing.T) {
+	t.Parallel()
+	srv := newExecTestServer(t, execFailThenOK(1, func(w http.ResponseWriter, _ *http.Request) {
+		execReply(w, http.StatusInternalServerError, "")
+	}))
+	c := newExecTestClient(t, srv.URL, srv, nil)
+	_, err := c.GetExecution(t.Context(), execTestSessionID, "exec-1", nil)
+	require.NoError(t, err)
+	assert.Len(t, srv.requests(), 2, "a GET that failed with 500 is retried")
 }
 
 func TestExecuteRetriesDialFailures(t *testing.T) {

@@ -2,7 +2,6 @@ package sessions_test
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -18,22 +17,6 @@ import (
 	"github.com/shellpool/shellpool/sessions"
 	"github.com/shellpool/shellpool/sessions/sessionstest"
 )
-
-// newEmulator starts a sessionstest server for one test and a client for its
-// default pool.
-func newEmulator(t testing.TB, opts *sessionstest.Options) (*sessionstest.Server, *sessions.Client) {
-	t.Helper()
-	if opts == nil {
-		opts = &sessionstest.Options{}
-	}
-	opts.TB = t
-	srv, err := sessionstest.Start(opts)
-	require.NoError(t, err)
-	t.Cleanup(srv.Close)
-	c, err := sessions.NewClient(srv.PoolEndpoint(), srv.Credential(), &sessions.ClientOptions{ClientOptions: srv.ClientOptions()})
-	require.NoError(t, err)
-	return srv, c
-}
 
 func TestSessionHandleIdentity(t *testing.T) {
 	t.Parallel()
@@ -285,13 +268,4 @@ func TestSessionLifecycleAgainstEmulator(t *testing.T) {
 	require.NoError(t, s.Close(ctx))
 	_, err = c.DeleteSession(ctx, s.ID(), nil)
 	assert.ErrorIs(t, err, sessions.ErrSessionNotFound, "deleting again reports the session gone")
-}
-
-func errorsIsAny(err error, targets ...error) bool {
-	for _, t := range targets {
-		if errors.Is(err, t) {
-			return true
-		}
-	}
-	return false
 }

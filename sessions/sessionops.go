@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 )
 
@@ -193,29 +194,32 @@ func (c *Client) NewListSessionsPager(options *ListSessionsOptions) *runtime.Pag
 			if opts.Skip < 0 {
 				return resp, &ArgumentError{Name: "ListSessionsOptions.Skip", Reason: fmt.Sprintf("is %d; pass zero or a positive count", opts.Skip)}
 			}
-			var payload []byte
+			var req *policy.Request
 			if page == nil {
 				q := url.Values{}
 				if opts.Skip > 0 {
 					q.Set("skip", strconv.Itoa(int(opts.Skip)))
 				}
-				payload, err = c.sendJSON(ctx, http.MethodGet, "listSessions", "", q, "list sessions", "", http.StatusOK)
-				if err != nil {
-					return resp, err
-				}
+				req, err = c.newRequest(ctx, http.MethodGet, "listSessions", "", q)
 			} else {
-				httpResp, err := c.getNextLink(ctx, page.NextLink, "")
-				if err != nil {
-					return resp, fmt.Errorf("sessions: list sessions: %w", err)
-				}
-				if !runtime.HasStatusCode(httpResp, http.StatusOK) {
-					return resp, newServiceError(httpResp, "")
-				}
-				if payload, err = runtime.Payload(httpResp); err != nil {
-					return resp, fmt.Errorf("sessions: list sessions: read response: %w", ctxErr(ctx, err))
-				}
+				req, err = c.nextLinkRequest(ctx, page.NextLink, "")
 			}
-			return decodeSessionList(payload)
+			if err != nil {
+				return resp, fmt.Errorf("sessions: list sessions: %w", err)
+			}
+			payload, err := c.send(ctx, req, "", "list sessions", "", http.StatusOK)
+			if err != nil {
+				return resp, err
+			}
+			items, next, err := decodeList[wireSession](payload, "list sessions", "sessions", "value")
+			if err != nil {
+				return resp, err
+			}
+			resp = ListSessionsResponse{Sessions: make([]SessionInfo, 0, len(items)), NextLink: next}
+			for _, it := range items {
+				resp.Sessions = append(resp.Sessions, it.info())
+			}
+			return resp, nil
 		},
 		Tracer: c.tracer,
 	})
@@ -262,13 +266,21 @@ func (c *Client) GetMetadata(ctx context.Context, options *GetMetadataOptions) (
 	return resp, nil
 }
 
-// sendJSON sends a body-less request, checks the status and returns the
-// response body. Errors never carry the full session identifier.
+// sendJSON sends a body-less request to {endpoint}/{path}, checks the
+// status and returns the response body.
 func (c *Client) sendJSON(ctx context.Context, method, path, sessionID string, q url.Values, what, op string, want ...int) ([]byte, error) {
 	req, err := c.newRequest(ctx, method, path, sessionID, q)
 	if err != nil {
 		return nil, err
 	}
+	return c.send(ctx, req, sessionID, what, op, want...)
+}
+
+// send sends req, checks that the status is one of want and returns the
+// response body. what names the operation in errors ("list files"); op is
+// the operation family for newServiceError. Errors never carry the full
+// session identifier.
+func (c *Client) send(ctx context.Context, req *policy.Request, sessionID, what, op string, want ...int) ([]byte, error) {
 	req.Raw().Header.Set("Accept", "application/json")
 	httpResp, err := c.pl.Do(req)
 	if err != nil {
@@ -301,40 +313,4 @@ func (w wireSession) info() SessionInfo {
 		ExpireAt:       time.Time(w.ExpireAt),
 		ETag:           azcore.ETag(w.ETag),
 	}
-}
-
-// decodeSessionList decodes {"sessions": [...], "nextLink": ...}; a "value"
-// wrapper or a bare array are tolerated too.
-func decodeSessionList(payload []byte) (ListSessionsResponse, error) {
-	payload = bytes.TrimSpace(payload)
-	var resp ListSessionsResponse
-	var items []wireSession
-	switch {
-	case len(payload) == 0 || bytes.Equal(payload, []byte("null")):
-	case payload[0] == '[':
-		if err := json.Unmarshal(payload, &items); err != nil {
-			return resp, fmt.Errorf("sessions: list sessions: decode response: %w", err)
-		}
-	default:
-		var w struct {
-			Sessions []wireSession `json:"sessions"`
-			Value    []wireSession `json:"value"`
-			NextLink *string       `json:"nextLink"`
-		}
-		if err := json.Unmarshal(payload, &w); err != nil {
-			return resp, fmt.Errorf("sessions: list sessions: decode response: %w", err)
-		}
-		items = w.Sessions
-		if items == nil {
-			items = w.Value
-		}
-		if w.NextLink != nil {
-			resp.NextLink = *w.NextLink
-		}
-	}
-	resp.Sessions = make([]SessionInfo, 0, len(items))
-	for _, it := range items {
-		resp.Sessions = append(resp.Sessions, it.info())
-	}
-	return resp, nil
 }

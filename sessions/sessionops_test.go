@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"sync"
 	"testing"
 	"time"
 
@@ -105,15 +104,12 @@ func TestSessionOperationsRefuseBadIDs(t *testing.T) {
 
 func TestListSessionsPager(t *testing.T) {
 	t.Parallel()
-	var mu sync.Mutex
-	var queries []url.Values
+	var log queryLog
 	var w *fileWire
 	w = newFileWire(t, func(rw http.ResponseWriter, r *http.Request) {
 		assert.Equal(t, http.MethodGet, r.Method)
 		assert.Equal(t, fileTestPrefix+"/listSessions", r.URL.Path)
-		mu.Lock()
-		queries = append(queries, r.URL.Query())
-		mu.Unlock()
+		log.add(r)
 		if r.URL.Query().Get("skip") == "5" {
 			next := w.srv.URL + fileTestPrefix + "/listSessions?skip=6"
 			writeJSON(rw, http.StatusOK, []byte(fmt.Sprintf(`{"sessions":[{"identifier":"s-0005","createdAt":"2025-01-21T03:38:05.232Z"}],"nextLink":%q}`, next)))
@@ -131,8 +127,7 @@ func TestListSessionsPager(t *testing.T) {
 		}
 	}
 	assert.Equal(t, []string{"s-0005", "testid1"}, ids)
-	mu.Lock()
-	defer mu.Unlock()
+	queries := log.all()
 	require.Len(t, queries, 2)
 	assert.Equal(t, url.Values{"api-version": {sessions.DefaultAPIVersion}, "skip": {"5"}}, queries[0], "no identifier on listSessions")
 	assert.Equal(t, url.Values{"api-version": {sessions.DefaultAPIVersion}, "skip": {"6"}}, queries[1])
@@ -176,11 +171,4 @@ func TestGetMetadataDecodesSpecExample(t *testing.T) {
 			Description: "Provides sync and async kernel for javascript code executions",
 		},
 	}, resp.Metadata)
-}
-
-// seenRequest is what a handler saw of a request, handed to the test
-// through a channel.
-type seenRequest struct {
-	method, path string
-	query        url.Values
 }
