@@ -3,6 +3,7 @@ package armemu
 // PoolSpec is what the data plane of the emulator needs to serve a session
 // pool that ARM provisioned.
 type PoolSpec struct {
+	// SubscriptionID, ResourceGroup and Name identify the pool.
 	SubscriptionID string
 	ResourceGroup  string
 	Name           string

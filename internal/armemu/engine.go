@@ -52,7 +52,10 @@ type Config struct {
 	// PageSize is the number of items per list page before a nextLink is
 	// returned. Default 50.
 	PageSize int
-	// Now returns the current time. Default time.Now.
+	// Now returns the current time for resource timestamps and the
+	// PrincipalNotFound window, so tests can move it. Default time.Now.
+	// Tokens are always minted and checked against the real clock, as the
+	// clients that use them check them against it.
 	Now func() time.Time
 }
 
@@ -75,6 +78,7 @@ type Engine struct {
 	roles     map[string]*roleAssignment
 	deploys   map[string]*deployment
 	ops       map[string]*operation
+	opOrder   []string // operation ids, oldest first (see newOp)
 }
 
 // New returns an Engine configured by cfg. It panics when cfg.Backend is nil,
@@ -125,7 +129,7 @@ func New(cfg Config) *Engine {
 var (
 	poolAPIVersions     = []string{"2024-02-02-preview", "2024-08-02-preview", "2024-10-02-preview", "2025-01-01", "2025-02-02-preview", "2025-07-01", "2025-10-02-preview", "2026-01-01"}
 	resourceAPIVersions = []string{"2020-06-01", "2020-10-01", "2021-04-01", "2022-09-01", "2023-07-01", "2024-03-01", "2024-07-01", "2024-11-01", "2025-03-01", "2025-04-01"}
-	identityAPIVersions = []string{"2023-01-31", "2024-11-30", "2023-07-31-preview"}
+	identityAPIVersions = []string{"2018-11-30", "2023-01-31", "2023-07-31-preview", "2024-11-30"}
 	roleAPIVersions     = []string{"2018-09-01-preview", "2020-04-01-preview", "2022-04-01"}
 )
 
@@ -143,6 +147,15 @@ func (e *armError) Error() string { return e.Code + ": " + e.Message }
 
 func errf(status int, code, format string, args ...any) *armError {
 	return &armError{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// putStatus is the status of a successful PUT: 201 when it created the
+// resource, 200 when it updated it.
+func putStatus(created bool) int {
+	if created {
+		return http.StatusCreated
+	}
+	return http.StatusOK
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -224,7 +237,7 @@ func (e *Engine) authenticate(r *http.Request) (string, *armError) {
 	if !managementAudiences[strings.TrimRight(c.Audience, "/")] {
 		return "", errf(http.StatusUnauthorized, "InvalidAuthenticationToken", "The access token has an invalid audience %q; request a token for https://management.azure.com/.default.", c.Audience)
 	}
-	now := e.cfg.Now()
+	now := time.Now()
 	if c.ExpiresAt.IsZero() || !now.Before(c.ExpiresAt) {
 		return "", errf(http.StatusUnauthorized, "ExpiredAuthenticationToken", "The access token expiry UTC time '%s' is earlier than current UTC time '%s'; get a new token.", c.ExpiresAt.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 	}
@@ -346,40 +359,41 @@ func (e *Engine) routeSubscription(q *req) *armError {
 		} else if n != 7 {
 			return notFoundRoute(q)
 		}
-		switch typ {
-		case "microsoft.app/sessionpools":
-			if err := checkAPIVersion(q, poolAPIVersions); err != nil {
-				return err
-			}
-			if name == "" {
-				if q.r.Method != http.MethodGet {
-					return methodNotAllowed(q)
-				}
-				return e.servePoolList(q, sub, rg)
-			}
-			return e.servePool(q, sub, rg, name)
-		case "microsoft.managedidentity/userassignedidentities":
-			if err := checkAPIVersion(q, identityAPIVersions); err != nil {
-				return err
-			}
-			if name == "" {
-				if q.r.Method != http.MethodGet {
-					return methodNotAllowed(q)
-				}
-				return e.serveIdentityList(q, sub, rg)
-			}
-			return e.serveIdentity(q, sub, rg, name)
-		case "microsoft.resources/deployments":
-			if err := checkAPIVersion(q, resourceAPIVersions); err != nil {
-				return err
-			}
-			if name == "" {
-				return notFoundRoute(q)
-			}
-			return e.serveDeployment(q, sub, rg, name)
+		rt, ok := e.resourceRoutes()[typ]
+		if !ok {
+			return notFoundRoute(q)
 		}
+		if err := checkAPIVersion(q, rt.versions); err != nil {
+			return err
+		}
+		if name != "" {
+			return rt.item(q, sub, rg, name)
+		}
+		if rt.list == nil {
+			return notFoundRoute(q)
+		}
+		if q.r.Method != http.MethodGet {
+			return methodNotAllowed(q)
+		}
+		return rt.list(q, sub, rg)
 	}
 	return notFoundRoute(q)
+}
+
+// resourceRoute serves one resource type inside a resource group.
+type resourceRoute struct {
+	versions []string
+	list     func(q *req, sub, rg string) *armError // nil: the type has no list
+	item     func(q *req, sub, rg, name string) *armError
+}
+
+// resourceRoutes maps lower-case "namespace/type" to its handlers.
+func (e *Engine) resourceRoutes() map[string]resourceRoute {
+	return map[string]resourceRoute{
+		"microsoft.app/sessionpools":                       {poolAPIVersions, e.servePoolList, e.servePool},
+		"microsoft.managedidentity/userassignedidentities": {identityAPIVersions, e.serveIdentityList, e.serveIdentity},
+		"microsoft.resources/deployments":                  {resourceAPIVersions, nil, e.serveDeployment},
+	}
 }
 
 // key builds a case-insensitive map key.
@@ -408,9 +422,21 @@ type operation struct {
 	start     time.Time
 }
 
+// maxOperations is how many long-running operations the engine remembers;
+// the status URLs of older ones answer 404 OperationNotFound. It keeps a
+// long-running emulator's memory bounded.
+const maxOperations = 10000
+
+// newOp starts tracking a long-running operation. The caller holds e.mu.
 func (e *Engine) newOp(running string) *operation {
 	op := &operation{id: uuid.NewString(), remaining: e.cfg.LROPolls, running: running, start: e.cfg.Now()}
 	e.ops[op.id] = op
+	e.opOrder = append(e.opOrder, op.id)
+	if len(e.opOrder) > maxOperations {
+		delete(e.ops, e.opOrder[0])
+		e.opOrder[0] = ""
+		e.opOrder = e.opOrder[1:]
+	}
 	return op
 }
 

@@ -3,6 +3,8 @@ package armemu
 import (
 	"bytes"
 	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -186,10 +188,13 @@ func TestProviderRegistration(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Equal(t, "Registering", body["registrationState"])
 	assert.Equal(t, "Microsoft.App", body["namespace"])
-	_, body = f.do(t, http.MethodGet, base+"?api-version=2021-04-01", nil)
+	assert.NotEmpty(t, resp.Header.Get("Retry-After-Ms"), "pollers learn when to look again")
+	resp, body = f.do(t, http.MethodGet, base+"?api-version=2021-04-01", nil)
 	assert.Equal(t, "Registering", body["registrationState"])
-	_, body = f.do(t, http.MethodGet, strings.ToLower(base)+"?api-version=2021-04-01", nil)
+	assert.NotEmpty(t, resp.Header.Get("Retry-After-Ms"))
+	resp, body = f.do(t, http.MethodGet, strings.ToLower(base)+"?api-version=2021-04-01", nil)
 	assert.Equal(t, "Registered", body["registrationState"])
+	assert.Empty(t, resp.Header.Get("Retry-After-Ms"), "nothing to wait for once registered")
 	_, body = f.do(t, http.MethodPost, base+"/register?api-version=2021-04-01", nil)
 	assert.Equal(t, "Registered", body["registrationState"], "registering again keeps the state")
 }
@@ -211,4 +216,54 @@ func responseCode(t *testing.T, err error) string {
 	var re *azcore.ResponseError
 	require.ErrorAs(t, err, &re)
 	return re.ErrorCode
+}
+
+// TestOperationsAreBounded keeps the engine's memory bounded: past
+// maxOperations, the oldest operation is forgotten.
+func TestOperationsAreBounded(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil)
+	f.eng.mu.Lock()
+	first := f.eng.newOp("InProgress")
+	var last *operation
+	for range maxOperations {
+		last = f.eng.newOp("InProgress")
+	}
+	n := len(f.eng.ops)
+	f.eng.mu.Unlock()
+	assert.Equal(t, maxOperations, n)
+	resp, body := f.do(t, http.MethodGet, "/subscriptions/"+testSub+"/operationresults/"+first.id+"?api-version=2021-04-01", nil)
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+	assert.Equal(t, "OperationNotFound", errCode(body))
+	resp, _ = f.do(t, http.MethodGet, "/subscriptions/"+testSub+"/operationresults/"+last.id+"?api-version=2021-04-01", nil)
+	assert.Equal(t, http.StatusAccepted, resp.StatusCode, "the newest is still running")
+}
+
+// TestTokensUseTheRealClock moves Config.Now far away: ARM still accepts
+// real tokens and the identity endpoint still mints tokens valid now.
+func TestTokensUseTheRealClock(t *testing.T) {
+	t.Parallel()
+	for _, shift := range []time.Duration{-365 * 24 * time.Hour, 365 * 24 * time.Hour} {
+		f := newFixture(t, nil)
+		f.clock.Add(shift)
+		f.eng.EnsureResourceGroup(testSub, testRG, "eastus")
+		resp, body := f.do(t, http.MethodGet, rgPath(testRG)+"?api-version=2021-04-01", nil)
+		assert.Equal(t, http.StatusOK, resp.StatusCode, "shift %v: %v", shift, body)
+
+		mi := httptest.NewServer(f.eng.IdentityHandler())
+		req, err := http.NewRequest(http.MethodGet, mi.URL+"?api-version=2019-08-01&resource=https://dynamicsessions.io", nil)
+		require.NoError(t, err)
+		req.Header.Set("X-IDENTITY-HEADER", f.eng.IdentityHeader())
+		r, err := mi.Client().Do(req)
+		require.NoError(t, err)
+		var tok struct {
+			ExpiresOn string `json:"expires_on"`
+		}
+		require.NoError(t, jsonDecode(r, &tok))
+		r.Body.Close()
+		mi.Close()
+		exp, err := strconv.ParseInt(tok.ExpiresOn, 10, 64)
+		require.NoError(t, err)
+		assert.WithinDuration(t, time.Now().Add(miTokenLifetime), time.Unix(exp, 0), time.Minute, "shift %v", shift)
+	}
 }

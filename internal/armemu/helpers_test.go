@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shellpool/shellpool/internal/azname"
 	"github.com/shellpool/shellpool/internal/jwt"
 )
 
@@ -49,7 +51,7 @@ func (b *fakeBackend) UpsertPool(p PoolSpec) (string, error) {
 		return "", b.fail
 	}
 	b.upserts = append(b.upserts, p)
-	return "https://" + normalizeLocation(p.Location) + ".dynamicsessions.io/subscriptions/" + p.SubscriptionID + "/resourceGroups/" + p.ResourceGroup + "/sessionPools/" + p.Name, nil
+	return "https://" + azname.NormalizeRegion(p.Location) + ".dynamicsessions.io/subscriptions/" + p.SubscriptionID + "/resourceGroups/" + p.ResourceGroup + "/sessionPools/" + p.Name, nil
 }
 
 func (b *fakeBackend) DeletePool(sub, rg, name string) {
@@ -107,7 +109,9 @@ func newFixture(t *testing.T, mutate func(*Config)) *fixture {
 		mutate(&cfg)
 	}
 	f.eng = New(cfg)
-	f.srv = httptest.NewTLSServer(f.eng)
+	f.srv = httptest.NewUnstartedServer(f.eng)
+	f.srv.Config.ErrorLog = log.New(io.Discard, "", 0) // clients that hang up mid-handshake are expected
+	f.srv.StartTLS()
 	t.Cleanup(f.srv.Close)
 	f.token = mint("https://management.azure.com", time.Hour)
 	return f

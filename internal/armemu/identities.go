@@ -15,7 +15,9 @@ const identityType = "Microsoft.ManagedIdentity/userAssignedIdentities"
 type Identity struct {
 	// ID is the identity's ARM resource ID (empty for the system-assigned
 	// identity).
-	ID             string
+	ID string
+	// SubscriptionID, ResourceGroup, Name and Location are where the
+	// identity lives and what it is called.
 	SubscriptionID string
 	ResourceGroup  string
 	Name           string
@@ -25,6 +27,7 @@ type Identity struct {
 	PrincipalID string
 	// ClientID selects the identity at the token endpoint (client_id=).
 	ClientID string
+	// TenantID is the directory the identity belongs to.
 	TenantID string
 	// Created is when the identity was created; role assignments naming it
 	// fail with PrincipalNotFound until Config.PrincipalNotFoundFor has passed.
@@ -120,11 +123,7 @@ func (e *Engine) serveIdentity(q *req, sub, rg, name string) *armError {
 		if err != nil {
 			return err
 		}
-		status := http.StatusOK
-		if created {
-			status = http.StatusCreated
-		}
-		writeJSON(q.w, status, e.identityBody(id, q.apiVersion))
+		writeJSON(q.w, putStatus(created), e.identityBody(id, q.apiVersion))
 		return nil
 	case http.MethodPatch:
 		var body map[string]any

@@ -92,8 +92,8 @@ func (e *Engine) serveToken(w http.ResponseWriter, r *http.Request) {
 		}
 		id = found.Identity
 	}
-	now := e.cfg.Now()
 	e.mu.Unlock()
+	now := time.Now() // the client checks expires_on against its real clock
 	exp := now.Add(miTokenLifetime)
 	tok := jwt.Sign(e.cfg.SigningKey, jwt.Claims{
 		Audience:  resource,

@@ -10,6 +10,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -33,8 +34,11 @@ func setIdentityEnv(t *testing.T, f *fixture) {
 
 func TestManagedIdentityCredentialAgainstEmulator(t *testing.T) {
 	f := newFixture(t, nil)
-	id := f.eng.CreateIdentity(testSub, testRG, "appid", "eastus")
+	// azidentity caches managed identity tokens process-wide by identity and
+	// scope: a unique name and scope keep repeated runs (-count) apart.
+	id := f.eng.CreateIdentity(testSub, testRG, "app"+uuid.NewString()[:8], "eastus")
 	setIdentityEnv(t, f)
+	uniqueScope := "https://" + uuid.NewString() + ".test"
 
 	cred, err := azidentity.NewManagedIdentityCredential(&azidentity.ManagedIdentityCredentialOptions{ID: azidentity.ClientID(id.ClientID)})
 	require.NoError(t, err)
@@ -61,11 +65,12 @@ func TestManagedIdentityCredentialAgainstEmulator(t *testing.T) {
 
 	system, err := azidentity.NewManagedIdentityCredential(nil)
 	require.NoError(t, err)
-	tok, err = system.GetToken(t.Context(), policy.TokenRequestOptions{Scopes: []string{"https://dynamicsessions.io/.default"}})
+	tok, err = system.GetToken(t.Context(), policy.TokenRequestOptions{Scopes: []string{uniqueScope + "/.default"}})
 	require.NoError(t, err)
 	claims, err = jwt.Verify(testKey, tok.Token)
 	require.NoError(t, err)
 	assert.Equal(t, f.eng.SystemIdentity().PrincipalID, claims.ObjectID)
+	assert.Equal(t, uniqueScope, claims.Audience)
 
 	unknown, err := azidentity.NewManagedIdentityCredential(&azidentity.ManagedIdentityCredentialOptions{ID: azidentity.ClientID("99999999-9999-9999-9999-999999999999")})
 	require.NoError(t, err)

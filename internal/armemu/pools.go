@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/shellpool/shellpool/internal/azname"
 )
 
 const poolType = "Microsoft.App/sessionPools"
@@ -310,7 +312,7 @@ func (e *Engine) putPool(sub, rg, name string, body map[string]any, caller strin
 }
 
 func (e *Engine) poolOpURLs(q *req, p *pool, op *operation) (async, location string) {
-	loc := normalizeLocation(p.location)
+	loc := azname.NormalizeRegion(p.location)
 	prefix := "/subscriptions/" + p.sub + "/providers/Microsoft.App/locations/" + loc
 	return opURL(q.base, prefix+"/operationStatuses/"+op.id, q.apiVersion), opURL(q.base, prefix+"/operationResults/"+op.id, q.apiVersion)
 }
@@ -341,11 +343,7 @@ func (e *Engine) servePool(q *req, sub, rg, name string) *armError {
 		async, _ := e.poolOpURLs(q, p, p.op)
 		q.w.Header().Set("Azure-AsyncOperation", async)
 		e.setRetryAfter(q.w)
-		status := http.StatusOK
-		if created {
-			status = http.StatusCreated
-		}
-		writeJSON(q.w, status, e.poolBody(p, false))
+		writeJSON(q.w, putStatus(created), e.poolBody(p, false))
 		return nil
 	case http.MethodPatch:
 		var patch map[string]any
@@ -468,6 +466,23 @@ func (e *Engine) SeedPool(spec PoolSpec, endpoint string) {
 		sub: spec.SubscriptionID, rg: spec.ResourceGroup, name: spec.Name, location: spec.Location,
 		props: props, endpoint: endpoint, created: e.cfg.Now(), sysPrincipal: uuid.NewString(),
 	}
+}
+
+// ForgetPool removes a pool from ARM (GET answers 404, lists omit it) and
+// deletes the role assignments scoped to it, without calling
+// Backend.DeletePool: the data plane calls it when it stopped serving the
+// pool itself. It reports whether ARM knew the pool.
+func (e *Engine) ForgetPool(sub, rg, name string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	k := key(sub, rg, name)
+	p := e.pools[k]
+	if p == nil {
+		return false
+	}
+	delete(e.pools, k)
+	e.revokeUnder(p.id())
+	return true
 }
 
 // --- JSON helpers (property names are matched case-insensitively, as ARM does) ---

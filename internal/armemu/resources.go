@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/shellpool/shellpool/internal/azname"
 )
 
 type resourceGroup struct {
@@ -31,12 +33,6 @@ func (g *resourceGroup) body() map[string]any {
 
 var rgNameRE = regexp.MustCompile(`^[-\w._()]{1,90}$`)
 
-// normalizeLocation turns a display name ("East US") into ARM's short form
-// ("eastus"), which is what resource groups report.
-func normalizeLocation(l string) string {
-	return strings.ToLower(strings.ReplaceAll(strings.TrimSpace(l), " ", ""))
-}
-
 // EnsureResourceGroup creates the resource group when it does not exist yet.
 // Use it to seed the emulator before code under test runs.
 func (e *Engine) EnsureResourceGroup(sub, rg, location string) {
@@ -50,7 +46,7 @@ func (e *Engine) ensureRG(sub, rg, location string) *resourceGroup {
 	if g := e.rgs[k]; g != nil {
 		return g
 	}
-	g := &resourceGroup{sub: sub, name: rg, location: normalizeLocation(location), created: e.cfg.Now()}
+	g := &resourceGroup{sub: sub, name: rg, location: azname.NormalizeRegion(location), created: e.cfg.Now()}
 	e.rgs[k] = g
 	return g
 }
@@ -92,7 +88,7 @@ func (e *Engine) serveRG(q *req, sub, name string) *armError {
 		defer e.mu.Unlock()
 		k := key(sub, name)
 		if g := e.rgs[k]; g != nil {
-			if g.location != normalizeLocation(body.Location) {
+			if g.location != azname.NormalizeRegion(body.Location) {
 				return errf(http.StatusConflict, "InvalidResourceGroupLocation", "Invalid resource group location '%s'. The Resource group already exists in location '%s'.", body.Location, g.location)
 			}
 			if body.Tags != nil {
@@ -228,6 +224,11 @@ func (e *Engine) serveProvider(q *req, sub, ns string, register bool) *armError 
 		"registrationState":  p.state,
 		"registrationPolicy": "RegistrationRequired",
 		"resourceTypes":      providerTypes(p.namespace),
+	}
+	if p.state == "Registering" {
+		// Tell pollers how soon to look again, as for the other long-running
+		// operations; without it azcore's PollUntilDone waits 30 s.
+		e.setRetryAfter(q.w)
 	}
 	writeJSON(q.w, http.StatusOK, body)
 	return nil

@@ -187,11 +187,7 @@ func (e *Engine) serveRoleAssignment(q *req, scope, name string) *armError {
 		if err != nil {
 			return err
 		}
-		status := http.StatusOK
-		if created {
-			status = http.StatusCreated
-		}
-		writeJSON(q.w, status, ra.body())
+		writeJSON(q.w, putStatus(created), ra.body())
 		return nil
 	case http.MethodGet:
 		e.mu.Lock()

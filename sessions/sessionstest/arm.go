@@ -66,6 +66,9 @@ func (s *Server) wireARM() {
 		SigningKey: s.key,
 		TenantID:   s.tenantID,
 		BaseURL:    func() string { return s.baseURL },
+		Now:        s.opts.Now,
+
+		PrincipalNotFoundFor: s.opts.PrincipalNotFoundFor,
 	})
 	s.mu.Lock()
 	s.arm = eng

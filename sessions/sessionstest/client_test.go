@@ -4,7 +4,6 @@ package sessionstest_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -13,22 +12,12 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/shellpool/shellpool/sessions"
 	"github.com/shellpool/shellpool/sessions/sessionstest"
 )
-
-func newClient(t *testing.T, srv *sessionstest.Server, endpoint string, cred azcore.TokenCredential) *sessions.Client {
-	t.Helper()
-	o := srv.ClientOptions()
-	o.Retry = policy.RetryOptions{RetryDelay: time.Millisecond, MaxRetryDelay: 5 * time.Millisecond}
-	c, err := sessions.NewClient(endpoint, cred, &sessions.ClientOptions{ClientOptions: o})
-	require.NoError(t, err)
-	return c
-}
 
 func TestClientExecuteAgainstEmulator(t *testing.T) {
 	t.Parallel()
@@ -95,13 +84,6 @@ func TestClientErrorsMapToSentinels(t *testing.T) {
 
 	_, err = c.GetSession(ctx, sessions.NewSessionID(), nil)
 	require.ErrorIs(t, err, sessions.ErrSessionNotFound)
-}
-
-// armCredential hands out tokens for ARM whatever scope is asked.
-type armCredential struct{ srv *sessionstest.Server }
-
-func (a armCredential) GetToken(context.Context, policy.TokenRequestOptions) (azcore.AccessToken, error) {
-	return azcore.AccessToken{Token: a.srv.Token(sessionstest.ResourceManagerAudience, a.srv.PrincipalID()), ExpiresOn: time.Now().Add(time.Hour)}, nil
 }
 
 func TestClientRetryRunsOnce(t *testing.T) {

@@ -1,6 +1,7 @@
 package sessionstest
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -26,6 +27,9 @@ func (s *Server) GrantSessionExecutor(principalID, poolName string) {
 	scope := "/subscriptions/" + s.opts.SubscriptionID + "/resourceGroups/" + s.opts.ResourceGroup +
 		"/providers/Microsoft.App/sessionPools/" + poolName
 	roleDef := "/subscriptions/" + s.opts.SubscriptionID + "/providers/Microsoft.Authorization/roleDefinitions/" + SessionExecutorRoleID
+	if s.engine.HasRole(principalID, scope, SessionExecutorRoleID) {
+		return // already granted (here or above); a second grant ARM cannot revoke would outlive a DELETE
+	}
 	if _, err := s.engine.AssignRole(scope, roleDef, principalID); err != nil {
 		// The engine refused it (it cannot for a well-formed scope); record
 		// the grant for the data plane anyway.
@@ -92,8 +96,7 @@ func (s *Server) serveDataPlane(w http.ResponseWriter, r *http.Request, rt route
 		if rt.sub != "" {
 			where = "in resource group " + rt.rg
 		}
-		writeError(w, http.StatusNotFound, "SessionPoolNotFound", fmt.Sprintf(
-			"there is no session pool %q %s; create it (Server.AddPool or an ARM deployment) or check the endpoint", rt.poolName, where))
+		writePoolNotFound(w, rt.poolName, where)
 		return
 	}
 	if !allowed {
@@ -139,6 +142,24 @@ func sessionParam(w http.ResponseWriter, r *http.Request) (string, bool) {
 		return "", false
 	}
 	return id, true
+}
+
+func writePoolNotFound(w http.ResponseWriter, name, where string) {
+	writeError(w, http.StatusNotFound, "SessionPoolNotFound", fmt.Sprintf(
+		"there is no session pool %q %s; create it (Server.AddPool or an ARM deployment) or check the endpoint", name, where))
+}
+
+// writeAllocError answers a request whose new session could not be
+// allocated (getOrCreateSessionLocked failed).
+func (s *Server) writeAllocError(w http.ResponseWriter, p *pool, err error) {
+	switch {
+	case errors.Is(err, errCapacity):
+		s.writeCapacity(w, p)
+	case errors.Is(err, errPoolRemoved):
+		writePoolNotFound(w, p.spec.Name, "any more (it was deleted)")
+	default:
+		writeError(w, http.StatusServiceUnavailable, "ServiceUnavailable", "the emulator could not allocate a session: "+err.Error())
+	}
 }
 
 func (s *Server) writeCapacity(w http.ResponseWriter, p *pool) {

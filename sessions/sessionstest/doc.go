@@ -65,7 +65,8 @@
 //
 // InjectFault makes the next requests of a route fail with a status,
 // Retry-After, a delay, or a dropped connection (before or after the command
-// ran). Requests returns what the server received, with tokens redacted.
+// ran). Requests returns what the server received (the most recent
+// Options.MaxRecordedRequests requests), with tokens redacted.
 // Close kills every process the server started and removes its files.
 //
 // # Example

@@ -209,11 +209,7 @@ func (s *Server) handleExecute(w http.ResponseWriter, r *http.Request, rt route,
 	ss, err := s.getOrCreateSessionLocked(p, sid)
 	if err != nil {
 		s.mu.Unlock()
-		if errors.Is(err, errCapacity) {
-			s.writeCapacity(w, p)
-		} else {
-			writeError(w, http.StatusServiceUnavailable, "ServiceUnavailable", "the emulator could not allocate a session: "+err.Error())
-		}
+		s.writeAllocError(w, p, err)
 		return
 	}
 	var e *execution
@@ -227,7 +223,7 @@ func (s *Server) handleExecute(w http.ResponseWriter, r *http.Request, rt route,
 	}
 	if e == nil {
 		e = &execution{id: opID, session: sid, execType: execType, done: make(chan struct{})}
-		ss.execs[opID] = e
+		ss.rememberLocked(e)
 		ss.running++
 		ss.wg.Add(1)
 		s.wg.Add(1)
@@ -272,6 +268,42 @@ func (s *Server) handleExecute(w http.ResponseWriter, r *http.Request, rt route,
 	case <-e.done:
 		writeJSON(w, http.StatusOK, e.res)
 	case <-r.Context().Done():
+	}
+}
+
+// MaxRememberedExecutions is how many executions a session remembers for
+// GET /executions/{id} and operation-id deduplication; older finished ones
+// are forgotten, so a long-lived session does not grow without bound.
+const MaxRememberedExecutions = 1000
+
+// rememberLocked adds e to the session's executions and forgets the oldest
+// finished ones beyond MaxRememberedExecutions. The caller holds Server.mu.
+func (ss *session) rememberLocked(e *execution) {
+	ss.execs[e.id] = e
+	ss.order = append(ss.order, e.id)
+	if len(ss.order) <= MaxRememberedExecutions {
+		return
+	}
+	keep := ss.order[:0]
+	excess := len(ss.order) - MaxRememberedExecutions
+	for _, id := range ss.order {
+		if old := ss.execs[id]; excess > 0 && old != nil && old.finished() {
+			delete(ss.execs, id)
+			excess--
+			continue
+		}
+		keep = append(keep, id)
+	}
+	clear(ss.order[len(keep):])
+	ss.order = keep
+}
+
+func (e *execution) finished() bool {
+	select {
+	case <-e.done:
+		return true
+	default:
+		return false
 	}
 }
 

@@ -409,3 +409,24 @@ func TestSpecExamples(t *testing.T) {
 		})
 	}
 }
+
+// TestSessionForgetsOldestFinishedExecutions bounds a session's memory: past
+// MaxRememberedExecutions, the oldest finished executions are forgotten and
+// running ones are kept.
+func TestSessionForgetsOldestFinishedExecutions(t *testing.T) {
+	t.Parallel()
+	ss := &session{execs: map[string]*execution{}}
+	running := &execution{id: "running", done: make(chan struct{})}
+	ss.rememberLocked(running)
+	for i := range MaxRememberedExecutions + 10 {
+		e := &execution{id: strconv.Itoa(i), done: make(chan struct{})}
+		close(e.done)
+		ss.rememberLocked(e)
+	}
+	assert.Len(t, ss.execs, MaxRememberedExecutions)
+	assert.Len(t, ss.order, MaxRememberedExecutions)
+	assert.Contains(t, ss.execs, "running", "a running execution is never forgotten")
+	assert.NotContains(t, ss.execs, "10", "the oldest finished ones go first")
+	assert.Contains(t, ss.execs, "11")
+	assert.Contains(t, ss.execs, strconv.Itoa(MaxRememberedExecutions+9), "the newest are kept")
+}

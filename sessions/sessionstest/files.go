@@ -221,11 +221,7 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request, p *pool, s
 	}
 	s.mu.Unlock()
 	if err != nil {
-		if errors.Is(err, errCapacity) {
-			s.writeCapacity(w, p)
-		} else {
-			writeError(w, http.StatusServiceUnavailable, "ServiceUnavailable", "the emulator could not allocate a session: "+err.Error())
-		}
+		s.writeAllocError(w, p, err)
 		return
 	}
 	defer func() {

@@ -170,8 +170,18 @@ func (s *Server) record(r *http.Request, body []byte, isUpload bool) {
 		rec.Body = append([]byte(nil), body[:min(len(body), maxRecordedBody)]...)
 	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	limit := s.opts.MaxRecordedRequests
+	if limit < 0 {
+		return
+	}
+	if len(s.reqs) >= limit {
+		// Drop the oldest; copy down so the backing array stays limit long.
+		n := copy(s.reqs, s.reqs[len(s.reqs)-limit+1:])
+		clear(s.reqs[n:])
+		s.reqs = s.reqs[:n]
+	}
 	s.reqs = append(s.reqs, rec)
-	s.mu.Unlock()
 }
 
 func (s *Server) takeFault(r *http.Request, rt route) *Fault {

@@ -178,6 +178,10 @@ func processAlive(pid int) bool {
 	return true
 }
 
+// ProcessAlive exposes processAlive to the tests of package
+// sessionstest_test.
+var ProcessAlive = processAlive
+
 func itoa(n int) string {
 	b, _ := json.Marshal(n)
 	return string(b)

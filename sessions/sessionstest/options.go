@@ -39,6 +39,9 @@ const (
 	DefaultMaxUploadBytes = 128 << 20
 	// DefaultPageSize is the page size of file and session lists.
 	DefaultPageSize = 100
+	// DefaultMaxRecordedRequests is how many requests Server.Requests keeps
+	// when Options.MaxRecordedRequests is zero.
+	DefaultMaxRecordedRequests = 1000
 
 	// SessionExecutorRoleID is the GUID of the "Azure ContainerApps Session
 	// Executor" role definition that RBAC mode demands on a pool.
@@ -84,7 +87,9 @@ type Options struct {
 	CapacityStatus int
 
 	// Scripted, when set, answers executions instead of running processes.
-	// It is called with a context that ends at the execution's timeout.
+	// It is called with a context that ends at the execution's timeout or
+	// when the session, its pool or the server goes away; it must return
+	// promptly then, since deleting any of them waits for it.
 	Scripted func(ctx context.Context, req ExecRequest) ExecResult
 
 	// Dir is where the server creates its own directory (named
@@ -104,9 +109,25 @@ type Options struct {
 	// get 413. Default DefaultMaxUploadBytes.
 	MaxUploadBytes int64
 
+	// MaxRecordedRequests is how many of the most recent requests
+	// Server.Requests keeps (older ones are forgotten, so a long-running
+	// emulator does not grow without bound). Default
+	// DefaultMaxRecordedRequests; negative records nothing.
+	MaxRecordedRequests int
+
 	// Now, when set, replaces time.Now for session timestamps and idle
-	// expiry, so tests can move time forward and call Server.ExpireIdle.
+	// expiry, so tests can move time forward and call Server.ExpireIdle. The
+	// ARM side uses it too (resource timestamps, the PrincipalNotFoundFor
+	// window); tokens are always minted and checked against the real clock.
 	Now func() time.Time
+
+	// PrincipalNotFoundFor makes the ARM side behave like Entra ID right
+	// after a user-assigned identity is created: for this long, role
+	// assignments naming the new identity's principal are refused with 400
+	// PrincipalNotFound unless they set principalType ServicePrincipal, as
+	// Azure does while the principal replicates. Zero (the default) turns
+	// the delay off.
+	PrincipalNotFoundFor time.Duration
 
 	// TB, when set, registers Close with TB.Cleanup.
 	TB testing.TB

@@ -24,6 +24,7 @@ type pool struct {
 	order     int  // creation order, to pick the default pool
 	createdAt time.Time
 	sessions  map[string]*session // by identifier
+	removed   bool                // no longer served: allocates no sessions
 }
 
 func (p *pool) resourceID() string {
@@ -45,6 +46,7 @@ type session struct {
 
 	// guarded by Server.mu
 	execs   map[string]*execution
+	order   []string         // execution ids, oldest first (see rememberLocked)
 	groups  map[int]struct{} // process groups left running by finished commands
 	running int
 }
@@ -111,10 +113,15 @@ func (s *Server) addPoolLocked(p Pool) (*pool, error) {
 }
 
 // RemovePool stops serving the named pool of the server's subscription and
-// resource group and destroys its sessions. It reports whether the pool
+// resource group, destroys its sessions and removes it (and the role
+// assignments scoped to it) from the ARM side. It reports whether the pool
 // existed.
 func (s *Server) RemovePool(name string) bool {
-	return s.removePool(s.opts.SubscriptionID, s.opts.ResourceGroup, name)
+	ok := s.removePool(s.opts.SubscriptionID, s.opts.ResourceGroup, name)
+	if s.engine != nil {
+		s.engine.ForgetPool(s.opts.SubscriptionID, s.opts.ResourceGroup, name)
+	}
+	return ok
 }
 
 func (s *Server) removePool(sub, rg, name string) bool {
@@ -124,6 +131,7 @@ func (s *Server) removePool(sub, rg, name string) bool {
 	var doomed []*session
 	if ok {
 		delete(s.pools, k)
+		p.removed = true // a request that found the pool before this allocates nothing
 		for _, ss := range p.sessions {
 			doomed = append(doomed, ss)
 		}
@@ -199,6 +207,10 @@ func (s *Server) SessionDir(poolName, sessionID string) (string, bool) {
 // errCapacity is returned by getOrCreateSession when the pool is full.
 var errCapacity = errors.New("pool at capacity")
 
+// errPoolRemoved is returned by getOrCreateSession when the pool was removed
+// while the request was on its way.
+var errPoolRemoved = errors.New("pool removed")
+
 // sessionLocked returns the session, touching it, or nil.
 func (s *Server) sessionLocked(p *pool, id string) *session {
 	ss := p.sessions[id]
@@ -216,6 +228,9 @@ func (s *Server) getOrCreateSessionLocked(p *pool, id string) (*session, error) 
 	}
 	if s.closed {
 		return nil, errors.New("server closed")
+	}
+	if p.removed {
+		return nil, errPoolRemoved
 	}
 	if len(p.sessions) >= p.spec.MaxConcurrentSessions {
 		return nil, errCapacity

@@ -116,6 +116,9 @@ func Start(o *Options) (*Server, error) {
 	if opts.MaxUploadBytes <= 0 {
 		opts.MaxUploadBytes = DefaultMaxUploadBytes
 	}
+	if opts.MaxRecordedRequests == 0 {
+		opts.MaxRecordedRequests = DefaultMaxRecordedRequests
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -433,11 +436,14 @@ func (s *Server) InjectFault(f Fault) {
 
 // RecordedRequest is one request the server received.
 type RecordedRequest struct {
+	// Method is the HTTP method.
 	Method string
 	// Host is the request's Host header.
 	Host string
 	// Path is the URL path as sent.
-	Path  string
+	Path string
+	// Query is the parsed query string (it holds the session identifier:
+	// keep it out of logs).
 	Query url.Values
 	// Header is a copy of the headers with Authorization (and x-ms-apikey)
 	// redacted.
@@ -446,8 +452,9 @@ type RecordedRequest struct {
 	Body []byte
 }
 
-// Requests returns a copy of every request received since the start or the
-// last ResetRequests.
+// Requests returns a copy of the requests received since the start or the
+// last ResetRequests, oldest first: at most Options.MaxRecordedRequests of
+// them, the most recent.
 func (s *Server) Requests() []RecordedRequest {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -7,11 +7,13 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -375,4 +377,111 @@ func TestCloseLeavesNothingBehind(t *testing.T) {
 
 	after := settle()
 	assert.LessOrEqual(t, after, before, "goroutines leaked: %d before, %d after", before, after)
+	assert.Empty(t, zombieChildren(), "every command the server started was reaped")
+}
+
+// zombieChildren lists this process's children that exited and were never
+// waited for (Linux only; nil elsewhere).
+func zombieChildren() []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	self := os.Getpid()
+	var out []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		st := string(b)
+		i := strings.LastIndex(st, ")")
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(st[i+1:]) // state, ppid, ...
+		if len(f) >= 2 && f[0] == "Z" && f[1] == strconv.Itoa(self) {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+// TestRequestRecordIsBoundedAndGoroutineSafe records from many goroutines
+// while reading, and keeps only the most recent MaxRecordedRequests.
+func TestRequestRecordIsBoundedAndGoroutineSafe(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, &Options{MaxRecordedRequests: 5})
+	c := newRaw(t, s)
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range 5 {
+				req, err := http.NewRequest(http.MethodGet, s.PoolEndpoint()+"/metadata?api-version="+apiVersion+"&n="+strconv.Itoa(i*10+j), nil)
+				if !assert.NoError(t, err) {
+					return
+				}
+				req.Header.Set("Authorization", "Bearer "+c.token)
+				if resp, err := s.Client().Do(req); assert.NoError(t, err) {
+					resp.Body.Close()
+				}
+				assert.LessOrEqual(t, len(s.Requests()), 5)
+			}
+		}()
+	}
+	wg.Wait()
+	require.Len(t, s.Requests(), 5)
+	for i := range 3 {
+		c.do(http.MethodGet, "/metadata", "", url.Values{"last": {strconv.Itoa(i)}}, nil, nil)
+	}
+	reqs := s.Requests()
+	require.Len(t, reqs, 5)
+	assert.Equal(t, []string{"0", "1", "2"}, []string{reqs[2].Query.Get("last"), reqs[3].Query.Get("last"), reqs[4].Query.Get("last")}, "the most recent are kept, oldest first")
+
+	off := newTestServer(t, &Options{MaxRecordedRequests: -1})
+	newRaw(t, off).do(http.MethodGet, "/metadata", "", nil, nil, nil)
+	assert.Empty(t, off.Requests())
+}
+
+// TestRemovedPoolAllocatesNoSession covers a request that found its pool
+// just before the pool was deleted: it must not create a session nobody
+// would ever clean up.
+func TestRemovedPoolAllocatesNoSession(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, nil)
+	s.mu.Lock()
+	p := s.poolByNameLocked(DefaultPoolName)
+	s.mu.Unlock()
+	require.NotNil(t, p)
+	require.True(t, s.RemovePool(DefaultPoolName))
+	s.mu.Lock()
+	ss, err := s.getOrCreateSessionLocked(p, newSID())
+	s.mu.Unlock()
+	assert.Nil(t, ss)
+	require.ErrorIs(t, err, errPoolRemoved)
+	entries, err := os.ReadDir(s.root)
+	require.NoError(t, err)
+	assert.Empty(t, entries, "no session directory was created")
+}
+
+// TestFakeClockKeepsTokensValid: Options.Now moves session time, not token
+// time, so ARM and data-plane requests with real tokens keep working.
+func TestFakeClockKeepsTokensValid(t *testing.T) {
+	t.Parallel()
+	past := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	s := newTestServer(t, &Options{Now: func() time.Time { return past }})
+	req, err := http.NewRequest(http.MethodGet, s.URL()+"/subscriptions/"+s.SubscriptionID()+"/resourceGroups/"+s.ResourceGroup()+"?api-version=2021-04-01", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+s.Token(ResourceManagerAudience, s.PrincipalID()))
+	resp, err := s.Client().Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, http.StatusOK, newRaw(t, s).do(http.MethodGet, "/metadata", "", nil, nil, nil).status)
 }
