@@ -41,20 +41,27 @@ func BenchmarkExecute(b *testing.B) {
 }
 
 // BenchmarkExecuteBaseline sends the same request with net/http and
-// encoding/json only: the cost floor for BenchmarkExecute.
+// encoding/json only: the cost floor for BenchmarkExecute. To be a fair
+// floor it does the work any hand-written client must do per call: build
+// the URL with the caller's session identifier, marshal the same body, send
+// the same headers (Content-Type, Accept, Authorization, a fresh
+// operation-id), and decode the same members (id, identifier,
+// executionType, status, result) and the echoed operation-id.
 func BenchmarkExecuteBaseline(b *testing.B) {
 	srv := newExecBenchServer(b)
 	hc := srv.Client()
-	q := url.Values{"api-version": {DefaultAPIVersion}, "identifier": {execTestSessionID}}
-	target := srv.URL + execTestPrefix + "/executions?" + q.Encode()
+	base := srv.URL + execTestPrefix + "/executions?api-version=" + url.QueryEscape(DefaultAPIVersion) + "&identifier="
+	sessionID := execTestSessionID
 	type request struct {
 		ShellCommand string `json:"shellCommand"`
 		Stdin        string `json:"stdin,omitempty"`
 	}
 	type response struct {
-		ID     string `json:"id"`
-		Status string `json:"status"`
-		Result struct {
+		ID            string `json:"id"`
+		Identifier    string `json:"identifier"`
+		ExecutionType string `json:"executionType"`
+		Status        string `json:"status"`
+		Result        struct {
 			Stdout string `json:"stdout"`
 			Stderr string `json:"stderr"`
 			Ms     int64  `json:"executionTimeInMilliseconds"`
@@ -67,13 +74,14 @@ func BenchmarkExecuteBaseline(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		req, err := http.NewRequestWithContext(b.Context(), http.MethodPost, target, bytes.NewReader(body))
+		req, err := http.NewRequestWithContext(b.Context(), http.MethodPost, base+url.QueryEscape(sessionID), bytes.NewReader(body))
 		if err != nil {
 			b.Fatal(err)
 		}
 		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json")
 		req.Header.Set("Authorization", "Bearer fake_token")
-		req.Header.Set("operation-id", uuid.NewString())
+		req.Header.Set("Operation-Id", uuid.NewString())
 		resp, err := hc.Do(req)
 		if err != nil {
 			b.Fatal(err)
@@ -82,7 +90,7 @@ func BenchmarkExecuteBaseline(b *testing.B) {
 		err = json.NewDecoder(resp.Body).Decode(&out)
 		_, _ = io.Copy(io.Discard, resp.Body)
 		_ = resp.Body.Close()
-		if err != nil || resp.StatusCode != http.StatusOK || out.Status != "0" {
+		if err != nil || resp.StatusCode != http.StatusOK || out.Status != "0" || resp.Header.Get("Operation-Id") != out.ID {
 			b.Fatal(fmt.Errorf("baseline: %v %d %+v", err, resp.StatusCode, out))
 		}
 	}

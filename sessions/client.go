@@ -79,9 +79,11 @@ func PossibleDialectValues() []Dialect { return []Dialect{DialectShell, DialectT
 type Client struct {
 	endpoint   string // no trailing slash
 	apiVersion string
-	dialect    Dialect
-	pl         runtime.Pipeline
-	tracer     tracing.Tracer
+	// escapedAPIVersion is apiVersion query-escaped once, for newRequest.
+	escapedAPIVersion string
+	dialect           Dialect
+	pl                runtime.Pipeline
+	tracer            tracing.Tracer
 }
 
 // NewClient creates a Client for the session pool at endpoint.
@@ -136,11 +138,12 @@ func NewClient(endpoint string, cred azcore.TokenCredential, options *ClientOpti
 		return nil, err
 	}
 	return &Client{
-		endpoint:   ep,
-		apiVersion: apiVersion,
-		dialect:    options.Dialect,
-		pl:         azc.Pipeline(),
-		tracer:     azc.Tracer(),
+		endpoint:          ep,
+		apiVersion:        apiVersion,
+		escapedAPIVersion: url.QueryEscape(apiVersion),
+		dialect:           options.Dialect,
+		pl:                azc.Pipeline(),
+		tracer:            azc.Tracer(),
 	}, nil
 }
 
@@ -228,13 +231,24 @@ func RedactSessionID(id string) string {
 
 // newRequest builds a request for {endpoint}/{path}?api-version=..&identifier=..
 // path is appended as given (callers escape segments); sessionID is added to
-// the query when non-empty; query holds extra parameters.
+// the query when non-empty; query holds extra parameters. The query is
+// encoded as url.Values.Encode would encode it (keys sorted).
 func (c *Client) newRequest(ctx context.Context, method, path, sessionID string, query url.Values) (*policy.Request, error) {
-	req, err := runtime.NewRequest(ctx, method, c.endpoint+"/"+strings.TrimLeft(path, "/"))
+	path = strings.TrimLeft(path, "/")
+	if len(query) == 0 && !strings.ContainsAny(path, "?#") {
+		// The common case: the query is written straight into the URL, in
+		// the order Encode would sort it ("api-version" before "identifier"),
+		// so the URL is built in one allocation.
+		if sessionID == "" {
+			return runtime.NewRequest(ctx, method, c.endpoint+"/"+path+"?api-version="+c.escapedAPIVersion)
+		}
+		return runtime.NewRequest(ctx, method, c.endpoint+"/"+path+"?api-version="+c.escapedAPIVersion+"&identifier="+url.QueryEscape(sessionID))
+	}
+	req, err := runtime.NewRequest(ctx, method, c.endpoint+"/"+path)
 	if err != nil {
 		return nil, err
 	}
-	q := url.Values{}
+	q := make(url.Values, len(query)+2)
 	for k, v := range query {
 		q[k] = v
 	}
@@ -246,9 +260,11 @@ func (c *Client) newRequest(ctx context.Context, method, path, sessionID string,
 	return req, nil
 }
 
-// startSpan opens the "Client.<method>" tracing span every public method has.
-func (c *Client) startSpan(ctx context.Context, method string) (context.Context, func(error)) {
-	return runtime.StartSpan(ctx, "Client."+method, c.tracer, nil)
+// startSpan opens the tracing span every public method has. name is the
+// span's full name, "Client.<method>", a constant so that no string is built
+// per call.
+func (c *Client) startSpan(ctx context.Context, name string) (context.Context, func(error)) {
+	return runtime.StartSpan(ctx, name, c.tracer, nil)
 }
 
 // ctxErr returns ctx.Err() when the context ended, so that a cancelled call

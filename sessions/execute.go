@@ -59,7 +59,7 @@ func (c *Client) Execute(ctx context.Context, sessionID string, cmd Command, opt
 	if options == nil {
 		options = &ExecuteOptions{}
 	}
-	ctx, endSpan := c.startSpan(ctx, "Execute")
+	ctx, endSpan := c.startSpan(ctx, "Client.Execute")
 	defer func() { endSpan(err) }()
 
 	httpResp, opID, err := c.postExecution(ctx, sessionID, cmd, false, options.OperationID, options.RetryAmbiguousFailures)
@@ -95,7 +95,7 @@ func (c *Client) BeginExecute(ctx context.Context, sessionID string, cmd Command
 	if options == nil {
 		options = &BeginExecuteOptions{}
 	}
-	ctx, endSpan := c.startSpan(ctx, "BeginExecute")
+	ctx, endSpan := c.startSpan(ctx, "Client.BeginExecute")
 	defer func() { endSpan(err) }()
 
 	if options.ResumeToken != "" {
@@ -146,7 +146,7 @@ func (c *Client) BeginExecute(ctx context.Context, sessionID string, cmd Command
 // *azcore.ResponseError; an unknown execution also matches
 // ErrExecutionNotFound.
 func (c *Client) GetExecution(ctx context.Context, sessionID, executionID string, options *GetExecutionOptions) (resp GetExecutionResponse, err error) {
-	ctx, endSpan := c.startSpan(ctx, "GetExecution")
+	ctx, endSpan := c.startSpan(ctx, "Client.GetExecution")
 	defer func() { endSpan(err) }()
 
 	if err := ValidateSessionID(sessionID); err != nil {
@@ -194,15 +194,14 @@ func (c *Client) postExecution(ctx context.Context, sessionID string, cmd Comman
 	} else if err := validateOperationID(opID); err != nil {
 		return nil, "", err
 	}
-	reqCtx := ctx
-	if !ambiguous {
-		reqCtx = guardExecution(ctx)
-	}
-	req, err := c.newRequest(reqCtx, http.MethodPost, "executions", sessionID, nil)
+	req, err := c.newRequest(ctx, http.MethodPost, "executions", sessionID, nil)
 	if err != nil {
 		return nil, "", redactError(err, sessionID)
 	}
-	req.Raw().Header.Set("operation-id", opID)
+	if !ambiguous {
+		guardExecution(req)
+	}
+	req.Raw().Header.Set(headerOperationID, opID)
 	req.Raw().Header.Set("Accept", "application/json")
 	if err := runtime.MarshalAsJSON(req, cmd.requestBody(c.dialect, async)); err != nil {
 		return nil, "", err
@@ -232,8 +231,8 @@ func (c *Client) executeResponse(resp *http.Response, sentOpID string, outputLim
 	}
 	return ExecuteResponse{
 		Execution:         e,
-		OperationID:       firstNonEmpty(resp.Header.Get("operation-id"), sentOpID),
-		OperationLocation: resp.Header.Get("Operation-Location"),
+		OperationID:       firstNonEmpty(resp.Header.Get(headerOperationID), sentOpID),
+		OperationLocation: resp.Header.Get(headerOperationLocation),
 		Timings:           decodeTimings(resp.Header),
 	}, nil
 }

@@ -196,7 +196,7 @@ type ListFilesResponse struct {
 // If the service refuses the upload it returns an *azcore.ResponseError
 // (413 when the file is over the pool's size limit).
 func (c *Client) UploadFile(ctx context.Context, sessionID, name string, body io.ReadSeeker, options *UploadFileOptions) (resp UploadFileResponse, err error) {
-	ctx, endSpan := c.startSpan(ctx, "UploadFile")
+	ctx, endSpan := c.startSpan(ctx, "Client.UploadFile")
 	defer func() { endSpan(err) }()
 	if options == nil {
 		options = &UploadFileOptions{}
@@ -257,7 +257,7 @@ func (c *Client) UploadFile(ctx context.Context, sessionID, name string, body io
 // A missing file gives an error matching ErrFileNotFound; other service
 // failures return an *azcore.ResponseError.
 func (c *Client) DownloadFile(ctx context.Context, sessionID, name string, options *DownloadFileOptions) (resp DownloadFileResponse, err error) {
-	ctx, endSpan := c.startSpan(ctx, "DownloadFile")
+	ctx, endSpan := c.startSpan(ctx, "Client.DownloadFile")
 	defer func() { endSpan(err) }()
 	if options == nil {
 		options = &DownloadFileOptions{}
@@ -284,7 +284,7 @@ func (c *Client) DownloadFile(ctx context.Context, sessionID, name string, optio
 // A missing file gives an error matching ErrFileNotFound; other service
 // failures return an *azcore.ResponseError.
 func (c *Client) DownloadFileTo(ctx context.Context, sessionID, name string, w io.Writer, options *DownloadFileToOptions) (resp DownloadFileToResponse, err error) {
-	ctx, endSpan := c.startSpan(ctx, "DownloadFileTo")
+	ctx, endSpan := c.startSpan(ctx, "Client.DownloadFileTo")
 	defer func() { endSpan(err) }()
 	if options == nil {
 		options = &DownloadFileToOptions{}
@@ -308,7 +308,7 @@ func (c *Client) DownloadFileTo(ctx context.Context, sessionID, name string, w i
 // A missing file gives an error matching ErrFileNotFound; other service
 // failures return an *azcore.ResponseError.
 func (c *Client) DownloadFileToPath(ctx context.Context, sessionID, name, localPath string, options *DownloadFileToPathOptions) (resp DownloadFileToResponse, err error) {
-	ctx, endSpan := c.startSpan(ctx, "DownloadFileToPath")
+	ctx, endSpan := c.startSpan(ctx, "Client.DownloadFileToPath")
 	defer func() { endSpan(err) }()
 	if options == nil {
 		options = &DownloadFileToPathOptions{}
@@ -407,7 +407,7 @@ func (p *progressWriter) Write(b []byte) (int, error) {
 // A missing file gives an error matching ErrFileNotFound; other service
 // failures return an *azcore.ResponseError.
 func (c *Client) GetFile(ctx context.Context, sessionID, name string, options *GetFileOptions) (resp GetFileResponse, err error) {
-	ctx, endSpan := c.startSpan(ctx, "GetFile")
+	ctx, endSpan := c.startSpan(ctx, "Client.GetFile")
 	defer func() { endSpan(err) }()
 	if options == nil {
 		options = &GetFileOptions{}
@@ -436,7 +436,7 @@ func (c *Client) GetFile(ctx context.Context, sessionID, name string, options *G
 // A missing file gives an error matching ErrFileNotFound; other service
 // failures return an *azcore.ResponseError.
 func (c *Client) DeleteFile(ctx context.Context, sessionID, name string, options *DeleteFileOptions) (resp DeleteFileResponse, err error) {
-	ctx, endSpan := c.startSpan(ctx, "DeleteFile")
+	ctx, endSpan := c.startSpan(ctx, "Client.DeleteFile")
 	defer func() { endSpan(err) }()
 	if options == nil {
 		options = &DeleteFileOptions{}
@@ -497,7 +497,7 @@ func (c *Client) NewListFilesPager(sessionID string, options *ListFilesOptions) 
 	return runtime.NewPager(runtime.PagingHandler[ListFilesResponse]{
 		More: func(page ListFilesResponse) bool { return page.NextLink != "" },
 		Fetcher: func(ctx context.Context, page *ListFilesResponse) (resp ListFilesResponse, err error) {
-			ctx, endSpan := c.startSpan(ctx, "NewListFilesPager")
+			ctx, endSpan := c.startSpan(ctx, "Client.NewListFilesPager")
 			defer func() { endSpan(err) }()
 			if err := ValidateSessionID(sessionID); err != nil {
 				return resp, err

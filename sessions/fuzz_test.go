@@ -108,3 +108,23 @@ func execBodyHasExitCodeField(body string) bool {
 	var m map[string]any
 	return json.Unmarshal([]byte(body), &m) == nil && len(execMembers(m, "exitCode")) > 0
 }
+
+// FuzzJSONString checks that jsonString, whose fast path skips
+// encoding/json for plain literals, reads every JSON string literal exactly
+// as encoding/json does.
+//
+//	go test -run '^$' -fuzz FuzzJSONString ./sessions
+func FuzzJSONString(f *testing.F) {
+	for _, seed := range []string{`""`, `"a"`, `"hi\n"`, `"é 日本"`, `"\u00e9"`, "\"\xff\"", `"a"b"`, "\"\x01\"", `"\"`} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, lit string) {
+		var want string
+		if json.Unmarshal([]byte(lit), &want) != nil {
+			return // not a JSON string literal
+		}
+		if got := jsonString(json.RawMessage(lit)); got != want {
+			t.Fatalf("jsonString(%q) = %q, encoding/json gives %q", lit, got, want)
+		}
+	})
+}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // ExecutionStatus is the status of an execution exactly as the service sent
@@ -232,31 +233,81 @@ type GetExecutionOptions struct {
 // wireExecution is the union of every documented response shape (API.md
 // §1.5.3, §1.5.6 and the spec examples): the flat 2024-10-02-preview+
 // resource, the older shape with the streams at top level, and the shell
-// container's exitCode/errorName fields.
+// container's exitCode/errorName fields. It is decoded in one pass: the
+// members whose type varies between shapes have types whose UnmarshalJSON
+// accepts any JSON value and keeps only the kind it expects, so a member of
+// an unexpected type reads as absent, and a repeated member (matched
+// case-insensitively, as encoding/json does) replaces the earlier one.
 type wireExecution struct {
-	ID                          string          `json:"id"`
-	ExecutionID                 string          `json:"executionId"`
-	Identifier                  string          `json:"identifier"`
-	SessionID                   string          `json:"sessionId"`
-	ExecutionType               string          `json:"executionType"`
-	Status                      json.RawMessage `json:"status"`
-	ExitCode                    json.RawMessage `json:"exitCode"`
-	ErrorName                   string          `json:"errorName"`
-	ErrorMessage                string          `json:"errorMessage"`
+	ID                          wireText        `json:"id"`
+	ExecutionID                 wireText        `json:"executionId"`
+	Identifier                  wireText        `json:"identifier"`
+	SessionID                   wireText        `json:"sessionId"`
+	ExecutionType               wireText        `json:"executionType"`
+	Status                      wireScalar      `json:"status"`
+	ExitCode                    wireNumber      `json:"exitCode"`
+	ErrorName                   wireText        `json:"errorName"`
+	ErrorMessage                wireText        `json:"errorMessage"`
 	Error                       json.RawMessage `json:"error"`
-	Result                      json.RawMessage `json:"result"`
-	Stdout                      json.RawMessage `json:"stdout"`
-	Stderr                      json.RawMessage `json:"stderr"`
-	ExecutionTimeInMilliseconds json.RawMessage `json:"executionTimeInMilliseconds"`
+	Result                      wireResultValue `json:"result"`
+	Stdout                      wireText        `json:"stdout"`
+	Stderr                      wireText        `json:"stderr"`
+	ExecutionTimeInMilliseconds wireNumber      `json:"executionTimeInMilliseconds"`
 }
 
 type wireResult struct {
-	ExecutionID                 string          `json:"executionId"`
-	Status                      json.RawMessage `json:"status"`
-	Stdout                      json.RawMessage `json:"stdout"`
-	Stderr                      json.RawMessage `json:"stderr"`
+	ExecutionID                 wireText        `json:"executionId"`
+	Status                      wireScalar      `json:"status"`
+	Stdout                      wireText        `json:"stdout"`
+	Stderr                      wireText        `json:"stderr"`
 	ExecutionResult             json.RawMessage `json:"executionResult"`
-	ExecutionTimeInMilliseconds json.RawMessage `json:"executionTimeInMilliseconds"`
+	ExecutionTimeInMilliseconds wireNumber      `json:"executionTimeInMilliseconds"`
+}
+
+// wireResultValue is the "result" member: its fields when it is a JSON
+// object, empty for any other value. Fields of the wrong type inside it are
+// left empty.
+type wireResultValue struct{ wireResult }
+
+// UnmarshalJSON implements json.Unmarshaler. It never fails.
+func (r *wireResultValue) UnmarshalJSON(b []byte) error {
+	*r = wireResultValue{}
+	if isJSONObject(b) {
+		_ = json.Unmarshal(b, &r.wireResult) // fields of the wrong type are left empty
+	}
+	return nil
+}
+
+// wireText is a member read as a JSON string; any other value reads as "".
+type wireText string
+
+// UnmarshalJSON implements json.Unmarshaler. It never fails.
+func (t *wireText) UnmarshalJSON(b []byte) error {
+	*t = wireText(jsonString(b))
+	return nil
+}
+
+// wireScalar is a member read as jsonScalar reads it: a string's value or a
+// number's literal text, else "".
+type wireScalar string
+
+// UnmarshalJSON implements json.Unmarshaler. It never fails.
+func (s *wireScalar) UnmarshalJSON(b []byte) error {
+	*s = wireScalar(jsonScalar(b))
+	return nil
+}
+
+// wireNumber is a member read as jsonNumber reads it: a number, or a string
+// holding one; ok is false for anything else.
+type wireNumber struct {
+	n  float64
+	ok bool
+}
+
+// UnmarshalJSON implements json.Unmarshaler. It never fails.
+func (n *wireNumber) UnmarshalJSON(b []byte) error {
+	n.n, n.ok = jsonNumber(b)
+	return nil
 }
 
 type wireError struct {
@@ -274,33 +325,30 @@ func decodeExecution(body []byte, outputLimit int) (Execution, error) {
 	if err := json.Unmarshal(body, &w); err != nil {
 		return Execution{}, fmt.Errorf("sessions: the execution response is not the documented JSON object (%w); check that the endpoint is a session pool's management endpoint", err)
 	}
-	var r wireResult
-	if isJSONObject(w.Result) {
-		_ = json.Unmarshal(w.Result, &r) // fields of the wrong type are left empty
-	}
+	r := &w.Result.wireResult
 	e := Execution{
-		ID:              firstNonEmpty(w.ID, w.ExecutionID, r.ExecutionID),
-		SessionID:       firstNonEmpty(w.Identifier, w.SessionID),
-		ExecutionType:   w.ExecutionType,
-		Status:          ExecutionStatus(firstNonEmpty(jsonScalar(w.Status), jsonScalar(r.Status))),
-		Stdout:          firstNonEmpty(jsonString(r.Stdout), jsonString(w.Stdout)),
-		Stderr:          firstNonEmpty(jsonString(r.Stderr), jsonString(w.Stderr)),
+		ID:              firstNonEmpty(string(w.ID), string(w.ExecutionID), string(r.ExecutionID)),
+		SessionID:       firstNonEmpty(string(w.Identifier), string(w.SessionID)),
+		ExecutionType:   string(w.ExecutionType),
+		Status:          ExecutionStatus(firstNonEmpty(string(w.Status), string(r.Status))),
+		Stdout:          firstNonEmpty(string(r.Stdout), string(w.Stdout)),
+		Stderr:          firstNonEmpty(string(r.Stderr), string(w.Stderr)),
 		ExecutionResult: nonNullRaw(r.ExecutionResult),
 	}
-	if ms, ok := jsonNumber(r.ExecutionTimeInMilliseconds); ok {
-		e.Duration = msToDuration(ms)
-	} else if ms, ok := jsonNumber(w.ExecutionTimeInMilliseconds); ok {
-		e.Duration = msToDuration(ms)
+	if r.ExecutionTimeInMilliseconds.ok {
+		e.Duration = msToDuration(r.ExecutionTimeInMilliseconds.n)
+	} else if w.ExecutionTimeInMilliseconds.ok {
+		e.Duration = msToDuration(w.ExecutionTimeInMilliseconds.n)
 	}
 	e.Error = decodeExecutionError(w.Error)
 	if e.Error == nil && (w.ErrorName != "" || w.ErrorMessage != "") {
-		e.Error = &ExecutionError{Code: w.ErrorName, Message: w.ErrorMessage}
+		e.Error = &ExecutionError{Code: string(w.ErrorName), Message: string(w.ErrorMessage)}
 	}
 	// The exit code: a numeric status, else an explicit exitCode field, else
 	// 0 for Succeeded. Never invent one otherwise.
 	if code, ok := e.Status.ExitCode(); ok {
 		e.ExitCode = &code
-	} else if n, ok := jsonNumber(w.ExitCode); ok && n == math.Trunc(n) && n >= math.MinInt32 && n <= math.MaxInt32 {
+	} else if n := w.ExitCode.n; w.ExitCode.ok && n == math.Trunc(n) && n >= math.MinInt32 && n <= math.MaxInt32 {
 		code := int(n)
 		e.ExitCode = &code
 	} else if strings.EqualFold(string(e.Status), string(ExecutionStatusSucceeded)) {
@@ -347,21 +395,43 @@ func decodeExecutionError(raw json.RawMessage) *ExecutionError {
 	return nil
 }
 
+// Response header names in canonical form. http.Header.Get canonicalises
+// its key on every call, allocating a new string for a lower-case name;
+// looking up the canonical form does not.
+var (
+	headerOperationID                = http.CanonicalHeaderKey("operation-id")
+	headerOperationLocation          = http.CanonicalHeaderKey("Operation-Location")
+	headerExecutionRequestTime       = http.CanonicalHeaderKey("x-ms-execution-request-time")
+	headerExecutionReadResponseTime  = http.CanonicalHeaderKey("x-ms-execution-read-response-time")
+	headerTotalExecutionServiceTime  = http.CanonicalHeaderKey("x-ms-total-execution-service-time")
+	headerContainerExecutionDuration = http.CanonicalHeaderKey("x-ms-container-execution-duration")
+	headerOverallExecutionTime       = http.CanonicalHeaderKey("x-ms-overall-execution-time")
+	headerPreparationTime            = http.CanonicalHeaderKey("x-ms-preparation-time")
+	headerAllocationTime             = http.CanonicalHeaderKey("x-ms-allocation-time")
+	headerAllocationRetries          = http.CanonicalHeaderKey("x-ms-allocation-retries")
+	headerNewAllocation              = http.CanonicalHeaderKey("x-ms-new-allocation")
+)
+
 // decodeTimings reads the timing headers of API.md §1.4.
 func decodeTimings(h http.Header) ExecutionTimings {
 	t := ExecutionTimings{
-		RequestTime:                parseLenientDuration(h.Get("x-ms-execution-request-time")),
-		ReadResponseTime:           parseLenientDuration(h.Get("x-ms-execution-read-response-time")),
-		TotalServiceTime:           parseLenientDuration(h.Get("x-ms-total-execution-service-time")),
-		ContainerExecutionDuration: parseLenientDuration(h.Get("x-ms-container-execution-duration")),
-		OverallExecutionTime:       parseLenientDuration(h.Get("x-ms-overall-execution-time")),
-		PreparationTime:            parseLenientDuration(h.Get("x-ms-preparation-time")),
-		AllocationTime:             parseLenientDuration(h.Get("x-ms-allocation-time")),
+		RequestTime:                parseLenientDuration(h.Get(headerExecutionRequestTime)),
+		ReadResponseTime:           parseLenientDuration(h.Get(headerExecutionReadResponseTime)),
+		TotalServiceTime:           parseLenientDuration(h.Get(headerTotalExecutionServiceTime)),
+		ContainerExecutionDuration: parseLenientDuration(h.Get(headerContainerExecutionDuration)),
+		OverallExecutionTime:       parseLenientDuration(h.Get(headerOverallExecutionTime)),
+		PreparationTime:            parseLenientDuration(h.Get(headerPreparationTime)),
+		AllocationTime:             parseLenientDuration(h.Get(headerAllocationTime)),
 	}
-	if n, err := strconv.Atoi(strings.TrimSpace(h.Get("x-ms-allocation-retries"))); err == nil && n >= 0 {
-		t.AllocationRetries = n
+	// Absent headers are skipped before strconv, whose errors allocate.
+	if v := strings.TrimSpace(h.Get(headerAllocationRetries)); v != "" {
+		if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+			t.AllocationRetries = n
+		}
 	}
-	t.NewAllocation, _ = strconv.ParseBool(strings.TrimSpace(h.Get("x-ms-new-allocation")))
+	if v := strings.TrimSpace(h.Get(headerNewAllocation)); v != "" {
+		t.NewAllocation, _ = strconv.ParseBool(v)
+	}
 	return t
 }
 
@@ -402,11 +472,31 @@ func jsonString(raw json.RawMessage) string {
 	if len(raw) == 0 || raw[0] != '"' {
 		return ""
 	}
+	if plainJSONString(raw) {
+		return string(raw[1 : len(raw)-1])
+	}
 	var s string
 	if json.Unmarshal(raw, &s) != nil {
 		return ""
 	}
 	return s
+}
+
+// plainJSONString reports whether raw is a JSON string literal whose value
+// is exactly the bytes between its quotes: no escapes, no control
+// characters, no inner quote, valid UTF-8. Most stdout and identifiers are,
+// and reading them this way saves encoding/json's allocations.
+func plainJSONString(raw []byte) bool {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return false
+	}
+	inner := raw[1 : len(raw)-1]
+	for _, c := range inner {
+		if c == '\\' || c == '"' || c < ' ' {
+			return false
+		}
+	}
+	return utf8.Valid(inner)
 }
 
 // jsonScalar returns a JSON string's value, or a JSON number's literal text

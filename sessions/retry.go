@@ -11,14 +11,23 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 )
 
-// executeGuardKey marks, in a request's context, a POST /executions whose
-// ambiguous failures must not be retried.
-type executeGuardKey struct{}
+// executeGuardMark is the operation value (policy.Request.SetOperationValue)
+// that marks a POST /executions whose ambiguous failures must not be
+// retried. Operation values belong to the request and survive the retry
+// policy's per-try clones; unlike a context value, setting one allocates
+// nothing.
+type executeGuardMark struct{}
 
-// guardExecution returns ctx marked so that executeGuard stops azcore's
-// retry policy after any failure that may have run the command.
-func guardExecution(ctx context.Context) context.Context {
-	return context.WithValue(ctx, executeGuardKey{}, true)
+// guardExecution marks req so that executeGuard stops azcore's retry policy
+// after any failure that may have run the command.
+func guardExecution(req *policy.Request) {
+	req.SetOperationValue(executeGuardMark{})
+}
+
+// guarded reports whether guardExecution marked req.
+func guarded(req *policy.Request) bool {
+	var mark executeGuardMark
+	return req.OperationValue(&mark)
 }
 
 // executeGuard is a per-retry policy, so it sits between azcore's retry
@@ -39,7 +48,7 @@ type executeGuard struct{}
 // Do implements policy.Policy.
 func (executeGuard) Do(req *policy.Request) (*http.Response, error) {
 	resp, err := req.Next()
-	if guarded, _ := req.Raw().Context().Value(executeGuardKey{}).(bool); !guarded {
+	if !guarded(req) {
 		return resp, err
 	}
 	switch {
@@ -74,6 +83,9 @@ func (*ambiguousFailure) NonRetriable() {}
 // unguard undoes executeGuard's wrapping: the response it held back, or the
 // transport error it wrapped.
 func unguard(resp *http.Response, err error) (*http.Response, error) {
+	if err == nil {
+		return resp, nil // before af, which escapes to the heap
+	}
 	var af *ambiguousFailure
 	if !errors.As(err, &af) {
 		return resp, err

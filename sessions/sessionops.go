@@ -138,7 +138,7 @@ type JupyterKernel struct {
 // An unknown session gives an error matching ErrSessionNotFound; other
 // service failures return an *azcore.ResponseError.
 func (c *Client) GetSession(ctx context.Context, sessionID string, options *GetSessionOptions) (resp GetSessionResponse, err error) {
-	ctx, endSpan := c.startSpan(ctx, "GetSession")
+	ctx, endSpan := c.startSpan(ctx, "Client.GetSession")
 	defer func() { endSpan(err) }()
 	if err := ValidateSessionID(sessionID); err != nil {
 		return resp, err
@@ -165,7 +165,7 @@ func (c *Client) GetSession(ctx context.Context, sessionID string, options *GetS
 // An unknown session gives an error matching ErrSessionNotFound; other
 // service failures return an *azcore.ResponseError.
 func (c *Client) DeleteSession(ctx context.Context, sessionID string, options *DeleteSessionOptions) (resp DeleteSessionResponse, err error) {
-	ctx, endSpan := c.startSpan(ctx, "DeleteSession")
+	ctx, endSpan := c.startSpan(ctx, "Client.DeleteSession")
 	defer func() { endSpan(err) }()
 	if err := ValidateSessionID(sessionID); err != nil {
 		return resp, err
@@ -189,7 +189,7 @@ func (c *Client) NewListSessionsPager(options *ListSessionsOptions) *runtime.Pag
 	return runtime.NewPager(runtime.PagingHandler[ListSessionsResponse]{
 		More: func(page ListSessionsResponse) bool { return page.NextLink != "" },
 		Fetcher: func(ctx context.Context, page *ListSessionsResponse) (resp ListSessionsResponse, err error) {
-			ctx, endSpan := c.startSpan(ctx, "NewListSessionsPager")
+			ctx, endSpan := c.startSpan(ctx, "Client.NewListSessionsPager")
 			defer func() { endSpan(err) }()
 			if opts.Skip < 0 {
 				return resp, &ArgumentError{Name: "ListSessionsOptions.Skip", Reason: fmt.Sprintf("is %d; pass zero or a positive count", opts.Skip)}
@@ -233,7 +233,7 @@ func (c *Client) NewListSessionsPager(options *ListSessionsOptions) *runtime.Pag
 //
 // Service failures return an *azcore.ResponseError.
 func (c *Client) GetMetadata(ctx context.Context, options *GetMetadataOptions) (resp GetMetadataResponse, err error) {
-	ctx, endSpan := c.startSpan(ctx, "GetMetadata")
+	ctx, endSpan := c.startSpan(ctx, "Client.GetMetadata")
 	defer func() { endSpan(err) }()
 	payload, err := c.sendJSON(ctx, http.MethodGet, "metadata", "", nil, "get metadata", "", http.StatusOK)
 	if err != nil {

@@ -157,6 +157,8 @@ func TestDecodeExecutionShapes(t *testing.T) {
 			want: Execution{ID: "x", Status: "Succeeded", ExitCode: execIntPtr(0), Stdout: "a", Stderr: "b", Duration: 7 * time.Millisecond}},
 		{name: "status only inside result", body: `{"id":"x","result":{"status":"Running"}}`, want: Execution{ID: "x", Status: "Running"}},
 		{name: "fields of the wrong type are absent", body: `{"status":{"x":1},"result":{"stdout":5,"executionTimeInMilliseconds":"soon"}}`, want: Execution{}},
+		{name: "string members of the wrong type are absent", body: `{"id":5,"identifier":["s"],"executionType":true,"errorName":{},"status":"2","result":{"executionId":7,"stdout":"out"}}`,
+			want: Execution{Status: "2", ExitCode: execIntPtr(2), Stdout: "out"}},
 		{name: "negative duration is zero", body: `{"status":"0","result":{"executionTimeInMilliseconds":-5}}`, want: Execution{Status: "0", ExitCode: execIntPtr(0)}},
 		{name: "stderr at the limit", limit: 3, body: `{"status":"0","result":{"stderr":"abc"}}`, want: Execution{Status: "0", ExitCode: execIntPtr(0), Stderr: "abc", Truncated: true}},
 		{name: "status TimedOut word", body: `{"status":"TimedOut"}`, want: Execution{Status: "TimedOut", TimedOut: true}},
