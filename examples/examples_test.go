@@ -254,7 +254,7 @@ func TestEmulatorServesTheTutorialsCurlStep(t *testing.T) {
 			defer cancel()
 			waitForFile(ctx, t, envFile)
 			cmd := exec.CommandContext(ctx, "bash", "-c", curlScript)
-			cmd.Env = cleanEnv("ENV_FILE="+envFile, "EXEC_ID="+uuid.NewString(), "Body="+tutorialBody)
+			cmd.Env = cleanEnv("ENV_FILE="+envFile, "Body="+tutorialBody) // EXEC_ID comes from the env file
 			var out, stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &out, &stderr
 			require.NoError(t, cmd.Run(), "curl: %s", stderr.String())

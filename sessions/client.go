@@ -99,7 +99,7 @@ func NewClient(endpoint string, cred azcore.TokenCredential, options *ClientOpti
 	if options == nil {
 		options = &ClientOptions{}
 	}
-	ep, err := normalizeEndpoint(endpoint)
+	ep, err := normalizeEndpoint(endpoint, options.InsecureAllowCredentialWithHTTP)
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +150,11 @@ func NewClient(endpoint string, cred azcore.TokenCredential, options *ClientOpti
 // Endpoint returns the pool endpoint the client sends requests to.
 func (c *Client) Endpoint() string { return c.endpoint }
 
-func normalizeEndpoint(endpoint string) (string, error) {
+// normalizeEndpoint checks endpoint and drops its trailing slashes. Plain
+// http is refused unless the caller set InsecureAllowCredentialWithHTTP,
+// because the bearer token policy would refuse every request anyway, with a
+// less helpful error and only at the first call.
+func normalizeEndpoint(endpoint string, allowHTTP bool) (string, error) {
 	const fix = "pass the pool's poolManagementEndpoint, or build one with PoolEndpoint"
 	if strings.TrimSpace(endpoint) == "" {
 		return "", &ArgumentError{Name: "endpoint", Reason: "must not be empty; " + fix}
@@ -158,6 +162,9 @@ func normalizeEndpoint(endpoint string) (string, error) {
 	u, err := url.Parse(endpoint)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		return "", &ArgumentError{Name: "endpoint", Reason: "must be an absolute https URL; " + fix}
+	}
+	if u.Scheme == "http" && !allowHTTP {
+		return "", &ArgumentError{Name: "endpoint", Reason: "uses http, which would send the bearer token in clear text; use https, or set ClientOptions.InsecureAllowCredentialWithHTTP for a local test server"}
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
 		return "", &ArgumentError{Name: "endpoint", Reason: "must not carry a query or fragment; the client adds api-version and identifier itself"}

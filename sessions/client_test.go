@@ -112,6 +112,7 @@ func TestNewClientValidation(t *testing.T) {
 		{name: "relative endpoint", endpoint: "eastus.dynamicsessions.io/x", cred: cred, wantName: "endpoint"},
 		{name: "ftp endpoint", endpoint: "ftp://host/x", cred: cred, wantName: "endpoint"},
 		{name: "endpoint with query", endpoint: "https://host/x?identifier=a", cred: cred, wantName: "endpoint"},
+		{name: "plain http would send the token in clear text", endpoint: "http://host/x", cred: cred, wantName: "endpoint"},
 		{name: "nil credential", endpoint: "https://host", cred: nil, wantName: "cred"},
 		{name: "unknown dialect", endpoint: "https://host", cred: cred, opts: &ClientOptions{Dialect: "python"}, wantName: "ClientOptions.Dialect"},
 	}
@@ -126,6 +127,15 @@ func TestNewClientValidation(t *testing.T) {
 			assert.Equal(t, tc.wantName, ae.Name)
 		})
 	}
+}
+
+func TestNewClientAllowsHTTPWhenAskedTo(t *testing.T) {
+	t.Parallel()
+	c, err := NewClient("http://127.0.0.1:8080/pool/", &fake.TokenCredential{}, &ClientOptions{
+		ClientOptions: azcore.ClientOptions{InsecureAllowCredentialWithHTTP: true},
+	})
+	require.NoError(t, err)
+	assert.Equal(t, "http://127.0.0.1:8080/pool", c.Endpoint())
 }
 
 func TestNewClientAudienceOverride(t *testing.T) {

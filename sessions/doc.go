@@ -16,7 +16,9 @@
 //	// handle err
 //	client, err := sessions.NewClient(poolEndpoint, cred, nil)
 //	// handle err
-//	resp, err := client.Execute(ctx, sessions.NewSessionID(), sessions.ShellCommand("ls -la /mnt/data"), nil)
+//	s := client.NewSession() // a fresh random identifier
+//	defer s.Close(ctx)       // deletes the session, freeing its place in the pool
+//	resp, err := s.Execute(ctx, sessions.ShellCommand("ls -la /mnt/data"), nil)
 //	// handle err
 //	if resp.ExitCode != nil && *resp.ExitCode == 0 {
 //		fmt.Print(resp.Stdout)

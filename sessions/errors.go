@@ -118,7 +118,7 @@ func newServiceError(resp *http.Response, op string) error {
 	switch {
 	case re.StatusCode == http.StatusUnauthorized:
 		se.Kind = ErrUnauthorized
-		se.Advice = "check that the token's audience is https://dynamicsessions.io (az account get-access-token --resource https://dynamicsessions.io; the credential is asked for https://dynamicsessions.io/.default) and that it has not expired"
+		se.Advice = "check that the token's audience is the one the pool accepts, https://dynamicsessions.io unless ClientOptions.Cloud overrides it (az account get-access-token --resource https://dynamicsessions.io; an ARM token is refused), and that it has not expired; identity.InspectToken shows a token's audience and expiry"
 	case re.StatusCode == http.StatusForbidden:
 		se.Kind = ErrForbidden
 		se.Advice = "assign the \"Azure ContainerApps Session Executor\" role (0fb8eba5-a2bb-4abe-b1c1-49dfad359bb0) on the session pool to the token's principal, then allow a few minutes for it to propagate"

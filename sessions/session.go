@@ -83,6 +83,15 @@ func (s *Session) BeginExecute(ctx context.Context, cmd Command, options *BeginE
 	return s.c.BeginExecute(ctx, s.id, cmd, options)
 }
 
+// GetExecution reads the execution executionID of the session; see
+// Client.GetExecution.
+func (s *Session) GetExecution(ctx context.Context, executionID string, options *GetExecutionOptions) (GetExecutionResponse, error) {
+	if err := s.check(); err != nil {
+		return GetExecutionResponse{}, err
+	}
+	return s.c.GetExecution(ctx, s.id, executionID, options)
+}
+
 // UploadFile uploads body to the session as name; see Client.UploadFile.
 func (s *Session) UploadFile(ctx context.Context, name string, body io.ReadSeeker, options *UploadFileOptions) (UploadFileResponse, error) {
 	if err := s.check(); err != nil {

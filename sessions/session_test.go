@@ -133,6 +133,8 @@ func TestSessionCloseIsIdempotent(t *testing.T) {
 	assert.ErrorIs(t, err, sessions.ErrSessionClosed)
 	_, err = s.BeginExecute(ctx, sessions.ShellCommand("true"), nil)
 	assert.ErrorIs(t, err, sessions.ErrSessionClosed)
+	_, err = s.GetExecution(ctx, "e1", nil)
+	assert.ErrorIs(t, err, sessions.ErrSessionClosed)
 	pager := s.NewListFilesPager(nil)
 	require.True(t, pager.More())
 	_, err = pager.NextPage(ctx)
@@ -247,6 +249,12 @@ func TestSessionLifecycleAgainstEmulator(t *testing.T) {
 	defer s.Close(ctx)
 	_, err := s.UploadFile(ctx, "hello.txt", strings.NewReader("hi"), nil)
 	require.NoError(t, err)
+
+	run, err := s.Execute(ctx, sessions.ShellCommand("cat hello.txt"), nil)
+	require.NoError(t, err)
+	got, err := s.GetExecution(ctx, run.ID, nil)
+	require.NoError(t, err, "the handle reads back its own executions")
+	assert.Equal(t, "hi", got.Stdout)
 
 	info, err := s.Get(ctx, nil)
 	require.NoError(t, err)

@@ -260,7 +260,9 @@ func (c *Client) GetMetadata(ctx context.Context, options *GetMetadataOptions) (
 	resp.PreInstalledPackages = w.PreInstalledPackages
 	resp.CreatedAt = time.Time(w.CreatedAt)
 	resp.LastUpdatedAt = time.Time(w.LastUpdatedAt)
-	if k := w.JupyterKernel; k != nil {
+	// A shell pool may send the schema-required object with every field
+	// empty; that is no kernel either.
+	if k := w.JupyterKernel; k != nil && (k.Name != "" || k.Version != "" || k.ProjectURL != "" || k.Description != "") {
 		resp.JupyterKernel = &JupyterKernel{Name: k.Name, Version: k.Version, ProjectURL: k.ProjectURL, Description: k.Description}
 	}
 	return resp, nil

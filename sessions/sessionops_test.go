@@ -172,3 +172,13 @@ func TestGetMetadataDecodesSpecExample(t *testing.T) {
 		},
 	}, resp.Metadata)
 }
+
+func TestGetMetadataShellPoolHasNoKernel(t *testing.T) {
+	t.Parallel()
+	_, c := newEmulator(t, nil)
+	resp, err := c.GetMetadata(t.Context(), nil)
+	require.NoError(t, err)
+	require.NotEmpty(t, resp.Runtimes)
+	assert.Equal(t, "bash", resp.Runtimes[0].Name)
+	assert.Nil(t, resp.JupyterKernel, "an all-empty kernel object is no kernel")
+}

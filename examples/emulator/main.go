@@ -5,17 +5,20 @@
 // SHELLPOOL_ARM_TOKEN and SHELLPOOL_SESSIONS_TOKEN (bearer tokens for Azure
 // Resource Manager and the sessions API, for SHELLPOOL_PRINCIPAL_ID),
 // AZURE_SUBSCRIPTION_ID, IDENTITY_ENDPOINT and IDENTITY_HEADER (its managed
-// identity endpoint), and the tutorial's SUBSCRIPTION, RG, POOL, LOCATION and
-// API_VERSION, naming the pool it serves from the start. It prints where it
-// listens, never the tokens. -rbac demands the Session Executor role (assign it
+// identity endpoint), and the tutorial's SUBSCRIPTION, RG, POOL, LOCATION,
+// API_VERSION and EXEC_ID (a fresh session identifier), naming the pool it
+// serves from the start. It removes the file when it stops. It prints where
+// it listens, never the tokens. The tokens are valid for an hour, like Entra
+// ID's; restart the emulator for fresh ones. -rbac demands the Session Executor role (assign it
 // to SHELLPOOL_PRINCIPAL_ID through ARM); -strict refuses the tutorial's
 // request body as some live pools do.
 //
 // This mirrors the tutorial's "Execute shell commands" step with curl:
 //
 //	go run ./examples/emulator -addr 127.0.0.1:8443 -env-file /tmp/shellpool.env &
+//	until [ -s /tmp/shellpool.env ]; do sleep 0.2; done   # written once it listens
 //	. /tmp/shellpool.env
-//	URL="$SHELLPOOL_ENDPOINT/subscriptions/$SUBSCRIPTION/resourceGroups/$RG/sessionPools/$POOL/executions?api-version=$API_VERSION&identifier=$(uuidgen)"
+//	URL="$SHELLPOOL_ENDPOINT/subscriptions/$SUBSCRIPTION/resourceGroups/$RG/sessionPools/$POOL/executions?api-version=$API_VERSION&identifier=$EXEC_ID"
 //	curl --cacert "$SHELLPOOL_CA_CERT" --request POST --url "$URL" \
 //	  --header "authorization: Bearer $SHELLPOOL_SESSIONS_TOKEN" --header "content-type: application/json" \
 //	  --data '{"codeInputType":"inline","executionType":"synchronous","command":["/bin/bash","-c","echo '"'hello world'; echo 'hi'"'"],"timeoutInSeconds":600}'
@@ -102,6 +105,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			{"POOL", *poolName},
 			{"LOCATION", *location},
 			{"API_VERSION", sessions.DefaultAPIVersion},
+			{"EXEC_ID", sessions.NewSessionID()},
 		}
 		var b strings.Builder
 		for _, v := range vars {
@@ -114,6 +118,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		if err := os.Rename(*envFile+".tmp", *envFile); err != nil {
 			return err
 		}
+		// A stale file would name a CA file and tokens that no longer exist.
+		defer os.Remove(*envFile)
 	}
 	fmt.Fprintf(stdout, "shellpool emulator listening on %s (pool %s in resource group %s); press Ctrl+C to stop\n", srv.URL(), *poolName, *rg)
 	<-ctx.Done()

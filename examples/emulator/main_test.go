@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shellpool/shellpool/identity"
+	"github.com/shellpool/shellpool/sessions"
 )
 
 // lockedBuffer is a bytes.Buffer safe for run's writer and the test's reader.
@@ -66,7 +67,7 @@ func TestEnvFileHasEveryVariable(t *testing.T) {
 	for _, name := range []string{
 		"SHELLPOOL_ENDPOINT", "SHELLPOOL_CA_CERT", "SHELLPOOL_ARM_TOKEN", "SHELLPOOL_SESSIONS_TOKEN",
 		"AZURE_SUBSCRIPTION_ID", "IDENTITY_ENDPOINT", "IDENTITY_HEADER",
-		"SUBSCRIPTION", "RG", "POOL", "LOCATION", "API_VERSION",
+		"SUBSCRIPTION", "RG", "POOL", "LOCATION", "API_VERSION", "EXEC_ID",
 	} {
 		assert.NotEmpty(t, vars[name], "the env file must export %s", name)
 	}
@@ -76,6 +77,7 @@ func TestEnvFileHasEveryVariable(t *testing.T) {
 	assert.Equal(t, "tutorial-rg", vars["RG"])
 	assert.Equal(t, vars["AZURE_SUBSCRIPTION_ID"], vars["SUBSCRIPTION"])
 	assert.Regexp(t, `^http://127\.0\.0\.1:\d+/`, vars["IDENTITY_ENDPOINT"])
+	assert.NoError(t, sessions.ValidateSessionID(vars["EXEC_ID"]), "EXEC_ID is a usable session identifier")
 
 	ca, err := os.ReadFile(vars["SHELLPOOL_CA_CERT"])
 	require.NoError(t, err, "SHELLPOOL_CA_CERT must name a file")
@@ -109,6 +111,8 @@ func TestEnvFileHasEveryVariable(t *testing.T) {
 	}
 	_, err = os.Stat(vars["SHELLPOOL_CA_CERT"])
 	assert.ErrorIs(t, err, os.ErrNotExist, "the CA file is removed on exit")
+	_, err = os.Stat(envFile)
+	assert.ErrorIs(t, err, os.ErrNotExist, "the env file is removed on exit, so no stale file names a dead CA file")
 }
 
 func TestRunRefusesBadFlags(t *testing.T) {
