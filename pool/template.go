@@ -193,7 +193,7 @@ func (t *Template) document() (*templateDoc, error) {
 	}
 	for i, p := range t.Pools {
 		if err := p.validate(t.Parameterize); err != nil {
-			return nil, fmt.Errorf("pool: template pool %d: %w", i, err)
+			return nil, fmt.Errorf("template pool %d: %w", i, err)
 		}
 		r := Resource{
 			APIVersion: t.apiVersion(),

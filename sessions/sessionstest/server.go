@@ -74,11 +74,16 @@ type Server struct {
 	bashVer string
 }
 
-// NewServer starts a Server, like httptest.NewServer. It panics if it cannot
-// listen or create its directories; use Start for an error instead.
+// NewServer starts a Server, like httptest.NewServer. If it cannot listen or
+// create its directories it fails the test through Options.TB when that is
+// set, and panics otherwise; use Start for an error instead.
 func NewServer(o *Options) *Server {
 	s, err := Start(o)
 	if err != nil {
+		if o != nil && o.TB != nil {
+			o.TB.Helper()
+			o.TB.Fatalf("sessionstest: %v", err)
+		}
 		panic("sessionstest: " + err.Error())
 	}
 	return s

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/pem"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -484,4 +485,25 @@ func TestFakeClockKeepsTokensValid(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Equal(t, http.StatusOK, newRaw(t, s).do(http.MethodGet, "/metadata", "", nil, nil, nil).status)
+}
+
+// fatalRecorder is a testing.TB whose Fatalf records instead of stopping the
+// goroutine, so the test can see NewServer report through Options.TB.
+type fatalRecorder struct {
+	testing.TB
+	msg string
+}
+
+func (f *fatalRecorder) Helper() {}
+
+func (f *fatalRecorder) Fatalf(format string, args ...any) { f.msg = fmt.Sprintf(format, args...) }
+
+func TestNewServerFailsTheTestWhenItCannotStart(t *testing.T) {
+	t.Parallel()
+	rec := &fatalRecorder{TB: t}
+	assert.Panics(t, func() { // a real testing.T's Fatalf would have stopped here
+		NewServer(&Options{Addr: "256.0.0.1:0", TB: rec})
+	})
+	assert.Contains(t, rec.msg, "sessionstest:", "the failure is reported through Options.TB")
+	assert.Contains(t, rec.msg, "256.0.0.1")
 }
