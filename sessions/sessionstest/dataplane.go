@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -105,9 +106,13 @@ func (s *Server) serveDataPlane(w http.ResponseWriter, r *http.Request, rt route
 			principal, SessionExecutorRoleID, p.spec.Name, p.resourceID()))
 		return
 	}
-	if r.URL.Query().Get("api-version") == "" {
+	if v := r.URL.Query().Get("api-version"); v == "" {
 		writeError(w, http.StatusBadRequest, "MissingApiVersionParameter",
 			"the api-version query parameter is required, e.g. api-version=2025-02-02-preview")
+		return
+	} else if !slices.Contains(dataPlaneAPIVersions, v) {
+		writeError(w, http.StatusBadRequest, "InvalidApiVersionParameter",
+			fmt.Sprintf("the api-version '%s' is invalid; the supported versions are '%s'", v, strings.Join(dataPlaneAPIVersions, "', '")))
 		return
 	}
 

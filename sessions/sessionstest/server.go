@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -31,6 +32,16 @@ import (
 
 // DataPlaneAudience is the audience data-plane tokens must carry.
 const DataPlaneAudience = "https://dynamicsessions.io"
+
+// dataPlaneAPIVersions are the data-plane api-versions the service has
+// documented for the /executions surface (docs/API.md §1.2).
+var dataPlaneAPIVersions = []string{"2024-10-02-preview", "2025-02-02-preview", "2025-10-02-preview"}
+
+// DataPlaneAPIVersions returns the data-plane api-versions the emulator
+// accepts. Any other value is answered with 400 InvalidApiVersionParameter,
+// so a typo in sessions.ClientOptions.APIVersion fails in tests as it would
+// in Azure.
+func DataPlaneAPIVersions() []string { return slices.Clone(dataPlaneAPIVersions) }
 
 // ResourceManagerAudience is the audience of the emulator's cloud
 // configuration for Azure Resource Manager.

@@ -172,6 +172,7 @@ func TestRoutingErrors(t *testing.T) {
 		{"unknown pool", s.PoolEndpointFor("missing"), http.MethodGet, "/metadata", false, 404, "SessionPoolNotFound", "missing"},
 		{"unknown host-form pool", s.PoolManagementEndpoint("missing"), http.MethodGet, "/metadata", false, 404, "SessionPoolNotFound", "missing"},
 		{"missing api-version", s.PoolEndpoint(), http.MethodGet, "/metadata", true, 400, "MissingApiVersionParameter", "api-version"},
+		{"unknown api-version", s.PoolEndpoint(), http.MethodGet, "/metadata?api-version=2099-01-01", true, 400, "InvalidApiVersionParameter", "'2099-01-01'"},
 		{"missing identifier", s.PoolEndpoint(), http.MethodGet, "/session", false, 400, "InvalidRequest", "identifier"},
 		{"post to a file name", s.PoolEndpoint(), http.MethodPost, "/files/x.txt", false, 404, "NotFound", "POST"},
 	}
@@ -506,4 +507,12 @@ func TestNewServerFailsTheTestWhenItCannotStart(t *testing.T) {
 	})
 	assert.Contains(t, rec.msg, "sessionstest:", "the failure is reported through Options.TB")
 	assert.Contains(t, rec.msg, "256.0.0.1")
+}
+
+func TestDataPlaneAPIVersionsIsACopy(t *testing.T) {
+	t.Parallel()
+	v := DataPlaneAPIVersions()
+	require.Contains(t, v, "2025-02-02-preview", "the tutorial's version is accepted")
+	v[0] = "mutated"
+	assert.NotContains(t, DataPlaneAPIVersions(), "mutated", "callers cannot change what the emulator accepts")
 }
