@@ -22,7 +22,6 @@ import (
 	"os/signal"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
 	"github.com/shellpool/shellpool/identity"
 	"github.com/shellpool/shellpool/pool"
@@ -42,7 +41,7 @@ func main() {
 func run(ctx context.Context, s settings) error {
 	var opts arm.ClientOptions
 	if s.emulator {
-		srv, err := startEmulator(&s, true)
+		srv, err := startEmulator(&s)
 		if err != nil {
 			return err
 		}
@@ -56,11 +55,6 @@ func run(ctx context.Context, s settings) error {
 	pools, err := pool.NewClient(s.subscription, cred, &pool.ClientOptions{ClientOptions: opts, APIVersion: s.apiVersion})
 	if err != nil {
 		return err
-	}
-	if s.emulator {
-		if err := prepare(ctx, s, cred, opts, pools); err != nil {
-			return err
-		}
 	}
 
 	p, err := pools.Get(ctx, s.group, s.pool, nil)
@@ -83,36 +77,6 @@ func run(ctx context.Context, s settings) error {
 		fmt.Println("Exit code:", *resp.ExitCode)
 	}
 	return session.Close(ctx) // frees the session's place in the pool
-}
-
-// prepare runs the earlier steps in the emulator: resource group, pool, and
-// the Session Executor role for the signed-in principal.
-func prepare(ctx context.Context, s settings, cred azcore.TokenCredential, opts arm.ClientOptions, pools *pool.Client) error {
-	if _, err := pools.CreateOrUpdateResourceGroup(ctx, s.group, pool.ResourceGroup{Location: s.location}, nil); err != nil {
-		return err
-	}
-	poller, err := pools.BeginCreateOrUpdate(ctx, s.group, s.pool, *pool.NewShellPool(s.pool, s.location), nil)
-	if err != nil {
-		return err
-	}
-	created, err := poller.PollUntilDone(ctx, nil)
-	if err != nil {
-		return err
-	}
-	token, err := identity.GetToken(ctx, cred, identity.ARMAudience, nil)
-	if err != nil {
-		return err
-	}
-	me, err := token.Claims()
-	if err != nil {
-		return err
-	}
-	ids, err := identity.NewClient(s.subscription, cred, &identity.ClientOptions{ClientOptions: opts})
-	if err != nil {
-		return err
-	}
-	_, err = ids.AssignSessionExecutor(ctx, created.ID, me.ObjectID, &identity.AssignRoleOptions{PrincipalType: identity.PrincipalTypeUser})
-	return err
 }
 
 // settings are the tutorial's variables, from flags or environment variables.
@@ -141,16 +105,23 @@ func env(name, def string) string {
 	return def
 }
 
-// startEmulator starts the emulator in this process and points azidentity at
-// its managed identity endpoint, so the code above runs unchanged against it.
-func startEmulator(s *settings, rbac bool) (*sessionstest.Server, error) {
+// startEmulator starts the emulator in this process with the earlier steps
+// done (the pool deployed, the Session Executor role granted to the
+// emulator's principal, whom DefaultAzureCredential signs in as) and points
+// azidentity at its managed identity endpoint, so the code above runs
+// unchanged against it.
+func startEmulator(s *settings) (*sessionstest.Server, error) {
 	if s.subscription == "" {
 		s.subscription = sessionstest.DefaultSubscriptionID
 	}
-	srv, err := sessionstest.Start(&sessionstest.Options{SubscriptionID: s.subscription, ResourceGroup: s.group, Location: s.location, RBAC: rbac})
+	srv, err := sessionstest.Start(&sessionstest.Options{
+		SubscriptionID: s.subscription, ResourceGroup: s.group, Location: s.location, RBAC: true,
+		Pools: []sessionstest.Pool{{Name: s.pool, EgressEnabled: true}},
+	})
 	if err != nil {
 		return nil, err
 	}
+	srv.GrantSessionExecutor(srv.PrincipalID(), s.pool)
 	endpoint, header, err := srv.IdentityEndpoint()
 	if err != nil {
 		srv.Close()

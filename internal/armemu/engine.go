@@ -34,6 +34,10 @@ type Config struct {
 	// Azure-AsyncOperation headers and nextLinks. Default: https:// plus the
 	// request's Host.
 	BaseURL func() string
+	// SystemPrincipalID is the object ID of the emulator's system-assigned
+	// identity: the oid of managed identity tokens requested without a
+	// client_id (what DefaultAzureCredential gets). Default: a random UUID.
+	SystemPrincipalID string
 	// PrincipalNotFoundFor is how long after an identity is created a role
 	// assignment naming its principal (without principalType
 	// ServicePrincipal) is refused with PrincipalNotFound, as Entra
@@ -115,9 +119,12 @@ func New(cfg Config) *Engine {
 		deploys:   map[string]*deployment{},
 		ops:       map[string]*operation{},
 	}
+	if cfg.SystemPrincipalID == "" {
+		cfg.SystemPrincipalID = uuid.NewString()
+	}
 	e.system = Identity{
 		Name:        "system-assigned",
-		PrincipalID: uuid.NewString(),
+		PrincipalID: cfg.SystemPrincipalID,
 		ClientID:    uuid.NewString(),
 		TenantID:    cfg.TenantID,
 		Created:     cfg.Now(),

@@ -69,6 +69,7 @@ func (s *Server) wireARM() {
 		Now:        s.opts.Now,
 
 		PrincipalNotFoundFor: s.opts.PrincipalNotFoundFor,
+		SystemPrincipalID:    s.prinID,
 	})
 	s.mu.Lock()
 	s.arm = eng

@@ -4,6 +4,7 @@ package sessionstest_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"os"
 	"strconv"
@@ -13,11 +14,13 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shellpool/shellpool/internal/jwt"
 	"github.com/shellpool/shellpool/sessions"
 	"github.com/shellpool/shellpool/sessions/sessionstest"
 )
@@ -205,4 +208,42 @@ func TestAddAndRemovePoolShowInARM(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Empty(t, body["value"], "assignments scoped to the removed pool are gone")
 	assert.False(t, srv.RemovePool("extra"))
+}
+
+// The system-assigned managed identity (a token request without a client ID,
+// as DefaultAzureCredential sends) is the server's own principal, so one
+// GrantSessionExecutor covers Credential and DefaultAzureCredential alike.
+func TestSystemManagedIdentityIsThePrincipal(t *testing.T) {
+	t.Parallel()
+	srv := sessionstest.NewServer(&sessionstest.Options{TB: t, RBAC: true})
+	endpoint, header, err := srv.IdentityEndpoint()
+	require.NoError(t, err)
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, endpoint+"?api-version=2019-08-01&resource="+sessionstest.DataPlaneAudience, nil)
+	require.NoError(t, err)
+	req.Header.Set("X-IDENTITY-HEADER", header)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&tok))
+	claims, err := jwt.Parse(tok.AccessToken)
+	require.NoError(t, err)
+	assert.Equal(t, srv.PrincipalID(), claims.ObjectID)
+
+	c := newClient(t, srv, srv.PoolEndpoint(), staticToken(tok.AccessToken))
+	_, err = c.Execute(t.Context(), sessions.NewSessionID(), sessions.ShellCommand("true"), nil)
+	require.ErrorIs(t, err, sessions.ErrForbidden, "no role yet")
+	srv.GrantSessionExecutor(srv.PrincipalID(), sessionstest.DefaultPoolName)
+	_, err = c.Execute(t.Context(), sessions.NewSessionID(), sessions.ShellCommand("true"), nil)
+	require.NoError(t, err, "the grant to PrincipalID covers the managed identity's token")
+}
+
+// staticToken is a credential that always returns one token.
+type staticToken string
+
+func (s staticToken) GetToken(context.Context, policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	return azcore.AccessToken{Token: string(s), ExpiresOn: time.Now().Add(time.Hour)}, nil
 }

@@ -377,7 +377,11 @@ func (s *Server) ClientOptions() azcore.ClientOptions {
 // clients (curl --cacert) that must trust it.
 func (s *Server) CACertPEM() []byte { return append([]byte(nil), s.certPEM...) }
 
-// PrincipalID returns the object ID of the principal Credential acts as.
+// PrincipalID returns the object ID of the principal Credential acts as. It
+// is also the emulator's system-assigned managed identity: tokens from
+// IdentityEndpoint requested without a client ID (what
+// azidentity.DefaultAzureCredential gets with IDENTITY_ENDPOINT set) carry
+// it, so GrantSessionExecutor(PrincipalID(), pool) authorises both.
 func (s *Server) PrincipalID() string { return s.prinID }
 
 // SubscriptionID returns the subscription of the server's default pools.

@@ -1,0 +1,49 @@
+package examples_test
+
+import (
+	"go/parser"
+	"go/token"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Every example is a program a user copies into an app: it must import only
+// public packages (never this module's internal ones) and start with a doc
+// comment saying what it does. Reading the sources here also ties the go test
+// cache to them, so an edited example is tested again rather than reported
+// from the cache.
+func TestExamplesAreCopyable(t *testing.T) {
+	t.Parallel()
+	for _, name := range programs {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			files, err := filepath.Glob(filepath.Join(name, "*.go"))
+			require.NoError(t, err)
+			require.NotEmpty(t, files)
+			for _, path := range files {
+				if strings.HasSuffix(path, "_test.go") {
+					continue
+				}
+				f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ParseComments|parser.ImportsOnly)
+				require.NoError(t, err)
+				assert.Equal(t, "main", f.Name.Name, path)
+				require.NotNil(t, f.Doc, "%s needs a package doc comment naming the tutorial step", path)
+				assert.True(t, strings.HasPrefix(f.Doc.Text(), "Command "+name+" "), "%s: the doc comment starts with %q", path, "Command "+name)
+				for _, imp := range f.Imports {
+					p, err := strconv.Unquote(imp.Path.Value)
+					require.NoError(t, err)
+					assert.NotContains(t, p, "/internal", "%s imports %s: examples may import only public packages", path, p)
+					if strings.Contains(p, ".") {
+						assert.True(t, strings.HasPrefix(p, "github.com/shellpool/shellpool/") || strings.HasPrefix(p, "github.com/Azure/azure-sdk-for-go/sdk/"),
+							"%s imports %s: only this module and the Azure SDK", path, p)
+					}
+				}
+			}
+		})
+	}
+}
