@@ -14,6 +14,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 
 	"github.com/shellpool/shellpool/internal/armx"
+	"github.com/shellpool/shellpool/internal/azname"
 )
 
 // Deployment is a Microsoft.Resources/deployments resource: one deployment
@@ -124,6 +125,13 @@ type DeployResponse struct {
 
 var deploymentNameRE = regexp.MustCompile(`^[-\w.()]{1,64}$`)
 
+// validDeploymentName applies ARM's deployment name rule (1-64 letters,
+// digits, '-', '_', '.', '(' and ')') and refuses "." and "..", which the
+// rule allows but which would change the request path.
+func validDeploymentName(name string) bool {
+	return deploymentNameRE.MatchString(name) && azname.SegmentRule(name) == ""
+}
+
 // NewDeploymentName returns a unique deployment name,
 // "shellpool-<UTC timestamp>-<random hex>". Deployment names are the keys of
 // a resource group's deployment history, and concurrent deployments with one
@@ -166,7 +174,7 @@ func (c *Client) BeginDeploy(ctx context.Context, resourceGroup, name string, te
 	if name == "" {
 		name = NewDeploymentName()
 	}
-	if !deploymentNameRE.MatchString(name) {
+	if !validDeploymentName(name) {
 		return nil, invalidArg("deployment name", name, `must be 1-64 letters, digits, '-', '_', '.', '(' or ')'; or pass "" for a unique name`)
 	}
 	doc, err := templateJSON(template)
@@ -212,8 +220,8 @@ func (c *Client) GetDeployment(ctx context.Context, resourceGroup, name string, 
 	if err := checkGroup(resourceGroup); err != nil {
 		return res, err
 	}
-	if !deploymentNameRE.MatchString(name) {
-		return res, invalidArg("deployment name", name, "must be 1-64 letters, digits, '-', '_', '.', '(' or ')'")
+	if !validDeploymentName(name) {
+		return res, invalidArg("deployment name", name, "must be 1-64 letters, digits, '-', '_', '.', '(' or ')', and not \".\" or \"..\"")
 	}
 	d, _, err := armx.Call[Deployment](ctx, c.pl, http.MethodGet, c.deploymentURL(resourceGroup, name), c.resourcesVersion(options.APIVersion), nil, http.StatusOK)
 	return GetDeploymentResponse{Deployment: d}, err

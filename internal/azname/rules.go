@@ -22,6 +22,8 @@ func RegionRule(region string) string {
 		return `is required (an Azure region such as "eastus" or "North Central US")`
 	case len(region) > 64:
 		return fmt.Sprintf("is %d characters long; a region name has at most 64", len(region))
+	case strings.TrimSpace(region) != region:
+		return "has leading or trailing white space; pass the region without it"
 	}
 	letter := false
 	for _, r := range region {

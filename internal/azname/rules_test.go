@@ -17,7 +17,7 @@ func TestRules(t *testing.T) {
 	}{
 		{"region", RegionRule,
 			[]string{"eastus", "North Central US", "eastus2", "East US 2"},
-			[]string{"", " ", "Not A Region!!", "east-us", "east/us", "..", "12", "eastus\n", strings.Repeat("a", 65)}},
+			[]string{"", " ", "Not A Region!!", "east-us", "east/us", " eastus", "eastus ", "..", "12", "eastus\n", strings.Repeat("a", 65)}},
 		{"resource group", ResourceGroupRule,
 			[]string{"rg", "my-rg_1", "rg(1).x", "Gruppe-Ä", strings.Repeat("a", 90)},
 			[]string{"", ".", "..", "../x", "a/b", "rg.", "bad group", "rg?", "rg#", "rg%2F", strings.Repeat("a", 91)}},
