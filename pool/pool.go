@@ -59,7 +59,8 @@ func NewShellPool(name, location string) *SessionPool {
 // https://{region}.dynamicsessions.io/subscriptions/{sub}/resourceGroups/{rg}/sessionPools/{name}
 // from the pool's ID and Location, with the region normalised by
 // NormalizeRegion (API.md §1.1). It returns "" when neither is possible (no
-// endpoint, and no parsable ID or no location).
+// endpoint, and no parsable ID, or a location that is not a region such as
+// "north central us!!", or an ID whose names break ARM's rules).
 func (p *SessionPool) Endpoint() string {
 	if p == nil {
 		return ""
@@ -71,7 +72,8 @@ func (p *SessionPool) Endpoint() string {
 		return ""
 	}
 	id, err := arm.ParseResourceID(p.ID)
-	if err != nil || id.SubscriptionID == "" || id.ResourceGroupName == "" || id.Name == "" {
+	if err != nil || azname.RegionRule(p.Location) != "" || azname.SubscriptionRule(id.SubscriptionID) != "" ||
+		azname.ResourceGroupRule(id.ResourceGroupName) != "" || azname.SegmentRule(id.Name) != "" {
 		return ""
 	}
 	return RegionalEndpoint(p.Location, id.SubscriptionID, id.ResourceGroupName, id.Name)
