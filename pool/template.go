@@ -49,9 +49,11 @@ type Template struct {
 	// or add resources given as JSON objects (such as the identity package's
 	// IdentityTemplateResource and SessionExecutorTemplateResource) with
 	// AddResources. Each needs Type, APIVersion and Name.
-	// Expressions must stay within the functions the module's emulator
-	// supports: parameters, variables, resourceId, subscriptionResourceId,
-	// guid, reference (with a property access), concat, format and toLower.
+	// Any ARM template expression may be used ("[resourceGroup().location]",
+	// "[uniqueString(resourceGroup().id)]"); Render refuses only the mistakes
+	// it can know (see Render). The module's emulator evaluates a subset of
+	// the functions; a deployment to it that calls another fails with
+	// InvalidTemplate naming the function.
 	Resources []Resource
 
 	// Outputs are the template's outputs, readable from the deployment
