@@ -21,8 +21,9 @@ import (
 // files and diffed in reviews.
 type Template struct {
 	// Pools are rendered, in order, as Microsoft.App/sessionPools resources.
-	// Each is validated (SessionPool.Validate) when the template is rendered;
-	// read-only fields are left out.
+	// Each is validated (SessionPool.Validate) when the template is rendered,
+	// except that its Name and Location may be ARM expressions such as
+	// "[resourceGroup().location]"; read-only fields are left out.
 	Pools []*SessionPool
 
 	// APIVersion is the apiVersion of the pool resources; empty means
