@@ -2,7 +2,6 @@ package sessions
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -67,7 +66,7 @@ func (c *Client) Execute(ctx context.Context, sessionID string, cmd Command, opt
 		return ExecuteResponse{}, err
 	}
 	defer httpResp.Body.Close()
-	resp, err = c.executeResponse(httpResp, opID, cmd.outputLimit())
+	resp, _, err = c.executeResponse(httpResp, sessionID, opID, cmd.outputLimit())
 	return resp, redactError(err, sessionID)
 }
 
@@ -105,11 +104,13 @@ func (c *Client) BeginExecute(ctx context.Context, sessionID string, cmd Command
 			Tracer:  c.tracer,
 		})
 		if err != nil {
-			return nil, fmt.Errorf("sessions: cannot resume from options.ResumeToken (%w); pass a token returned by Poller.ResumeToken for an ExecuteResponse", err)
+			// The parse error is not kept: it may quote the token, which holds
+			// the session identifier.
+			return nil, &ArgumentError{Name: "BeginExecuteOptions.ResumeToken", Reason: "is not a resume token of an execution poller; pass, unchanged, a token returned by Poller.ResumeToken of a poller from BeginExecute"}
 		}
 		// The token is data: never let it send the bearer token to another host.
 		if c.resolveLocation(h.PollURL) == nil || ValidateSessionID(h.SessionID) != nil {
-			return nil, errors.New("sessions: options.ResumeToken does not belong to this client's pool endpoint; resume with a Client created for the endpoint that started the execution")
+			return nil, &ArgumentError{Name: "BeginExecuteOptions.ResumeToken", Reason: "does not belong to this client's pool endpoint; resume with a Client created for the endpoint that started the execution"}
 		}
 		return poller, nil
 	}
@@ -119,11 +120,11 @@ func (c *Client) BeginExecute(ctx context.Context, sessionID string, cmd Command
 		return nil, err
 	}
 	defer httpResp.Body.Close()
-	first, err := c.executeResponse(httpResp, opID, cmd.outputLimit())
+	first, location, err := c.executeResponse(httpResp, sessionID, opID, cmd.outputLimit())
 	if err != nil {
 		return nil, redactError(err, sessionID)
 	}
-	h, err := newExecutionPoller(c, sessionID, cmd.outputLimit(), first)
+	h, err := newExecutionPoller(c, sessionID, cmd.outputLimit(), first, location)
 	if err != nil {
 		return nil, redactError(err, sessionID)
 	}
@@ -174,8 +175,9 @@ func (c *Client) GetExecution(ctx context.Context, sessionID, executionID string
 	}
 	e, err := decodeExecution(body, 0)
 	if err != nil {
-		return GetExecutionResponse{}, err
+		return GetExecutionResponse{}, redactError(err, sessionID)
 	}
+	e.SessionID = redactEchoedID(e.SessionID)
 	return GetExecutionResponse{Execution: e, Timings: decodeTimings(httpResp.Header)}, nil
 }
 
@@ -219,22 +221,35 @@ func (c *Client) postExecution(ctx context.Context, sessionID string, cmd Comman
 	return resp, opID, nil
 }
 
-// executeResponse decodes a 200/202 answer to POST /executions.
-func (c *Client) executeResponse(resp *http.Response, sentOpID string, outputLimit int) (ExecuteResponse, error) {
+// executeResponse decodes a 200/202 answer to POST /executions (or to a
+// poll). It also returns the Operation-Location header as sent, which the
+// poller follows; the response holds only its redacted form.
+func (c *Client) executeResponse(resp *http.Response, sessionID, sentOpID string, outputLimit int) (ExecuteResponse, string, error) {
 	body, err := runtime.Payload(resp)
 	if err != nil {
-		return ExecuteResponse{}, ctxErr(resp.Request.Context(), err)
+		return ExecuteResponse{}, "", ctxErr(resp.Request.Context(), err)
 	}
 	e, err := decodeExecution(body, outputLimit)
 	if err != nil {
-		return ExecuteResponse{}, err
+		return ExecuteResponse{}, "", err
 	}
+	e.SessionID = redactEchoedID(e.SessionID)
+	location := resp.Header.Get(headerOperationLocation)
 	return ExecuteResponse{
 		Execution:         e,
 		OperationID:       firstNonEmpty(resp.Header.Get(headerOperationID), sentOpID),
-		OperationLocation: resp.Header.Get(headerOperationLocation),
+		OperationLocation: redactLocation(location, sessionID),
 		Timings:           decodeTimings(resp.Header),
-	}, nil
+	}, location, nil
+}
+
+// redactEchoedID is the form of the identifier the service echoed that a
+// response carries: RedactSessionID's, or "" when the service sent none.
+func redactEchoedID(id string) string {
+	if id == "" {
+		return ""
+	}
+	return RedactSessionID(id)
 }
 
 // validateOperationID accepts printable ASCII without spaces, at most

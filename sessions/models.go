@@ -25,7 +25,8 @@ const (
 	ExecutionStatusNotStarted ExecutionStatus = "NotStarted"
 	// ExecutionStatusRunning: still running; poll again.
 	ExecutionStatusRunning ExecutionStatus = "Running"
-	// ExecutionStatusSucceeded: finished without error.
+	// ExecutionStatusSucceeded: the operation finished. It is not an exit
+	// code: Execution.ExitCode stays nil unless the answer also carries one.
 	ExecutionStatusSucceeded ExecutionStatus = "Succeeded"
 	// ExecutionStatusFailed: finished with an error (see Execution.Error).
 	ExecutionStatusFailed ExecutionStatus = "Failed"
@@ -78,8 +79,11 @@ func (s ExecutionStatus) Terminal() bool {
 type Execution struct {
 	// ID is the execution's identifier (equal to the operation-id header).
 	ID string
-	// SessionID is the session the command ran in (the response's identifier
-	// or sessionId field). Treat it as a secret, like the identifier you sent.
+	// SessionID is the session the command ran in, as the response's
+	// identifier or sessionId field named it, redacted by RedactSessionID
+	// (its first four characters and "…"), so that a logged or serialised
+	// response never holds a usable identifier; "" when the service did not
+	// say. The full identifier is the one you sent.
 	SessionID string
 	// ExecutionType is "Synchronous" or "Asynchronous" when the service says;
 	// often empty for shell pools.
@@ -87,10 +91,12 @@ type Execution struct {
 	// Status is the status exactly as the service sent it: an exit code
 	// ("0", "1") for shell pools, an operation state otherwise.
 	Status ExecutionStatus
-	// ExitCode is the command's exit code: the numeric Status, an explicit
-	// exitCode field, or 0 when Status is Succeeded. It is nil when the
-	// response does not say (Running, Failed without a code, ...): the
-	// client never reports 0 unless the service did.
+	// ExitCode is the command's exit code: the numeric Status (a shell
+	// pool's answer, API.md §1.9.1) or an explicit exitCode field. It is nil
+	// whenever the response carries neither, including when Status is an
+	// operation state such as Succeeded or Failed: a word says how the
+	// operation went, not what the command exited with, so the client never
+	// turns one into a number.
 	ExitCode *int
 	// Stdout is the command's standard output, cut by the service at the
 	// output limit (see Truncated).
@@ -178,7 +184,10 @@ type ExecuteResponse struct {
 	// echoed, or the one the client sent.
 	OperationID string
 	// OperationLocation is the Operation-Location header, where the
-	// execution can be read again (see GetExecution); empty when absent.
+	// execution can be read again, with its identifier redacted
+	// (RedactSessionID) so that the response is safe to log; empty when
+	// absent. Read the execution again with GetExecution(sessionID, ID);
+	// BeginExecute's poller follows the full location itself.
 	OperationLocation string
 	// Timings are the service's timing headers, where present.
 	Timings ExecutionTimings
@@ -344,15 +353,12 @@ func decodeExecution(body []byte, outputLimit int) (Execution, error) {
 	if e.Error == nil && (w.ErrorName != "" || w.ErrorMessage != "") {
 		e.Error = &ExecutionError{Code: string(w.ErrorName), Message: string(w.ErrorMessage)}
 	}
-	// The exit code: a numeric status, else an explicit exitCode field, else
-	// 0 for Succeeded. Never invent one otherwise.
+	// The exit code: a numeric status, else an explicit exitCode field.
+	// Never from an operation state such as Succeeded.
 	if code, ok := e.Status.ExitCode(); ok {
 		e.ExitCode = &code
 	} else if n := w.ExitCode.n; w.ExitCode.ok && n == math.Trunc(n) && n >= math.MinInt32 && n <= math.MaxInt32 {
 		code := int(n)
-		e.ExitCode = &code
-	} else if strings.EqualFold(string(e.Status), string(ExecutionStatusSucceeded)) {
-		code := 0
 		e.ExitCode = &code
 	}
 	e.TimedOut = containsFold(string(e.Status), "timeout") || containsFold(string(e.Status), "timedout") ||
