@@ -1,7 +1,9 @@
 package sessions
 
 import (
+	"bytes"
 	"crypto/tls"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -24,13 +26,51 @@ type redactingTransport struct {
 // Do implements policy.Transporter.
 func (t *redactingTransport) Do(req *http.Request) (*http.Response, error) {
 	resp, err := t.next.Do(req)
-	if err != nil {
-		if id := req.URL.Query().Get("identifier"); id != "" {
-			err = redactError(err, id)
-		}
+	id := req.URL.Query().Get("identifier")
+	if id == "" {
+		return resp, err
 	}
-	return resp, err
+	if err != nil {
+		return resp, redactError(err, id)
+	}
+	if resp != nil && resp.StatusCode >= 400 && resp.Body != nil {
+		// An error answer may echo the identifier; azcore logs error
+		// bodies (runtime.NewResponseError) and quotes them in
+		// *azcore.ResponseError. Error bodies are small and read whole by
+		// azcore anyway; only the first maxRedactedErrorBody bytes are
+		// rewritten.
+		resp.Body = redactBody(resp.Body, id)
+		resp.ContentLength = -1
+		resp.Header.Del("Content-Length")
+	}
+	return resp, nil
 }
+
+// maxRedactedErrorBody bounds the part of an error body that is scanned
+// for the identifier.
+const maxRedactedErrorBody = 1 << 20
+
+// redactBody returns a body that reads as body with sessionID redacted in
+// its first maxRedactedErrorBody bytes.
+func redactBody(body io.ReadCloser, sessionID string) io.ReadCloser {
+	head, err := io.ReadAll(io.LimitReader(body, maxRedactedErrorBody))
+	head = []byte(redactString(string(head), sessionID))
+	var r io.Reader = bytes.NewReader(head)
+	if err != nil {
+		r = io.MultiReader(r, errReader{err})
+	} else {
+		r = io.MultiReader(r, body)
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{r, body}
+}
+
+// errReader reports err.
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 // defaultTransport is the HTTP client used when ClientOptions.Transport is
 // nil. It has the settings of azcore's own default client (proxy from the
