@@ -164,4 +164,3 @@ func redactLocation(location, sessionID string) string {
 	}
 	return redactString(location, sessionID)
 }
-

@@ -253,4 +253,3 @@ func TestSecretsNeverLeak(t *testing.T) {
 		})
 	}
 }
-
