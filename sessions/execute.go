@@ -58,15 +58,22 @@ func (c *Client) Execute(ctx context.Context, sessionID string, cmd Command, opt
 	if options == nil {
 		options = &ExecuteOptions{}
 	}
-	ctx, endSpan := c.startSpan(ctx, "Client.Execute")
+	opID := options.OperationID
+	if opID == "" {
+		opID = uuid.NewString()
+	}
+	ctx, endSpan := c.startExecSpan(ctx, "Client.Execute", sessionID, opID)
 	defer func() { endSpan(err) }()
 
-	httpResp, opID, err := c.postExecution(ctx, sessionID, cmd, false, options.OperationID, options.RetryAmbiguousFailures)
+	httpResp, opID, err := c.postExecution(ctx, sessionID, cmd, false, opID, options.RetryAmbiguousFailures)
 	if err != nil {
 		return ExecuteResponse{}, err
 	}
 	defer httpResp.Body.Close()
 	resp, _, err = c.executeResponse(httpResp, sessionID, opID, cmd.outputLimit())
+	if err == nil {
+		c.traceExecution(ctx, &resp.Execution, resp.OperationID, resp.Timings)
+	}
 	return resp, redactError(err, sessionID)
 }
 
@@ -94,7 +101,11 @@ func (c *Client) BeginExecute(ctx context.Context, sessionID string, cmd Command
 	if options == nil {
 		options = &BeginExecuteOptions{}
 	}
-	ctx, endSpan := c.startSpan(ctx, "Client.BeginExecute")
+	opID := options.OperationID
+	if opID == "" && options.ResumeToken == "" {
+		opID = uuid.NewString()
+	}
+	ctx, endSpan := c.startExecSpan(ctx, "Client.BeginExecute", sessionID, opID)
 	defer func() { endSpan(err) }()
 
 	if options.ResumeToken != "" {
@@ -115,7 +126,7 @@ func (c *Client) BeginExecute(ctx context.Context, sessionID string, cmd Command
 		return poller, nil
 	}
 
-	httpResp, opID, err := c.postExecution(ctx, sessionID, cmd, true, options.OperationID, options.RetryAmbiguousFailures)
+	httpResp, opID, err := c.postExecution(ctx, sessionID, cmd, true, opID, options.RetryAmbiguousFailures)
 	if err != nil {
 		return nil, err
 	}
@@ -124,6 +135,7 @@ func (c *Client) BeginExecute(ctx context.Context, sessionID string, cmd Command
 	if err != nil {
 		return nil, redactError(err, sessionID)
 	}
+	c.traceExecution(ctx, &first.Execution, first.OperationID, first.Timings)
 	h, err := newExecutionPoller(c, sessionID, cmd.outputLimit(), first, location)
 	if err != nil {
 		return nil, redactError(err, sessionID)
@@ -147,7 +159,7 @@ func (c *Client) BeginExecute(ctx context.Context, sessionID string, cmd Command
 // *azcore.ResponseError; an unknown execution also matches
 // ErrExecutionNotFound.
 func (c *Client) GetExecution(ctx context.Context, sessionID, executionID string, options *GetExecutionOptions) (resp GetExecutionResponse, err error) {
-	ctx, endSpan := c.startSpan(ctx, "Client.GetExecution")
+	ctx, endSpan := c.startExecSpan(ctx, "Client.GetExecution", sessionID, executionID)
 	defer func() { endSpan(err) }()
 
 	if err := ValidateSessionID(sessionID); err != nil {
@@ -178,7 +190,9 @@ func (c *Client) GetExecution(ctx context.Context, sessionID, executionID string
 		return GetExecutionResponse{}, redactError(err, sessionID)
 	}
 	e.SessionID = redactEchoedID(e.SessionID)
-	return GetExecutionResponse{Execution: e, Timings: decodeTimings(httpResp.Header)}, nil
+	resp = GetExecutionResponse{Execution: e, Timings: decodeTimings(httpResp.Header)}
+	c.traceExecution(ctx, &resp.Execution, executionID, resp.Timings)
+	return resp, nil
 }
 
 // postExecution validates the input, sends POST /executions with the retry
