@@ -64,9 +64,9 @@ type ClientOptions struct {
 type Dialect string
 
 const (
-	// DialectShell sends {"shellCommand": ...} or {"execCommandAndArgs": [...]},
-	// plus timeoutInSeconds, stdin and outputStreamsMaxLength when set, and
-	// nothing else. It is the default.
+	// DialectShell sends {"shellCommand": ...} or {"execCommandAndArgs": [...]}
+	// and timeoutInSeconds (always), plus stdin and outputStreamsMaxLength
+	// when set, and nothing else. It is the default.
 	DialectShell Dialect = ""
 	// DialectTutorial sends the tutorial's exact body:
 	// {"codeInputType":"inline","executionType":"synchronous","command":[...],"timeoutInSeconds":N}.
