@@ -25,8 +25,8 @@ import (
 
 const (
 	// DefaultAPIVersion is the data-plane api-version the client sends unless
-	// the azcore option ClientOptions.ClientOptions.APIVersion says otherwise. It is the version the shell
-	// session pool tutorial uses.
+	// the azcore option ClientOptions.ClientOptions.APIVersion says
+	// otherwise. It is the version the shell session pool tutorial uses.
 	DefaultAPIVersion = "2025-02-02-preview"
 
 	// DefaultAudience is the audience of the access tokens the dynamic sessions

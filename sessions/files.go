@@ -168,8 +168,9 @@ type ListFilesOptions struct {
 	Path string
 	// Recursive lists the whole tree under Path; each File's Directory then
 	// says where it is. The service supports it from api-version
-	// 2025-10-02-preview (set the azcore option ClientOptions.ClientOptions.APIVersion); older versions
-	// ignore it or refuse the request. The parameter is sent only when true.
+	// 2025-10-02-preview (set the azcore option
+	// ClientOptions.ClientOptions.APIVersion); older versions ignore it or
+	// refuse the request. The parameter is sent only when true.
 	Recursive bool
 }
 

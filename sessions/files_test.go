@@ -32,17 +32,16 @@ import (
 
 // uploadSeen is what the server saw of one upload request.
 type uploadSeen struct {
-	method, path   string
-	query          url.Values
-	contentType    string
-	contentLength  int64
-	rawBody        []byte
-	partName       string
-	partFile       string
-	partType       string
-	partContent    []byte
-	partCount      int
-	hasContentType bool
+	method, path  string
+	query         url.Values
+	contentType   string
+	contentLength int64
+	rawBody       []byte
+	partName      string
+	partFile      string
+	partType      string
+	partContent   []byte
+	partCount     int
 }
 
 // readUpload parses a multipart upload the way a strict server would.
