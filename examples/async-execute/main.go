@@ -61,7 +61,9 @@ func run(ctx context.Context, s settings) error {
 	if err != nil {
 		return err
 	}
-	client, err := sessions.NewClient(p.Endpoint(), cred, &sessions.ClientOptions{ClientOptions: opts.ClientOptions, APIVersion: s.apiVersion})
+	dataOpts := opts.ClientOptions // the data-plane api-version is azcore's APIVersion option
+	dataOpts.APIVersion = s.apiVersion
+	client, err := sessions.NewClient(p.Endpoint(), cred, &sessions.ClientOptions{ClientOptions: dataOpts})
 	if err != nil {
 		return err
 	}

@@ -159,7 +159,9 @@ func run(ctx context.Context, s settings) error {
 	fmt.Printf("   audience %s, object ID %s, expires %s\n", claims.Audience, claims.ObjectID, claims.ExpiresAt.Format(time.RFC3339))
 
 	fmt.Println("7. Execute: echo 'hello world'; echo 'hi'")
-	client, err := sessions.NewClient(p.Endpoint(), runAs, &sessions.ClientOptions{ClientOptions: opts.ClientOptions, APIVersion: s.apiVersion})
+	dataOpts := opts.ClientOptions // the data-plane api-version is azcore's APIVersion option
+	dataOpts.APIVersion = s.apiVersion
+	client, err := sessions.NewClient(p.Endpoint(), runAs, &sessions.ClientOptions{ClientOptions: dataOpts})
 	if err != nil {
 		return err
 	}
