@@ -114,6 +114,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		defer os.Remove(*pidFile)
 	}
+	// Printed before the env file appears, so whoever waits for the file
+	// has seen them.
+	fmt.Fprintf(stdout, "shellpool emulator listening on %s (pool %s in resource group %s); press Ctrl+C to stop\n", srv.URL(), *poolName, *rg)
+	if *rbac && !*grant {
+		fmt.Fprintln(stdout, "RBAC is on: to run commands, source the env file and run go run ./examples/assign-role -assignee me, or restart with -grant")
+	}
 	if *envFile != "" {
 		dir, err := os.MkdirTemp("", "shellpool-emulator-")
 		if err != nil {
@@ -154,10 +160,6 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		// A stale file would name a CA file and tokens that no longer exist.
 		defer os.Remove(*envFile)
 	}
-	fmt.Fprintf(stdout, "shellpool emulator listening on %s (pool %s in resource group %s); press Ctrl+C to stop\n", srv.URL(), *poolName, *rg)
-	if *rbac && !*grant {
-		fmt.Fprintln(stdout, "RBAC is on: to run commands, source the env file and run go run ./examples/assign-role -assignee me, or restart with -grant")
-	}
 	<-ctx.Done()
 	return nil
 }
@@ -179,7 +181,7 @@ func grantSessionExecutor(ctx context.Context, srv *sessionstest.Server) error {
 	if err != nil {
 		return err
 	}
-	_, err = ids.AssignSessionExecutor(ctx, "/subscriptions/"+srv.SubscriptionID(), srv.PrincipalID(),
+	_, err = ids.AssignRole(ctx, "/subscriptions/"+srv.SubscriptionID(), identity.SessionExecutorRoleID, srv.PrincipalID(),
 		&identity.AssignRoleOptions{PrincipalType: identity.PrincipalTypeServicePrincipal})
 	return err
 }
