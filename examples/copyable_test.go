@@ -3,6 +3,7 @@ package examples_test
 import (
 	"go/parser"
 	"go/token"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -54,4 +55,33 @@ func TestExamplesAreCopyable(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The README's local walkthrough is the one TestTutorialWalkthroughSharesOneEmulator
+// runs: the same programs in the same order, the emulator started with an env
+// file and a pid file, and the emulator stopped through the pid file.
+func TestREADMEWalkthroughIsTheTestedOne(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile(filepath.Join("..", "README.md"))
+	require.NoError(t, err)
+	readme := string(data)
+	i := strings.Index(readme, "### Locally\n")
+	require.GreaterOrEqual(t, i, 0, "README.md has a Locally section")
+	block := readme[i:]
+	start := strings.Index(block, "```sh\n")
+	require.GreaterOrEqual(t, start, 0)
+	block = block[start+len("```sh\n"):]
+	block = block[:strings.Index(block, "```")]
+
+	var order []string
+	for _, line := range strings.Split(block, "\n") {
+		if rest, ok := strings.CutPrefix(line, "go run ./examples/"); ok {
+			order = append(order, strings.Fields(rest)[0])
+		}
+	}
+	assert.Equal(t, []string{"emulator", "setup", "deploy-pool", "create-identity", "assign-role", "get-token",
+		"execute", "verify", "cleanup", "execute"}, order)
+	assert.Contains(t, block, "go run ./examples/emulator -env-file /tmp/shellpool.env -pid-file /tmp/shellpool.pid &\n")
+	assert.Contains(t, block, "\n. /tmp/shellpool.env")
+	assert.Contains(t, block, "\nkill $(cat /tmp/shellpool.pid)")
 }
