@@ -637,33 +637,46 @@ func (f *Fleet) keptLocked() []*userState {
 // deleteLocked starts deleting us's session in the background. When it
 // ends the slot is free and waiters are dispatched.
 func (f *Fleet) deleteLocked(us *userState, reclaim bool) {
-	p := us.pool
-	us.state = stateDeleting
-	us.keepGen++
+	p := f.markDeletingLocked(us)
 	f.wg.Add(1)
 	go func() {
 		defer f.wg.Done()
 		err := f.deleteSession(p, us.id)
 		f.mu.Lock()
 		defer f.mu.Unlock()
-		if reclaim {
-			f.reclaiming--
-		}
-		if us.state == stateDeleting && us.pool == p {
-			us.state = stateNone
-			us.pool = nil
-			us.allocated = false
-			if len(us.turn) == 0 {
-				delete(f.users, us.id)
-			}
-		}
-		if err != nil {
-			p.orphans[us.id] = true // still counted; Reap retries
-		} else {
-			p.live--
-		}
-		f.dispatchLocked()
+		f.deletedLocked(us, p, err, reclaim)
 	}()
+}
+
+// markDeletingLocked marks us's session as being deleted and returns its pool.
+func (f *Fleet) markDeletingLocked(us *userState) *poolState {
+	us.state = stateDeleting
+	us.keepGen++
+	return us.pool
+}
+
+// deletedLocked records the end of a delete of us's session in p.
+func (f *Fleet) deletedLocked(us *userState, p *poolState, err error, reclaim bool) {
+	if reclaim {
+		f.reclaiming--
+	}
+	if us.state == stateDeleting && us.pool == p {
+		us.state = stateNone
+		us.pool = nil
+		us.allocated = false
+		if len(us.turn) == 0 {
+			delete(f.users, us.id)
+		}
+	}
+	if err != nil {
+		p.orphans[us.id] = true // still counted; Reap retries
+		if k, wait := classify(err); k == failDown {
+			f.poolDownLocked(p, err, wait)
+		}
+	} else {
+		p.live--
+	}
+	f.dispatchLocked()
 }
 
 // deleteSession deletes a session; a session the pool no longer has counts
@@ -751,10 +764,7 @@ func (f *Fleet) notRun(l *Lease, err error) bool {
 		p.capStreak++
 		p.retryAt = now.Add(f.backoff(p.capStreak, wait))
 	case failDown:
-		f.stats.failovers.Add(1)
-		p.downCount++
-		p.downErr = err
-		p.downUntil = now.Add(f.backoff(p.downCount, wait))
+		f.poolDownLocked(p, err, wait)
 	}
 	if us.state == stateInUse && us.pool == p {
 		if kind == failDown && (us.allocated || l.allocated) {
@@ -768,6 +778,15 @@ func (f *Fleet) notRun(l *Lease, err error) bool {
 	return true
 }
 
+// poolDownLocked records that p could not be reached or refused: it is
+// avoided for a backoff that grows with each failure in a row.
+func (f *Fleet) poolDownLocked(p *poolState, err error, wait time.Duration) {
+	f.stats.failovers.Add(1)
+	p.downCount++
+	p.downErr = err
+	p.downUntil = time.Now().Add(f.backoff(p.downCount, wait))
+}
+
 // resolveProbeLocked settles a lease granted beyond the pool's proven
 // capacity: when its session was allocated, the pool holds at least as many
 // of ours as now live there.
@@ -776,6 +795,7 @@ func (f *Fleet) resolveProbeLocked(l *Lease, ok bool) {
 	if ok && l.allocated {
 		p.effCap = min(p.cfg.MaxConcurrentSessions, max(p.effCap, p.live))
 		p.capStreak = 0
+		p.downCount = 0
 	}
 	if l.probe {
 		l.probe = false
@@ -1012,8 +1032,8 @@ type Stats struct {
 	// CapacityAnswers counts capacity answers absorbed (the command did not
 	// run and was tried again).
 	CapacityAnswers int64
-	// Failovers counts attempts moved away from a pool that could not be
-	// reached or answered 503.
+	// Failovers counts the times a pool could not be reached or answered
+	// 503 (to an execution or a delete) and was avoided for a while.
 	Failovers int64
 	// Reclaims counts kept sessions deleted to make room for waiting users.
 	Reclaims int64

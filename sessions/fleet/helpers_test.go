@@ -66,4 +66,3 @@ func rawClient(t testing.TB, srv *sessionstest.Server, pool string) *sessions.Cl
 	require.NoError(t, err)
 	return c
 }
-

@@ -84,6 +84,7 @@ func (f *Fleet) reapPool(ctx context.Context, p *poolState, o ReapOptions) (Reap
 	now := time.Now()
 	seen := make(map[string]bool, len(listed))
 	var doomed []string
+	var kept []*userState
 	f.mu.Lock()
 	for _, s := range listed {
 		if !f.ids.Owns(s.Identifier) {
@@ -107,10 +108,10 @@ func (f *Fleet) reapPool(ctx context.Context, p *poolState, o ReapOptions) (Reap
 			continue
 		}
 		if mine && us.state == stateKept {
-			// The fleet's own kept session: delete it the usual way, so a
-			// call of its user cannot pick it up meanwhile.
-			f.deleteLocked(us, false)
-			r.Deleted++
+			// The fleet's own kept session: mark it, so that a call of its
+			// user cannot pick it up meanwhile.
+			f.markDeletingLocked(us)
+			kept = append(kept, us)
 			continue
 		}
 		doomed = append(doomed, s.Identifier)
@@ -133,6 +134,17 @@ func (f *Fleet) reapPool(ctx context.Context, p *poolState, o ReapOptions) (Reap
 	f.mu.Unlock()
 
 	var errs []error
+	for _, us := range kept {
+		err := f.deleteSession(p, us.id)
+		f.mu.Lock()
+		f.deletedLocked(us, p, err, false)
+		f.mu.Unlock()
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		r.Deleted++
+	}
 	for _, id := range doomed {
 		dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		_, err := c.DeleteSession(dctx, id, nil)
