@@ -30,7 +30,6 @@ func controlClient(t *testing.T, srv *sessionstest.Server, pool string, o *sessi
 	return c
 }
 
-
 func TestPoolControlPerPoolCapacityAndRetryAfter(t *testing.T) {
 	t.Parallel()
 	srv := sessionstest.NewServer(&sessionstest.Options{TB: t, Pools: []sessionstest.Pool{
