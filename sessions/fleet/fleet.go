@@ -682,12 +682,13 @@ func (f *Fleet) deletedLocked(us *userState, p *poolState, err error, reclaim bo
 // deleteSession deletes a session; a session the pool no longer has counts
 // as deleted.
 func (f *Fleet) deleteSession(p *poolState, id string) error {
-	c, err := p.client(f.ctx)
+	// Not f.ctx: a lease released after Close must still free its slot.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := p.client(ctx)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(f.ctx, 30*time.Second)
-	defer cancel()
 	_, err = c.DeleteSession(ctx, id, nil)
 	if err == nil || errors.Is(err, sessions.ErrSessionNotFound) {
 		f.stats.deletes.Add(1)

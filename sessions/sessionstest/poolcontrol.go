@@ -166,12 +166,11 @@ func (a fakeAddr) String() string  { return string(a) }
 
 // controlPool applies the pool's PoolControl to a data-plane request. It
 // returns the writer to answer with and whether the request was answered
-// (or dropped) already.
+// (or dropped) already. The writer is wrapped even when the pool has no
+// control yet, since one set while the request runs must still close the
+// connection of its answer.
 func (s *Server) controlPool(w http.ResponseWriter, r *http.Request, p *pool) (http.ResponseWriter, bool) {
-	c, ok := s.controlOf(p)
-	if !ok {
-		return w, false
-	}
+	c, _ := s.controlOf(p)
 	if c.Unreachable {
 		dropConnection(w)
 		return w, true
