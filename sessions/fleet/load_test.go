@@ -26,8 +26,8 @@ import (
 // loadUsers sizes TestLoad and TestFailover. The figure is 1,000
 // users: go test ./sessions/fleet -run 'TestLoad|TestFailover' -fleet.users=1000
 var (
-	loadUsers    = flag.Int("fleet.users", 0, "simulated users of TestLoad and TestFailover (default 40, or 15 with -short)")
-	loadScripted = flag.Bool("fleet.scripted", false, "TestLoad and TestFailover: the emulator answers commands with an in-process function that sleeps 50 ms and writes the files, instead of running bash (for large -fleet.users on a busy machine)")
+	loadUsers = flag.Int("fleet.users", 0, "simulated users of TestLoad and TestFailover (default 100, or 30 with -short)")
+	loadBash  = flag.Bool("fleet.bash", false, "TestLoad and TestFailover: run every command with bash in the emulator instead of the in-process function")
 )
 
 func users(t *testing.T) int {
@@ -35,18 +35,20 @@ func users(t *testing.T) int {
 		return *loadUsers
 	}
 	if testing.Short() {
-		return 15
+		return 30
 	}
-	return 40
+	return 100
 }
 
-// loadEmu starts the emulator of the load tests. With -fleet.scripted the
-// commands of loadScript are carried out by a function in the emulator
-// (the same sleep, files and log), so the fleet sees the same wire traffic
-// without a bash process per command.
+// loadEmu starts the emulator of the load tests. By default the commands
+// of loadScript are carried out by a function in the emulator (the same
+// 50 ms sleep, the same files in the session, the same run log), so the
+// fleet sees the same wire traffic without a bash process per command,
+// which a busy machine cannot start fast enough. -fleet.bash runs them
+// with bash.
 func loadEmu(t *testing.T, names ...string) *sessionstest.Server {
 	o := &sessionstest.Options{}
-	if *loadScripted {
+	if !*loadBash {
 		o.Scripted = scriptedLoad
 	}
 	return newEmu(t, loadSlots, o, names...)
@@ -248,7 +250,7 @@ func TestLoad(t *testing.T) {
 	if median > 0 {
 		ratio = float64(perUser[len(perUser)-1]) / float64(median)
 	}
-	t.Logf("load (scripted=%v): %d users x %d commands over %d pools x %d slots (2 slots held by foreign sessions) in %s", *loadScripted, n, loadCommands, loadPools, loadSlots, elapsed.Round(time.Millisecond))
+	t.Logf("load (bash=%v): %d users x %d commands over %d pools x %d slots (2 slots held by foreign sessions) in %s", *loadBash, n, loadCommands, loadPools, loadSlots, elapsed.Round(time.Millisecond))
 	t.Logf("throughput %.1f commands/s; theoretical limit %.0f/s (15 slots / 0.05 s), %.0f/s for the 13 slots left to the fleet",
 		float64(cmds)/elapsed.Seconds(), float64(loadPools*loadSlots)/loadSleep.Seconds(), float64(loadPools*loadSlots-2)/loadSleep.Seconds())
 	t.Logf("wait per call: p50 %s, p99 %s; wait per user (sum of 5): median %s, max %s, max/median %.2f",
