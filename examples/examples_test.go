@@ -23,7 +23,7 @@ import (
 
 var programs = []string{
 	"setup", "deploy-pool", "create-identity", "assign-role", "get-token", "execute",
-	"verify", "cleanup", "quickstart", "files", "async-execute", "emulator",
+	"verify", "cleanup", "quickstart", "files", "async-execute", "emulator", "multiuser",
 }
 
 var (

@@ -127,12 +127,11 @@ type Fleet struct {
 	// reclaiming counts kept sessions being deleted to make room for waiters.
 	reclaiming int
 
-	wg        sync.WaitGroup // background deletes and the reaper
-	stop      chan struct{}  // closed by Close
-	ctx       context.Context
-	cancel    context.CancelFunc
-	stats     counters
-	contracts sync.Mutex // serialises contract probes
+	wg     sync.WaitGroup // background deletes and the reaper
+	stop   chan struct{}  // closed by Close
+	ctx    context.Context
+	cancel context.CancelFunc
+	stats  counters
 }
 
 type counters struct {
@@ -1017,8 +1016,9 @@ type PoolStats struct {
 	// others hold slots.
 	Limit int
 	// Down reports that the pool is being avoided after it could not be
-	// reached or refused requests.
+	// reached or refused requests; Err is the failure that made it so.
 	Down bool
+	Err  error
 }
 
 // Stats is a snapshot of the fleet's state and counters.
@@ -1054,6 +1054,9 @@ func (f *Fleet) Stats() Stats {
 	}
 	for _, p := range f.pools {
 		ps := PoolStats{Name: p.cfg.Name, Live: p.live, MaxConcurrentSessions: p.cfg.MaxConcurrentSessions, Limit: p.limit(now), Down: !p.usable(now)}
+		if ps.Down {
+			ps.Err = p.downErr
+		}
 		for _, us := range f.users {
 			if us.pool != p {
 				continue

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -287,14 +288,26 @@ func TestRefusingPoolIsAvoided(t *testing.T) {
 	t.Parallel()
 	names := []string{"a", "b"}
 	srv := newEmu(t, 5, nil, names...)
-	require.NoError(t, srv.SetPoolControl("a", sessionstest.PoolControl{RefuseStatus: http.StatusServiceUnavailable}))
-	f := newFleet(t, srv, 5, names, nil)
+	require.NoError(t, srv.SetPoolControl("a", sessionstest.PoolControl{RefuseStatus: http.StatusServiceUnavailable, RefuseRetryAfter: time.Minute}))
+	f := newFleet(t, srv, 5, names, func(o *fleet.Options) { o.MaxBackoff = time.Minute })
 	for i := range 6 {
 		r, err := f.Execute(t.Context(), fleet.User{ID: fmt.Sprint(i)}, sessions.ShellCommand("true"), nil)
 		require.NoError(t, err)
 		assert.Equal(t, "b", r.Pool)
 	}
-	assert.Positive(t, f.Stats().Failovers)
+	st := f.Stats()
+	assert.EqualValues(t, 1, st.Failovers)
+	assert.True(t, st.Pools[0].Down, "pool a is avoided for its Retry-After")
+	var re *azcore.ResponseError
+	require.True(t, errors.As(st.Pools[0].Err, &re))
+	assert.Equal(t, http.StatusServiceUnavailable, re.StatusCode)
+	hits := 0
+	for _, r := range srv.Requests() {
+		if r.Host == strings.TrimPrefix(srv.PoolManagementEndpoint("a"), "https://") {
+			hits++
+		}
+	}
+	assert.Equal(t, 1, hits, "one refusal was enough: the pool is left alone until its Retry-After")
 }
 
 func TestAmbiguousFailuresAreNotResent(t *testing.T) {
