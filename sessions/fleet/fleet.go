@@ -352,7 +352,9 @@ func (f *Fleet) Acquire(ctx context.Context, u User, options *AcquireOptions) (*
 // Do runs fn with a Lease on u's session (see Acquire) and releases it when
 // fn returns. fn's error is returned as is; Do never calls fn twice. This is
 // the hook for layers above Execute: fn receives the lease's
-// *sessions.Session (Lease.Session) or its client and identifier.
+// *sessions.Session (Lease.Session) or its client and identifier. fn must
+// make its calls through the lease, not through the Fleet for the same
+// user, which would wait for fn to return.
 func (f *Fleet) Do(ctx context.Context, u User, fn func(ctx context.Context, l *Lease) error, options *AcquireOptions) error {
 	l, err := f.Acquire(ctx, u, options)
 	if err != nil {
