@@ -13,7 +13,8 @@ import (
 )
 
 // goldenID is the identifier of goldenUser under testKey, epoch 7. It was
-// computed once; if it changes, identifiers changed across versions and
+// computed once (and matches an independent computation with Python's hmac
+// module); if it changes, identifiers changed across versions and
 // every deployed user would lose their session.
 const goldenID = "spf-7-1cae7c614c1b6772d039b5de02cf4d4cd68d953c85b12ef7"
 
