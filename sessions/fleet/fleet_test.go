@@ -174,7 +174,7 @@ func TestWaitEndsWithTheContext(t *testing.T) {
 func TestKeepReusesAndExpires(t *testing.T) {
 	t.Parallel()
 	srv := newEmu(t, 5, nil, "a")
-	f := newFleet(t, srv, 5, []string{"a"}, func(o *fleet.Options) { o.KeepIdle = 300 * time.Millisecond })
+	f := newFleet(t, srv, 5, []string{"a"}, func(o *fleet.Options) { o.KeepIdle = 2 * time.Second })
 	u := fleet.User{ID: "alice"}
 	_, err := f.Execute(t.Context(), u, sessions.ShellCommand("echo kept > f"), nil)
 	require.NoError(t, err)

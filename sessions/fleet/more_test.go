@@ -3,7 +3,6 @@ package fleet_test
 import (
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -58,35 +57,34 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 
 func TestCloseFailsWaitersAndDeletesKeptSessions(t *testing.T) {
 	t.Parallel()
-	g := newGate()
-	srv := newEmu(t, 1, &sessionstest.Options{Scripted: g.run}, "a", "b")
-	pools := poolsOf(srv, 1, "a", "b")
-	f, err := fleet.New(&fleet.Options{IDs: fleet.IDs{Key: testKey}, Pools: pools})
-	require.NoError(t, err)
-	_, err = f.Execute(t.Context(), fleet.User{ID: "kept"}, sessions.ShellCommand("k"), nil)
+	srv := newEmu(t, 1, &sessionstest.Options{Scripted: instant}, "a", "b")
+	f, err := fleet.New(&fleet.Options{IDs: fleet.IDs{Key: testKey}, Pools: poolsOf(srv, 1, "a")})
 	require.NoError(t, err)
 	l, err := f.Acquire(t.Context(), fleet.User{ID: "holder"}, nil)
 	require.NoError(t, err)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	var waitErr error
+	waitErr := make(chan error, 1)
 	go func() {
-		defer wg.Done()
-		_, waitErr = f.Execute(t.Context(), fleet.User{ID: "waiter"}, sessions.ShellCommand("w"), nil)
+		_, err := f.Execute(t.Context(), fleet.User{ID: "waiter"}, sessions.ShellCommand("w"), nil)
+		waitErr <- err
 	}()
-	require.Eventually(t, func() bool { return f.Stats().Waiting == 1 || srv.Sessions("a")+srv.Sessions("b") == 1 }, 10*time.Second, time.Millisecond)
-	// The waiter took the kept session's slot (reclaimed) or waits; either way
-	// Close ends it.
+	require.Eventually(t, func() bool { return f.Stats().Waiting == 1 }, 10*time.Second, time.Millisecond)
 	require.NoError(t, f.Close(t.Context()))
-	wg.Wait()
-	if waitErr != nil {
-		assert.ErrorIs(t, waitErr, fleet.ErrClosed)
-	}
-	l.Release()
-	require.Eventually(t, func() bool { return srv.Sessions("a")+srv.Sessions("b") == 0 }, 10*time.Second, time.Millisecond,
-		"Close deleted the kept sessions and the released lease's session")
+	assert.ErrorIs(t, <-waitErr, fleet.ErrClosed, "a call waiting for a slot fails with ErrClosed")
 	_, err = f.Acquire(t.Context(), fleet.User{ID: "late"}, nil)
 	assert.ErrorIs(t, err, fleet.ErrClosed)
+	require.Equal(t, 1, srv.Sessions("a"))
+	l.Release()
+	require.Eventually(t, func() bool { return srv.Sessions("a") == 0 }, 10*time.Second, time.Millisecond,
+		"a lease released after Close still frees its slot")
+
+	// Close deletes the sessions kept for reuse before it returns.
+	g, err := fleet.New(&fleet.Options{IDs: fleet.IDs{Key: testKey}, Pools: poolsOf(srv, 1, "b"), KeepIdle: time.Hour})
+	require.NoError(t, err)
+	_, err = g.Execute(t.Context(), fleet.User{ID: "kept"}, sessions.ShellCommand("k"), nil)
+	require.NoError(t, err)
+	require.Equal(t, 1, srv.Sessions("b"))
+	require.NoError(t, g.Close(t.Context()))
+	assert.Equal(t, 0, srv.Sessions("b"))
 }
 
 // A response from a pool that became unreachable while the command ran
