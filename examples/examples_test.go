@@ -28,7 +28,7 @@ import (
 
 var programs = []string{
 	"setup", "deploy-pool", "create-identity", "assign-role", "get-token", "execute",
-	"verify", "cleanup", "quickstart", "files", "async-execute", "emulator",
+	"verify", "cleanup", "quickstart", "files", "async-execute", "emulator", "multiuser",
 }
 
 // binDir holds every example, built once by TestMain before any test starts,

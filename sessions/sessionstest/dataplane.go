@@ -106,6 +106,10 @@ func (s *Server) serveDataPlane(w http.ResponseWriter, r *http.Request, rt route
 			principal, SessionExecutorRoleID, p.spec.Name, p.resourceID()))
 		return
 	}
+	var controlled bool
+	if w, controlled = s.controlPool(w, r, p); controlled {
+		return
+	}
 	if v := r.URL.Query().Get("api-version"); v == "" {
 		writeError(w, http.StatusBadRequest, "MissingApiVersionParameter",
 			"the api-version query parameter is required, e.g. api-version=2025-02-02-preview")
@@ -172,7 +176,7 @@ func (s *Server) writeCapacity(w http.ResponseWriter, p *pool) {
 	if p.spec.Cooldown > 0 {
 		cool = fmt.Sprintf("after %d s idle", int64(p.spec.Cooldown/time.Second))
 	}
-	writeError(w, s.opts.CapacityStatus, "MaxConcurrentSessionsReached", fmt.Sprintf(
+	writeError(w, s.capacityAnswer(w, p), "MaxConcurrentSessionsReached", fmt.Sprintf(
 		"session pool %q has reached maxConcurrentSessions (%d) and allocates no new sessions; "+
 			"delete sessions you no longer need (DELETE /session), wait for idle sessions to expire (%s), or raise maxConcurrentSessions",
 		p.spec.Name, p.spec.MaxConcurrentSessions, cool))

@@ -83,6 +83,8 @@ type Server struct {
 	reqs    []RecordedRequest
 	running int // processes (or scripted calls) running now
 	bashVer string
+
+	ctl poolControls // SetPoolControl (poolcontrol.go)
 }
 
 // NewServer starts a Server, like httptest.NewServer. If it cannot listen or
@@ -210,6 +212,9 @@ func Start(o *Options) (*Server, error) {
 		DialContext: func(ctx context.Context, network, address string) (net.Conn, error) {
 			h, _, err := net.SplitHostPort(address)
 			if err == nil && isLocalhostName(h) {
+				if s.hostUnreachable(h) {
+					return nil, refusedDial(network, address)
+				}
 				address = dialAddr
 			}
 			return dialer.DialContext(ctx, network, address)
