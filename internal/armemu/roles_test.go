@@ -105,7 +105,7 @@ func TestRoleAssignmentServicePrincipalSkipsDelay(t *testing.T) {
 	scope := rgPath(testRG)
 	resp, body := f.do(t, http.MethodPut, rolePath(scope, uuid.NewString()), roleBody(id.PrincipalID, "ServicePrincipal"))
 	require.Equal(t, http.StatusCreated, resp.StatusCode, "body: %v", body)
-	assert.Equal(t, "/providers/Microsoft.Authorization/roleDefinitions/"+sessionExecutor, dig(body, "properties", "roleDefinitionId"))
+	assert.Equal(t, "/subscriptions/"+testSub+"/providers/Microsoft.Authorization/roleDefinitions/"+sessionExecutor, dig(body, "properties", "roleDefinitionId"), "the subscription form, as Azure answers")
 	assert.Equal(t, scope, dig(body, "properties", "scope"))
 	assert.Equal(t, "Microsoft.Authorization/roleAssignments", body["type"])
 	assert.NotEmpty(t, dig(body, "properties", "createdOn"))

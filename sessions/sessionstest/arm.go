@@ -65,6 +65,8 @@ func (s *Server) wireARM() {
 		Backend:    backend{s},
 		SigningKey: s.key,
 		TenantID:   s.tenantID,
+		// GET /subscriptions lists the server's subscription.
+		SubscriptionID: s.opts.SubscriptionID,
 		BaseURL:    func() string { return s.baseURL },
 		Now:        s.opts.Now,
 
@@ -133,4 +135,14 @@ func (s *Server) IdentityEndpoint() (endpoint, header string, err error) {
 		}()
 	}
 	return s.idURL, s.engine.IdentityHeader(), nil
+}
+
+// ServicePrincipal returns the client ID and secret of the emulator's service
+// principal in Entra ID. With Cloud() as their cloud and TenantID() as the
+// tenant, azidentity's ClientSecretCredential (and any client of Entra ID's
+// client credentials grant) gets tokens from the server for PrincipalID():
+// the same principal Credential and the managed identity endpoint act as.
+// The secret is a secret: do not log it.
+func (s *Server) ServicePrincipal() (clientID, clientSecret string) {
+	return s.engine.ServicePrincipal()
 }
