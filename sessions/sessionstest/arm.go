@@ -67,8 +67,8 @@ func (s *Server) wireARM() {
 		TenantID:   s.tenantID,
 		// GET /subscriptions lists the server's subscription.
 		SubscriptionID: s.opts.SubscriptionID,
-		BaseURL:    func() string { return s.baseURL },
-		Now:        s.opts.Now,
+		BaseURL:        func() string { return s.baseURL },
+		Now:            s.opts.Now,
 
 		PrincipalNotFoundFor: s.opts.PrincipalNotFoundFor,
 		SystemPrincipalID:    s.prinID,
