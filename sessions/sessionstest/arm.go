@@ -138,9 +138,10 @@ func (s *Server) IdentityEndpoint() (endpoint, header string, err error) {
 }
 
 // ServicePrincipal returns the client ID and secret of the emulator's service
-// principal in Entra ID. With Cloud() as their cloud and TenantID() as the
-// tenant, azidentity's ClientSecretCredential (and any client of Entra ID's
-// client credentials grant) gets tokens from the server for PrincipalID():
+// principal in Entra ID. With ClientOptions() (Cloud() as the cloud),
+// TenantID() as the tenant and DisableInstanceDiscovery set, as for any
+// private cloud, azidentity's ClientSecretCredential (and any client of Entra
+// ID's client credentials grant) gets tokens from the server for PrincipalID():
 // the same principal Credential and the managed identity endpoint act as.
 // The secret is a secret: do not log it.
 func (s *Server) ServicePrincipal() (clientID, clientSecret string) {
