@@ -456,7 +456,7 @@ func TestJSONCToJSON(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{
 		`{a: 1, "b": "x // not a comment", c: [1, 2,], d: {e: true,},}`: `{"a": 1, "b": "x // not a comment", "c": [1, 2], "d": {"e": true}}`,
-		"{\n // line\n \"k\": /* c */ null, \"s\": \"q\\\"/*x*/\"}":      "{\n \n \"k\":   null, \"s\": \"q\\\"/*x*/\"}",
+		"{\n // line\n \"k\": /* c */ null, \"s\": \"q\\\"/*x*/\"}":     "{\n \n \"k\":   null, \"s\": \"q\\\"/*x*/\"}",
 		`{"n": 1e5, "m": -2.5E-3}`:                                      `{"n": 1e5, "m": -2.5E-3}`,
 	} {
 		got, err := jsoncToJSON([]byte(in))
