@@ -5,7 +5,8 @@
 // SHELLPOOL_ARM_TOKEN and SHELLPOOL_SESSIONS_TOKEN (bearer tokens for Azure
 // Resource Manager and the sessions API, for SHELLPOOL_PRINCIPAL_ID),
 // AZURE_SUBSCRIPTION_ID, IDENTITY_ENDPOINT and IDENTITY_HEADER (its managed
-// identity endpoint), and the tutorial's SUBSCRIPTION, RG, POOL, LOCATION,
+// identity endpoint), SHELLPOOL_TENANT_ID, SHELLPOOL_CLIENT_ID and
+// SHELLPOOL_CLIENT_SECRET (its Entra ID service principal), and the tutorial's SUBSCRIPTION, RG, POOL, LOCATION,
 // API_VERSION and EXEC_ID (a fresh session identifier), naming the pool it
 // serves from the start. It removes the file when it stops. It prints where
 // it listens, never the tokens. The tokens are valid for an hour, like Entra
@@ -87,6 +88,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 		defer os.RemoveAll(dir)
+		clientID, clientSecret := srv.ServicePrincipal()
 		caFile := filepath.Join(dir, "ca.pem")
 		if err := os.WriteFile(caFile, srv.CACertPEM(), 0o644); err != nil {
 			return err
@@ -100,6 +102,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			{"AZURE_SUBSCRIPTION_ID", *sub},
 			{"IDENTITY_ENDPOINT", idEndpoint},
 			{"IDENTITY_HEADER", idHeader},
+			{"SHELLPOOL_TENANT_ID", srv.TenantID()},
+			{"SHELLPOOL_CLIENT_ID", clientID},
+			{"SHELLPOOL_CLIENT_SECRET", clientSecret},
 			{"SUBSCRIPTION", *sub},
 			{"RG", *rg},
 			{"POOL", *poolName},

@@ -107,7 +107,7 @@ func (e *Engine) serveMetadata(w http.ResponseWriter, r *http.Request) {
 // emulator's tenant.
 func (e *Engine) knownTenant(t string) bool {
 	switch strings.ToLower(t) {
-	case strings.ToLower(e.cfg.TenantID), "organizations", "common":
+	case strings.ToLower(e.cfg.TenantID), "organizations", "common", "adfs":
 		return true
 	}
 	return false
@@ -197,7 +197,7 @@ func (e *Engine) serveEntraToken(w http.ResponseWriter, r *http.Request, tenant 
 		writeEntraErr(w, http.StatusMethodNotAllowed, "invalid_request", 900561, "The endpoint only accepts POST requests; send the form body of an OAuth 2.0 token request.")
 		return
 	}
-	if !strings.EqualFold(tenant, e.cfg.TenantID) {
+	if !strings.EqualFold(tenant, e.cfg.TenantID) && !strings.EqualFold(tenant, "adfs") {
 		if e.knownTenant(tenant) {
 			writeEntraErr(w, http.StatusBadRequest, "invalid_request", 900023,
 				"The client credentials grant needs a tenant: use /"+e.cfg.TenantID+"/ instead of /"+tenant+"/.")
@@ -255,6 +255,13 @@ func (e *Engine) serveEntraToken(w http.ResponseWriter, r *http.Request, tenant 
 		}
 	} else {
 		aud = strings.TrimSuffix(f.Get("resource"), "/.default")
+		if aud == "" { // ADFS clients (MSAL with an /adfs authority) send scope
+			for _, s := range strings.Fields(f.Get("scope")) {
+				if strings.HasSuffix(s, "/.default") {
+					aud = strings.TrimSuffix(s, "/.default")
+				}
+			}
+		}
 		if aud == "" {
 			writeEntraErr(w, http.StatusBadRequest, "invalid_request", 900144, "The request body must contain the parameter 'resource'.")
 			return
@@ -265,7 +272,13 @@ func (e *Engine) serveEntraToken(w http.ResponseWriter, r *http.Request, tenant 
 	tok := e.mintToken(aud, e.system, now, exp)
 	w.Header().Set("Cache-Control", "no-store")
 	secs := int64(entraTokenLifetime / time.Second)
-	if v2 {
+	if v2 || strings.EqualFold(tenant, "adfs") { // ADFS answers numbers, as v2 does
+		if !v2 {
+			writeJSON(w, http.StatusOK, map[string]any{
+				"token_type": "Bearer", "expires_in": secs, "resource": aud, "access_token": tok,
+			})
+			return
+		}
 		writeJSON(w, http.StatusOK, map[string]any{
 			"token_type": "Bearer", "expires_in": secs, "ext_expires_in": secs, "access_token": tok,
 		})

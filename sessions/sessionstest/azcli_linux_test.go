@@ -29,6 +29,14 @@ import (
 // locally" section, after the emulator wrote its env file. The test runs it
 // as written (with its own AZURE_CONFIG_DIR) and checks that the README
 // still says it.
+// azServicePrincipalSetup is the README's alternative sign-in, as the
+// emulator's service principal.
+var azServicePrincipalSetup = []string{
+	`az cloud register --name ShellpoolEmulatorSP --cloud-config "{\"endpoints\": {\"resourceManager\": \"$SHELLPOOL_ENDPOINT\", \"activeDirectory\": \"$SHELLPOOL_ENDPOINT/adfs\", \"microsoftGraphResourceId\": \"$SHELLPOOL_ENDPOINT/\"}}"`,
+	`az cloud set --name ShellpoolEmulatorSP`,
+	`az login --service-principal --username "$SHELLPOOL_CLIENT_ID" --password "$SHELLPOOL_CLIENT_SECRET" --tenant "$SHELLPOOL_TENANT_ID"`,
+}
+
 var azSetup = []string{
 	`export REQUESTS_CA_BUNDLE="$SHELLPOOL_CA_CERT"`,
 	`export MSI_ENDPOINT="$IDENTITY_ENDPOINT"`,
@@ -72,7 +80,7 @@ func TestTutorialAzCommands(t *testing.T) {
 	}
 	readme, err := os.ReadFile("../../README.md")
 	require.NoError(t, err)
-	for _, line := range azSetup {
+	for _, line := range append(append([]string{}, azSetup...), azServicePrincipalSetup...) {
 		assert.Contains(t, string(readme), line, "the README's set-up must say what this test runs")
 	}
 	workaround, err := filepath.Abs("testdata/azcli")
@@ -119,50 +127,80 @@ func TestTutorialAzCommands(t *testing.T) {
 	}
 	vars := readEnvFile(t, envFile)
 
-	start := time.Now()
 	home := filepath.Join(dir, "home")
 	require.NoError(t, os.MkdirAll(home, 0o755))
-	baseEnv := []string{
-		"PATH=" + os.Getenv("PATH"), "HOME=" + home, "LANG=C.UTF-8",
-		"ENV_FILE=" + envFile,
-		"AZURE_CONFIG_DIR=" + filepath.Join(dir, "azure"), // a throwaway az profile
-		"AZURE_CORE_COLLECT_TELEMETRY=false", "AZURE_CORE_NO_COLOR=true", "AZURE_CORE_ONLY_SHOW_ERRORS=true",
-		"PYTHONPATH=" + workaround, // Debian's CLI 2.45 role bug, see testdata/azcli/README.md
-	}
-	prelude := "set -eu\n. \"$ENV_FILE\"\n" + strings.Join(azSetup[:2], "\n") + "\n" + azVars
-	run := func(step azStep, extra ...string) string {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, "bash", "-c", prelude+step.cmd)
-		cmd.Dir = dir
-		cmd.Env = append(append([]string{}, baseEnv...), extra...)
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		began := time.Now()
-		if step.tty {
-			master, slave := openPTY(t)
-			cmd.Stdin = slave
-			require.NoError(t, cmd.Start())
-			_ = slave.Close()
-			go func() { _, _ = io.Copy(io.Discard, master) }() // the terminal's echo
-			_, err := master.Write([]byte("y\n"))
-			require.NoError(t, err)
-			err = cmd.Wait()
-			_ = master.Close()
-			require.NoError(t, err, "%s: %s", step.cmd, stderr.String())
-		} else {
-			err := cmd.Run()
-			shown := stdout.String()
-			if step.secret {
-				shown = "(output withheld: it holds a token)"
-			}
-			require.NoError(t, err, "%s:\nstdout: %s\nstderr: %s", step.cmd, shown, stderr.String())
+	// azRunner runs steps with their own throwaway az profile.
+	azRunner := func(t *testing.T, profile string) func(step azStep, extra ...string) string {
+		baseEnv := []string{
+			"PATH=" + os.Getenv("PATH"), "HOME=" + home, "LANG=C.UTF-8",
+			"ENV_FILE=" + envFile,
+			"AZURE_CONFIG_DIR=" + filepath.Join(dir, profile), // a throwaway az profile
+			"AZURE_CORE_COLLECT_TELEMETRY=false", "AZURE_CORE_NO_COLOR=true", "AZURE_CORE_ONLY_SHOW_ERRORS=true",
+			"PYTHONPATH=" + workaround, // Debian's CLI 2.45 role bug, see testdata/azcli/README.md
 		}
-		t.Logf("%5.1fs  %s", time.Since(began).Seconds(), step.cmd)
-		return strings.TrimSpace(stdout.String())
+		prelude := "set -eu\n. \"$ENV_FILE\"\n" + strings.Join(azSetup[:2], "\n") + "\n" + azVars
+		return func(step azStep, extra ...string) string {
+			t.Helper()
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, "bash", "-c", prelude+step.cmd)
+			cmd.Dir = dir
+			cmd.Env = append(append([]string{}, baseEnv...), extra...)
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			began := time.Now()
+			if step.tty {
+				master, slave := openPTY(t)
+				cmd.Stdin = slave
+				require.NoError(t, cmd.Start())
+				_ = slave.Close()
+				go func() { _, _ = io.Copy(io.Discard, master) }() // the terminal's echo
+				_, err := master.Write([]byte("y\n"))
+				require.NoError(t, err)
+				err = cmd.Wait()
+				_ = master.Close()
+				require.NoError(t, err, "%s: %s", step.cmd, stderr.String())
+			} else {
+				err := cmd.Run()
+				shown := stdout.String()
+				if step.secret {
+					shown = "(output withheld: it holds a token)"
+				}
+				require.NoError(t, err, "%s:\nstdout: %s\nstderr: %s", step.cmd, shown, stderr.String())
+			}
+			t.Logf("%5.1fs  %s", time.Since(began).Seconds(), step.cmd)
+			return strings.TrimSpace(stdout.String())
+		}
 	}
 
+	// Signing in as the emulator's service principal (az login
+	// --service-principal), with the cloud's Entra ID endpoint in ADFS form
+	// (MSAL asks login.microsoftonline.com about any other unknown
+	// authority). It shares the emulator but not the az profile.
+	t.Run("service principal", func(t *testing.T) {
+		t.Parallel()
+		run := azRunner(t, "azure-sp")
+		for _, line := range azServicePrincipalSetup {
+			run(azStep{cmd: line, secret: strings.Contains(line, "SECRET")})
+		}
+		tok := run(azStep{cmd: `az account get-access-token --resource https://dynamicsessions.io --query accessToken -o tsv`, secret: true})
+		c, err := jwt.Parse(tok)
+		require.NoError(t, err)
+		assert.Equal(t, "https://dynamicsessions.io", c.Audience)
+		assert.Equal(t, vars["SHELLPOOL_PRINCIPAL_ID"], c.ObjectID, "the service principal is the emulator's principal")
+		assert.Equal(t, vars["SHELLPOOL_CLIENT_ID"], c.AppID)
+		assert.Equal(t, vars["SHELLPOOL_CLIENT_ID"], run(azStep{cmd: `az account show --query user.name -o tsv`}))
+	})
+
+	t.Run("tutorial", func(t *testing.T) {
+		t.Parallel()
+		tutorial(t, azRunner(t, "azure"), vars, emuLog)
+	})
+}
+
+// tutorial runs the README's set-up and the tutorial's commands.
+func tutorial(t *testing.T, run func(step azStep, extra ...string) string, vars map[string]string, emuLog func() string) {
+	start := time.Now()
 	// Set-up, as the README says.
 	for _, line := range azSetup[2:] {
 		run(azStep{cmd: line})
