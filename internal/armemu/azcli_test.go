@@ -178,6 +178,22 @@ func TestEntraClientCredentials(t *testing.T) {
 	status, body = sendRaw(t, cl, http.MethodPost, f.srv.URL+"/"+tenant+"/oauth2/token", form, v1.Encode())
 	require.Equal(t, http.StatusOK, status, "%v", body)
 	assert.Equal(t, "https://dynamicsessions.io", body["resource"])
+	assert.IsType(t, "", body["expires_in"], "v1 answers strings")
+	assert.Equal(t, "https://dynamicsessions.io", claimsOf(t, body["access_token"]).Audience)
+
+	// The ADFS form of the authority (what az login --service-principal
+	// uses with a cloud whose activeDirectory ends in /adfs): MSAL reads
+	// /adfs/.well-known/openid-configuration and sends scope to the v1-style
+	// token endpoint; ADFS answers expires_in as a number.
+	status, oidc = sendRaw(t, cl, http.MethodGet, f.srv.URL+"/adfs/.well-known/openid-configuration", nil, "")
+	require.Equal(t, http.StatusOK, status)
+	assert.Equal(t, f.srv.URL+"/adfs/oauth2/token", oidc["token_endpoint"])
+	adfs := url.Values{"grant_type": {"client_credentials"}, "client_id": {"55555555-5555-5555-5555-555555555555"},
+		"client_secret": {"s3cret"}, "scope": {"https://dynamicsessions.io/.default"}}
+	status, body = sendRaw(t, cl, http.MethodPost, f.srv.URL+"/adfs/oauth2/token", form, adfs.Encode())
+	require.Equal(t, http.StatusOK, status, "%v", body)
+	assert.InDelta(t, 3600, body["expires_in"], 1, "a number")
+	assert.Equal(t, "66666666-6666-6666-6666-666666666666", claimsOf(t, body["access_token"]).ObjectID)
 	assert.Equal(t, "https://dynamicsessions.io", claimsOf(t, body["access_token"]).Audience)
 
 	for _, tc := range []struct {

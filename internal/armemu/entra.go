@@ -30,7 +30,9 @@ func randomSecret() string {
 // /{tenant}/oauth2/v2.0/token, client credentials) grants tokens for them
 // whose oid is the system identity's principal ID, so azidentity's
 // ClientSecretCredential (with the emulator as authority host) acts as the
-// same principal as the managed identity endpoint without a selector.
+// same principal as the managed identity endpoint without a selector. The
+// authority /adfs serves the same credentials (az login --service-principal
+// with a cloud whose activeDirectory endpoint ends in /adfs).
 func (e *Engine) ServicePrincipal() (clientID, clientSecret string) {
 	return e.cfg.ClientID, e.cfg.ClientSecret
 }
@@ -192,6 +194,9 @@ func (e *Engine) serveOpenID(w http.ResponseWriter, r *http.Request, tenant stri
 
 // serveEntraToken is Entra ID's token endpoint for the client credentials
 // grant with a client secret (v2: scope=AUD/.default; v1: resource=AUD).
+// The tenant "adfs" serves the ADFS form of the authority, which MSAL
+// clients (the Azure CLI) use without asking login.microsoftonline.com
+// about it: scope is accepted there too, and expires_in is a number.
 func (e *Engine) serveEntraToken(w http.ResponseWriter, r *http.Request, tenant string, v2 bool) {
 	if r.Method != http.MethodPost {
 		writeEntraErr(w, http.StatusMethodNotAllowed, "invalid_request", 900561, "The endpoint only accepts POST requests; send the form body of an OAuth 2.0 token request.")
