@@ -225,9 +225,10 @@ type req struct {
 //
 // Without a token it serves what Azure serves without one: the cloud
 // metadata (GET /metadata/endpoints, what az cloud register reads) and Entra
-// ID (OpenID discovery and the token endpoint under /{tenant}/, see
-// serveEntra). Under /v1.0/ and /beta/ it serves a minimal Microsoft Graph
-// (see serveGraph), which needs a token for the Graph audience.
+// ID (OpenID and instance discovery, and the client credentials token
+// endpoint under /{tenant}/ and /adfs/). Under /v1.0/ and /beta/ it serves a
+// minimal Microsoft Graph (service principals and getByIds), which needs a
+// token for https://graph.microsoft.com or for the emulator's own URL.
 func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("x-ms-request-id", uuid.NewString())
 	if id := r.Header.Get("x-ms-correlation-request-id"); id != "" {
