@@ -12,13 +12,14 @@
 // SHELLPOOL_ARM_TOKEN and SHELLPOOL_SESSIONS_TOKEN (bearer tokens for Azure
 // Resource Manager and the sessions API, for SHELLPOOL_PRINCIPAL_ID),
 // AZURE_SUBSCRIPTION_ID, IDENTITY_ENDPOINT and IDENTITY_HEADER (its managed
-// identity endpoint, which azidentity uses), SHELLPOOL_RESOURCE_GROUP,
-// SHELLPOOL_POOL and SHELLPOOL_LOCATION, and the tutorial's SUBSCRIPTION, RG,
-// POOL, LOCATION, API_VERSION and EXEC_ID (a fresh session identifier),
-// naming the pool it serves from the start. -pid-file gets its process ID.
-// It removes both files when it stops. It prints where it listens, never the
-// tokens. The tokens are valid for an hour, like Entra ID's; restart the
-// emulator for fresh ones.
+// identity endpoint, which azidentity uses), SHELLPOOL_TENANT_ID,
+// SHELLPOOL_CLIENT_ID and SHELLPOOL_CLIENT_SECRET (its Entra ID service
+// principal), SHELLPOOL_RESOURCE_GROUP, SHELLPOOL_POOL and SHELLPOOL_LOCATION,
+// and the tutorial's SUBSCRIPTION, RG, POOL, LOCATION, API_VERSION and EXEC_ID
+// (a fresh session identifier), naming the pool it serves from the start.
+// -pid-file gets its process ID. It removes both files when it stops. It
+// prints where it listens, never the tokens or the secret. The tokens are
+// valid for an hour, like Entra ID's; restart the emulator for fresh ones.
 //
 // -rbac demands the Session Executor role, as Azure does; -grant gives it to
 // SHELLPOOL_PRINCIPAL_ID on the whole subscription at the start (or run
@@ -126,6 +127,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 		defer os.RemoveAll(dir)
+		clientID, clientSecret := srv.ServicePrincipal()
 		caFile := filepath.Join(dir, "ca.pem")
 		if err := os.WriteFile(caFile, srv.CACertPEM(), 0o644); err != nil {
 			return err
@@ -143,6 +145,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			{"SHELLPOOL_LOCATION", *location},
 			{"IDENTITY_ENDPOINT", idEndpoint},
 			{"IDENTITY_HEADER", idHeader},
+			{"SHELLPOOL_TENANT_ID", srv.TenantID()},
+			{"SHELLPOOL_CLIENT_ID", clientID},
+			{"SHELLPOOL_CLIENT_SECRET", clientSecret},
 			{"SUBSCRIPTION", *sub},
 			{"RG", *rg},
 			{"POOL", *poolName},
