@@ -13,7 +13,7 @@
 // Against Azure it needs real settings, and refuses to start without them:
 //
 //	AZURE_SUBSCRIPTION_ID=<id> SHELLPOOL_RESOURCE_GROUP=<rg> \
-//	SHELLPOOL_POOLS=pool-east,pool-west SHELLPOOL_FLEET_KEY=$(openssl rand -hex 32) \
+//	SHELLPOOL_POOLS=eastpool,westpool SHELLPOOL_FLEET_KEY=$(openssl rand -hex 32) \
 //	go run ./examples/multiuser
 //
 // The signed-in principal needs Reader on the pools (to read their
@@ -35,14 +35,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
 
 	"github.com/shellpool/shellpool/identity"
 	"github.com/shellpool/shellpool/pool"
 	"github.com/shellpool/shellpool/sessions"
 	"github.com/shellpool/shellpool/sessions/fleet"
-	"github.com/shellpool/shellpool/sessions/sessionstest"
 )
 
 type settings struct {
@@ -121,21 +119,14 @@ func loadSettings(args []string, getenv func(string) string) (settings, error) {
 }
 
 func run(ctx context.Context, s settings, out io.Writer) error {
-	var opts azcore.ClientOptions
-	var srv *sessionstest.Server
-	if s.emulator {
-		var err error
-		srv, err = startEmulator(&s)
-		if err != nil {
-			return err
-		}
-		defer srv.Close()
-		opts = srv.ClientOptions()
-		fmt.Fprintln(out, "Using the built-in emulator at", srv.URL(), "with pools", strings.Join(s.pools, " and "), "of 3 slots each")
+	opts, emuCred, stop, err := emulator(&s, out) // only with -emulator: see emulator.go
+	if err != nil {
+		return err
 	}
+	defer stop()
 	cred, err := identity.NewCredential(nil)
-	if srv != nil {
-		cred = srv.Credential()
+	if emuCred != nil {
+		cred, err = emuCred, nil
 	}
 	if err != nil {
 		return err
@@ -220,30 +211,4 @@ func collect(ch <-chan error) []error {
 		out = append(out, err)
 	}
 	return out
-}
-
-// startEmulator starts the emulator with two pools of three slots, and a
-// session of another service in the first, which the reaper must not touch.
-func startEmulator(s *settings) (*sessionstest.Server, error) {
-	if len(s.pools) == 0 {
-		s.pools = []string{"pool-east", "pool-west"}
-	}
-	var pools []sessionstest.Pool
-	for _, name := range s.pools {
-		pools = append(pools, sessionstest.Pool{Name: name, MaxConcurrentSessions: 3})
-	}
-	srv, err := sessionstest.Start(&sessionstest.Options{Pools: pools})
-	if err != nil {
-		return nil, err
-	}
-	s.subscription, s.group = srv.SubscriptionID(), srv.ResourceGroup()
-	other, err := sessions.NewClient(srv.PoolEndpointFor(s.pools[0]), srv.Credential(), &sessions.ClientOptions{ClientOptions: srv.ClientOptions()})
-	if err == nil {
-		_, err = other.Execute(context.Background(), sessions.NewSessionID(), sessions.ShellCommand("true"), nil)
-	}
-	if err != nil {
-		srv.Close()
-		return nil, err
-	}
-	return srv, nil
 }

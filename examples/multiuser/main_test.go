@@ -18,12 +18,12 @@ func TestEmulatorRun(t *testing.T) {
 	require.NoError(t, run(t.Context(), s, &out))
 	text := out.String()
 	t.Log(text)
-	assert.Regexp(t, `^Using the built-in emulator at https://127\.0\.0\.1:\d+ with pools pool-east and pool-west of 3 slots each\n`, text)
+	assert.Regexp(t, `^Using the built-in emulator at https://127\.0\.0\.1:\d+ with pools eastpool and westpool of 3 slots each\n`, text)
 	for u := 1; u <= 5; u++ {
 		for k := 1; k <= 2; k++ {
 			// Each user sees only their own notes (1 or 2, depending on
 			// whether their session was kept between the commands).
-			assert.Regexp(t, regexp.MustCompile(fmt.Sprintf(`(?m)^user%d command %d on pool-(east|west) after waiting \S+: [12] note\(s\), all by user%d$`, u, k, u)), text)
+			assert.Regexp(t, regexp.MustCompile(fmt.Sprintf(`(?m)^user%d command %d on (east|west)pool after waiting \S+: [12] note\(s\), all by user%d$`, u, k, u)), text)
 		}
 	}
 	assert.Regexp(t, `(?m)^Reaper: listed \d+ sessions, deleted [1-9]\d* of this service's \(one leaked by the crashed run\), left 1 foreign one\(s\) untouched$`, text)
