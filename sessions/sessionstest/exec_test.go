@@ -1,5 +1,3 @@
-//go:build unix
-
 package sessionstest
 
 import (
@@ -124,6 +122,7 @@ func TestStrictModeRefusesCodeInputTypeOnShellPools(t *testing.T) {
 }
 
 func TestEnvironmentIsMinimalAndRootedInSessionDir(t *testing.T) {
+	needUnix(t)
 	// Not parallel: it sets a host environment variable.
 	t.Setenv("SESSIONSTEST_HOST_SECRET", "do-not-leak")
 	s := newTestServer(t, nil)
@@ -151,6 +150,7 @@ func TestEnvironmentIsMinimalAndRootedInSessionDir(t *testing.T) {
 }
 
 func TestTimeoutKillsTheWholeProcessGroup(t *testing.T) {
+	needUnix(t)
 	t.Parallel()
 	s := newTestServer(t, nil)
 	c := newRaw(t, s)
@@ -203,6 +203,7 @@ func TestTimeoutDefaultsAndCap(t *testing.T) {
 }
 
 func TestOutputIsCappedPerStreamInBytes(t *testing.T) {
+	needUnix(t)
 	t.Parallel()
 	s := newTestServer(t, roomy())
 	c := newRaw(t, s)
@@ -240,6 +241,7 @@ func TestOutputIsCappedPerStreamInBytes(t *testing.T) {
 }
 
 func TestUncappedOutputIsIdealised(t *testing.T) {
+	needUnix(t)
 	t.Parallel()
 	s := newTestServer(t, &Options{Behavior: Behavior{UncappedOutput: true}})
 	c := newRaw(t, s)

@@ -23,8 +23,8 @@ type pool struct {
 	spec      Pool // defaults applied
 	order     int  // creation order, to pick the default pool
 	createdAt time.Time
-	sessions  map[string]*session // by identifier
-	removed   bool                // no longer served: allocates no sessions
+	sessions  map[string]*session    // by identifier
+	removed   bool                   // no longer served: allocates no sessions
 	listings  snapshots[sessionJSON] // of paged session listings
 }
 
@@ -49,10 +49,10 @@ type session struct {
 	wg     sync.WaitGroup // running executions
 
 	// guarded by Server.mu
-	execs   map[string]*execution
-	order   []string         // execution ids, oldest first (see rememberLocked)
-	groups  map[int]struct{} // process groups left running by finished commands
-	running int
+	execs    map[string]*execution
+	order    []string         // execution ids, oldest first (see rememberLocked)
+	groups   map[int]struct{} // process groups left running by finished commands
+	running  int
 	listings snapshots[fileJSON] // of paged file listings
 }
 

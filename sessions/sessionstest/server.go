@@ -118,6 +118,9 @@ func NewServer(o *Options) *Server {
 	return s
 }
 
+// bashCheck is checkBash; tests replace it to play a machine without bash.
+var bashCheck = checkBash
+
 // checkBash returns an ErrNoBash error when bash cannot be found.
 func checkBash() error {
 	if _, err := lookPath("bash"); err != nil {
@@ -165,7 +168,7 @@ func Start(o *Options) (*Server, error) {
 		opts.Now = time.Now
 	}
 	if opts.Scripted == nil {
-		if err := checkBash(); err != nil {
+		if err := bashCheck(); err != nil {
 			return nil, err
 		}
 	}

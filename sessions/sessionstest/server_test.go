@@ -1,5 +1,3 @@
-//go:build unix
-
 package sessionstest
 
 import (
@@ -327,6 +325,7 @@ func TestRequestsAreRecordedWithTokensRedacted(t *testing.T) {
 // TestCloseLeavesNothingBehind starts long-running processes and checks
 // that Close kills them, removes the files and stops every goroutine.
 func TestCloseLeavesNothingBehind(t *testing.T) {
+	needUnix(t)
 	// Not parallel: it counts goroutines.
 	settle := func() int {
 		n := runtime.NumGoroutine()

@@ -1,5 +1,3 @@
-//go:build unix
-
 package sessionstest
 
 import (
@@ -18,6 +16,7 @@ import (
 )
 
 func TestSessionGetDeleteAndStop(t *testing.T) {
+	needUnix(t)
 	t.Parallel()
 	s := newTestServer(t, nil)
 	c := newRaw(t, s)
@@ -158,6 +157,7 @@ func (f *fakeClock) Advance(d time.Duration) {
 }
 
 func TestIdleSessionsExpireAfterCooldown(t *testing.T) {
+	needUnix(t)
 	t.Parallel()
 	clock := &fakeClock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
 	s := newTestServer(t, &Options{Now: clock.Now, Pools: []Pool{{Name: DefaultPoolName, Cooldown: time.Hour}}})
