@@ -89,6 +89,9 @@ func TestListSessionsAndMetadata(t *testing.T) {
 	u, err := url.Parse(next)
 	require.NoError(t, err)
 	assert.Equal(t, "2", u.Query().Get("skip"))
+	// The listing continues from its snapshot: a session made meanwhile
+	// does not shift it.
+	c.sh(newSID(), "true")
 	r2 := c.do(http.MethodGet, "/listSessions", "", u.Query(), nil, nil)
 	m2 := r2.json(t)
 	assert.Len(t, m2["sessions"].([]any), 1)
