@@ -511,7 +511,9 @@ func (s *Server) runProcess(ctx context.Context, ss *session, req ExecRequest) E
 		}
 		return startError(argv[0], err)
 	}
+	stopTrim := trimStreams(int64(req.OutputStreamsMaxLength), stdout, stderr)
 	waitErr := cmd.Wait()
+	stopTrim()
 	pgid := cmd.Process.Pid
 	alive := groupAlive(pgid)
 
@@ -545,6 +547,38 @@ func (s *Server) runProcess(ctx context.Context, ss *session, req ExecRequest) E
 		res.ErrorMessage = waitErr.Error()
 	}
 	return res
+}
+
+// streamSlack is how far a stream file may grow beyond its cap before
+// trimStreams cuts it back.
+const streamSlack = 8 << 20
+
+// trimStreams keeps the disk use of a command's output files bounded while
+// it runs: every 50 ms, a file grown more than streamSlack beyond max bytes
+// is truncated to max+1 (the process writes on at its offset, into a sparse
+// file). Only the first max bytes are ever answered, so nothing the answer
+// needs is lost, however late this runs. The returned func stops it.
+func trimStreams(max int64, files ...*os.File) func() {
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				for _, f := range files {
+					if fi, err := f.Stat(); err == nil && fi.Size() > max+streamSlack {
+						_ = f.Truncate(max + 1)
+					}
+				}
+			}
+		}
+	}()
+	return func() { close(done); <-stopped }
 }
 
 func startError(name string, err error) ExecResult {

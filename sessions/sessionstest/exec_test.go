@@ -442,3 +442,39 @@ func TestSessionForgetsOldestFinishedExecutions(t *testing.T) {
 	assert.Contains(t, ss.execs, "11")
 	assert.Contains(t, ss.execs, strconv.Itoa(MaxRememberedExecutions+9), "the newest are kept")
 }
+
+// TestRunawayOutputDoesNotFillTheDisk: a command that prints without end
+// until its timeout leaves an output file bounded near the cap, and the
+// answer holds the first bytes.
+func TestRunawayOutputDoesNotFillTheDisk(t *testing.T) {
+	t.Parallel()
+	needUnix(t)
+	s := newTestServer(t, nil)
+	c := newRaw(t, s)
+	sid := newSID()
+	r := c.exec(sid, map[string]any{"shellCommand": "yes", "timeoutInSeconds": 3, "executionType": "Asynchronous"}, nil)
+	require.Equal(t, http.StatusAccepted, r.status)
+	var most int64
+	for {
+		entries, _ := os.ReadDir(s.streams)
+		for _, e := range entries {
+			if fi, err := e.Info(); err == nil {
+				most = max(most, allocatedBytes(fi))
+			}
+		}
+		g := c.do(http.MethodGet, "/executions/"+r.header.Get("operation-id"), sid, nil, nil, nil)
+		if m := g.json(t); m["status"] != "Running" {
+			assert.Equal(t, "-1", m["status"])
+			assert.Equal(t, strings.Repeat("y\n", 2048), stdout(m))
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// yes writes hundreds of MB/s; the files stay within the slack (plus
+	// what 50 ms of writing adds).
+	assert.Less(t, most, int64(streamSlack+256<<20), "an output file used %d bytes of disk", most)
+	t.Logf("largest output file: %d bytes on disk", most)
+	entries, err := os.ReadDir(s.streams)
+	require.NoError(t, err)
+	assert.Empty(t, entries, "the stream files are removed")
+}
