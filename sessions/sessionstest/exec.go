@@ -620,9 +620,13 @@ func (s *Server) readStream(f *os.File, max int, isStdout bool) (string, error) 
 			n, fix = lo+int64(k), true
 		}
 	}
+	if n == 0 && !fix {
+		return "", nil
+	}
 	var sb strings.Builder
 	sb.Grow(int(n) + 3)
-	if _, err := io.Copy(&sb, io.NewSectionReader(f, 0, n)); err != nil {
+	buf := make([]byte, min(n, 16<<10)+1)
+	if _, err := io.CopyBuffer(&sb, io.NewSectionReader(f, 0, n), buf); err != nil {
 		return "", err
 	}
 	if fix {

@@ -14,7 +14,11 @@ import (
 func writeExecJSON(w http.ResponseWriter, status int, e *execResource) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
-	bw := bufio.NewWriterSize(w, 32<<10)
+	size := 256 + len(e.ID) + len(e.Identifier)
+	if e.Result != nil {
+		size += len(e.Result.Stdout) + len(e.Result.Stderr)
+	}
+	bw := bufio.NewWriterSize(w, min(size, 16<<10))
 	bw.WriteString(`{"id":`)
 	writeJSONString(bw, e.ID)
 	bw.WriteString(`,"identifier":`)
