@@ -182,12 +182,40 @@ func (s *Server) writeCapacity(w http.ResponseWriter, p *pool) {
 		p.spec.Name, p.spec.MaxConcurrentSessions, cool))
 }
 
+// capacityRetryAfter is the Retry-After of the capacity answer: when the
+// pool's first idle session expires (at least 1 s; a minute when no session
+// can expire).
+func (s *Server) capacityRetryAfter(p *pool) time.Duration {
+	if p.spec.Cooldown < 0 {
+		return time.Minute
+	}
+	now := s.opts.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	best := time.Duration(-1)
+	for _, ss := range p.sessions {
+		if ss.running > 0 {
+			continue
+		}
+		d := ss.lastAccessed.Add(p.spec.Cooldown).Sub(now)
+		if best < 0 || d < best {
+			best = d
+		}
+	}
+	if best < 0 {
+		return time.Minute
+	}
+	return max(best, time.Second)
+}
+
 type sessionJSON struct {
 	Identifier     string `json:"identifier"`
 	CreatedAt      string `json:"createdAt"`
 	LastAccessedAt string `json:"lastAccessedAt"`
 	ExpireAt       string `json:"expireAt"`
 	ETag           string `json:"etag"`
+
+	created time.Time // for sorting
 }
 
 func sessionView(ss *session) sessionJSON {
@@ -201,6 +229,7 @@ func sessionView(ss *session) sessionJSON {
 		LastAccessedAt: ss.lastAccessed.Format(time.RFC3339Nano),
 		ExpireAt:       exp.UTC().Format(time.RFC3339Nano),
 		ETag:           ss.etag,
+		created:        ss.createdAt,
 	}
 }
 
@@ -262,14 +291,27 @@ func (s *Server) handleListSessions(w http.ResponseWriter, r *http.Request, rt r
 		}
 		skip = n
 	}
+	snap := r.URL.Query().Get("listing")
 	s.mu.Lock()
-	all := s.sessionListLocked(p)
+	all := p.listings.get(snap)
+	if all == nil {
+		all = s.sessionViewsLocked(p)
+		s.mu.Unlock()
+		sortSessionViews(all) // outside the lock
+		if len(all) > s.opts.PageSize {
+			snap = randomHex(8)
+			s.mu.Lock()
+			p.listings.put(snap, all)
+			s.mu.Unlock()
+		}
+	} else {
+		s.mu.Unlock()
+	}
 	page := []sessionJSON{}
-	for i := skip; i < len(all) && len(page) < s.opts.PageSize; i++ {
-		page = append(page, sessionView(all[i]))
+	if skip < len(all) {
+		page = all[skip:min(len(all), skip+s.opts.PageSize)]
 	}
 	more := skip+len(page) < len(all)
-	s.mu.Unlock()
 	out := struct {
 		Sessions []sessionJSON `json:"sessions"`
 		NextLink *string       `json:"nextLink"`
@@ -277,6 +319,7 @@ func (s *Server) handleListSessions(w http.ResponseWriter, r *http.Request, rt r
 	if more {
 		q := r.URL.Query()
 		q.Set("skip", strconv.Itoa(skip+len(page)))
+		q.Set("listing", snap)
 		link := s.absURL(r, rt, "/listSessions", q)
 		out.NextLink = &link
 	}

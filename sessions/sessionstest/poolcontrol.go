@@ -251,19 +251,17 @@ func (readCloser) Close() error { return nil }
 
 // setRetryAfter adds Retry-After (whole seconds, rounded up) and
 // retry-after-ms (which azcore prefers) when d is positive.
-func setRetryAfter(w http.ResponseWriter, d time.Duration) {
-	if d <= 0 {
-		return
-	}
-	w.Header().Set("Retry-After", strconv.FormatInt(int64((d+time.Second-1)/time.Second), 10))
-	w.Header().Set("retry-after-ms", strconv.FormatInt(int64((d+time.Millisecond-1)/time.Millisecond), 10))
-}
 
 // capacityAnswer returns the status of the pool's capacity answers, after
 // adding its Retry-After headers to w.
 func (s *Server) capacityAnswer(w http.ResponseWriter, p *pool) int {
 	c, _ := s.controlOf(p)
-	setRetryAfter(w, c.CapacityRetryAfter)
+	if d := c.CapacityRetryAfter; d > 0 {
+		setRetryAfter(w, d)
+		w.Header().Set("retry-after-ms", strconv.FormatInt(int64((d+time.Millisecond-1)/time.Millisecond), 10))
+	} else {
+		setRetryAfter(w, s.capacityRetryAfter(p))
+	}
 	if c.CapacityStatus != 0 {
 		return c.CapacityStatus
 	}
