@@ -51,7 +51,8 @@ func TestPoolControlPerPoolCapacityAndRetryAfter(t *testing.T) {
 	assert.Equal(t, "2", re.RawResponse.Header.Get("Retry-After"), "whole seconds, rounded up")
 	assert.Equal(t, "1500", re.RawResponse.Header.Get("retry-after-ms"))
 
-	// Pool b keeps its own capacity and the default 404 without Retry-After.
+	// Pool b keeps its own capacity and the default 404, whose Retry-After
+	// is the emulator's own estimate (when its first idle session expires).
 	for range 2 {
 		_, err = b.Execute(ctx, sessions.NewSessionID(), sessions.ShellCommand("true"), nil)
 		require.NoError(t, err)
@@ -59,7 +60,8 @@ func TestPoolControlPerPoolCapacityAndRetryAfter(t *testing.T) {
 	_, err = b.Execute(ctx, sessions.NewSessionID(), sessions.ShellCommand("true"), nil)
 	require.True(t, errors.As(err, &re))
 	assert.Equal(t, http.StatusNotFound, re.StatusCode)
-	assert.Empty(t, re.RawResponse.Header.Get("Retry-After"))
+	assert.NotEmpty(t, re.RawResponse.Header.Get("Retry-After"))
+	assert.Empty(t, re.RawResponse.Header.Get("retry-after-ms"), "only a PoolControl sets retry-after-ms")
 }
 
 func TestPoolControlUnreachableAndBack(t *testing.T) {
