@@ -17,7 +17,7 @@ import (
 	"github.com/shellpool/shellpool/internal/version"
 )
 
-const moduleName = version.Module + "/identity"
+const moduleName = version.IdentityModule
 
 // ClientOptions configures a Client. A nil *ClientOptions is the same as the
 // zero value.

@@ -61,7 +61,7 @@ func NewClient(subscriptionID string, cred azcore.TokenCredential, options *Clie
 	if options == nil {
 		options = &ClientOptions{}
 	}
-	c, err := arm.NewClient(version.Module+"/pool", version.Version, cred, options.ClientOptions.Clone())
+	c, err := arm.NewClient(version.PoolModule, version.Version, cred, options.ClientOptions.Clone())
 	if err != nil {
 		return nil, fmt.Errorf("pool: create ARM client: %w", err)
 	}

@@ -39,7 +39,7 @@ const (
 	ServiceName cloud.ServiceName = "shellpool/dynamicsessions"
 
 	// moduleName is reported in the User-Agent.
-	moduleName = version.Module + "/sessions"
+	moduleName = version.SessionsModule
 )
 
 // ClientOptions configures a Client. A nil *ClientOptions is the same as the

@@ -178,7 +178,7 @@ func TestExecuteWireForm(t *testing.T) {
 				assert.NoError(t, err, "operation-id must be a UUID")
 				assert.Equal(t, "Bearer fake_token", got.Header.Get("Authorization"))
 				assert.Equal(t, "application/json", got.Header.Get("Content-Type"))
-				assert.Contains(t, got.Header.Get("User-Agent"), "azsdk-go-sessions/")
+				assert.Contains(t, got.Header.Get("User-Agent"), "azsdk-go-shellpool-sessions/")
 				assert.JSONEq(t, tc.wantBody, string(got.Body))
 			})
 		}
