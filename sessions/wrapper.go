@@ -139,7 +139,8 @@ func cleanupLine(ids, names []string) string {
 // `rep OOFF EOFF` (an offset of -1 skips the stream, -2 reports it from
 // the start once the process is done); it needs $M (the
 // record tag with nonce) and $N (a nonce for chunk names).
-const reportFunc = `seg() {
+const reportFunc = `nap() { [ -e /dev/fd/9 ] || exec 9<> <(:); read -r -t "$1" -u 9 _; }
+seg() {
   local f=$1 off=$2 done=$3 src c
   S_m=n S_l=0 S_k=0 S_n=-
   if [ "$off" = -2 ]; then [ "$done" = 1 ] || return 0; off=0; fi
@@ -157,12 +158,12 @@ const reportFunc = `seg() {
 rep() {
   local st=running rc=- to=0 t0=- t1=- e x pg sp
   if [ -e "$P.rc" ]; then read -r rc to t0 t1 e < "$P.rc"; [ "$e" = end ] && st=done; fi
-  if [ "$st" != done ]; then
-    if [ -e "$P.nodir" ]; then st=nodir
-    elif [ -e "$P.pid" ]; then
+  if [ -e "$P.nodir" ]; then st=nodir
+  elif [ "$st" != done ]; then
+    if [ -e "$P.pid" ]; then
       read -r pg sp < "$P.pid"
       if ! kill -0 "$sp" 2>/dev/null; then
-        sleep 0.05; rc=-; [ -e "$P.rc" ] && read -r rc to t0 t1 e < "$P.rc"
+        nap 0.05; rc=-; [ -e "$P.rc" ] && read -r rc to t0 t1 e < "$P.rc"
         if [ "$e" = end ]; then st=done; else st=lost; fi
       fi
     else st=unknown
@@ -178,15 +179,14 @@ rep() {
   printf '\n%s\n' "$r" >&2
 }
 waitfor() {
-  local lim=$1 oo=$2 eo=$3 d=1 g=0 s sp
+  local lim=$1 oo=$2 eo=$3 d=1 s sp
   while [ ! -e "$P.rc" ]; do
     if [ "$oo" -ge 0 ] && [ -s "$P.out" ]; then s=$(wc -c < "$P.out"); [ $((s)) -gt "$oo" ] && break; fi
     if [ "$eo" -ge 0 ] && [ -s "$P.err" ]; then s=$(wc -c < "$P.err"); [ $((s)) -gt "$eo" ] && break; fi
-    if [ -e "$P.pid" ]; then read -r s sp < "$P.pid"; kill -0 "$sp" 2>/dev/null || break
-    else [ -e "$P.nodir" ] && break; g=$((g+1)); [ $g -le 20 ] || break
-    fi
+    [ -e "$P.pid" ] || break
+    read -r s sp < "$P.pid"; kill -0 "$sp" 2>/dev/null || break
     [ "$lim" -gt 0 ] || break
-    case $d in 1) sleep 0.01; d=2;; 2) sleep 0.02; d=5;; 5) sleep 0.05; d=10;; 10) sleep 0.1; d=20;; *) sleep 0.2;; esac
+    case $d in 1) nap 0.01; d=2;; 2) nap 0.02; d=5;; 5) nap 0.05; d=10;; 10) nap 0.1; d=20;; *) nap 0.2;; esac
     lim=$((lim-d))
   done
 }
@@ -297,7 +297,7 @@ func pollScript(id, nonce string, outOff, errOff int64, wait float64, cleanIDs, 
 	fmt.Fprintf(&b, "waitfor %d %d %d\n", int(wait*100), outOff, errOff)
 	if wait > 0 {
 		// Let a burst of output settle into one read.
-		b.WriteString("[ -e \"$P.rc\" ] || sleep 0.02\n")
+		b.WriteString("[ -e \"$P.rc\" ] || nap 0.02\n")
 	}
 	fmt.Fprintf(&b, "rep %d %d\n", outOff, errOff)
 	return b.String()
@@ -313,8 +313,10 @@ func killScript(id, nonce string) string {
 	b.WriteString(`if [ ! -e "$P.rc" ]; then
   : > "$P.kill"
   if [ -e "$P.pid" ]; then read -r pg sp < "$P.pid"; kill -KILL -- -"$pg" 2>/dev/null; fi
-  n=0; while [ -e "$P.pid" ] && [ ! -e "$P.rc" ] && [ $n -lt 60 ]; do sleep 0.05; n=$((n+1)); done
-  [ -n "$sp" ] && { n=0; while kill -0 "$sp" 2>/dev/null && [ $n -lt 20 ]; do sleep 0.05; n=$((n+1)); done; }
+  n=0; while [ -e "$P.pid" ] && [ ! -e "$P.rc" ] && [ $n -lt 300 ]; do nap 0.01; n=$((n+1)); done
+  [ -n "$sp" ] && { n=0; while kill -0 "$sp" 2>/dev/null && [ $n -lt 100 ]; do
+    z=; [ -r "/proc/$sp/stat" ] && read -r _ _ z _ < "/proc/$sp/stat" 2>/dev/null; [ "$z" = Z ] && break
+    nap 0.01; n=$((n+1)); done; }
 fi
 rep -1 -1
 `)
