@@ -24,6 +24,7 @@ import (
 var programs = []string{
 	"setup", "deploy-pool", "create-identity", "assign-role", "get-token", "execute",
 	"verify", "cleanup", "quickstart", "files", "async-execute", "emulator",
+	"run", "background",
 }
 
 var (
@@ -145,15 +146,22 @@ func TestExamplesInEmulatorMode(t *testing.T) {
 			want: []string{`(?m)^4\. Assign Session Executor on the pool to User`}, suffix: "\nhello world\nhi\n"},
 		{name: "files", program: "files",
 			want: []string{`(?m)^Uploaded hello\.txt \(21 bytes\)$`, `(?m)^\s+hello\.txt\s+File\s+21 bytes$`, `(?m)^Downloaded hello\.txt: hello from shellpool$`}},
+		{name: "run", program: "run",
+			want: []string{`(?m)^greeting: it's "\$\(not run\)"\nin: work\nExit code: 3$`,
+				`(?m)^Large output: exit code 0, sha256 e5b844cc57f57094ea4585e235f36c78c1cd222262bb89d53c94dcb4d6b3e55d$`}},
+		{name: "background", program: "background",
+			want: []string{`(?m)^Started process [0-9a-f]{24}$`, `(?m)^live: tick 1\nlive: tick 2$`,
+				`(?m)^re-attached, whole output:\ntick 1\ntick 2\ntick 3\ntick 4\ntick 5\nExit code: 4$`}},
 		{name: "async-execute", program: "async-execute",
 			want: []string{`(?m)^step 1\nstep 2\nstep 3\nExit code: 0$`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
+			exe := binary(t, tt.program) // built before the deadline starts
 			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, binary(t, tt.program), tt.args...)
+			cmd := exec.CommandContext(ctx, exe, tt.args...)
 			cmd.Dir = t.TempDir()
 			cmd.Env = cleanEnv(tt.env...)
 			var stdout, stderr bytes.Buffer
