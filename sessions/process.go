@@ -74,6 +74,7 @@ const (
 	killBudget     = 5 * time.Second  // bound of the kill sent when a Run is cancelled
 	maxReportTries = 8                // executions tried for one report whose record was lost
 	maxPendingIDs  = 256              // processes awaiting clean-up per session
+	cleanupBatch   = 8                // finished processes whose clean-up rides on one call
 )
 
 var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -251,7 +252,7 @@ func (c *Client) startProcess(ctx context.Context, sessionID string, cmd Command
 		}
 	}
 	nonce := newHexID(6)
-	ids, names := c.layer().take(sessionID)
+	ids, names := c.layer().take(sessionID, false)
 	reportFrom := int64(-1)
 	if wait > 0 {
 		reportFrom = -2
@@ -307,7 +308,7 @@ func (r record) stateError() error {
 func (p *Process) poll(ctx context.Context, outOff, errOff int64, wait time.Duration, try int) (record, error) {
 	for ; try < maxReportTries; try++ {
 		nonce := newHexID(6)
-		ids, names := p.c.layer().take(p.sid)
+		ids, names := p.c.layer().take(p.sid, false)
 		p.mu.Lock()
 		names = append(names, p.chunks...)
 		chunks := p.chunks
@@ -557,7 +558,7 @@ func (p *Process) maybeCleanup(ctx context.Context, now bool) {
 		p.c.layer().add(p.sid, p.id)
 		return
 	}
-	ids, names := p.c.layer().take(p.sid)
+	ids, names := p.c.layer().take(p.sid, true)
 	ids = append(ids, p.id)
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), killBudget)
 	defer cancel()
@@ -758,11 +759,16 @@ func (l *layerState) add(sessionID string, ids ...string) {
 	l.pending[sessionID] = q
 }
 
-// take removes and returns what awaits clean-up in sessionID.
-func (l *layerState) take(sessionID string) (ids, names []string) {
+// take removes and returns what awaits clean-up in sessionID: everything
+// when force is set, else only once cleanupBatch processes are waiting (an
+// rm per call would cost as much as a small command).
+func (l *layerState) take(sessionID string, force bool) (ids, names []string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	ids = l.pending[sessionID]
+	if !force && len(ids) < cleanupBatch {
+		return nil, nil
+	}
 	delete(l.pending, sessionID)
 	return ids, nil
 }

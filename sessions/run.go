@@ -57,8 +57,9 @@ type RunResponse struct {
 // for it up to 40 s in the same request and reports what fits inline with
 // sizes and checksums, so that anything the service cut or lost is detected
 // and fetched from the files (DownloadFile). A command that fits inline
-// costs one request; the clean-up of its files rides on the session's next
-// Run, Start or read. Large output costs one download per stream and one
+// costs one request; the clean-up of its files rides on a later Run, Start
+// or read in the session (one rm for every eight such results, see
+// ProcessFilePrefix). Large output costs one download per stream and one
 // clean-up request; a longer command is polled (each poll waits up to 20 s
 // in the session). A script over 32 KiB and stdin over 16 KiB are uploaded
 // first, so neither has a size limit.

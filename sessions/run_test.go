@@ -329,6 +329,16 @@ func TestRunRequestCountsAndCleanup(t *testing.T) {
 		assert.True(t, strings.HasPrefix(f, sessions.ProcessFilePrefix+first), f)
 	}
 
+	// Small Runs clean up after each other, in batches.
+	for i := 0; i < 9; i++ {
+		_, err := s.Run(ctx, sessions.ShellCommand("true"), nil)
+		require.NoError(t, err)
+	}
+	for _, f := range layerFiles(t, s) {
+		assert.False(t, strings.HasPrefix(f, sessions.ProcessFilePrefix+first), "%s outlived nine later Runs", f)
+	}
+	assert.LessOrEqual(t, len(layerFiles(t, s)), 8*6, "at most eight results' files wait for clean-up")
+
 	// A large Run: one execution, one download per stream with content,
 	// one clean-up; and it takes the first Run's files with it.
 	srv.ResetRequests()

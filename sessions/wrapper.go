@@ -25,6 +25,12 @@ package sessions
 // write is detected; whatever does not fit or does not verify is fetched
 // with DownloadFile. Polls, kills and clean-ups are separate, idempotent
 // executions.
+//
+// The scripts need bash (4.3 or later: process substitution, read -t with
+// fractions, $BASHPID; $EPOCHREALTIME from 5.0 for Duration) and the POSIX
+// tools cat, wc, tail -c, cksum and rm. They do not use timeout, setsid,
+// sleep or ps: timeouts and waits are bash's read -t on a pipe that never
+// delivers, process groups come from bash job control (set -m).
 
 import (
 	"crypto/rand"
@@ -37,10 +43,12 @@ import (
 
 // ProcessFilePrefix is the prefix of the files that Run and Start create in
 // the session's file root (/mnt/data): ProcessFilePrefix + process ID + "." +
-// a kind such as "out". They are deleted once their result has been read
-// (the clean-up rides on the next Run, Start or read in the session, or
-// goes with the session when it is deleted). Do not create files with this
-// prefix yourself.
+// a kind such as "out". They are deleted once their result has been read:
+// at once after a result that needed a download, else by a later Run,
+// Start or read in the session, which removes the files of up to the last
+// eight small results in the same request; all of them go with the session
+// when it is deleted (Session.Close). Do not create files with this prefix
+// yourself.
 const ProcessFilePrefix = "shellpool-proc-"
 
 // inlineBudget is the most content of one stream a report prints inline:
@@ -264,7 +272,7 @@ func wrapperScript(id, nonce string, j jobSpec, wait float64, cleanIDs, cleanNam
   local pg=$! wd= rc to=0 t0=$EPOCHREALTIME
 `)
 	if j.timeout > 0 {
-		fmt.Fprintf(&b, "  ( sleep %.3f; : > \"$P.to\"; kill -TERM -- -$pg; sleep 2; kill -KILL -- -$pg ) </dev/null >/dev/null 2>&1 &\n  wd=$!\n", j.timeout)
+		fmt.Fprintf(&b, "  ( nap %.3f; : > \"$P.to\"; kill -TERM -- -$pg; nap 2; kill -KILL -- -$pg ) </dev/null >/dev/null 2>&1 &\n  wd=$!\n", j.timeout)
 	}
 	b.WriteString(`  echo "$pg $BASHPID" > "$P.pid"
   [ -e "$P.kill" ] && kill -KILL -- -$pg
@@ -446,13 +454,22 @@ func parseReport(stdout, stderr, nonce string) (rec record, ok bool) {
 	if !ok {
 		return record{}, false
 	}
-	verify := func(s *segment, content string) {
-		if s.mode == 'i' && int64(len(content)) == s.length && cksum([]byte(content)) == s.sum {
+	verify := func(s *segment, content string, hadRecord bool) {
+		if s.mode != 'i' {
+			return
+		}
+		if int64(len(content)) == s.length && cksum([]byte(content)) == s.sum {
 			s.inline = []byte(content)
+			return
+		}
+		// The record line was lost from this stream: the newline printed
+		// before it may still be there.
+		if c, ok := strings.CutSuffix(content, "\n"); !hadRecord && ok && int64(len(c)) == s.length && cksum([]byte(c)) == s.sum {
+			s.inline = []byte(c)
 		}
 	}
-	verify(&rec.out, outContent)
-	verify(&rec.err, errContent)
+	verify(&rec.out, outContent, okOut)
+	verify(&rec.err, errContent, okErr)
 	return rec, true
 }
 
