@@ -283,7 +283,7 @@ func wrapperScript(id, nonce string, j jobSpec, wait float64, cleanIDs, cleanNam
   [ -e "$P.to" ] && { to=1; rc=124; }
   printf '%s %s %s %s end\n' "$rc" "$to" "${t0:--}" "${t1:--}" > "$P.rc"
 }
-exec 3< <(sup </dev/null 2>/dev/null)
+exec 3< <(exec </dev/null 2>/dev/null; sup)
 read -r -t 10 -u 3 _
 `)
 	if wait > 0 {

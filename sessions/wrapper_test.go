@@ -1,8 +1,12 @@
 package sessions
 
 import (
+	"os"
 	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -46,4 +50,62 @@ func TestParseReportRefusesForgedOrCutRecords(t *testing.T) {
 	r, ok = parseReport("ok\n", "\n"+rec+"\n", "n1")
 	require.True(t, ok)
 	assert.Equal(t, "ok", string(r.out.inline))
+}
+
+// TestWrapperNeedsOnlyBashAndPOSIXTools runs the real scripts with a PATH
+// that holds bash, cat, wc, tail, cksum and rm only: no timeout, setsid,
+// sleep or ps, which a pool's image may lack.
+func TestWrapperNeedsOnlyBashAndPOSIXTools(t *testing.T) {
+	bin := t.TempDir()
+	for _, tool := range []string{"bash", "cat", "wc", "tail", "cksum", "rm"} {
+		p, err := exec.LookPath(tool)
+		if err != nil {
+			t.Skipf("no %s on this machine", tool)
+		}
+		require.NoError(t, os.Symlink(p, filepath.Join(bin, tool)))
+	}
+	dir := t.TempDir()
+	run := func(script string) (string, string) {
+		cmd := exec.Command(filepath.Join(bin, "bash"), "-c", script)
+		cmd.Dir = dir
+		cmd.Env = []string{"PATH=" + bin, "PWD=" + dir}
+		var out, errb strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		require.NoError(t, cmd.Run())
+		return out.String(), errb.String()
+	}
+	// A busy loop (builtins only) killed by the timeout.
+	j, _, err := prepareJob(Command{Shell: "echo start; while :; do :; done", Timeout: 500 * time.Millisecond})
+	require.NoError(t, err)
+	first := newHexID(12)
+	id := first
+	out, errs := run(wrapperScript(id, "n1", j, 5, nil, nil, -2))
+	rec, ok := parseReport(out, errs, "n1")
+	require.True(t, ok, "stdout %q stderr %q", out, errs)
+	assert.Equal(t, stateDone, rec.state)
+	assert.True(t, rec.timedOut)
+	assert.Equal(t, 124, rec.exitCode)
+	assert.Equal(t, "start\n", string(rec.out.inline))
+	assert.Greater(t, rec.t1-rec.t0, 0.4)
+
+	// A background job, polled, then killed.
+	j, _, err = prepareJob(Command{Shell: "echo tick; while :; do :; done"})
+	require.NoError(t, err)
+	id = newHexID(12)
+	out, errs = run(wrapperScript(id, "n2", j, 0, nil, nil, -1))
+	rec, ok = parseReport(out, errs, "n2")
+	require.True(t, ok, "stdout %q stderr %q", out, errs)
+	assert.Equal(t, stateRunning, rec.state)
+	out, errs = run(pollScript(id, "n3", 0, -1, 2, nil, nil))
+	rec, ok = parseReport(out, errs, "n3")
+	require.True(t, ok, "stdout %q stderr %q", out, errs)
+	assert.Equal(t, stateRunning, rec.state)
+	assert.Equal(t, "tick\n", string(rec.out.inline))
+	out, errs = run(killScript(id, "n4"))
+	rec, ok = parseReport(out, errs, "n4")
+	require.True(t, ok, "stdout %q stderr %q", out, errs)
+	assert.Equal(t, stateDone, rec.state)
+	assert.Equal(t, 137, rec.exitCode)
+	out, _ = run(cleanupScript([]string{first, id}, nil) + "for f in *; do [ -e \"$f\" ] && echo \"$f\"; done; true")
+	assert.Empty(t, out, "clean-up left files")
 }
