@@ -1,12 +1,23 @@
 // Package examples holds one runnable program per step of the Azure Container
 // Apps shell session pool tutorial, plus a quickstart and an emulator server.
-// Each program is a small package main that imports only this module's public
-// packages, so it can be copied into an application. Without
-// AZURE_SUBSCRIPTION_ID (or with -emulator) every program starts the built-in
-// emulator (sessions/sessionstest) in its own process and needs no Azure
-// account:
+// Each program's main.go is a small package main that imports only this
+// module's public packages, so it can be copied into an application; its
+// emulator.go, which you leave out, lets it run against the local emulator
+// (sessions/sessionstest) instead of Azure.
 //
-//	go run ./examples/quickstart        // the whole tutorial, end to end
+// The step programs use Azure unless asked for the emulator (-emulator, or
+// SHELLPOOL_EMULATOR=1 as the emulator's env file sets it); with neither and
+// without AZURE_SUBSCRIPTION_ID they exit with one line saying what to set.
+// Only the quickstart runs locally without settings, and says so first:
+//
+//	go run ./examples/quickstart        // the whole tutorial, end to end, locally
+//
+// To walk through the tutorial locally, start the emulator once and run the
+// steps one after another against it, each seeing what the earlier ones made:
+//
+//	go run ./examples/emulator -env-file /tmp/shellpool.env -pid-file /tmp/shellpool.pid &
+//	until [ -s /tmp/shellpool.env ]; do sleep 0.2; done
+//	. /tmp/shellpool.env
 //	go run ./examples/setup             // register Microsoft.App, create the resource group
 //	go run ./examples/deploy-pool       // write deploy.json and deploy the pool
 //	go run ./examples/create-identity   // the managed identity "$POOL-uami"
@@ -17,13 +28,18 @@
 //	go run ./examples/cleanup           // delete the resource group
 //	go run ./examples/files             // upload, list and download a file
 //	go run ./examples/async-execute     // BeginExecute and PollUntilDone
-//	go run ./examples/emulator -env-file /tmp/shellpool.env  // the emulator for curl
+//	kill $(cat /tmp/shellpool.pid)      // stop the emulator
+//
+// A program run alone with -emulator starts an emulator in-process with the
+// earlier steps done (sessionstest.StartTutorial).
 //
 // The tutorial's variables are read from flags or environment variables:
 // -subscription (AZURE_SUBSCRIPTION_ID), -resource-group
 // (SHELLPOOL_RESOURCE_GROUP, default my-shell-session-rg), -pool (SHELLPOOL_POOL,
-// default myshellpool), -location (SHELLPOOL_LOCATION, default northcentralus)
-// and -api-version (SHELLPOOL_API_VERSION, default 2025-02-02-preview). Against
-// Azure the programs sign in through azidentity (az login, a managed identity,
+// default myshellpool), -location (SHELLPOOL_LOCATION, default northcentralus),
+// and one api-version per plane: -arm-api-version (SHELLPOOL_ARM_API_VERSION)
+// for Microsoft.App through Azure Resource Manager and -sessions-api-version
+// (SHELLPOOL_SESSIONS_API_VERSION) for the sessions data plane. Against Azure
+// the programs sign in through azidentity (az login, a managed identity,
 // environment variables).
 package examples

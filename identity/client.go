@@ -3,14 +3,17 @@ package identity
 import (
 	"context"
 	"net/http"
-	"strings"
+	"regexp"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/tracing"
 
+	"github.com/google/uuid"
+
 	"github.com/shellpool/shellpool/internal/armx"
+	"github.com/shellpool/shellpool/internal/azname"
 	"github.com/shellpool/shellpool/internal/version"
 )
 
@@ -39,7 +42,8 @@ type Client struct {
 	subscriptionID string
 	endpoint       string
 	pl             runtime.Pipeline
-	tracer         tracing.Tracer
+	tracer         tracing.Tracer // az.namespace Microsoft.ManagedIdentity
+	roleTracer     tracing.Tracer // az.namespace Microsoft.Authorization
 	identityAPI    string
 	roleAPI        string
 }
@@ -57,8 +61,8 @@ func NewClient(subscriptionID string, cred azcore.TokenCredential, options *Clie
 	if options == nil {
 		options = &ClientOptions{}
 	}
-	if err := checkSegment("subscriptionID", subscriptionID); err != nil {
-		return nil, err
+	if r := azname.SubscriptionRule(subscriptionID); r != "" {
+		return nil, argErr("subscriptionID", r)
 	}
 	if cred == nil {
 		return nil, argErr("cred", "must not be nil; pass a credential such as the one identity.NewCredential returns")
@@ -75,7 +79,8 @@ func NewClient(subscriptionID string, cred azcore.TokenCredential, options *Clie
 		subscriptionID: subscriptionID,
 		endpoint:       c.Endpoint(),
 		pl:             c.Pipeline(),
-		tracer:         c.Tracer(),
+		tracer:         withNamespace(c.Tracer(), IdentityNamespace),
+		roleTracer:     withNamespace(c.Tracer(), AuthorizationNamespace),
 		identityAPI:    DefaultIdentityAPIVersion,
 		roleAPI:        DefaultRoleAssignmentAPIVersion,
 	}
@@ -86,6 +91,13 @@ func NewClient(subscriptionID string, cred azcore.TokenCredential, options *Clie
 		cl.roleAPI = options.RoleAssignmentAPIVersion
 	}
 	return cl, nil
+}
+
+// withNamespace returns a copy of tr whose spans, including the HTTP spans
+// of the requests sent under them, carry az.namespace=ns.
+func withNamespace(tr tracing.Tracer, ns string) tracing.Tracer {
+	tr.SetAttributes(tracing.Attribute{Key: "az.namespace", Value: ns})
+	return tr
 }
 
 // IdentityID returns the resource ID of the user-assigned managed identity
@@ -104,9 +116,12 @@ func (c *Client) identityURL(resourceGroup, name string) string {
 // A just-created identity may take a while to appear in Entra ID; AssignRole
 // retries PrincipalNotFound for that reason.
 //
-//   - resourceGroup - an existing resource group.
-//   - name - the identity's name.
-//   - location - an Azure region, such as "eastus".
+//   - resourceGroup - an existing resource group: 1-90 letters, digits, '_',
+//     '-', '.', '(' and ')', not ending with '.'.
+//   - name - the identity's name: 3-128 letters, digits, '-' and '_',
+//     starting with a letter or digit.
+//   - location - an Azure region, such as "eastus" or "East US": letters,
+//     digits and spaces ("Not A Region!!" is refused).
 //   - options - nil for defaults.
 //
 // If the operation fails it returns an *azcore.ResponseError.
@@ -119,8 +134,8 @@ func (c *Client) CreateOrUpdateIdentity(ctx context.Context, resourceGroup, name
 	if err := checkIdentityArgs(resourceGroup, name); err != nil {
 		return resp, err
 	}
-	if strings.TrimSpace(location) == "" {
-		return resp, argErr("location", "must not be empty; pass an Azure region such as \"eastus\"")
+	if r := azname.RegionRule(location); r != "" {
+		return resp, argErr("location", r)
 	}
 	body := identityWire{Location: location, Tags: options.Tags}
 	id, httpResp, err := armx.Call[Identity](ctx, c.pl, http.MethodPut, c.identityURL(resourceGroup, name), c.identityAPI, body, http.StatusOK, http.StatusCreated)
@@ -166,20 +181,25 @@ func (c *Client) DeleteIdentity(ctx context.Context, resourceGroup, name string,
 	return DeleteIdentityResponse{Existed: httpResp.StatusCode == http.StatusOK}, nil
 }
 
+// checkIdentityArgs applies ARM's rules for resource group names and
+// user-assigned identity names (3-128 letters, digits, '-' and '_', starting
+// with a letter or digit).
 func checkIdentityArgs(resourceGroup, name string) error {
-	if err := checkSegment("resourceGroup", resourceGroup); err != nil {
-		return err
+	if r := azname.ResourceGroupRule(resourceGroup); r != "" {
+		return argErr("resourceGroup", r)
 	}
-	return checkSegment("name", name)
+	if !identityNameRE.MatchString(name) {
+		return argErr("name", "must be 3-128 letters, digits, '-' and '_', starting with a letter or digit (a user-assigned identity's name, not a path or resource ID)")
+	}
+	return nil
 }
 
-// checkSegment refuses values that cannot be one path segment.
-func checkSegment(param, v string) error {
-	switch {
-	case strings.TrimSpace(v) == "":
-		return argErr(param, "must not be empty; pass the "+param+" to use")
-	case strings.ContainsAny(v, "/?#"):
-		return argErr(param, "must be a name, not a path or resource ID (it contains '/', '?' or '#')")
+var identityNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{2,127}$`)
+
+// checkRoleAssignmentName refuses a role assignment name that is not a GUID.
+func checkRoleAssignmentName(name string) error {
+	if _, err := uuid.Parse(name); err != nil || len(name) != 36 {
+		return argErr("name", "must be the role assignment's name, a GUID such as RoleAssignmentName returns")
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package identity
 
 import (
 	"strings"
+	"time"
 
 	"github.com/shellpool/shellpool/internal/azname"
 )
@@ -36,6 +37,20 @@ const (
 	// SessionPoolResourceType is the ARM resource type of a session pool, the
 	// scope AssignSessionExecutor assigns on.
 	SessionPoolResourceType = "Microsoft.App/sessionPools"
+
+	// IdentityNamespace is the resource provider of user-assigned managed
+	// identities; spans of the identity methods carry it as az.namespace.
+	IdentityNamespace = "Microsoft.ManagedIdentity"
+	// AuthorizationNamespace is the resource provider of role assignments;
+	// spans of the role assignment methods carry it as az.namespace.
+	AuthorizationNamespace = "Microsoft.Authorization"
+
+	// DefaultPrincipalNotFoundTimeout is how long AssignRole and
+	// AssignSessionExecutor keep retrying PrincipalNotFound when
+	// AssignRoleOptions.PrincipalNotFoundTimeout is zero: five minutes, which
+	// covers the usual Entra ID replication delay of a just-created
+	// principal (seconds to a few minutes).
+	DefaultPrincipalNotFoundTimeout = 5 * time.Minute
 
 	// DefaultIdentityAPIVersion is the api-version used for user-assigned
 	// managed identities unless ClientOptions.IdentityAPIVersion says otherwise.

@@ -31,15 +31,15 @@
 //
 //	client, err := identity.NewClient(subscriptionID, cred, nil)
 //	id, err := client.CreateOrUpdateIdentity(ctx, "my-rg", "mypool-uami", "eastus", nil)
-//	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-//	defer cancel()
 //	ra, err := client.AssignSessionExecutor(ctx, poolID, id.PrincipalID, nil)
 //
 // [Client.AssignRole] names the assignment with [RoleAssignmentName], a
 // deterministic GUID of scope, principal and role, so repeating it is
 // idempotent. It sends principalType ServicePrincipal unless told otherwise,
 // retries PrincipalNotFound (the replication delay after creating an
-// identity) with backoff until its context ends, and treats
+// identity) with backoff for at most [DefaultPrincipalNotFoundTimeout] (five
+// minutes; AssignRoleOptions.PrincipalNotFoundTimeout widens or narrows it)
+// or until its context ends, and treats
 // RoleAssignmentExists as success, returning the assignment that exists.
 // [Client.NewListRoleAssignmentsPager] is the tutorial's "Verify role
 // assignment" step. Compare role definition IDs with [SameRoleDefinition]:
@@ -52,15 +52,28 @@
 //
 // # Errors
 //
-// Invalid input is refused before anything is sent with an [*ArgumentError]
-// (errors.Is(err, [ErrInvalidArgument])). Service failures are
+// Invalid input is refused before anything is sent, and before any token is
+// requested, with an [*ArgumentError] (errors.Is(err, [ErrInvalidArgument])).
+// Names follow ARM's rules: resource groups 1-90 letters, digits, '_', '-',
+// '.', '(' and ')', not ending with '.'; identities 3-128 letters, digits,
+// '-' and '_', starting with a letter or digit; role assignment names are
+// GUIDs; regions are letters, digits and spaces; scopes are absolute
+// resource IDs (/subscriptions/... or /providers/...) without ".." or empty
+// segments. Service failures are
 // *azcore.ResponseError; where there is advice to give (403 on a role
 // assignment: the caller needs Microsoft.Authorization/roleAssignments/write
-// at the scope; PrincipalNotFound retries ended by the context) it comes
+// at the scope; PrincipalNotFound retries ended by their bound or the
+// context) it comes
 // inside a [*ServiceError], and errors.As still reaches the
 // *azcore.ResponseError. No error contains a token.
 //
-// # Logging and testing
+// # Tracing, logging and testing
+//
+// Spans (azcore's ClientOptions.TracingProvider) are named after the
+// methods ("Client.AssignRole") and carry az.namespace:
+// [IdentityNamespace] for identities, [AuthorizationNamespace] for role
+// assignments; the HTTP spans under them carry it too. No span attribute
+// holds a token.
 //
 // The package never logs. azcore's HTTP logging (azcore/log.SetListener)
 // redacts Authorization headers. Tests can point a Client at an httptest TLS

@@ -100,14 +100,6 @@ func armError(code, msg string) string {
 	return string(b)
 }
 
-// jsonEq reports the JSON body as a normalised map for comparisons.
-func jsonMap(t *testing.T, s string) map[string]any {
-	t.Helper()
-	var m map[string]any
-	require.NoError(t, json.Unmarshal([]byte(s), &m), "body %q", s)
-	return m
-}
-
 // newFakeWith is newFake with extra client options (API versions).
 func newFakeWith(t *testing.T, o *identity.ClientOptions, handle func(i int, r recorded) (int, string)) (*identity.Client, *armFake) {
 	t.Helper()

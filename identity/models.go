@@ -212,6 +212,12 @@ type AssignRoleOptions struct {
 	// MaxRetryDelay caps the wait between PrincipalNotFound retries. Zero
 	// means 30s.
 	MaxRetryDelay time.Duration
+	// PrincipalNotFoundTimeout bounds how long PrincipalNotFound is retried,
+	// from the first attempt; the call then returns a *ServiceError even if
+	// ctx has no deadline. Zero means DefaultPrincipalNotFoundTimeout (five
+	// minutes). Set it higher to wait longer for directory replication, or
+	// lower to fail fast.
+	PrincipalNotFoundTimeout time.Duration
 }
 
 // AssignRoleResponse is the result of Client.AssignRole and Client.AssignSessionExecutor.

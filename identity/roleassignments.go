@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/shellpool/shellpool/internal/armx"
+	"github.com/shellpool/shellpool/internal/azname"
 )
 
 const (
@@ -40,17 +41,14 @@ func roleAssignmentsPath(scope, name string) string {
 	return p
 }
 
-// normalizeScope checks a scope and returns it with one leading slash and no
-// trailing slash.
-func normalizeScope(scope string) (string, error) {
-	s := "/" + strings.Trim(strings.TrimSpace(scope), "/")
-	if s == "/" {
-		return "", argErr("scope", "must not be empty; pass a resource ID such as a session pool's (/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.App/sessionPools/{pool})")
+// normalizeScope checks a scope with azname.ScopeRule (an absolute ARM
+// resource ID: /subscriptions/..., or /providers/... for management groups)
+// and returns it without a trailing slash.
+func normalizeScope(param, scope string) (string, error) {
+	if r := azname.ScopeRule(scope); r != "" {
+		return "", argErr(param, r)
 	}
-	if strings.ContainsAny(s, "?#") || strings.Contains(s, "//") {
-		return "", argErr("scope", "must be a resource ID, a resource group ID or a subscription ID without query, fragment or empty segments")
-	}
-	return s, nil
+	return strings.TrimSuffix(scope, "/"), nil
 }
 
 // subscriptionOf returns the subscription ID in a resource ID, or "".
@@ -64,8 +62,10 @@ func subscriptionOf(resourceID string) string {
 
 // AssignRole assigns a role to a principal at a scope, idempotently.
 //
-//   - scope - where the role applies: a resource ID (a session pool's), a
-//     resource group ID or a subscription ID.
+//   - scope - where the role applies: an absolute resource ID (a session
+//     pool's), a resource group ID or a subscription ID, starting with
+//     /subscriptions/ (or /providers/ for a management group). A relative
+//     scope, or one with ".." or empty segments, is refused.
 //   - roleDefinitionID - the role's definition ID
 //     (/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{guid},
 //     see RoleDefinitionID), or just its GUID, which is expanded with the
@@ -80,9 +80,12 @@ func subscriptionOf(resourceID string) string {
 //
 // A just-created principal may not be visible to Azure RBAC yet: the service
 // answers 400 PrincipalNotFound. AssignRole waits and retries (RetryDelay,
-// doubling up to MaxRetryDelay) until it succeeds or ctx ends, so give ctx a
-// deadline, for example five minutes. When ctx ends first the error is a
-// *ServiceError that matches ctx.Err() with errors.Is.
+// doubling up to MaxRetryDelay) until it succeeds, until
+// AssignRoleOptions.PrincipalNotFoundTimeout has passed (by default
+// DefaultPrincipalNotFoundTimeout, five minutes, which covers Entra ID
+// replication) or until ctx ends, whichever comes first. Either way the error
+// is a *ServiceError holding the last PrincipalNotFound answer; when ctx ended
+// first it also matches ctx.Err() with errors.Is.
 //
 // When the principal already holds the role at the scope, under this or
 // another name (409 RoleAssignmentExists), AssignRole succeeds and returns the
@@ -92,7 +95,7 @@ func subscriptionOf(resourceID string) string {
 // a *ServiceError that adds advice: a 403 says which permission the caller
 // lacks. Invalid arguments give an *ArgumentError and send nothing.
 func (c *Client) AssignRole(ctx context.Context, scope, roleDefinitionID, principalID string, options *AssignRoleOptions) (resp AssignRoleResponse, err error) {
-	ctx, end := runtime.StartSpan(ctx, "Client.AssignRole", c.tracer, nil)
+	ctx, end := runtime.StartSpan(ctx, "Client.AssignRole", c.roleTracer, nil)
 	defer func() { end(err) }()
 	return c.assignRole(ctx, "AssignRole", scope, roleDefinitionID, principalID, options)
 }
@@ -106,8 +109,11 @@ func (c *Client) AssignRole(ctx context.Context, scope, roleDefinitionID, princi
 //   - poolResourceID - /subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.App/sessionPools/{pool}.
 //   - principalID - the object ID of the principal, such as Identity.PrincipalID.
 func (c *Client) AssignSessionExecutor(ctx context.Context, poolResourceID, principalID string, options *AssignRoleOptions) (resp AssignRoleResponse, err error) {
-	ctx, end := runtime.StartSpan(ctx, "Client.AssignSessionExecutor", c.tracer, nil)
+	ctx, end := runtime.StartSpan(ctx, "Client.AssignSessionExecutor", c.roleTracer, nil)
 	defer func() { end(err) }()
+	if _, err := normalizeScope("poolResourceID", poolResourceID); err != nil {
+		return resp, err
+	}
 	sub := subscriptionOf(poolResourceID)
 	if sub == "" || !strings.Contains(strings.ToLower(poolResourceID), "/providers/"+strings.ToLower(SessionPoolResourceType)+"/") {
 		return resp, argErr("poolResourceID", "must be a session pool's resource ID: /subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.App/sessionPools/{pool}")
@@ -120,11 +126,11 @@ func (c *Client) assignRole(ctx context.Context, op, scope, roleDefinitionID, pr
 	if options == nil {
 		options = &AssignRoleOptions{}
 	}
-	scope, err := normalizeScope(scope)
+	scope, err := normalizeScope("scope", scope)
 	if err != nil {
 		return resp, err
 	}
-	if _, err := uuid.Parse(principalID); err != nil {
+	if _, err := uuid.Parse(principalID); err != nil || len(principalID) != 36 {
 		return resp, argErr("principalID", "must be the principal's object ID, a GUID (Identity.PrincipalID, or the \"oid\" claim from InspectToken); an identity's client ID or name does not work")
 	}
 	roleDefinitionID, err = expandRoleDefinitionID(scope, roleDefinitionID)
@@ -134,7 +140,7 @@ func (c *Client) assignRole(ctx context.Context, op, scope, roleDefinitionID, pr
 	name := options.Name
 	if name == "" {
 		name = RoleAssignmentName(scope, principalID, roleDefinitionID)
-	} else if _, err := uuid.Parse(name); err != nil {
+	} else if checkRoleAssignmentName(name) != nil {
 		return resp, argErr("AssignRoleOptions.Name", "must be a GUID; leave it empty for the deterministic RoleAssignmentName")
 	}
 	pt := options.PrincipalType
@@ -151,6 +157,8 @@ func (c *Client) assignRole(ctx context.Context, op, scope, roleDefinitionID, pr
 	if maxDelay < delay {
 		maxDelay = delay
 	}
+	budget := principalNotFoundBudget(options)
+	start := time.Now()
 	body := roleAssignmentWire{Properties: roleAssignmentProps{
 		RoleDefinitionID: roleDefinitionID, PrincipalID: principalID, PrincipalType: pt,
 		Description: options.Description, Condition: options.Condition, ConditionVersion: options.ConditionVersion,
@@ -187,7 +195,14 @@ func (c *Client) assignRole(ctx context.Context, op, scope, roleDefinitionID, pr
 			return resp, nil
 		case re.StatusCode == http.StatusBadRequest && strings.EqualFold(re.ErrorCode, codePrincipalNotFound):
 			lastNotFound = re
-			t := time.NewTimer(delay)
+			left := budget - time.Since(start)
+			if left <= 0 {
+				return resp, &ServiceError{Op: op, Response: re,
+					Advice: fmt.Sprintf("Gave up after %d attempts over %s (AssignRoleOptions.PrincipalNotFoundTimeout, default %s). "+
+						"If the principal was just created, Entra ID replication can take minutes: retry, or set a longer PrincipalNotFoundTimeout; "+
+						"otherwise check that principalID is an object ID in this tenant", resp.Attempts, time.Since(start).Round(time.Millisecond), DefaultPrincipalNotFoundTimeout)}
+			}
+			t := time.NewTimer(min(delay, left))
 			select {
 			case <-ctx.Done():
 				t.Stop()
@@ -199,6 +214,14 @@ func (c *Client) assignRole(ctx context.Context, op, scope, roleDefinitionID, pr
 			return resp, err
 		}
 	}
+}
+
+// principalNotFoundBudget is how long PrincipalNotFound is retried.
+func principalNotFoundBudget(o *AssignRoleOptions) time.Duration {
+	if o == nil || o.PrincipalNotFoundTimeout <= 0 {
+		return DefaultPrincipalNotFoundTimeout
+	}
+	return o.PrincipalNotFoundTimeout
 }
 
 func principalNotFoundError(op string, re *azcore.ResponseError, cause error, attempts int) error {
@@ -216,10 +239,10 @@ func expandRoleDefinitionID(scope, id string) (string, error) {
 		return roleDefinitionsSegment + id, nil
 	}
 	i := strings.Index(strings.ToLower(id), strings.ToLower(roleDefinitionsSegment))
-	if i < 0 {
+	if i < 0 || azname.ScopeRule(id) != "" {
 		return "", argErr("roleDefinitionID", "must be a role definition ID (/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{guid}, see identity.RoleDefinitionID) or a role GUID")
 	}
-	if _, err := uuid.Parse(id[i+len(roleDefinitionsSegment):]); err != nil {
+	if g := id[i+len(roleDefinitionsSegment):]; checkRoleAssignmentName(g) != nil {
 		return "", argErr("roleDefinitionID", "must end with the role's GUID")
 	}
 	return id, nil
@@ -260,12 +283,12 @@ func (c *Client) findExisting(ctx context.Context, scope, name, roleDefinitionID
 // If the operation fails it returns an *azcore.ResponseError (StatusCode 404
 // when there is no such assignment).
 func (c *Client) GetRoleAssignment(ctx context.Context, scope, name string, options *GetRoleAssignmentOptions) (resp GetRoleAssignmentResponse, err error) {
-	ctx, end := runtime.StartSpan(ctx, "Client.GetRoleAssignment", c.tracer, nil)
+	ctx, end := runtime.StartSpan(ctx, "Client.GetRoleAssignment", c.roleTracer, nil)
 	defer func() { end(err) }()
-	if scope, err = normalizeScope(scope); err != nil {
+	if scope, err = normalizeScope("scope", scope); err != nil {
 		return resp, err
 	}
-	if err := checkSegment("name", name); err != nil {
+	if err := checkRoleAssignmentName(name); err != nil {
 		return resp, err
 	}
 	ra, err := c.getRoleAssignment(ctx, scope, name)
@@ -284,12 +307,12 @@ func (c *Client) getRoleAssignment(ctx context.Context, scope, name string) (Rol
 // inside a *ServiceError that names the permission needed
 // (Microsoft.Authorization/roleAssignments/delete).
 func (c *Client) DeleteRoleAssignment(ctx context.Context, scope, name string, options *DeleteRoleAssignmentOptions) (resp DeleteRoleAssignmentResponse, err error) {
-	ctx, end := runtime.StartSpan(ctx, "Client.DeleteRoleAssignment", c.tracer, nil)
+	ctx, end := runtime.StartSpan(ctx, "Client.DeleteRoleAssignment", c.roleTracer, nil)
 	defer func() { end(err) }()
-	if scope, err = normalizeScope(scope); err != nil {
+	if scope, err = normalizeScope("scope", scope); err != nil {
 		return resp, err
 	}
-	if err := checkSegment("name", name); err != nil {
+	if err := checkRoleAssignmentName(name); err != nil {
 		return resp, err
 	}
 	req, err := armx.NewRequest(ctx, http.MethodDelete, armx.URL(c.endpoint, roleAssignmentsPath(scope, name)), c.roleAPI, nil)
@@ -328,7 +351,7 @@ func (c *Client) NewListRoleAssignmentsPager(scope string, options *ListRoleAssi
 	return runtime.NewPager(runtime.PagingHandler[ListRoleAssignmentsResponse]{
 		More: func(page ListRoleAssignmentsResponse) bool { return page.NextLink != "" },
 		Fetcher: func(ctx context.Context, page *ListRoleAssignmentsResponse) (resp ListRoleAssignmentsResponse, err error) {
-			ctx, end := runtime.StartSpan(ctx, "Client.NewListRoleAssignmentsPager", c.tracer, nil)
+			ctx, end := runtime.StartSpan(ctx, "Client.NewListRoleAssignmentsPager", c.roleTracer, nil)
 			defer func() { end(err) }()
 			var req *policy.Request
 			if page == nil {
@@ -346,7 +369,7 @@ func (c *Client) NewListRoleAssignmentsPager(scope string, options *ListRoleAssi
 }
 
 func (c *Client) listRequest(ctx context.Context, scope string, o ListRoleAssignmentsOptions) (*policy.Request, error) {
-	scope, err := normalizeScope(scope)
+	scope, err := normalizeScope("scope", scope)
 	if err != nil {
 		return nil, err
 	}
@@ -355,7 +378,7 @@ func (c *Client) listRequest(ctx context.Context, scope string, o ListRoleAssign
 		filters = append(filters, "atScope()")
 	}
 	if o.PrincipalID != "" {
-		if _, err := uuid.Parse(o.PrincipalID); err != nil {
+		if _, err := uuid.Parse(o.PrincipalID); err != nil || len(o.PrincipalID) != 36 {
 			return nil, argErr("ListRoleAssignmentsOptions.PrincipalID", "must be the principal's object ID, a GUID")
 		}
 		filters = append(filters, "principalId eq '"+o.PrincipalID+"'")

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
@@ -13,6 +12,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/tracing"
 
 	"github.com/shellpool/shellpool/internal/armx"
+	"github.com/shellpool/shellpool/internal/azname"
 	"github.com/shellpool/shellpool/internal/version"
 )
 
@@ -39,7 +39,8 @@ type Client struct {
 	subscriptionID string
 	endpoint       string
 	pl             runtime.Pipeline
-	tracer         tracing.Tracer
+	tracer         tracing.Tracer // az.namespace Microsoft.App: session pools
+	resTracer      tracing.Tracer // az.namespace Microsoft.Resources: groups, deployments, providers
 	apiVersion     string
 	resAPIVersion  string
 }
@@ -51,8 +52,8 @@ type Client struct {
 //     options.Cloud to reach another ARM endpoint (a sovereign cloud, or the
 //     module's emulator).
 func NewClient(subscriptionID string, cred azcore.TokenCredential, options *ClientOptions) (*Client, error) {
-	if strings.TrimSpace(subscriptionID) == "" || strings.Contains(subscriptionID, "/") {
-		return nil, fmt.Errorf("%w: subscriptionID %q is not a subscription ID; pass the GUID of your subscription (az account show --query id)", ErrInvalid, subscriptionID)
+	if r := azname.SubscriptionRule(subscriptionID); r != "" {
+		return nil, invalidArg("subscriptionID", subscriptionID, r)
 	}
 	if cred == nil {
 		return nil, fmt.Errorf("%w: cred is nil; pass a credential such as azidentity.NewDefaultAzureCredential", ErrInvalid)
@@ -68,7 +69,8 @@ func NewClient(subscriptionID string, cred azcore.TokenCredential, options *Clie
 		subscriptionID: subscriptionID,
 		endpoint:       c.Endpoint(),
 		pl:             c.Pipeline(),
-		tracer:         c.Tracer(),
+		tracer:         withNamespace(c.Tracer(), ProviderNamespace),
+		resTracer:      withNamespace(c.Tracer(), ResourcesNamespace),
 		apiVersion:     options.APIVersion,
 		resAPIVersion:  options.ResourcesAPIVersion,
 	}
@@ -84,8 +86,22 @@ func NewClient(subscriptionID string, cred azcore.TokenCredential, options *Clie
 // SubscriptionID returns the subscription the client manages.
 func (c *Client) SubscriptionID() string { return c.subscriptionID }
 
+// withNamespace returns a copy of tr whose spans, including the HTTP spans
+// of the requests sent under them, carry az.namespace=ns.
+func withNamespace(tr tracing.Tracer, ns string) tracing.Tracer {
+	tr.SetAttributes(tracing.Attribute{Key: "az.namespace", Value: ns})
+	return tr
+}
+
+// startSpan starts the span of a session pool method (Microsoft.App).
 func (c *Client) startSpan(ctx context.Context, method string) (context.Context, func(error)) {
 	return runtime.StartSpan(ctx, "Client."+method, c.tracer, nil)
+}
+
+// startResSpan starts the span of a resource group, deployment or provider
+// method (Microsoft.Resources).
+func (c *Client) startResSpan(ctx context.Context, method string) (context.Context, func(error)) {
+	return runtime.StartSpan(ctx, "Client."+method, c.resTracer, nil)
 }
 
 func (c *Client) groupPath(resourceGroup string) string {
@@ -98,7 +114,7 @@ func (c *Client) poolURL(resourceGroup, name string) string {
 
 // begin sends the first request of a long-running operation and returns a
 // poller that follows it; via says where the final result is read.
-func begin[T any](ctx context.Context, c *Client, method, rawURL, apiVersion string, body any, via runtime.FinalStateVia, ok ...int) (*runtime.Poller[T], error) {
+func begin[T any](ctx context.Context, c *Client, tr tracing.Tracer, method, rawURL, apiVersion string, body any, via runtime.FinalStateVia, ok ...int) (*runtime.Poller[T], error) {
 	req, err := armx.NewRequest(ctx, method, rawURL, apiVersion, body)
 	if err != nil {
 		return nil, err
@@ -107,33 +123,35 @@ func begin[T any](ctx context.Context, c *Client, method, rawURL, apiVersion str
 	if err != nil {
 		return nil, err
 	}
-	return runtime.NewPoller(resp, c.pl, &runtime.NewPollerOptions[T]{FinalStateVia: via, Tracer: c.tracer})
+	return runtime.NewPoller(resp, c.pl, &runtime.NewPollerOptions[T]{FinalStateVia: via, Tracer: tr})
 }
 
 // resume rebuilds a poller from Poller.ResumeToken.
-func resume[T any](c *Client, token string) (*runtime.Poller[T], error) {
-	return runtime.NewPollerFromResumeToken(token, c.pl, &runtime.NewPollerFromResumeTokenOptions[T]{Tracer: c.tracer})
+func resume[T any](tr tracing.Tracer, c *Client, token string) (*runtime.Poller[T], error) {
+	return runtime.NewPollerFromResumeToken(token, c.pl, &runtime.NewPollerFromResumeTokenOptions[T]{Tracer: tr})
 }
 
-// checkSegment rejects an empty name or group before any request.
-func checkSegment(what, v string) error {
-	if strings.TrimSpace(v) == "" {
-		return fmt.Errorf("%w: %s is empty; pass the %s's name", ErrInvalid, what, what)
+// invalidArg is the error for an argument that breaks rule: a
+// *ValidationError with one problem, matching ErrInvalid.
+func invalidArg(field, value, rule string) error {
+	return &ValidationError{Subject: fmt.Sprintf("%s %q", field, value), Problems: []Problem{{Field: field, Rule: rule}}}
+}
+
+// checkGroup validates a resource group name with ARM's rule: 1-90
+// characters of letters, digits, '-', '_', '.', '(' and ')', not ending with
+// a period (API.md §4).
+func checkGroup(name string) error {
+	if r := azname.ResourceGroupRule(name); r != "" {
+		return invalidArg("resourceGroup", name, r)
 	}
 	return nil
 }
 
-// checkGroup validates a resource group name: 1-90 characters of letters,
-// digits, '-', '_', '.', '(' and ')', not ending with a period (API.md §4).
-func checkGroup(name string) error {
-	if err := checkSegment("resource group", name); err != nil {
-		return err
-	}
-	if len(name) > 90 || strings.HasSuffix(name, ".") || strings.IndexFunc(name, func(r rune) bool {
-		return !(r == '-' || r == '_' || r == '.' || r == '(' || r == ')' ||
-			(r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') || r > 127)
-	}) >= 0 {
-		return fmt.Errorf("%w: resource group name %q is invalid: use 1-90 letters, digits, '-', '_', '.', '(' or ')', not ending with '.'", ErrInvalid, name)
+// checkPoolName validates the name of an existing session pool with the
+// specification's pattern (see ValidateName).
+func checkPoolName(name string) error {
+	if r := nameRule(name); r != "" {
+		return invalidArg("name", name, r)
 	}
 	return nil
 }
@@ -163,18 +181,18 @@ type CreateOrUpdateResponse struct {
 // If the operation fails it returns an *azcore.ResponseError.
 func (c *Client) BeginCreateOrUpdate(ctx context.Context, resourceGroup, name string, pool SessionPool, options *BeginCreateOrUpdateOptions) (p *runtime.Poller[CreateOrUpdateResponse], err error) {
 	if options != nil && options.ResumeToken != "" {
-		return resume[CreateOrUpdateResponse](c, options.ResumeToken)
+		return resume[CreateOrUpdateResponse](c.tracer, c, options.ResumeToken)
 	}
 	ctx, end := c.startSpan(ctx, "BeginCreateOrUpdate")
 	defer func() { end(err) }()
 	if err := checkGroup(resourceGroup); err != nil {
 		return nil, err
 	}
-	pool.Name = name
+	pool.Name = name // Validate checks it
 	if err := pool.Validate(); err != nil {
 		return nil, err
 	}
-	return begin[CreateOrUpdateResponse](ctx, c, http.MethodPut, c.poolURL(resourceGroup, name), c.apiVersion, pool.putBody(), runtime.FinalStateViaAzureAsyncOp, http.StatusOK, http.StatusCreated)
+	return begin[CreateOrUpdateResponse](ctx, c, c.tracer, http.MethodPut, c.poolURL(resourceGroup, name), c.apiVersion, pool.putBody(), runtime.FinalStateViaAzureAsyncOp, http.StatusOK, http.StatusCreated)
 }
 
 // GetOptions contains the optional parameters for Client.Get.
@@ -195,7 +213,7 @@ type GetResponse struct {
 func (c *Client) Get(ctx context.Context, resourceGroup, name string, options *GetOptions) (res GetResponse, err error) {
 	ctx, end := c.startSpan(ctx, "Get")
 	defer func() { end(err) }()
-	if err := errors.Join(checkGroup(resourceGroup), checkSegment("session pool", name)); err != nil {
+	if err := errors.Join(checkGroup(resourceGroup), checkPoolName(name)); err != nil {
 		return res, err
 	}
 	pool, _, err := armx.Call[SessionPool](ctx, c.pl, http.MethodGet, c.poolURL(resourceGroup, name), c.apiVersion, nil, http.StatusOK)
@@ -224,17 +242,17 @@ type UpdateResponse struct {
 // If the operation fails it returns an *azcore.ResponseError.
 func (c *Client) BeginUpdate(ctx context.Context, resourceGroup, name string, update SessionPoolUpdate, options *BeginUpdateOptions) (p *runtime.Poller[UpdateResponse], err error) {
 	if options != nil && options.ResumeToken != "" {
-		return resume[UpdateResponse](c, options.ResumeToken)
+		return resume[UpdateResponse](c.tracer, c, options.ResumeToken)
 	}
 	ctx, end := c.startSpan(ctx, "BeginUpdate")
 	defer func() { end(err) }()
-	if err := errors.Join(checkGroup(resourceGroup), checkSegment("session pool", name)); err != nil {
+	if err := errors.Join(checkGroup(resourceGroup), checkPoolName(name)); err != nil {
 		return nil, err
 	}
 	if err := update.Validate(); err != nil {
 		return nil, err
 	}
-	return begin[UpdateResponse](ctx, c, http.MethodPatch, c.poolURL(resourceGroup, name), c.apiVersion, update, runtime.FinalStateViaAzureAsyncOp, http.StatusOK, http.StatusAccepted)
+	return begin[UpdateResponse](ctx, c, c.tracer, http.MethodPatch, c.poolURL(resourceGroup, name), c.apiVersion, update, runtime.FinalStateViaAzureAsyncOp, http.StatusOK, http.StatusAccepted)
 }
 
 // BeginDeleteOptions contains the optional parameters for Client.BeginDelete.
@@ -256,14 +274,14 @@ type DeleteResponse struct {
 // If the operation fails it returns an *azcore.ResponseError.
 func (c *Client) BeginDelete(ctx context.Context, resourceGroup, name string, options *BeginDeleteOptions) (p *runtime.Poller[DeleteResponse], err error) {
 	if options != nil && options.ResumeToken != "" {
-		return resume[DeleteResponse](c, options.ResumeToken)
+		return resume[DeleteResponse](c.tracer, c, options.ResumeToken)
 	}
 	ctx, end := c.startSpan(ctx, "BeginDelete")
 	defer func() { end(err) }()
-	if err := errors.Join(checkGroup(resourceGroup), checkSegment("session pool", name)); err != nil {
+	if err := errors.Join(checkGroup(resourceGroup), checkPoolName(name)); err != nil {
 		return nil, err
 	}
-	return begin[DeleteResponse](ctx, c, http.MethodDelete, c.poolURL(resourceGroup, name), c.apiVersion, nil, runtime.FinalStateViaLocation, http.StatusOK, http.StatusAccepted, http.StatusNoContent)
+	return begin[DeleteResponse](ctx, c, c.tracer, http.MethodDelete, c.poolURL(resourceGroup, name), c.apiVersion, nil, runtime.FinalStateViaLocation, http.StatusOK, http.StatusAccepted, http.StatusNoContent)
 }
 
 // ListByResourceGroupOptions contains the optional parameters for

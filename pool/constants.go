@@ -22,6 +22,12 @@ const (
 	// Register it once per subscription with Client.BeginRegisterProvider.
 	ProviderNamespace = "Microsoft.App"
 
+	// ResourcesNamespace is the resource provider of resource groups,
+	// deployments and provider registration. Spans of the Client methods for
+	// those carry it as az.namespace; spans of session pool methods carry
+	// ProviderNamespace.
+	ResourcesNamespace = "Microsoft.Resources"
+
 	// TemplateSchema is the $schema of the deployment templates Template renders.
 	TemplateSchema = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"
 

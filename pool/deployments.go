@@ -14,6 +14,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 
 	"github.com/shellpool/shellpool/internal/armx"
+	"github.com/shellpool/shellpool/internal/azname"
 )
 
 // Deployment is a Microsoft.Resources/deployments resource: one deployment
@@ -124,6 +125,13 @@ type DeployResponse struct {
 
 var deploymentNameRE = regexp.MustCompile(`^[-\w.()]{1,64}$`)
 
+// validDeploymentName applies ARM's deployment name rule (1-64 letters,
+// digits, '-', '_', '.', '(' and ')') and refuses "." and "..", which the
+// rule allows but which would change the request path.
+func validDeploymentName(name string) bool {
+	return deploymentNameRE.MatchString(name) && azname.SegmentRule(name) == ""
+}
+
 // NewDeploymentName returns a unique deployment name,
 // "shellpool-<UTC timestamp>-<random hex>". Deployment names are the keys of
 // a resource group's deployment history, and concurrent deployments with one
@@ -156,9 +164,9 @@ func (c *Client) BeginDeploy(ctx context.Context, resourceGroup, name string, te
 		options = &BeginDeployOptions{}
 	}
 	if options.ResumeToken != "" {
-		return resume[DeployResponse](c, options.ResumeToken)
+		return resume[DeployResponse](c.resTracer, c, options.ResumeToken)
 	}
-	ctx, end := c.startSpan(ctx, "BeginDeploy")
+	ctx, end := c.startResSpan(ctx, "BeginDeploy")
 	defer func() { end(err) }()
 	if err := checkGroup(resourceGroup); err != nil {
 		return nil, err
@@ -166,8 +174,8 @@ func (c *Client) BeginDeploy(ctx context.Context, resourceGroup, name string, te
 	if name == "" {
 		name = NewDeploymentName()
 	}
-	if !deploymentNameRE.MatchString(name) {
-		return nil, fmt.Errorf("%w: deployment name %q is invalid: use 1-64 letters, digits, '-', '_', '.', '(' or ')', or pass \"\" for a unique name", ErrInvalid, name)
+	if !validDeploymentName(name) {
+		return nil, invalidArg("deployment name", name, `must be 1-64 letters, digits, '-', '_', '.', '(' or ')'; or pass "" for a unique name`)
 	}
 	doc, err := templateJSON(template)
 	if err != nil {
@@ -184,7 +192,7 @@ func (c *Client) BeginDeploy(ctx context.Context, resourceGroup, name string, te
 			body.Properties.Parameters[k] = parameterValue{Value: v}
 		}
 	}
-	return begin[DeployResponse](ctx, c, http.MethodPut, c.deploymentURL(resourceGroup, name), c.resourcesVersion(options.APIVersion), body, runtime.FinalStateViaAzureAsyncOp, http.StatusOK, http.StatusCreated)
+	return begin[DeployResponse](ctx, c, c.resTracer, http.MethodPut, c.deploymentURL(resourceGroup, name), c.resourcesVersion(options.APIVersion), body, runtime.FinalStateViaAzureAsyncOp, http.StatusOK, http.StatusCreated)
 }
 
 // GetDeploymentOptions contains the optional parameters for Client.GetDeployment.
@@ -207,13 +215,13 @@ func (c *Client) GetDeployment(ctx context.Context, resourceGroup, name string, 
 	if options == nil {
 		options = &GetDeploymentOptions{}
 	}
-	ctx, end := c.startSpan(ctx, "GetDeployment")
+	ctx, end := c.startResSpan(ctx, "GetDeployment")
 	defer func() { end(err) }()
 	if err := checkGroup(resourceGroup); err != nil {
 		return res, err
 	}
-	if err := checkSegment("deployment", name); err != nil {
-		return res, err
+	if !validDeploymentName(name) {
+		return res, invalidArg("deployment name", name, "must be 1-64 letters, digits, '-', '_', '.', '(' or ')', and not \".\" or \"..\"")
 	}
 	d, _, err := armx.Call[Deployment](ctx, c.pl, http.MethodGet, c.deploymentURL(resourceGroup, name), c.resourcesVersion(options.APIVersion), nil, http.StatusOK)
 	return GetDeploymentResponse{Deployment: d}, err
@@ -267,7 +275,7 @@ func templateJSON(template any) (json.RawMessage, error) {
 	default:
 		b, err := json.Marshal(t)
 		if err != nil {
-			return nil, fmt.Errorf("%w: template cannot be encoded as JSON: %v", ErrInvalid, err)
+			return nil, fmt.Errorf("%w: template cannot be encoded as JSON: %w", ErrInvalid, err)
 		}
 		raw = b
 	}

@@ -22,7 +22,10 @@
 // package's managed identity and role assignment, added with
 // [Template.AddResources]) into a deterministic deployment template;
 // [ParseTemplate] reads pools back from one, resolving [parameters('x')]
-// references.
+// references. Rendering accepts any ARM expression, such as
+// "[resourceGroup().location]" or "[uniqueString(resourceGroup().id)]",
+// and refuses only mistakes that can be known offline (unbalanced
+// parentheses, unknown functions, undeclared parameters or variables).
 //
 //	t := pool.NewTemplate(pool.NewShellPool("myshellpool", "North Central US"))
 //	err := t.AddResources(
@@ -55,8 +58,24 @@
 // A request the service rejects returns an [*azcore.ResponseError]: branch on
 // its StatusCode and ErrorCode with errors.As, not on its text. Input this
 // package can tell is wrong (an invalid pool, a bad name, a template that
-// does not render) returns an error matching [ErrInvalid] before anything is
-// sent.
+// does not render) returns an error matching [ErrInvalid], usually a
+// [*ValidationError], before anything is sent and before any token is
+// requested. Every name is checked with ARM's rule: session pools
+// ^[a-z][a-z0-9]*$ (3-63), resource groups 1-90 letters, digits, '_', '-',
+// '.', '(' and ')' not ending with '.', deployments 1-64 of the same
+// characters, provider namespaces letters and digits between periods
+// ("Microsoft.App"), regions letters, digits and spaces. JSON decoding
+// errors are wrapped with %w: errors.As reaches *json.SyntaxError and
+// *json.UnmarshalTypeError.
+//
+// # Tracing
+//
+// Spans (azcore's ClientOptions.TracingProvider) are named after the methods
+// ("Client.Get") and carry az.namespace: [ProviderNamespace]
+// (Microsoft.App) for session pools, [ResourcesNamespace]
+// (Microsoft.Resources) for resource groups, deployments and provider
+// registration; the HTTP spans under them carry it too. No span attribute
+// holds a token.
 //
 // # Logging
 //

@@ -199,3 +199,24 @@ func TestEmulatorDeploymentFailure(t *testing.T) {
 	require.True(t, errors.As(err, &re), "got %v", err)
 	assert.NotEmpty(t, re.ErrorCode)
 }
+
+// TestEmulatorTemplateWithResourceGroupLocation renders a pool whose location
+// is [resourceGroup().location], which Render leaves for ARM, and deploys it:
+// the pool lands in the group's region.
+func TestEmulatorTemplateWithResourceGroupLocation(t *testing.T) {
+	t.Parallel()
+	_, c := newEmulator(t)
+	ctx := t.Context()
+	_, err := c.CreateOrUpdateResourceGroup(ctx, otherRG, pool.ResourceGroup{Location: "westus2"}, nil)
+	require.NoError(t, err)
+	tmpl := pool.NewTemplate(pool.NewShellPool("rglocpool", "[resourceGroup().location]"))
+	_, err = tmpl.Render()
+	require.NoError(t, err)
+	p, err := c.BeginDeploy(ctx, otherRG, "", tmpl, nil, nil)
+	require.NoError(t, err)
+	_, err = p.PollUntilDone(ctx, emuPoll)
+	require.NoError(t, err)
+	got, err := c.Get(ctx, otherRG, "rglocpool", nil)
+	require.NoError(t, err)
+	assert.Equal(t, "westus2", pool.NormalizeRegion(got.Location))
+}

@@ -2,13 +2,12 @@ package pool
 
 import (
 	"context"
-	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 
 	"github.com/shellpool/shellpool/internal/armx"
+	"github.com/shellpool/shellpool/internal/azname"
 )
 
 // ResourceGroup is an Azure resource group.
@@ -53,13 +52,13 @@ type CreateOrUpdateResourceGroupResponse struct {
 //
 // If the operation fails it returns an *azcore.ResponseError.
 func (c *Client) CreateOrUpdateResourceGroup(ctx context.Context, name string, group ResourceGroup, options *CreateOrUpdateResourceGroupOptions) (res CreateOrUpdateResourceGroupResponse, err error) {
-	ctx, end := c.startSpan(ctx, "CreateOrUpdateResourceGroup")
+	ctx, end := c.startResSpan(ctx, "CreateOrUpdateResourceGroup")
 	defer func() { end(err) }()
 	if err := checkGroup(name); err != nil {
 		return res, err
 	}
-	if strings.TrimSpace(group.Location) == "" {
-		return res, fmt.Errorf("%w: resource group %q needs a location; set ResourceGroup.Location (e.g. \"northcentralus\")", ErrInvalid, name)
+	if r := azname.RegionRule(group.Location); r != "" {
+		return res, invalidArg("location", group.Location, r)
 	}
 	body := ResourceGroup{Location: group.Location, Tags: group.Tags, ManagedBy: group.ManagedBy}
 	g, _, err := armx.Call[ResourceGroup](ctx, c.pl, http.MethodPut, c.resourceGroupURL(name), c.resAPIVersion, body, http.StatusOK, http.StatusCreated)
@@ -82,7 +81,7 @@ type GetResourceGroupResponse struct {
 // If the operation fails it returns an *azcore.ResponseError; a missing group
 // has StatusCode 404 (ErrorCode "ResourceGroupNotFound").
 func (c *Client) GetResourceGroup(ctx context.Context, name string, options *GetResourceGroupOptions) (res GetResourceGroupResponse, err error) {
-	ctx, end := c.startSpan(ctx, "GetResourceGroup")
+	ctx, end := c.startResSpan(ctx, "GetResourceGroup")
 	defer func() { end(err) }()
 	if err := checkGroup(name); err != nil {
 		return res, err
@@ -111,14 +110,14 @@ type DeleteResourceGroupResponse struct {
 // If the operation fails it returns an *azcore.ResponseError.
 func (c *Client) BeginDeleteResourceGroup(ctx context.Context, name string, options *BeginDeleteResourceGroupOptions) (p *runtime.Poller[DeleteResourceGroupResponse], err error) {
 	if options != nil && options.ResumeToken != "" {
-		return resume[DeleteResourceGroupResponse](c, options.ResumeToken)
+		return resume[DeleteResourceGroupResponse](c.resTracer, c, options.ResumeToken)
 	}
-	ctx, end := c.startSpan(ctx, "BeginDeleteResourceGroup")
+	ctx, end := c.startResSpan(ctx, "BeginDeleteResourceGroup")
 	defer func() { end(err) }()
 	if err := checkGroup(name); err != nil {
 		return nil, err
 	}
-	return begin[DeleteResourceGroupResponse](ctx, c, http.MethodDelete, c.resourceGroupURL(name), c.resAPIVersion, nil, runtime.FinalStateViaLocation, http.StatusOK, http.StatusAccepted)
+	return begin[DeleteResourceGroupResponse](ctx, c, c.resTracer, http.MethodDelete, c.resourceGroupURL(name), c.resAPIVersion, nil, runtime.FinalStateViaLocation, http.StatusOK, http.StatusAccepted)
 }
 
 // resourceGroupURL follows the Microsoft.Resources specification's spelling

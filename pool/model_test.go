@@ -182,6 +182,9 @@ func TestEndpoint(t *testing.T) {
 		{"no id", &SessionPool{Location: "eastus"}, ""},
 		{"unparsable id", &SessionPool{ID: "not-an-id", Location: "eastus"}, ""},
 		{"no location", &SessionPool{ID: id}, ""},
+		{"not a region", &SessionPool{ID: id, Location: "north central us!!"}, ""},
+		{"region with a host part", &SessionPool{ID: id, Location: "evil.example/x"}, ""},
+		{"id with a path-changing group", &SessionPool{ID: "/subscriptions/sub1/resourceGroups/../providers/Microsoft.App/sessionPools/myshellpool", Location: "eastus"}, ""},
 		{"nil pool", nil, ""},
 	}
 	for _, tc := range tests {

@@ -38,7 +38,7 @@ func ParseTemplate(data []byte, params map[string]any) ([]*SessionPool, error) {
 	dec.UseNumber()
 	var root map[string]any
 	if err := dec.Decode(&root); err != nil {
-		return nil, fmt.Errorf("%w: template is not a JSON object: %v; check the file is an ARM deployment template", ErrInvalid, err)
+		return nil, fmt.Errorf("%w: template is not a JSON object: %w; check the file is an ARM deployment template", ErrInvalid, err)
 	}
 	r := &resolver{params: params}
 	r.declared, _ = root["parameters"].(map[string]any)
@@ -82,12 +82,12 @@ func ParseTemplate(data []byte, params map[string]any) ([]*SessionPool, error) {
 		}
 		b, err := json.Marshal(fields)
 		if err != nil {
-			r.add(path, "cannot be encoded: %v", err)
+			r.addErr(path, err, "cannot be encoded: %v", err)
 			continue
 		}
 		p := new(SessionPool)
 		if err := json.Unmarshal(b, p); err != nil {
-			r.add(path, "is not a valid session pool: %v", err)
+			r.addErr(path, err, "is not a valid session pool: %v", err)
 			continue
 		}
 		pools = append(pools, p)

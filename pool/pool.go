@@ -1,8 +1,8 @@
 package pool
 
 import (
+	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
 
@@ -28,7 +28,10 @@ const (
 //   - name - the pool's name: 3-63 lower-case letters and digits, starting
 //     with a letter
 //   - location - the region, as a short name ("northcentralus") or a display
-//     name ("North Central US")
+//     name ("North Central US"); letters, digits and spaces. NewShellPool
+//     returns no error: Validate, which BeginCreateOrUpdate and
+//     Template.Render run before anything is sent, refuses a bad name or
+//     region such as "Not A Region!!".
 func NewShellPool(name, location string) *SessionPool {
 	maxSessions, cooldown := ShellPoolMaxConcurrentSessions, ShellPoolCooldownPeriodInSeconds
 	return &SessionPool{
@@ -56,7 +59,8 @@ func NewShellPool(name, location string) *SessionPool {
 // https://{region}.dynamicsessions.io/subscriptions/{sub}/resourceGroups/{rg}/sessionPools/{name}
 // from the pool's ID and Location, with the region normalised by
 // NormalizeRegion (API.md §1.1). It returns "" when neither is possible (no
-// endpoint, and no parsable ID or no location).
+// endpoint, and no parsable ID, or a location that is not a region such as
+// "north central us!!", or an ID whose names break ARM's rules).
 func (p *SessionPool) Endpoint() string {
 	if p == nil {
 		return ""
@@ -68,7 +72,8 @@ func (p *SessionPool) Endpoint() string {
 		return ""
 	}
 	id, err := arm.ParseResourceID(p.ID)
-	if err != nil || id.SubscriptionID == "" || id.ResourceGroupName == "" || id.Name == "" {
+	if err != nil || azname.RegionRule(p.Location) != "" || azname.SubscriptionRule(id.SubscriptionID) != "" ||
+		azname.ResourceGroupRule(id.ResourceGroupName) != "" || azname.SegmentRule(id.Name) != "" {
 		return ""
 	}
 	return RegionalEndpoint(p.Location, id.SubscriptionID, id.ResourceGroupName, id.Name)
@@ -91,15 +96,16 @@ func NormalizeRegion(region string) string { return azname.NormalizeRegion(regio
 // PoolID returns the resource ID of a session pool,
 // /subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.App/sessionPools/{name},
 // parsed as an azcore arm.ResourceID. Use its String method for role
-// assignment scopes. It fails with an error matching ErrInvalid when an
-// argument is empty or contains a "/".
+// assignment scopes. It fails with a *ValidationError (matching ErrInvalid)
+// when an argument breaks ARM's naming rules: see NewClient for the
+// subscription, CreateOrUpdateResourceGroup for the group and ValidateName
+// for the pool's name.
 func PoolID(subscriptionID, resourceGroup, name string) (*arm.ResourceID, error) {
-	for _, a := range []struct{ what, v string }{
-		{"subscriptionID", subscriptionID}, {"resourceGroup", resourceGroup}, {"name", name},
-	} {
-		if a.v == "" || strings.Contains(a.v, "/") {
-			return nil, fmt.Errorf("%w: %s %q is not a valid resource ID segment: pass a non-empty value without '/'", ErrInvalid, a.what, a.v)
-		}
+	if r := azname.SubscriptionRule(subscriptionID); r != "" {
+		return nil, invalidArg("subscriptionID", subscriptionID, r)
+	}
+	if err := errors.Join(checkGroup(resourceGroup), checkPoolName(name)); err != nil {
+		return nil, err
 	}
 	id, err := arm.ParseResourceID("/subscriptions/" + subscriptionID + "/resourceGroups/" + resourceGroup +
 		"/providers/" + ResourceType + "/" + name)

@@ -9,6 +9,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 
 	"github.com/shellpool/shellpool/internal/armx"
+	"github.com/shellpool/shellpool/internal/azname"
 )
 
 // Provider is a resource provider's registration in a subscription.
@@ -59,8 +60,8 @@ type GetProviderResponse struct {
 }
 
 func checkNamespace(namespace string) error {
-	if strings.TrimSpace(namespace) == "" || strings.ContainsAny(namespace, "/?#") {
-		return fmt.Errorf("%w: provider namespace %q is invalid; pass a namespace such as %q", ErrInvalid, namespace, ProviderNamespace)
+	if r := azname.NamespaceRule(namespace); r != "" {
+		return invalidArg("namespace", namespace, r)
 	}
 	return nil
 }
@@ -81,10 +82,10 @@ func (c *Client) BeginRegisterProvider(ctx context.Context, namespace string, op
 	if options != nil && options.ResumeToken != "" {
 		return runtime.NewPollerFromResumeToken(options.ResumeToken, c.pl, &runtime.NewPollerFromResumeTokenOptions[RegisterProviderResponse]{
 			Handler: &registerPoller{pl: c.pl},
-			Tracer:  c.tracer,
+			Tracer:  c.resTracer,
 		})
 	}
-	ctx, end := c.startSpan(ctx, "BeginRegisterProvider")
+	ctx, end := c.startResSpan(ctx, "BeginRegisterProvider")
 	defer func() { end(err) }()
 	if err := checkNamespace(namespace); err != nil {
 		return nil, err
@@ -104,14 +105,14 @@ func (c *Client) BeginRegisterProvider(ctx context.Context, namespace string, op
 		State:    prov.RegistrationState,
 		provider: prov,
 	}
-	return runtime.NewPoller(resp, c.pl, &runtime.NewPollerOptions[RegisterProviderResponse]{Handler: h, Tracer: c.tracer})
+	return runtime.NewPoller(resp, c.pl, &runtime.NewPollerOptions[RegisterProviderResponse]{Handler: h, Tracer: c.resTracer})
 }
 
 // GetProvider reads a resource provider's registration state.
 //
 // If the operation fails it returns an *azcore.ResponseError.
 func (c *Client) GetProvider(ctx context.Context, namespace string, options *GetProviderOptions) (res GetProviderResponse, err error) {
-	ctx, end := c.startSpan(ctx, "GetProvider")
+	ctx, end := c.startResSpan(ctx, "GetProvider")
 	defer func() { end(err) }()
 	if err := checkNamespace(namespace); err != nil {
 		return res, err

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -20,8 +21,9 @@ import (
 // files and diffed in reviews.
 type Template struct {
 	// Pools are rendered, in order, as Microsoft.App/sessionPools resources.
-	// Each is validated (SessionPool.Validate) when the template is rendered;
-	// read-only fields are left out.
+	// Each is validated (SessionPool.Validate) when the template is rendered,
+	// except that its Name and Location may be ARM expressions such as
+	// "[resourceGroup().location]"; read-only fields are left out.
 	Pools []*SessionPool
 
 	// APIVersion is the apiVersion of the pool resources; empty means
@@ -48,9 +50,11 @@ type Template struct {
 	// or add resources given as JSON objects (such as the identity package's
 	// IdentityTemplateResource and SessionExecutorTemplateResource) with
 	// AddResources. Each needs Type, APIVersion and Name.
-	// Expressions must stay within the functions the module's emulator
-	// supports: parameters, variables, resourceId, subscriptionResourceId,
-	// guid, reference (with a property access), concat, format and toLower.
+	// Any ARM template expression may be used ("[resourceGroup().location]",
+	// "[uniqueString(resourceGroup().id)]"); Render refuses only the mistakes
+	// it can know (see Render). The module's emulator evaluates a subset of
+	// the functions; a deployment to it that calls another fails with
+	// InvalidTemplate naming the function.
 	Resources []Resource
 
 	// Outputs are the template's outputs, readable from the deployment
@@ -121,8 +125,13 @@ func NewTemplate(pools ...*SessionPool) *Template {
 // Render returns the template as indented JSON (four spaces, a trailing
 // newline, HTML characters not escaped), ready to save as deploy.json. It
 // fails with an error matching ErrInvalid when a pool is invalid, when
-// Parameterize is set without exactly one pool, or when an expression uses a
-// function outside the supported set (see Template.Resources).
+// Parameterize is set without exactly one pool, or when an expression has a
+// mistake that can be known offline: unbalanced parentheses or brackets, an
+// unclosed string literal, a function ARM does not have, or
+// parameters('x') / variables('x') naming something the template does not
+// declare. Expressions it cannot evaluate, such as
+// "[resourceGroup().location]" or "[uniqueString(resourceGroup().id)]", are
+// left for ARM; a pool's name and location may be such expressions.
 func (t *Template) Render() ([]byte, error) {
 	return t.encode("    ")
 }
@@ -192,7 +201,11 @@ func (t *Template) document() (*templateDoc, error) {
 		}
 	}
 	for i, p := range t.Pools {
-		if err := p.validate(t.Parameterize); err != nil {
+		mode := checkInTemplate
+		if t.Parameterize {
+			mode = checkParameterized
+		}
+		if err := p.validate(mode); err != nil {
 			return nil, fmt.Errorf("template pool %d: %w", i, err)
 		}
 		r := Resource{
@@ -270,7 +283,7 @@ func (t *Template) AddResources(resources ...map[string]any) error {
 			err = json.Unmarshal(b, &r)
 		}
 		if err != nil {
-			c.add(f, "cannot be read as a template resource: %v", err)
+			c.addErr(f, err, "cannot be read as a template resource: %v", err)
 			continue
 		}
 		checkResource(&c, f, r)
@@ -315,34 +328,159 @@ func (t *Template) PoolIDExpression(i int) string {
 // quoteExpr quotes s as a template expression string literal.
 func quoteExpr(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
-// templateFunctions are the expression functions the module's ARM emulator
-// evaluates; rendered templates use no others.
-var templateFunctions = []string{
-	"parameters", "variables", "resourceid", "subscriptionresourceid", "guid",
-	"reference", "concat", "format", "tolower",
+// armFunctions are the functions of ARM's template language (Microsoft's
+// "ARM template functions" reference), lower-cased. Any function whose name
+// starts with "list" (listKeys, listSecrets, list*) and user-defined
+// functions ("namespace.name(...)") are accepted as well.
+var armFunctions = map[string]bool{}
+
+func init() {
+	for _, f := range strings.Fields(`
+		array concat contains createArray empty first indexFromEnd indexOf intersection last
+		lastIndexOf length max min range skip take tryGet tryIndexFromEnd union
+		parseCidr cidrSubnet cidrHost
+		coalesce equals greater greaterOrEquals less lessOrEquals
+		dateTimeAdd dateTimeFromEpoch dateTimeToEpoch utcNow
+		deployer deployment environment parameters variables
+		filter groupBy lambda lambdaVariables map mapValues reduce sort toObject
+		and bool false if not or true
+		add copyIndex div float int mod mul sub
+		createObject items json null objectKeys shallowMerge
+		extensionResourceId pickZones providers reference references resourceId
+		subscriptionResourceId managementGroupResourceId tenantResourceId
+		managementGroup resourceGroup subscription tenant
+		base64 base64ToJson base64ToString dataUri dataUriToString endsWith format guid join
+		newGuid padLeft replace split startsWith string substring toLower toUpper trim
+		uniqueString uri uriComponent uriComponentToString`) {
+		armFunctions[strings.ToLower(f)] = true
+	}
 }
 
-// checkExpressions walks a rendered template and fails on expressions that
-// call functions outside templateFunctions.
+// checkExpressions walks a rendered template and refuses the expression
+// mistakes that can be known without deploying: unbalanced parentheses or
+// brackets, an unterminated string literal, a call of a function ARM does not
+// have (a typo such as resourceGroop()), and parameters('x') or
+// variables('x') naming something the template does not declare. Everything
+// else, such as [resourceGroup().location] or uniqueString(...), is left for
+// ARM to evaluate.
 func checkExpressions(doc []byte) error {
 	var v any
 	if err := json.Unmarshal(doc, &v); err != nil {
 		return fmt.Errorf("pool: render template: %w", err)
 	}
+	root, _ := v.(map[string]any)
+	params, _ := root["parameters"].(map[string]any)
+	vars, _ := root["variables"].(map[string]any)
 	var c checker
 	walkStrings(v, "", func(path, s string) {
 		expr, ok := expression(s)
 		if !ok {
 			return
 		}
-		for _, fn := range expressionFunctions(expr) {
-			if !slices.Contains(templateFunctions, strings.ToLower(fn)) {
-				c.add(path, "expression %q calls %s(), which is outside the supported set (parameters, variables, resourceId, subscriptionResourceId, guid, reference, concat, format, toLower); use a literal or a parameter", s, fn)
+		calls, syntax := scanExpression(expr)
+		if syntax != "" {
+			c.add(path, "expression %q is malformed: %s", s, syntax)
+			return
+		}
+		for _, call := range calls {
+			fn := strings.ToLower(call.name)
+			switch {
+			case !armFunctions[fn] && !strings.HasPrefix(fn, "list"):
+				c.add(path, "expression %q calls %s(), which is not an ARM template function; check the spelling", s, call.name)
+			case fn == "parameters" && call.literal:
+				if _, ok := params[call.arg]; !ok {
+					c.add(path, "expression %q refers to parameter %q, which the template does not declare; add it to Template.Parameters", s, call.arg)
+				}
+			case fn == "variables" && call.literal:
+				if _, ok := vars[call.arg]; !ok {
+					c.add(path, "expression %q refers to variable %q, which the template does not declare; add it to Template.Variables", s, call.arg)
+				}
 			}
 		}
 	})
 	return c.err("template")
 }
+
+// exprCall is one function call in an expression; arg is its first argument
+// when that is a string literal (literal true).
+type exprCall struct {
+	name    string
+	arg     string
+	literal bool
+}
+
+// scanExpression lists the calls of an expression's body, skipping member
+// calls and user-defined functions (a name after '.'). It returns a
+// description of the first syntax error, or "".
+func scanExpression(expr string) ([]exprCall, string) {
+	var calls []exprCall
+	var stack []byte
+	for i := 0; i < len(expr); {
+		ch := expr[i]
+		switch {
+		case ch == '\'':
+			i++
+			closed := false
+			for i < len(expr) {
+				if expr[i] == '\'' {
+					if i+1 < len(expr) && expr[i+1] == '\'' {
+						i += 2
+						continue
+					}
+					closed = true
+					break
+				}
+				i++
+			}
+			if !closed {
+				return nil, "a string literal is not closed (write '' for a quote inside one)"
+			}
+			i++
+		case ch == '(' || ch == '[':
+			stack = append(stack, ch)
+			i++
+		case ch == ')' || ch == ']':
+			open := byte('(')
+			if ch == ']' {
+				open = '['
+			}
+			if len(stack) == 0 || stack[len(stack)-1] != open {
+				return nil, fmt.Sprintf("%q at offset %d has no matching %q", ch, i, open)
+			}
+			stack = stack[:len(stack)-1]
+			i++
+		case isIdentStart(ch):
+			j := i
+			for j < len(expr) && isIdentPart(expr[j]) {
+				j++
+			}
+			k := j
+			for k < len(expr) && expr[k] == ' ' {
+				k++
+			}
+			member := i > 0 && expr[i-1] == '.'
+			namespaced := k < len(expr) && expr[k] == '.'
+			if k < len(expr) && expr[k] == '(' && !member && !namespaced {
+				call := exprCall{name: expr[i:j]}
+				if m := literalArgRE.FindStringSubmatch(expr[k+1:]); m != nil {
+					call.arg, call.literal = m[1], true
+				}
+				calls = append(calls, call)
+			}
+			i = j
+		default:
+			i++
+		}
+	}
+	if len(stack) > 0 {
+		return nil, fmt.Sprintf("%d %q not closed", len(stack), stack[len(stack)-1])
+	}
+	return calls, ""
+}
+
+// literalArgRE matches a call's argument list that is one string literal
+// without escaped quotes: "'x')".
+var literalArgRE = regexp.MustCompile(`^\s*'([^']*)'\s*\)`)
 
 // walkStrings calls fn for every string value in v with its JSON path.
 func walkStrings(v any, path string, fn func(path, s string)) {
@@ -374,47 +512,6 @@ func expression(s string) (string, bool) {
 		return "", false
 	}
 	return strings.TrimSpace(s[1 : len(s)-1]), true
-}
-
-// expressionFunctions returns the names of the functions an expression calls.
-func expressionFunctions(expr string) []string {
-	var out []string
-	for i := 0; i < len(expr); {
-		ch := expr[i]
-		switch {
-		case ch == '\'':
-			// skip a string literal; '' is an escaped quote
-			i++
-			for i < len(expr) {
-				if expr[i] == '\'' {
-					if i+1 < len(expr) && expr[i+1] == '\'' {
-						i += 2
-						continue
-					}
-					break
-				}
-				i++
-			}
-			i++
-		case isIdentStart(ch):
-			j := i
-			for j < len(expr) && isIdentPart(expr[j]) {
-				j++
-			}
-			k := j
-			for k < len(expr) && expr[k] == ' ' {
-				k++
-			}
-			prevDot := i > 0 && expr[i-1] == '.'
-			if k < len(expr) && expr[k] == '(' && !prevDot {
-				out = append(out, expr[i:j])
-			}
-			i = j
-		default:
-			i++
-		}
-	}
-	return out
 }
 
 func isIdentStart(c byte) bool {

@@ -138,8 +138,15 @@ func TestTemplateErrors(t *testing.T) {
 		{"parameters with two pools", &Template{Pools: []*SessionPool{NewShellPool("aaa", "x"), NewShellPool("bbb", "x")}, Parameterize: true}, "exactly one pool"},
 		{"parameter name taken", &Template{Pools: []*SessionPool{NewShellPool("aaa", "x")}, Parameterize: true, Parameters: map[string]TemplateParameter{"name": {Type: "String"}}}, "parameters.name"},
 		{"invalid pool", NewTemplate(NewShellPool("Bad-Name", "x")), "template pool 0"},
-		{"unsupported function", &Template{Resources: []Resource{{Type: "x/y", APIVersion: "1", Name: "n", Location: "[resourceGroup().location]"}}}, "resourceGroup()"},
-		{"unsupported nested function", &Template{Resources: []Resource{{Type: "x/y", APIVersion: "1", Name: "[concat('a', uniqueString('b'))]"}}}, "uniqueString()"},
+		{"unknown function", &Template{Resources: []Resource{{Type: "x/y", APIVersion: "1", Name: "n", Location: "[resourceGroop().location]"}}}, "resourceGroop()"},
+		{"unknown nested function", &Template{Resources: []Resource{{Type: "x/y", APIVersion: "1", Name: "[concat('a', uniqueStrin('b'))]"}}}, "uniqueStrin()"},
+		{"unbalanced parenthesis", &Template{Resources: []Resource{{Type: "x/y", APIVersion: "1", Name: "[concat('a', uniqueString('b')]"}}}, "malformed"},
+		{"unbalanced bracket", &Template{Resources: []Resource{{Type: "x/y", APIVersion: "1", Name: "[split('a.b', '.')[0]]]"}}}, "malformed"},
+		{"unclosed string", &Template{Resources: []Resource{{Type: "x/y", APIVersion: "1", Name: "[concat('a, 'b')]"}}}, "malformed"},
+		{"undeclared parameter", &Template{Resources: []Resource{{Type: "x/y", APIVersion: "1", Name: "[parameters('poolName')]"}}}, `parameter "poolName"`},
+		{"undeclared variable", &Template{Resources: []Resource{{Type: "x/y", APIVersion: "1", Name: "[variables('v')]"}}}, `variable "v"`},
+		{"pool name expression mistake", NewTemplate(NewShellPool("[concat('pool', uniqueString(resourceGroup().id)]", "eastus")), "malformed"},
+		{"pool region not a region", NewTemplate(NewShellPool("mypool", "Not A Region!!")), "location"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -150,6 +157,30 @@ func TestTemplateErrors(t *testing.T) {
 			assert.Contains(t, err.Error(), tc.want)
 		})
 	}
+}
+
+// TestTemplateAcceptsExpressionsItCannotEvaluate: valid ARM that only ARM
+// can evaluate is rendered, not refused.
+func TestTemplateAcceptsExpressionsItCannotEvaluate(t *testing.T) {
+	t.Parallel()
+	p := NewShellPool("[concat('pool', uniqueString(resourceGroup().id))]", "[resourceGroup().location]")
+	tmpl := NewTemplate(p)
+	tmpl.Parameters = map[string]TemplateParameter{"suffix": {Type: "String", DefaultValue: "x"}}
+	tmpl.Variables = map[string]any{"base": "[uniqueString(subscription().subscriptionId, resourceGroup().id)]"}
+	tmpl.Resources = []Resource{{
+		Type: "Microsoft.ManagedIdentity/userAssignedIdentities", APIVersion: "2023-01-31",
+		Name:     "[format('{0}-{1}', variables('base'), parameters('suffix'))]",
+		Location: "[resourceGroup().location]",
+		Tags:     map[string]string{"when": "[utcNow()]", "first": "[split('a.b', '.')[0]]", "keys": "[listKeys(resourceId('x/y', 'n'), '1').keys[0].value]"},
+		Properties: map[string]any{
+			"udf":  "[contoso.uniqueName('a')]",
+			"cond": "[if(equals(toUpper(parameters('suffix')), 'X'), 'yes', 'no')]",
+		},
+	}}
+	out, err := tmpl.Render()
+	require.NoError(t, err)
+	assert.Contains(t, string(out), `"location": "[resourceGroup().location]"`)
+	assert.Contains(t, string(out), `uniqueString(resourceGroup().id)`)
 }
 
 func TestTemplateExpressionHelpers(t *testing.T) {

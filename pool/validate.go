@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
+
+	"github.com/shellpool/shellpool/internal/azname"
 )
 
 // ErrInvalid is matched (with errors.Is) by every error this package returns
@@ -23,6 +25,10 @@ type Problem struct {
 	Field string
 	// Rule says what the field must be, e.g. "must be at least 1".
 	Rule string
+	// Err is the underlying error when the problem comes from one, such as
+	// a *json.SyntaxError or *json.UnmarshalTypeError; nil otherwise.
+	// ValidationError.Unwrap returns it, so errors.As reaches it.
+	Err error
 }
 
 // String returns "field: rule".
@@ -58,6 +64,18 @@ func (e *ValidationError) Error() string {
 // Is reports whether target is ErrInvalid.
 func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
 
+// Unwrap returns the underlying errors of the problems (Problem.Err), so
+// that errors.As reaches, for example, a *json.SyntaxError.
+func (e *ValidationError) Unwrap() []error {
+	var errs []error
+	for _, p := range e.Problems {
+		if p.Err != nil {
+			errs = append(errs, p.Err)
+		}
+	}
+	return errs
+}
+
 type checker struct{ problems []Problem }
 
 func (c *checker) add(field, rule string, args ...any) {
@@ -65,6 +83,12 @@ func (c *checker) add(field, rule string, args ...any) {
 		rule = fmt.Sprintf(rule, args...)
 	}
 	c.problems = append(c.problems, Problem{Field: field, Rule: rule})
+}
+
+// addErr records a problem caused by err, keeping err for errors.As.
+func (c *checker) addErr(field string, err error, rule string, args ...any) {
+	c.add(field, rule, args...)
+	c.problems[len(c.problems)-1].Err = err
 }
 
 func (c *checker) err(subject string) error {
@@ -113,7 +137,11 @@ func ValidateName(name string) error {
 //
 // Rules:
 //   - name: 3-63 characters, ^[a-z][a-z0-9]*$ (specification; docs that use
-//     hyphens disagree, API.md §2.2 [CONFLICT]); location is required.
+//     hyphens disagree, API.md §2.2 [CONFLICT]).
+//   - location: a region, letters, digits and spaces ("eastus",
+//     "North Central US"); "Not A Region!!" is refused. In a Template, name
+//     and location may instead be ARM expressions such as
+//     "[resourceGroup().location]".
 //   - properties and properties.containerType are required.
 //   - scaleConfiguration.maxConcurrentSessions >= 1 when set;
 //     readySessionInstances >= 0 and below maxConcurrentSessions.
@@ -142,8 +170,21 @@ func ValidateName(name string) error {
 // states them: "identity only for CustomContainer" and "CustomContainer
 // requires readySessionInstances".
 func (p *SessionPool) Validate() error {
-	return p.validate(false)
+	return p.validate(checkDirect)
 }
+
+// checkMode says how SessionPool.validate treats the name and location.
+type checkMode int
+
+const (
+	// checkDirect: both are literal and must follow the rules.
+	checkDirect checkMode = iota
+	// checkInTemplate: either may also be an ARM expression, such as
+	// "[resourceGroup().location]", which ARM evaluates.
+	checkInTemplate
+	// checkParameterized: both come from template parameters; skipped.
+	checkParameterized
+)
 
 func (p *SessionPool) subject() string {
 	if p == nil {
@@ -152,20 +193,23 @@ func (p *SessionPool) subject() string {
 	return fmt.Sprintf("session pool %q", p.Name)
 }
 
-// validate checks the pool; parameterized skips name and location, which a
-// parameterised template supplies at deployment time.
-func (p *SessionPool) validate(parameterized bool) error {
+// validate checks the pool; mode says how to check name and location.
+func (p *SessionPool) validate(mode checkMode) error {
 	var c checker
 	if p == nil {
 		c.add("pool", "must not be nil")
 		return c.err("session pool")
 	}
-	if !parameterized {
-		if r := nameRule(p.Name); r != "" {
-			c.add("name", r)
+	if mode != checkParameterized {
+		if _, expr := expression(p.Name); !expr || mode != checkInTemplate {
+			if r := nameRule(p.Name); r != "" {
+				c.add("name", r)
+			}
 		}
-		if strings.TrimSpace(p.Location) == "" {
-			c.add("location", `is required (a region such as "northcentralus")`)
+		if _, expr := expression(p.Location); !expr || mode != checkInTemplate {
+			if r := azname.RegionRule(p.Location); r != "" {
+				c.add("location", r)
+			}
 		}
 	}
 	checkIdentity(&c, "identity", p.Identity)

@@ -5,8 +5,11 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
+	"reflect"
+	"strconv"
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -22,8 +25,8 @@ import (
 
 const (
 	// DefaultAPIVersion is the data-plane api-version the client sends unless
-	// ClientOptions.APIVersion says otherwise. It is the version the shell
-	// session pool tutorial uses.
+	// the azcore option ClientOptions.ClientOptions.APIVersion says
+	// otherwise. It is the version the shell session pool tutorial uses.
 	DefaultAPIVersion = "2025-02-02-preview"
 
 	// DefaultAudience is the audience of the access tokens the dynamic sessions
@@ -40,12 +43,12 @@ const (
 )
 
 // ClientOptions configures a Client. A nil *ClientOptions is the same as the
-// zero value.
+// zero value. The embedded azcore.ClientOptions holds the transport, retry,
+// logging and tracing settings; its APIVersion field overrides
+// DefaultAPIVersion for every request the client sends (the api-version
+// query parameter, also on polling URLs and nextLinks).
 type ClientOptions struct {
 	azcore.ClientOptions
-
-	// APIVersion overrides DefaultAPIVersion for every request.
-	APIVersion string
 
 	// Dialect selects the JSON body the client sends for executions. The zero
 	// value, DialectShell, sends the body the service specification defines
@@ -61,9 +64,9 @@ type ClientOptions struct {
 type Dialect string
 
 const (
-	// DialectShell sends {"shellCommand": ...} or {"execCommandAndArgs": [...]},
-	// plus timeoutInSeconds, stdin and outputStreamsMaxLength when set, and
-	// nothing else. It is the default.
+	// DialectShell sends {"shellCommand": ...} or {"execCommandAndArgs": [...]}
+	// and timeoutInSeconds (always), plus stdin and outputStreamsMaxLength
+	// when set, and nothing else. It is the default.
 	DialectShell Dialect = ""
 	// DialectTutorial sends the tutorial's exact body:
 	// {"codeInputType":"inline","executionType":"synchronous","command":[...],"timeoutInSeconds":N}.
@@ -103,8 +106,8 @@ func NewClient(endpoint string, cred azcore.TokenCredential, options *ClientOpti
 	if err != nil {
 		return nil, err
 	}
-	if cred == nil {
-		return nil, &ArgumentError{Name: "cred", Reason: "must not be nil; pass a credential such as azidentity.NewDefaultAzureCredential"}
+	if isNil(cred) {
+		return nil, &ArgumentError{Name: "cred", Reason: "must not be nil (nor a nil pointer in the interface); pass a credential such as the one azidentity.NewDefaultAzureCredential returns, and check its error"}
 	}
 	switch options.Dialect {
 	case DialectShell, DialectTutorial:
@@ -116,13 +119,23 @@ func NewClient(endpoint string, cred azcore.TokenCredential, options *ClientOpti
 		audience = c.Audience
 	}
 	apiVersion := DefaultAPIVersion
-	if options.APIVersion != "" {
-		apiVersion = options.APIVersion
+	if options.ClientOptions.APIVersion != "" {
+		apiVersion = options.ClientOptions.APIVersion
 	}
 	authPolicy := runtime.NewBearerTokenPolicy(cred, []string{strings.TrimRight(audience, "/") + "/.default"}, nil)
+	// The caller's options are copied, not changed: the transport is wrapped
+	// so that transport errors never quote a session identifier.
+	azOpts := options.ClientOptions
+	next := azOpts.Transport
+	if isNil(next) {
+		next = defaultTransport
+	}
+	azOpts.Transport = &redactingTransport{next: next}
 	azc, err := azcore.NewClient(moduleName, version.Version, runtime.PipelineOptions{
+		// Operation-Location is not listed: it carries identifier=<id>, so
+		// azcore's log shows it as REDACTED.
 		AllowedHeaders: []string{
-			"operation-id", "Operation-Location", "x-ms-error-code",
+			"operation-id", "x-ms-error-code",
 			"x-ms-execution-request-time", "x-ms-execution-read-response-time",
 			"x-ms-total-execution-service-time", "x-ms-container-execution-duration",
 			"x-ms-overall-execution-time", "x-ms-preparation-time",
@@ -133,7 +146,11 @@ func NewClient(endpoint string, cred azcore.TokenCredential, options *ClientOpti
 		// final answer, after any token challenge has been handled.
 		PerRetry: []policy.Policy{executeGuard{}, authPolicy},
 		Tracing:  runtime.TracingOptions{Namespace: "Microsoft.App"},
-	}, &options.ClientOptions)
+		// Lets azcore accept ClientOptions.APIVersion. The client already
+		// writes that version into every URL it builds, so azcore's policy
+		// only ever rewrites the parameter to the value it already has.
+		APIVersion: runtime.APIVersionOptions{Name: "api-version", Location: runtime.APIVersionLocationQueryParam},
+	}, &azOpts)
 	if err != nil {
 		return nil, err
 	}
@@ -166,10 +183,59 @@ func normalizeEndpoint(endpoint string, allowHTTP bool) (string, error) {
 	if u.Scheme == "http" && !allowHTTP {
 		return "", &ArgumentError{Name: "endpoint", Reason: "uses http, which would send the bearer token in clear text; use https, or set ClientOptions.InsecureAllowCredentialWithHTTP for a local test server"}
 	}
-	if u.RawQuery != "" || u.Fragment != "" {
+	if u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
 		return "", &ArgumentError{Name: "endpoint", Reason: "must not carry a query or fragment; the client adds api-version and identifier itself"}
 	}
+	if u.User != nil {
+		// The user information is not shown: it may be a password.
+		return "", &ArgumentError{Name: "endpoint", Reason: "must not carry user information (user:password@); the client authenticates with the bearer token of its credential, so remove it from the URL"}
+	}
+	if !validHost(u.Hostname()) {
+		return "", &ArgumentError{Name: "endpoint", Reason: fmt.Sprintf("has host %q, which is not a DNS name (letters, digits and hyphens between dots) or an IP address; when it comes from PoolEndpoint, pass a region such as \"northcentralus\" or \"North Central US\"", u.Hostname())}
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return "", &ArgumentError{Name: "endpoint", Reason: fmt.Sprintf("has port %q; use a number from 1 to 65535, or none", p)}
+		}
+	}
 	return strings.TrimRight(u.String(), "/"), nil
+}
+
+// validHost reports whether host is an IP address or a DNS name whose labels
+// are 1 to 63 letters, digits and hyphens, not starting or ending with a
+// hyphen. url.Parse accepts far more ("northcentralus!!.dynamicsessions.io").
+func validHost(host string) bool {
+	if host == "" || len(host) > 253 {
+		return false
+	}
+	if net.ParseIP(host) != nil {
+		return true
+	}
+	for _, label := range strings.Split(strings.TrimSuffix(host, "."), ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			ch := label[i]
+			if ch != '-' && !('0' <= ch && ch <= '9') && !('a' <= ch && ch <= 'z') && !('A' <= ch && ch <= 'Z') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// isNil reports whether v is nil or an interface holding a nil pointer (a
+// "typed nil"), which would only panic at the first call.
+func isNil(v any) bool {
+	if v == nil {
+		return true
+	}
+	switch rv := reflect.ValueOf(v); rv.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Chan, reflect.Interface:
+		return rv.IsNil()
+	}
+	return false
 }
 
 // PoolEndpoint builds the regional management endpoint of a shell or
@@ -178,7 +244,10 @@ func normalizeEndpoint(endpoint string, allowHTTP bool) (string, error) {
 //	https://{region}.dynamicsessions.io/subscriptions/{subscriptionID}/resourceGroups/{resourceGroup}/sessionPools/{pool}
 //
 // region may be a short name ("northcentralus") or a display name
-// ("North Central US"); it is normalised to the short form. Prefer the pool's
+// ("North Central US"); it is normalised to the short form. PoolEndpoint
+// itself never fails: a region that does not make a valid host name
+// ("north central us!!") gives an endpoint that NewClient refuses with an
+// *ArgumentError naming the host, before anything is sent. Prefer the pool's
 // properties.poolManagementEndpoint when it can be read from ARM (API.md §1.1).
 func PoolEndpoint(region, subscriptionID, resourceGroup, pool string) string {
 	return azname.RegionalEndpoint(region, subscriptionID, resourceGroup, pool)
@@ -282,10 +351,22 @@ func ctxErr(ctx context.Context, err error) error {
 		return nil
 	}
 	if ce := ctx.Err(); ce != nil && !errors.Is(err, ce) {
-		return fmt.Errorf("%w (%v)", ce, err)
+		return &contextError{ctx: ce, err: err}
 	}
 	return err
 }
+
+// contextError is a call that failed because its context ended: errors.Is
+// matches the context's error (context.Canceled, context.DeadlineExceeded)
+// and also reaches the transport error it caused (*url.Error, net errors),
+// because Unwrap returns both.
+type contextError struct {
+	ctx error // ctx.Err()
+	err error // what the transport reported
+}
+
+func (e *contextError) Error() string   { return e.ctx.Error() + " (" + e.err.Error() + ")" }
+func (e *contextError) Unwrap() []error { return []error{e.ctx, e.err} }
 
 // ensure *http.Client satisfies the transporter interface the tests use.
 var _ policy.Transporter = (*http.Client)(nil)

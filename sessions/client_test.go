@@ -2,7 +2,9 @@ package sessions
 
 import (
 	"context"
+	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -114,6 +116,14 @@ func TestNewClientValidation(t *testing.T) {
 		{name: "endpoint with query", endpoint: "https://host/x?identifier=a", cred: cred, wantName: "endpoint"},
 		{name: "plain http would send the token in clear text", endpoint: "http://host/x", cred: cred, wantName: "endpoint"},
 		{name: "nil credential", endpoint: "https://host", cred: nil, wantName: "cred"},
+		{name: "typed-nil credential", endpoint: "https://host", cred: (*fake.TokenCredential)(nil), wantName: "cred"},
+		{name: "endpoint with user and password", endpoint: "https://user:pw@host/x", cred: cred, wantName: "endpoint"},
+		{name: "endpoint with a user", endpoint: "https://user@host/x", cred: cred, wantName: "endpoint"},
+		{name: "PoolEndpoint with a region that is no host name", endpoint: PoolEndpoint("north central us!!", "sub", "rg", "pool"), cred: cred, wantName: "endpoint"},
+		{name: "host with an underscore", endpoint: "https://east_us.dynamicsessions.io/x", cred: cred, wantName: "endpoint"},
+		{name: "host label starting with a hyphen", endpoint: "https://-eastus.dynamicsessions.io/x", cred: cred, wantName: "endpoint"},
+		{name: "port out of range", endpoint: "https://host:70000/x", cred: cred, wantName: "endpoint"},
+		{name: "empty query", endpoint: "https://host/x?", cred: cred, wantName: "endpoint"},
 		{name: "unknown dialect", endpoint: "https://host", cred: cred, opts: &ClientOptions{Dialect: "python"}, wantName: "ClientOptions.Dialect"},
 	}
 	for _, tc := range tests {
@@ -125,7 +135,39 @@ func TestNewClientValidation(t *testing.T) {
 			var ae *ArgumentError
 			require.ErrorAs(t, err, &ae)
 			assert.Equal(t, tc.wantName, ae.Name)
+			assert.NotContains(t, err.Error(), "pw", "user information is never echoed")
 		})
+	}
+}
+
+func TestNewClientAcceptsRealHosts(t *testing.T) {
+	t.Parallel()
+	for _, ep := range []string{
+		PoolEndpoint("North Central US", "sub", "rg", "pool"),
+		"https://eastus.dynamicsessions.io/subscriptions/s/resourceGroups/rg/sessionPools/p",
+		"https://127.0.0.1:8443/pool",
+		"https://[::1]:8443/pool",
+		"https://localhost/pool",
+	} {
+		_, err := NewClient(ep, &fake.TokenCredential{}, nil)
+		assert.NoError(t, err, ep)
+	}
+}
+
+// TestAzcoreAPIVersionIsTheOneKnob: the embedded azcore option sets the
+// api-version of every request (before, azcore refused it on every call).
+func TestAzcoreAPIVersionIsTheOneKnob(t *testing.T) {
+	t.Parallel()
+	srv := newExecTestServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+		execReply(w, http.StatusOK, execOKBody)
+	})
+	c := newExecTestClient(t, srv.URL, srv, &ClientOptions{ClientOptions: azcore.ClientOptions{APIVersion: "2025-10-02-preview"}})
+	_, err := c.Execute(t.Context(), execTestSessionID, ShellCommand("true"), nil)
+	require.NoError(t, err)
+	_, err = c.GetExecution(t.Context(), execTestSessionID, "exec-1", nil)
+	require.NoError(t, err)
+	for _, r := range srv.requests() {
+		assert.Equal(t, []string{"2025-10-02-preview"}, r.Query["api-version"], r.Path)
 	}
 }
 
@@ -168,4 +210,28 @@ type execScopeRecorder func([]string)
 func (f execScopeRecorder) GetToken(_ context.Context, o policy.TokenRequestOptions) (azcore.AccessToken, error) {
 	f(o.Scopes)
 	return azcore.AccessToken{Token: "t", ExpiresOn: time.Now().Add(time.Hour)}, nil
+}
+
+// TestCtxErrKeepsBothErrors: an error caused by an ended context matches
+// the context's error and still reaches the underlying one.
+func TestCtxErrKeepsBothErrors(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	cause := &url.Error{Op: "Post", URL: "https://host/x", Err: io.ErrUnexpectedEOF}
+	err := ctxErr(ctx, cause)
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
+	var ue *url.Error
+	require.ErrorAs(t, err, &ue)
+	assert.Same(t, cause, ue)
+	assert.Contains(t, err.Error(), "context canceled")
+	assert.Contains(t, err.Error(), "unexpected EOF")
+
+	redacted := redactError(ctxErr(ctx, &url.Error{Op: "Post", URL: "https://host/x?identifier=" + execTestSessionID, Err: io.EOF}), execTestSessionID)
+	assert.NotContains(t, redacted.Error(), execTestSessionID, "redaction walks both branches")
+	require.ErrorAs(t, redacted, &ue)
+	assert.NotContains(t, ue.URL, execTestSessionID)
+	assert.Same(t, ctx.Err(), context.Canceled)
+	assert.NoError(t, ctxErr(context.Background(), nil))
 }

@@ -10,6 +10,15 @@ import (
 // stderr when Command.OutputLimit is zero (outputStreamsMaxLength, API.md §1.9).
 const DefaultOutputLimit = 4096
 
+// DefaultTimeout is the timeoutInSeconds the client sends when
+// Command.Timeout is zero. Every spec version marks timeoutInSeconds as
+// required, so the client always sends one. 180 seconds is what the shell
+// container applies when the field is absent (API.md §1.9), so a command
+// without a Timeout runs exactly as long as it would if the field were left
+// out; the tutorial's 600 seconds is no documented default, only an example.
+// Set Command.Timeout to ask for more or less.
+const DefaultTimeout = 180 * time.Second
+
 // maxTimeoutSeconds is the largest timeoutInSeconds the wire format can carry
 // (the spec types it int32).
 const maxTimeoutSeconds = math.MaxInt32
@@ -34,9 +43,9 @@ type Command struct {
 	Stdin string
 
 	// Timeout is how long the service lets the command run. It is sent in
-	// whole seconds, rounded up (1500ms becomes 2s). Zero leaves the field out
-	// so the service's default applies (180 seconds for the shell container,
-	// API.md §1.9); a negative value is refused.
+	// whole seconds, rounded up (1500ms becomes 2s). Zero sends
+	// DefaultTimeout (180 seconds, the shell container's own default); a
+	// negative value is refused.
 	Timeout time.Duration
 
 	// OutputLimit is the number of characters of stdout and of stderr the
@@ -100,13 +109,15 @@ func (cmd Command) validate() error {
 	return nil
 }
 
-// timeoutSeconds is Timeout in whole seconds, rounded up; 0 when unset.
+// timeoutSeconds is Timeout in whole seconds, rounded up; DefaultTimeout's
+// when unset.
 func (cmd Command) timeoutSeconds() int64 {
-	if cmd.Timeout <= 0 {
-		return 0
+	t := cmd.Timeout
+	if t <= 0 {
+		t = DefaultTimeout
 	}
-	s := int64(cmd.Timeout / time.Second)
-	if cmd.Timeout%time.Second != 0 {
+	s := int64(t / time.Second)
+	if t%time.Second != 0 {
 		s++
 	}
 	return s
@@ -123,14 +134,15 @@ func (cmd Command) outputLimit() int {
 
 // executionRequest is the JSON body of POST /executions. Which fields are set
 // depends on the dialect; every optional field is left out when empty, so the
-// default dialect sends only what API.md §1.5.2 recommends.
+// default dialect sends only what API.md §1.5.2 recommends. timeoutInSeconds,
+// which every spec version requires, is always sent.
 type executionRequest struct {
 	CodeInputType          string   `json:"codeInputType,omitempty"`
 	ExecutionType          string   `json:"executionType,omitempty"`
 	ShellCommand           string   `json:"shellCommand,omitempty"`
 	ExecCommandAndArgs     []string `json:"execCommandAndArgs,omitempty"`
 	Command                []string `json:"command,omitempty"`
-	TimeoutInSeconds       int64    `json:"timeoutInSeconds,omitempty"`
+	TimeoutInSeconds       int64    `json:"timeoutInSeconds"`
 	Stdin                  string   `json:"stdin,omitempty"`
 	OutputStreamsMaxLength int      `json:"outputStreamsMaxLength,omitempty"`
 }

@@ -25,7 +25,7 @@ func TestCommandTimeoutRoundsUp(t *testing.T) {
 		timeout time.Duration
 		want    int64
 	}{
-		{timeout: 0, want: 0},
+		{timeout: 0, want: 180}, // DefaultTimeout: timeoutInSeconds is always sent
 		{timeout: time.Nanosecond, want: 1},
 		{timeout: time.Second, want: 1},
 		{timeout: 1500 * time.Millisecond, want: 2},

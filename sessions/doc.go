@@ -17,7 +17,7 @@
 //	client, err := sessions.NewClient(poolEndpoint, cred, nil)
 //	// handle err
 //	s := client.NewSession() // a fresh random identifier
-//	defer s.Close(ctx)       // deletes the session, freeing its place in the pool
+//	defer s.Close(ctx)       // deletes the session, even once ctx has expired
 //	resp, err := s.Execute(ctx, sessions.ShellCommand("ls -la /mnt/data"), nil)
 //	// handle err
 //	if resp.ExitCode != nil && *resp.ExitCode == 0 {
@@ -29,7 +29,8 @@
 // the result; [Client.BeginExecute] returns a [runtime.Poller] for long
 // commands; [Client.GetExecution] reads one execution. The result reports
 // the status exactly as the service sent it, the exit code when the service
-// gave one, stdout, stderr, the run time, and whether the command timed out
+// gave one (a numeric status or an exitCode field; never from a word such as
+// Succeeded), stdout, stderr, the run time, and whether the command timed out
 // or its output may have been cut.
 //
 // # Run vs Execute
@@ -56,7 +57,8 @@
 //
 // By default the client sends the request body the service specification
 // defines for shell pools (shellCommand or execCommandAndArgs, plus
-// timeoutInSeconds, stdin and outputStreamsMaxLength when set). Set
+// timeoutInSeconds, always sent, [DefaultTimeout] unless Command.Timeout is
+// set, and stdin and outputStreamsMaxLength when set). Set
 // ClientOptions.Dialect to [DialectTutorial] to send the body the Azure
 // shell-pool tutorial uses instead.
 //
@@ -104,15 +106,39 @@
 // contain tokens or full session identifiers ([RedactSessionID] shows what
 // they contain instead).
 //
-// # Logging
+// # Tracing and logging
 //
 // The package never logs or prints by itself. HTTP diagnostics come from
-// azcore's logging policy: call log.SetListener from
-// github.com/Azure/azure-sdk-for-go/sdk/azcore/log to receive them. Tokens
-// are redacted, and so is every query parameter except api-version and the
-// file-listing options, so session identifiers (sent as the identifier
-// parameter) do not appear in those logs either. Each public method opens
-// one tracing span named "Client.<Method>" through ClientOptions.TracingProvider.
+// azcore's logging policy: call log.SetListener (and optionally
+// log.SetEvents) from github.com/Azure/azure-sdk-for-go/sdk/azcore/log to
+// receive them. That is safe to leave on: tokens are redacted, and so is
+// every query parameter except api-version and the file-listing options
+// (session identifiers travel as the identifier parameter) and the
+// Operation-Location header; transport errors and error bodies have the
+// identifier replaced by [RedactSessionID]'s form before azcore sees them.
+// ClientOptions.Logging.IncludeBody is the exception: it logs bodies
+// verbatim, and execution answers carry the identifier, so use it only
+// while debugging.
+//
+// Spans go to ClientOptions.TracingProvider. For OpenTelemetry, use the
+// module github.com/Azure/azure-sdk-for-go/sdk/tracing/azotel (this module
+// does not depend on it):
+//
+//	provider := azotel.NewTracingProvider(otel.GetTracerProvider(), nil)
+//	client, err := sessions.NewClient(endpoint, cred, &sessions.ClientOptions{
+//		ClientOptions: azcore.ClientOptions{TracingProvider: provider},
+//	})
+//
+// Each public method opens one span named "Client.<Method>" with
+// az.namespace=Microsoft.App, and azcore adds an HTTP span per attempt. The
+// execution spans (Execute, BeginExecute, GetExecution) also carry
+// [AttrOperationID], [AttrSessionID] (redacted), [AttrStatus],
+// [AttrExitCode] (only when the service gave one), [AttrTimedOut],
+// [AttrNewAllocation] and the timing headers in milliseconds
+// ([AttrAllocationTimeMS], [AttrPreparationTimeMS], [AttrExecutionTimeMS],
+// [AttrOverallExecutionTimeMS]); the attributes known only from the answer
+// need a provider that implements SpanFromContext, as azotel's does. No
+// span holds a token or a full session identifier.
 //
 // # Testing
 //

@@ -3,7 +3,6 @@ package sessions
 import (
 	"errors"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -138,37 +137,4 @@ func newServiceError(resp *http.Response, op string) error {
 		return re
 	}
 	return se
-}
-
-// redactedError carries an error whose message had a session identifier
-// replaced by its redacted form. Unwrap returns the original, so errors.Is
-// and errors.As see the same chain (context.Canceled, *azcore.ResponseError,
-// *url.Error, ...).
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }
-
-// redactError removes sessionID from err's message: transport errors
-// (*url.Error) quote the request URL, whose query carries identifier=<id>,
-// and a service's error body may echo it. Every *url.Error in the chain has
-// its URL rewritten in place (the error belongs to this call), so even an
-// unwrapped error shows only RedactSessionID(sessionID).
-func redactError(err error, sessionID string) error {
-	if err == nil || sessionID == "" {
-		return err
-	}
-	for e := err; e != nil; e = errors.Unwrap(e) {
-		if ue, ok := e.(*url.Error); ok {
-			ue.URL = strings.ReplaceAll(ue.URL, sessionID, RedactSessionID(sessionID))
-		}
-	}
-	msg := err.Error()
-	if !strings.Contains(msg, sessionID) {
-		return err
-	}
-	return &redactedError{msg: strings.ReplaceAll(msg, sessionID, RedactSessionID(sessionID)), err: err}
 }

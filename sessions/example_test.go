@@ -71,7 +71,7 @@ func ExampleClient_BeginExecute() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	resp, err := poller.PollUntilDone(ctx, &runtime.PollUntilDoneOptions{Frequency: 200 * time.Millisecond})
+	resp, err := poller.PollUntilDone(ctx, &runtime.PollUntilDoneOptions{Frequency: time.Second}) // Retry-After, when sent, wins
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package sessions
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -59,15 +58,22 @@ func (c *Client) Execute(ctx context.Context, sessionID string, cmd Command, opt
 	if options == nil {
 		options = &ExecuteOptions{}
 	}
-	ctx, endSpan := c.startSpan(ctx, "Client.Execute")
+	opID := options.OperationID
+	if opID == "" {
+		opID = uuid.NewString()
+	}
+	ctx, endSpan := c.startExecSpan(ctx, "Client.Execute", sessionID, opID)
 	defer func() { endSpan(err) }()
 
-	httpResp, opID, err := c.postExecution(ctx, sessionID, cmd, false, options.OperationID, options.RetryAmbiguousFailures)
+	httpResp, opID, err := c.postExecution(ctx, sessionID, cmd, false, opID, options.RetryAmbiguousFailures)
 	if err != nil {
 		return ExecuteResponse{}, err
 	}
 	defer httpResp.Body.Close()
-	resp, err = c.executeResponse(httpResp, opID, cmd.outputLimit())
+	resp, _, err = c.executeResponse(httpResp, sessionID, opID, cmd.outputLimit())
+	if err == nil {
+		c.traceExecution(ctx, &resp.Execution, resp.OperationID, resp.Timings)
+	}
 	return resp, redactError(err, sessionID)
 }
 
@@ -95,7 +101,11 @@ func (c *Client) BeginExecute(ctx context.Context, sessionID string, cmd Command
 	if options == nil {
 		options = &BeginExecuteOptions{}
 	}
-	ctx, endSpan := c.startSpan(ctx, "Client.BeginExecute")
+	opID := options.OperationID
+	if opID == "" && options.ResumeToken == "" {
+		opID = uuid.NewString()
+	}
+	ctx, endSpan := c.startExecSpan(ctx, "Client.BeginExecute", sessionID, opID)
 	defer func() { endSpan(err) }()
 
 	if options.ResumeToken != "" {
@@ -105,25 +115,28 @@ func (c *Client) BeginExecute(ctx context.Context, sessionID string, cmd Command
 			Tracer:  c.tracer,
 		})
 		if err != nil {
-			return nil, fmt.Errorf("sessions: cannot resume from options.ResumeToken (%w); pass a token returned by Poller.ResumeToken for an ExecuteResponse", err)
+			// The parse error is not kept: it may quote the token, which holds
+			// the session identifier.
+			return nil, &ArgumentError{Name: "BeginExecuteOptions.ResumeToken", Reason: "is not a resume token of an execution poller; pass, unchanged, a token returned by Poller.ResumeToken of a poller from BeginExecute"}
 		}
 		// The token is data: never let it send the bearer token to another host.
 		if c.resolveLocation(h.PollURL) == nil || ValidateSessionID(h.SessionID) != nil {
-			return nil, errors.New("sessions: options.ResumeToken does not belong to this client's pool endpoint; resume with a Client created for the endpoint that started the execution")
+			return nil, &ArgumentError{Name: "BeginExecuteOptions.ResumeToken", Reason: "does not belong to this client's pool endpoint; resume with a Client created for the endpoint that started the execution"}
 		}
 		return poller, nil
 	}
 
-	httpResp, opID, err := c.postExecution(ctx, sessionID, cmd, true, options.OperationID, options.RetryAmbiguousFailures)
+	httpResp, opID, err := c.postExecution(ctx, sessionID, cmd, true, opID, options.RetryAmbiguousFailures)
 	if err != nil {
 		return nil, err
 	}
 	defer httpResp.Body.Close()
-	first, err := c.executeResponse(httpResp, opID, cmd.outputLimit())
+	first, location, err := c.executeResponse(httpResp, sessionID, opID, cmd.outputLimit())
 	if err != nil {
 		return nil, redactError(err, sessionID)
 	}
-	h, err := newExecutionPoller(c, sessionID, cmd.outputLimit(), first)
+	c.traceExecution(ctx, &first.Execution, first.OperationID, first.Timings)
+	h, err := newExecutionPoller(c, sessionID, cmd.outputLimit(), first, location)
 	if err != nil {
 		return nil, redactError(err, sessionID)
 	}
@@ -146,7 +159,7 @@ func (c *Client) BeginExecute(ctx context.Context, sessionID string, cmd Command
 // *azcore.ResponseError; an unknown execution also matches
 // ErrExecutionNotFound.
 func (c *Client) GetExecution(ctx context.Context, sessionID, executionID string, options *GetExecutionOptions) (resp GetExecutionResponse, err error) {
-	ctx, endSpan := c.startSpan(ctx, "Client.GetExecution")
+	ctx, endSpan := c.startExecSpan(ctx, "Client.GetExecution", sessionID, executionID)
 	defer func() { endSpan(err) }()
 
 	if err := ValidateSessionID(sessionID); err != nil {
@@ -174,9 +187,12 @@ func (c *Client) GetExecution(ctx context.Context, sessionID, executionID string
 	}
 	e, err := decodeExecution(body, 0)
 	if err != nil {
-		return GetExecutionResponse{}, err
+		return GetExecutionResponse{}, redactError(err, sessionID)
 	}
-	return GetExecutionResponse{Execution: e, Timings: decodeTimings(httpResp.Header)}, nil
+	e.SessionID = redactEchoedID(e.SessionID)
+	resp = GetExecutionResponse{Execution: e, Timings: decodeTimings(httpResp.Header)}
+	c.traceExecution(ctx, &resp.Execution, executionID, resp.Timings)
+	return resp, nil
 }
 
 // postExecution validates the input, sends POST /executions with the retry
@@ -219,22 +235,35 @@ func (c *Client) postExecution(ctx context.Context, sessionID string, cmd Comman
 	return resp, opID, nil
 }
 
-// executeResponse decodes a 200/202 answer to POST /executions.
-func (c *Client) executeResponse(resp *http.Response, sentOpID string, outputLimit int) (ExecuteResponse, error) {
+// executeResponse decodes a 200/202 answer to POST /executions (or to a
+// poll). It also returns the Operation-Location header as sent, which the
+// poller follows; the response holds only its redacted form.
+func (c *Client) executeResponse(resp *http.Response, sessionID, sentOpID string, outputLimit int) (ExecuteResponse, string, error) {
 	body, err := runtime.Payload(resp)
 	if err != nil {
-		return ExecuteResponse{}, ctxErr(resp.Request.Context(), err)
+		return ExecuteResponse{}, "", ctxErr(resp.Request.Context(), err)
 	}
 	e, err := decodeExecution(body, outputLimit)
 	if err != nil {
-		return ExecuteResponse{}, err
+		return ExecuteResponse{}, "", err
 	}
+	e.SessionID = redactEchoedID(e.SessionID)
+	location := resp.Header.Get(headerOperationLocation)
 	return ExecuteResponse{
 		Execution:         e,
 		OperationID:       firstNonEmpty(resp.Header.Get(headerOperationID), sentOpID),
-		OperationLocation: resp.Header.Get(headerOperationLocation),
+		OperationLocation: redactLocation(location, sessionID),
 		Timings:           decodeTimings(resp.Header),
-	}, nil
+	}, location, nil
+}
+
+// redactEchoedID is the form of the identifier the service echoed that a
+// response carries: RedactSessionID's, or "" when the service sent none.
+func redactEchoedID(id string) string {
+	if id == "" {
+		return ""
+	}
+	return RedactSessionID(id)
 }
 
 // validateOperationID accepts printable ASCII without spaces, at most

@@ -111,7 +111,7 @@ func TestExecuteWireForm(t *testing.T) {
 		begin    bool
 		wantBody string
 	}{
-		{name: "shell script only", cmd: ShellCommand("echo hi"), wantBody: `{"shellCommand":"echo hi"}`},
+		{name: "shell script only", cmd: ShellCommand("echo hi"), wantBody: `{"shellCommand":"echo hi","timeoutInSeconds":180}`},
 		{
 			name:     "shell script with every option",
 			cmd:      Command{Shell: "read L; echo $L", Stdin: "line", Timeout: 1500 * time.Millisecond, OutputLimit: 100},
@@ -129,10 +129,10 @@ func TestExecuteWireForm(t *testing.T) {
 			wantBody: `{"codeInputType":"inline","executionType":"synchronous","command":["/bin/bash","-c","echo 'hello world'; echo 'hi'"],"timeoutInSeconds":600}`,
 		},
 		{
-			name:     "tutorial argv without timeout",
+			name:     "tutorial argv with the default timeout",
 			dialect:  DialectTutorial,
 			cmd:      ExecCommand("ls", "-a"),
-			wantBody: `{"codeInputType":"inline","executionType":"synchronous","command":["ls","-a"]}`,
+			wantBody: `{"codeInputType":"inline","executionType":"synchronous","command":["ls","-a"],"timeoutInSeconds":180}`,
 		},
 		{
 			name:     "tutorial with stdin",
@@ -140,13 +140,13 @@ func TestExecuteWireForm(t *testing.T) {
 			cmd:      Command{Args: []string{"cat"}, Stdin: "x", Timeout: time.Second},
 			wantBody: `{"codeInputType":"inline","executionType":"synchronous","command":["cat"],"stdin":"x","timeoutInSeconds":1}`,
 		},
-		{name: "begin shell", begin: true, cmd: ShellCommand("sleep 1"), wantBody: `{"shellCommand":"sleep 1","executionType":"Asynchronous"}`},
+		{name: "begin shell", begin: true, cmd: ShellCommand("sleep 1"), wantBody: `{"executionType":"Asynchronous","shellCommand":"sleep 1","timeoutInSeconds":180}`},
 		{
 			name:     "begin tutorial",
 			dialect:  DialectTutorial,
 			begin:    true,
 			cmd:      ShellCommand("sleep 1"),
-			wantBody: `{"codeInputType":"inline","executionType":"Asynchronous","command":["/bin/bash","-c","sleep 1"]}`,
+			wantBody: `{"codeInputType":"inline","executionType":"Asynchronous","command":["/bin/bash","-c","sleep 1"],"timeoutInSeconds":180}`,
 		},
 	}
 	forms := []struct{ name, path string }{
@@ -190,7 +190,7 @@ func TestExecuteOptionsOnTheWire(t *testing.T) {
 	srv := newExecTestServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
 		execReply(w, http.StatusOK, execOKBody)
 	})
-	c := newExecTestClient(t, srv.URL+execTestPrefix+"/", srv, &ClientOptions{APIVersion: "2025-10-02-preview"})
+	c := newExecTestClient(t, srv.URL+execTestPrefix+"/", srv, &ClientOptions{ClientOptions: azcore.ClientOptions{APIVersion: "2025-10-02-preview"}})
 	resp, err := c.Execute(t.Context(), execTestSessionID, ShellCommand("true"), &ExecuteOptions{OperationID: "my-op-42"})
 	require.NoError(t, err)
 	reqs := srv.requests()
@@ -232,16 +232,16 @@ func TestExecuteDecodesResponse(t *testing.T) {
 		{
 			name:     "shell 200 exit 0",
 			status:   http.StatusOK,
-			body:     `{"id":"e1","identifier":"sess","executionType":"Synchronous","status":"0","result":{"stdout":"ok\n","stderr":"","executionTimeInMilliseconds":2}}`,
-			headers:  []string{"operation-id", "e1", "Operation-Location", "/executions/e1?api-version=v&identifier=sess"},
-			want:     Execution{ID: "e1", SessionID: "sess", ExecutionType: "Synchronous", Status: "0", ExitCode: execIntPtr(0), Stdout: "ok\n", Duration: 2 * time.Millisecond},
-			wantOpID: "e1", wantOpLoc: "/executions/e1?api-version=v&identifier=sess",
+			body:     `{"id":"e1","identifier":"sess-echoed-1","executionType":"Synchronous","status":"0","result":{"stdout":"ok\n","stderr":"","executionTimeInMilliseconds":2}}`,
+			headers:  []string{"operation-id", "e1", "Operation-Location", "/executions/e1?api-version=v&identifier=sess-echoed-1"},
+			want:     Execution{ID: "e1", SessionID: "sess…", ExecutionType: "Synchronous", Status: "0", ExitCode: execIntPtr(0), Stdout: "ok\n", Duration: 2 * time.Millisecond},
+			wantOpID: "e1", wantOpLoc: "/executions/e1?api-version=v&identifier=sess…", // identifiers are redacted in responses
 		},
 		{
 			name:   "shell 202 exit 1 with stderr",
 			status: http.StatusAccepted,
-			body:   `{"id":"e2","sessionId":"sess","status":"1","result":{"stdout":"","stderr":"boom\n","executionTimeInMilliseconds":7}}`,
-			want:   Execution{ID: "e2", SessionID: "sess", Status: "1", ExitCode: execIntPtr(1), Stderr: "boom\n", Duration: 7 * time.Millisecond},
+			body:   `{"id":"e2","sessionId":"sess-echoed-2","status":"1","result":{"stdout":"","stderr":"boom\n","executionTimeInMilliseconds":7}}`,
+			want:   Execution{ID: "e2", SessionID: "sess…", Status: "1", ExitCode: execIntPtr(1), Stderr: "boom\n", Duration: 7 * time.Millisecond},
 		},
 		{
 			name:   "timeout as emulator reports it",
@@ -260,7 +260,7 @@ func TestExecuteDecodesResponse(t *testing.T) {
 			name:   "code interpreter Succeeded",
 			status: http.StatusAccepted,
 			body:   `{"id":"e5","status":"Succeeded","result":{"stdout":"63\n","stderr":"","executionResult":"63","executionTimeInMilliseconds":4}}`,
-			want:   Execution{ID: "e5", Status: "Succeeded", ExitCode: execIntPtr(0), Stdout: "63\n", ExecutionResult: json.RawMessage(`"63"`), Duration: 4 * time.Millisecond},
+			want:   Execution{ID: "e5", Status: "Succeeded", Stdout: "63\n", ExecutionResult: json.RawMessage(`"63"`), Duration: 4 * time.Millisecond},
 		},
 		{
 			name:   "code interpreter Failed has no exit code",

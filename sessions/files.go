@@ -75,9 +75,10 @@ type UploadFileOptions struct {
 	// application/octet-stream.
 	ContentType string
 	// Progress, when set, is called as the body is sent, with the file
-	// bytes sent so far and the file's size. It may be called from the HTTP
-	// transport's goroutine rather than the caller's, one call at a time.
-	// If the request is retried, sent starts again from zero.
+	// bytes sent so far and the file's size (-1 when the body cannot seek,
+	// so its size is unknown). It may be called from the HTTP transport's
+	// goroutine rather than the caller's, one call at a time. If the
+	// request is retried, sent starts again from zero.
 	Progress func(sent, total int64)
 }
 
@@ -167,8 +168,9 @@ type ListFilesOptions struct {
 	Path string
 	// Recursive lists the whole tree under Path; each File's Directory then
 	// says where it is. The service supports it from api-version
-	// 2025-10-02-preview (set ClientOptions.APIVersion); older versions
-	// ignore it or refuse the request. The parameter is sent only when true.
+	// 2025-10-02-preview (set the azcore option
+	// ClientOptions.ClientOptions.APIVersion); older versions ignore it or
+	// refuse the request. The parameter is sent only when true.
 	Recursive bool
 }
 
@@ -188,14 +190,20 @@ type ListFilesResponse struct {
 //     uploaded as report.csv into the directory out (as the Azure CLI does).
 //     Names with "." or ".." segments, control characters, a trailing slash
 //     or an absolute path outside /mnt/data are refused before sending.
-//   - body - the content, from offset 0 to its end. It is streamed, never
-//     buffered, and rewound if the request is retried. UploadFile does not
-//     close it.
+//   - body - the content. It is streamed, never buffered: memory use is
+//     the same for a kilobyte and a gigabyte. An io.Seeker whose Seek works
+//     (an *os.File on disk, a *bytes.Reader, a *strings.Reader) is sent
+//     from offset 0 to its end with a Content-Length, and rewound if the
+//     request is retried. Any other io.Reader (an HTTP request body, a pipe,
+//     os.Stdin) is sent as it is read, chunked, in a single attempt: it is
+//     not spooled to memory or disk, so the client cannot replay it, and a
+//     failed attempt is returned to the caller rather than retried; seekable
+//     content gets the retries. UploadFile does not close body.
 //   - options - nil for defaults.
 //
 // If the service refuses the upload it returns an *azcore.ResponseError
 // (413 when the file is over the pool's size limit).
-func (c *Client) UploadFile(ctx context.Context, sessionID, name string, body io.ReadSeeker, options *UploadFileOptions) (resp UploadFileResponse, err error) {
+func (c *Client) UploadFile(ctx context.Context, sessionID, name string, body io.Reader, options *UploadFileOptions) (resp UploadFileResponse, err error) {
 	ctx, endSpan := c.startSpan(ctx, "Client.UploadFile")
 	defer func() { endSpan(err) }()
 	if options == nil {
@@ -204,8 +212,8 @@ func (c *Client) UploadFile(ctx context.Context, sessionID, name string, body io
 	if err := ValidateSessionID(sessionID); err != nil {
 		return resp, err
 	}
-	if body == nil {
-		return resp, &ArgumentError{Name: "body", Reason: "must not be nil; pass the content as an io.ReadSeeker (an *os.File, a *bytes.Reader or a *strings.Reader)"}
+	if isNil(body) {
+		return resp, &ArgumentError{Name: "body", Reason: "must not be nil (nor a nil pointer in the interface); pass the content as an io.Reader, such as an *os.File, a *bytes.Reader or a *strings.Reader"}
 	}
 	dir, base, err := splitFileName(options.Path, name)
 	if err != nil {
@@ -218,16 +226,33 @@ func (c *Client) UploadFile(ctx context.Context, sessionID, name string, body io
 	if strings.ContainsAny(partType, "\r\n") {
 		return resp, &ArgumentError{Name: "UploadFileOptions.ContentType", Reason: "must not contain line breaks"}
 	}
-	mp, contentType, err := newMultipartBody(body, "file", base, partType, options.Progress)
-	if err != nil {
-		return resp, fmt.Errorf("sessions: upload %q: %w", base, err)
+	var seekable *multipartBody
+	var contentType string
+	if rs, ok := body.(io.ReadSeeker); ok {
+		// A Seek that fails (a pipe behind an *os.File) leaves the reader
+		// where it was, so it can still be streamed.
+		if mp, ct, err := newMultipartBody(rs, "file", base, partType, options.Progress); err == nil {
+			seekable, contentType = mp, ct
+		}
+	}
+	if seekable == nil {
+		// Sent in one attempt: a consumed stream cannot be replayed.
+		ctx = policy.WithRetryOptions(ctx, policy.RetryOptions{MaxRetries: -1})
 	}
 	req, err := c.newRequest(ctx, http.MethodPost, "files", sessionID, dirQuery(dir))
 	if err != nil {
 		return resp, err
 	}
-	if err := req.SetBody(mp, contentType); err != nil {
-		return resp, fmt.Errorf("sessions: upload %q: %w", base, err)
+	if seekable != nil {
+		if err := req.SetBody(seekable, contentType); err != nil {
+			return resp, fmt.Errorf("sessions: upload %q: %w", base, err)
+		}
+	} else {
+		stream, ct := newStreamingMultipartBody(body, "file", base, partType, options.Progress)
+		raw := req.Raw()
+		raw.Body = io.NopCloser(stream)
+		raw.ContentLength = -1 // unknown: sent chunked
+		raw.Header.Set("Content-Type", ct)
 	}
 	httpResp, err := c.pl.Do(req)
 	if err != nil {

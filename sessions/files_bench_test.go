@@ -3,7 +3,6 @@ package sessions_test
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -148,7 +147,7 @@ func BenchmarkDownloadFileBaseline(b *testing.B) {
 		n, err := io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 		if err != nil || resp.StatusCode != http.StatusOK || n != benchFileSize {
-			b.Fatal(fmt.Sprintf("download: HTTP %d, %d bytes, %v", resp.StatusCode, n, err))
+			b.Fatalf("download: HTTP %d, %d bytes, %v", resp.StatusCode, n, err)
 		}
 	}
 }

@@ -23,7 +23,7 @@ func exampleClient() (*sessions.Client, func()) {
 }
 
 // Upload a file into a session, then read it back. The upload streams from
-// any io.ReadSeeker (an *os.File works too); "reports/q1.csv" goes to the
+// any io.Reader (an *os.File works too; a reader that cannot seek is streamed in one attempt); "reports/q1.csv" goes to the
 // directory reports under /mnt/data.
 func ExampleClient_UploadFile() {
 	client, done := exampleClient()

@@ -3,6 +3,7 @@ package sessions
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -25,7 +26,8 @@ const (
 	ExecutionStatusNotStarted ExecutionStatus = "NotStarted"
 	// ExecutionStatusRunning: still running; poll again.
 	ExecutionStatusRunning ExecutionStatus = "Running"
-	// ExecutionStatusSucceeded: finished without error.
+	// ExecutionStatusSucceeded: the operation finished. It is not an exit
+	// code: Execution.ExitCode stays nil unless the answer also carries one.
 	ExecutionStatusSucceeded ExecutionStatus = "Succeeded"
 	// ExecutionStatusFailed: finished with an error (see Execution.Error).
 	ExecutionStatusFailed ExecutionStatus = "Failed"
@@ -78,8 +80,11 @@ func (s ExecutionStatus) Terminal() bool {
 type Execution struct {
 	// ID is the execution's identifier (equal to the operation-id header).
 	ID string
-	// SessionID is the session the command ran in (the response's identifier
-	// or sessionId field). Treat it as a secret, like the identifier you sent.
+	// SessionID is the session the command ran in, as the response's
+	// identifier or sessionId field named it, redacted by RedactSessionID
+	// (its first four characters and "…"), so that a logged or serialised
+	// response never holds a usable identifier; "" when the service did not
+	// say. The full identifier is the one you sent.
 	SessionID string
 	// ExecutionType is "Synchronous" or "Asynchronous" when the service says;
 	// often empty for shell pools.
@@ -87,10 +92,12 @@ type Execution struct {
 	// Status is the status exactly as the service sent it: an exit code
 	// ("0", "1") for shell pools, an operation state otherwise.
 	Status ExecutionStatus
-	// ExitCode is the command's exit code: the numeric Status, an explicit
-	// exitCode field, or 0 when Status is Succeeded. It is nil when the
-	// response does not say (Running, Failed without a code, ...): the
-	// client never reports 0 unless the service did.
+	// ExitCode is the command's exit code: the numeric Status (a shell
+	// pool's answer, API.md §1.9.1) or an explicit exitCode field. It is nil
+	// whenever the response carries neither, including when Status is an
+	// operation state such as Succeeded or Failed: a word says how the
+	// operation went, not what the command exited with, so the client never
+	// turns one into a number.
 	ExitCode *int
 	// Stdout is the command's standard output, cut by the service at the
 	// output limit (see Truncated).
@@ -178,7 +185,10 @@ type ExecuteResponse struct {
 	// echoed, or the one the client sent.
 	OperationID string
 	// OperationLocation is the Operation-Location header, where the
-	// execution can be read again (see GetExecution); empty when absent.
+	// execution can be read again, with its identifier redacted
+	// (RedactSessionID) so that the response is safe to log; empty when
+	// absent. Read the execution again with GetExecution(sessionID, ID);
+	// BeginExecute's poller follows the full location itself.
 	OperationLocation string
 	// Timings are the service's timing headers, where present.
 	Timings ExecutionTimings
@@ -233,58 +243,41 @@ type GetExecutionOptions struct {
 // wireExecution is the union of every documented response shape (API.md
 // §1.5.3, §1.5.6 and the spec examples): the flat 2024-10-02-preview+
 // resource, the older shape with the streams at top level, and the shell
-// container's exitCode/errorName fields. It is decoded in one pass: the
-// members whose type varies between shapes have types whose UnmarshalJSON
-// accepts any JSON value and keeps only the kind it expects, so a member of
-// an unexpected type reads as absent, and a repeated member (matched
-// case-insensitively, as encoding/json does) replaces the earlier one.
+// container's exitCode/errorName fields.
+//
+// It is decoded by one json.Unmarshal, straight into typed fields: the
+// streams and identifiers are plain strings, which encoding/json unescapes
+// once, and result is a plain struct. When a member has an unexpected JSON
+// type, encoding/json skips it, finishes decoding the rest and reports an
+// *json.UnmarshalTypeError, which decodeExecution ignores: such a member
+// reads as absent (a legacy "result":"" leaves the result empty, a
+// numeric stdout leaves Stdout empty). Only the members whose type really
+// varies between shapes (status, exitCode, the duration, error) have types
+// with their own UnmarshalJSON, and their values are small.
 type wireExecution struct {
-	ID                          wireText        `json:"id"`
-	ExecutionID                 wireText        `json:"executionId"`
-	Identifier                  wireText        `json:"identifier"`
-	SessionID                   wireText        `json:"sessionId"`
-	ExecutionType               wireText        `json:"executionType"`
+	ID                          string          `json:"id"`
+	ExecutionID                 string          `json:"executionId"`
+	Identifier                  string          `json:"identifier"`
+	SessionID                   string          `json:"sessionId"`
+	ExecutionType               string          `json:"executionType"`
 	Status                      wireScalar      `json:"status"`
 	ExitCode                    wireNumber      `json:"exitCode"`
-	ErrorName                   wireText        `json:"errorName"`
-	ErrorMessage                wireText        `json:"errorMessage"`
+	ErrorName                   string          `json:"errorName"`
+	ErrorMessage                string          `json:"errorMessage"`
 	Error                       json.RawMessage `json:"error"`
-	Result                      wireResultValue `json:"result"`
-	Stdout                      wireText        `json:"stdout"`
-	Stderr                      wireText        `json:"stderr"`
+	Result                      wireResult      `json:"result"`
+	Stdout                      string          `json:"stdout"`
+	Stderr                      string          `json:"stderr"`
 	ExecutionTimeInMilliseconds wireNumber      `json:"executionTimeInMilliseconds"`
 }
 
 type wireResult struct {
-	ExecutionID                 wireText        `json:"executionId"`
+	ExecutionID                 string          `json:"executionId"`
 	Status                      wireScalar      `json:"status"`
-	Stdout                      wireText        `json:"stdout"`
-	Stderr                      wireText        `json:"stderr"`
+	Stdout                      string          `json:"stdout"`
+	Stderr                      string          `json:"stderr"`
 	ExecutionResult             json.RawMessage `json:"executionResult"`
 	ExecutionTimeInMilliseconds wireNumber      `json:"executionTimeInMilliseconds"`
-}
-
-// wireResultValue is the "result" member: its fields when it is a JSON
-// object, empty for any other value. Fields of the wrong type inside it are
-// left empty.
-type wireResultValue struct{ wireResult }
-
-// UnmarshalJSON implements json.Unmarshaler. It never fails.
-func (r *wireResultValue) UnmarshalJSON(b []byte) error {
-	*r = wireResultValue{}
-	if isJSONObject(b) {
-		_ = json.Unmarshal(b, &r.wireResult) // fields of the wrong type are left empty
-	}
-	return nil
-}
-
-// wireText is a member read as a JSON string; any other value reads as "".
-type wireText string
-
-// UnmarshalJSON implements json.Unmarshaler. It never fails.
-func (t *wireText) UnmarshalJSON(b []byte) error {
-	*t = wireText(jsonString(b))
-	return nil
 }
 
 // wireScalar is a member read as jsonScalar reads it: a string's value or a
@@ -323,16 +316,21 @@ type wireError struct {
 func decodeExecution(body []byte, outputLimit int) (Execution, error) {
 	var w wireExecution
 	if err := json.Unmarshal(body, &w); err != nil {
-		return Execution{}, fmt.Errorf("sessions: the execution response is not the documented JSON object (%w); check that the endpoint is a session pool's management endpoint", err)
+		var typeErr *json.UnmarshalTypeError
+		if !errors.As(err, &typeErr) || !isJSONObject(body) {
+			return Execution{}, fmt.Errorf("sessions: the execution response is not the documented JSON object (%w); check that the endpoint is a session pool's management endpoint", err)
+		}
+		// A member of an unexpected type: encoding/json skipped it and
+		// decoded everything else.
 	}
-	r := &w.Result.wireResult
+	r := &w.Result
 	e := Execution{
-		ID:              firstNonEmpty(string(w.ID), string(w.ExecutionID), string(r.ExecutionID)),
-		SessionID:       firstNonEmpty(string(w.Identifier), string(w.SessionID)),
-		ExecutionType:   string(w.ExecutionType),
+		ID:              firstNonEmpty(w.ID, w.ExecutionID, r.ExecutionID),
+		SessionID:       firstNonEmpty(w.Identifier, w.SessionID),
+		ExecutionType:   w.ExecutionType,
 		Status:          ExecutionStatus(firstNonEmpty(string(w.Status), string(r.Status))),
-		Stdout:          firstNonEmpty(string(r.Stdout), string(w.Stdout)),
-		Stderr:          firstNonEmpty(string(r.Stderr), string(w.Stderr)),
+		Stdout:          firstNonEmpty(r.Stdout, w.Stdout),
+		Stderr:          firstNonEmpty(r.Stderr, w.Stderr),
 		ExecutionResult: nonNullRaw(r.ExecutionResult),
 	}
 	if r.ExecutionTimeInMilliseconds.ok {
@@ -342,17 +340,14 @@ func decodeExecution(body []byte, outputLimit int) (Execution, error) {
 	}
 	e.Error = decodeExecutionError(w.Error)
 	if e.Error == nil && (w.ErrorName != "" || w.ErrorMessage != "") {
-		e.Error = &ExecutionError{Code: string(w.ErrorName), Message: string(w.ErrorMessage)}
+		e.Error = &ExecutionError{Code: w.ErrorName, Message: w.ErrorMessage}
 	}
-	// The exit code: a numeric status, else an explicit exitCode field, else
-	// 0 for Succeeded. Never invent one otherwise.
+	// The exit code: a numeric status, else an explicit exitCode field.
+	// Never from an operation state such as Succeeded.
 	if code, ok := e.Status.ExitCode(); ok {
 		e.ExitCode = &code
 	} else if n := w.ExitCode.n; w.ExitCode.ok && n == math.Trunc(n) && n >= math.MinInt32 && n <= math.MaxInt32 {
 		code := int(n)
-		e.ExitCode = &code
-	} else if strings.EqualFold(string(e.Status), string(ExecutionStatusSucceeded)) {
-		code := 0
 		e.ExitCode = &code
 	}
 	e.TimedOut = containsFold(string(e.Status), "timeout") || containsFold(string(e.Status), "timedout") ||

@@ -1,6 +1,7 @@
 package sessions
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -23,17 +24,9 @@ type multipartBody struct {
 	progress func(sent, total int64)
 }
 
-// newMultipartBody measures body (from offset 0 to its end) and returns the
-// envelope with its Content-Type header value. The body is left positioned
-// at its start.
-func newMultipartBody(body io.ReadSeeker, field, filename, partType string, progress func(sent, total int64)) (*multipartBody, string, error) {
-	size, err := body.Seek(0, io.SeekEnd)
-	if err != nil {
-		return nil, "", fmt.Errorf("measure upload body: %w", err)
-	}
-	if _, err := body.Seek(0, io.SeekStart); err != nil {
-		return nil, "", fmt.Errorf("rewind upload body: %w", err)
-	}
+// multipartHead builds the envelope around one file part: the bytes before
+// the file and after it, and the Content-Type header value.
+func multipartHead(field, filename, partType string) (head, tail []byte, contentType string) {
 	// A random boundary from the standard library; the writer itself is not used.
 	boundary := multipart.NewWriter(io.Discard).Boundary()
 	var h strings.Builder
@@ -46,15 +39,59 @@ func newMultipartBody(body io.ReadSeeker, field, filename, partType string, prog
 	h.WriteString("\"\r\nContent-Type: ")
 	h.WriteString(partType)
 	h.WriteString("\r\n\r\n")
+	return []byte(h.String()), []byte("\r\n--" + boundary + "--\r\n"), "multipart/form-data; boundary=" + boundary
+}
+
+// newStreamingMultipartBody wraps a reader that cannot seek: the envelope
+// is read once, straight through, with no buffering of the file and no
+// length known in advance (the request is sent chunked). progress, when
+// set, is called with total -1.
+func newStreamingMultipartBody(body io.Reader, field, filename, partType string, progress func(sent, total int64)) (io.Reader, string) {
+	head, tail, contentType := multipartHead(field, filename, partType)
+	var file io.Reader = body
+	if progress != nil {
+		file = &progressReader{r: body, progress: progress}
+	}
+	return io.MultiReader(bytes.NewReader(head), file, bytes.NewReader(tail)), contentType
+}
+
+// progressReader reports the bytes read through it, with an unknown total.
+type progressReader struct {
+	r        io.Reader
+	n        int64
+	progress func(sent, total int64)
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	if n > 0 {
+		p.n += int64(n)
+		p.progress(p.n, -1)
+	}
+	return n, err
+}
+
+// newMultipartBody measures body (from offset 0 to its end) and returns the
+// envelope with its Content-Type header value. The body is left positioned
+// at its start.
+func newMultipartBody(body io.ReadSeeker, field, filename, partType string, progress func(sent, total int64)) (*multipartBody, string, error) {
+	size, err := body.Seek(0, io.SeekEnd)
+	if err != nil {
+		return nil, "", fmt.Errorf("measure upload body: %w", err)
+	}
+	if _, err := body.Seek(0, io.SeekStart); err != nil {
+		return nil, "", fmt.Errorf("rewind upload body: %w", err)
+	}
+	head, tail, contentType := multipartHead(field, filename, partType)
 	m := &multipartBody{
-		head:     []byte(h.String()),
-		tail:     []byte("\r\n--" + boundary + "--\r\n"),
+		head:     head,
+		tail:     tail,
 		body:     body,
 		size:     size,
 		synced:   true,
 		progress: progress,
 	}
-	return m, "multipart/form-data; boundary=" + boundary, nil
+	return m, contentType, nil
 }
 
 // quoteEscaper escapes a quoted-string parameter the way mime/multipart does.

@@ -32,7 +32,7 @@ type executionPoller struct {
 var _ runtime.PollingHandler[ExecuteResponse] = (*executionPoller)(nil)
 
 // newExecutionPoller builds the handler from the POST's decoded answer.
-func newExecutionPoller(c *Client, sessionID string, outputLimit int, first ExecuteResponse) (*executionPoller, error) {
+func newExecutionPoller(c *Client, sessionID string, outputLimit int, first ExecuteResponse, location string) (*executionPoller, error) {
 	p := &executionPoller{
 		SessionID:   sessionID,
 		OutputLimit: outputLimit,
@@ -44,7 +44,7 @@ func newExecutionPoller(c *Client, sessionID string, outputLimit int, first Exec
 	if first.Status.Terminal() {
 		return p, nil // answered synchronously: nothing to poll
 	}
-	p.PollURL = c.pollURL(first.OperationLocation, first.ID, sessionID)
+	p.PollURL = c.pollURL(location, first.ID, sessionID)
 	if p.PollURL == "" {
 		return nil, errors.New("sessions: the service accepted the execution but sent neither a usable Operation-Location nor an execution id to poll; use Execute, or check the pool's api-version")
 	}
@@ -132,12 +132,12 @@ func (p *executionPoller) Poll(ctx context.Context) (*http.Response, error) {
 	if !runtime.HasStatusCode(resp, http.StatusOK, http.StatusAccepted) {
 		return nil, redactError(newServiceError(resp, "execution"), p.SessionID)
 	}
-	r, err := p.client.executeResponse(resp, p.OperationID, p.OutputLimit)
+	r, _, err := p.client.executeResponse(resp, p.SessionID, p.OperationID, p.OutputLimit)
 	if err != nil {
 		return nil, redactError(err, p.SessionID)
 	}
 	if r.OperationLocation == "" {
-		r.OperationLocation = p.PollURL
+		r.OperationLocation = redactLocation(p.PollURL, p.SessionID)
 	}
 	p.last = &r
 	p.Status = r.Status

@@ -94,7 +94,7 @@ func TestBeginExecuteResumeToken(t *testing.T) {
 		case 1:
 			execReply(w, http.StatusAccepted, `{"id":"op-9","status":"NotStarted"}`)
 		default:
-			execReply(w, http.StatusOK, `{"id":"op-9","status":"Succeeded","result":{"stdout":"63\n"}}`)
+			execReply(w, http.StatusOK, `{"id":"op-9","status":"Succeeded","exitCode":0,"result":{"stdout":"63\n"}}`)
 		}
 	})
 	c := newExecTestClient(t, srv.URL+execTestPrefix, srv, nil)
@@ -120,6 +120,7 @@ func TestBeginExecuteResumeToken(t *testing.T) {
 	_, err = c.BeginExecute(t.Context(), execTestSessionID, ShellCommand("true"), &BeginExecuteOptions{ResumeToken: "not a token"})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "ResumeToken")
+	assert.ErrorIs(t, err, ErrInvalidArgument, "a garbage token is the caller's input: an *ArgumentError")
 
 	// A token is data: it may not send the bearer token to another host.
 	other, err := NewClient("https://other.example"+execTestPrefix, &fake.TokenCredential{}, nil)
@@ -133,6 +134,7 @@ func TestBeginExecuteResumeToken(t *testing.T) {
 		_, err = tc.c.BeginExecute(t.Context(), "", Command{}, &BeginExecuteOptions{ResumeToken: tc.token})
 		require.Error(t, err, name)
 		assert.Contains(t, err.Error(), "pool endpoint", name)
+		assert.ErrorIs(t, err, ErrInvalidArgument, name)
 		assert.NotContains(t, err.Error(), execTestSessionID, name)
 	}
 	assert.Len(t, srv.requests(), 2, "a refused token sends nothing")

@@ -1,5 +1,3 @@
-//go:build shellpool_emulatorlive
-
 package sessions_test
 
 import (

@@ -6,6 +6,7 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 )
@@ -15,13 +16,23 @@ import (
 // Client.Session (a known identifier).
 var ErrSessionClosed = errors.New("sessions: session handle is closed; start another with Client.NewSession or Client.Session")
 
+// CloseTimeout bounds the delete that Session.Close sends, whatever the
+// state of the context passed to Close. 30 seconds covers azcore's default
+// retries of a slow or throttled delete; a session that cannot be deleted
+// within it is released by the pool at the end of its cooldown.
+const CloseTimeout = 30 * time.Second
+
 // Session is a handle on one session of the pool: the Client's operations
 // with the session identifier filled in, and Close to delete the session
 // when you are done, so that it stops counting against the pool's
 // maxConcurrentSessions:
 //
 //	s := client.NewSession()
-//	defer s.Close(context.Background())
+//	defer s.Close(ctx)
+//
+// Deferring Close with the call's own ctx is safe even when that ctx has
+// expired by then (a command that hit the caller's deadline): Close's delete
+// ignores the cancellation of ctx and is bounded by CloseTimeout instead.
 //
 // A Session is safe for concurrent use. Creating one sends nothing: the
 // service allocates the session on its first request. Its String method
@@ -93,7 +104,7 @@ func (s *Session) GetExecution(ctx context.Context, executionID string, options 
 }
 
 // UploadFile uploads body to the session as name; see Client.UploadFile.
-func (s *Session) UploadFile(ctx context.Context, name string, body io.ReadSeeker, options *UploadFileOptions) (UploadFileResponse, error) {
+func (s *Session) UploadFile(ctx context.Context, name string, body io.Reader, options *UploadFileOptions) (UploadFileResponse, error) {
 	if err := s.check(); err != nil {
 		return UploadFileResponse{}, err
 	}
@@ -172,6 +183,13 @@ func (s *Session) Get(ctx context.Context, options *GetSessionOptions) (GetSessi
 // elsewhere, expired, or never used) counts as closed. If the delete fails,
 // the handle stays open and Close can be called again.
 //
+// The delete is sent with a context that keeps ctx's values (tracing,
+// per-call policy options) but not its cancellation or deadline, bounded by
+// CloseTimeout: a session must be deleted precisely when the caller's work
+// was cut short, or it holds a pool slot until its cooldown ends. Close
+// therefore returns within about CloseTimeout (plus the retry policy's
+// last delay) even when ctx is already done.
+//
 // If the service fails it returns an *azcore.ResponseError.
 func (s *Session) Close(ctx context.Context) error {
 	s.closeMu.Lock()
@@ -179,6 +197,11 @@ func (s *Session) Close(ctx context.Context) error {
 	if s.closed.Load() {
 		return nil
 	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), CloseTimeout)
+	defer cancel()
 	if _, err := s.c.DeleteSession(ctx, s.id, nil); err != nil && !errors.Is(err, ErrSessionNotFound) {
 		return err
 	}

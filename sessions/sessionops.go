@@ -30,6 +30,28 @@ type SessionInfo struct {
 	ETag azcore.ETag
 }
 
+// Format implements fmt.Formatter: every verb (%v, %+v, %#v, %s, ...)
+// prints the session with its Identifier redacted by RedactSessionID, so a
+// SessionInfo, or a response or slice holding one, is safe to log. Read the
+// Identifier field itself to use the session.
+func (s SessionInfo) Format(f fmt.State, verb rune) {
+	type plain SessionInfo // the same fields, without these methods
+	p := plain(s)
+	p.Identifier = RedactSessionID(s.Identifier)
+	fmt.Fprintf(f, fmt.FormatString(f, verb), p)
+}
+
+// MarshalJSON implements json.Marshaler with the Identifier redacted by
+// RedactSessionID, so that serialised sessions (logs, API answers of your
+// own) never hold a usable identifier. Store the Identifier field
+// separately if you need to use the session later.
+func (s SessionInfo) MarshalJSON() ([]byte, error) {
+	type plain SessionInfo
+	p := plain(s)
+	p.Identifier = RedactSessionID(s.Identifier)
+	return json.Marshal(p)
+}
+
 // String returns a form of the session that is safe to log: the identifier
 // is redacted.
 func (s SessionInfo) String() string {

@@ -53,14 +53,14 @@ func TestSpecExamplesDecode(t *testing.T) {
 		stdout   string
 		duration time.Duration
 	}
-	ci := want{id: "testExecutionId", status: "Succeeded", exitCode: execIntPtr(0), stdout: "63/n", duration: 4 * time.Millisecond}
-	ciLower := want{id: "testexecutionid", status: "Succeeded", exitCode: execIntPtr(0), stdout: "63/n", duration: 4 * time.Millisecond}
+	ci := want{id: "testExecutionId", status: "Succeeded", stdout: "63/n", duration: 4 * time.Millisecond}
+	ciLower := want{id: "testexecutionid", status: "Succeeded", stdout: "63/n", duration: 4 * time.Millisecond}
 	expect := map[string]want{
 		"2024-10-02-preview/CodeExecution_ExecuteCode_Async.json":           {id: "testexecutionid", status: "Running"},
 		"2024-10-02-preview/CodeExecution_ExecuteCode_Async_Completed.json": ciLower,
 		"2024-10-02-preview/CodeExecution_ExecuteCode_Async_Running.json":   {id: "testexecutionid", status: "Running"},
-		"2024-10-02-preview/CodeExecution_ExecuteCode_Result.json":          {id: "1", status: "Succeeded", exitCode: execIntPtr(0), stdout: "63/n", duration: 4 * time.Millisecond},
-		"2024-10-02-preview/CodeExecution_ExecuteCode_Sync.json":            {id: "testexecutionid", status: "Succeeded", exitCode: execIntPtr(0), stdout: "63/n", duration: 4 * time.Millisecond},
+		"2024-10-02-preview/CodeExecution_ExecuteCode_Result.json":          {id: "1", status: "Succeeded", stdout: "63/n", duration: 4 * time.Millisecond},
+		"2024-10-02-preview/CodeExecution_ExecuteCode_Sync.json":            {id: "testexecutionid", status: "Succeeded", stdout: "63/n", duration: 4 * time.Millisecond},
 		"2024-10-02-preview/CodeExecution_Execute_Async_Completed.json":     ci,
 		"2024-10-02-preview/CodeExecution_Execute_Async_Running.json":       {id: "testExecutionId", status: "Running"},
 		"2024-10-02-preview/CodeExecution_Execute_Sync.json":                ci,
@@ -145,7 +145,7 @@ func TestDecodeExecutionShapes(t *testing.T) {
 		{name: "status as a non-integer number", body: `{"status":1.5}`, want: Execution{Status: "1.5"}},
 		{name: "exit code beyond int32 is not an exit code", body: `{"status":"99999999999"}`, want: Execution{Status: "99999999999"}},
 		{name: "status with spaces is not an exit code", body: `{"status":" 0"}`, want: Execution{Status: " 0"}},
-		{name: "lower-case succeeded", body: `{"status":"succeeded"}`, want: Execution{Status: "succeeded", ExitCode: execIntPtr(0)}},
+		{name: "lower-case succeeded: a state, no exit code", body: `{"status":"succeeded"}`, want: Execution{Status: "succeeded"}},
 		{name: "container shape with exitCode", body: `{"status":"Failed","exitCode":-1,"errorName":"ExecutionTimeout","errorMessage":"killed"}`,
 			want: Execution{Status: "Failed", ExitCode: execIntPtr(-1), TimedOut: true, Error: &ExecutionError{Code: "ExecutionTimeout", Message: "killed"}}},
 		{name: "Succeeded with explicit exit code", body: `{"status":"Succeeded","exitCode":2}`, want: Execution{Status: "Succeeded", ExitCode: execIntPtr(2)}},
@@ -154,7 +154,7 @@ func TestDecodeExecutionShapes(t *testing.T) {
 		{name: "error as a string", body: `{"status":"Failed","error":"it broke"}`, want: Execution{Status: "Failed", Error: &ExecutionError{Message: "it broke"}}},
 		{name: "null error and result", body: `{"status":"1","error":null,"result":null}`, want: Execution{Status: "1", ExitCode: execIntPtr(1)}},
 		{name: "result as a string (legacy flat shape)", body: `{"executionId":"x","status":"Succeeded","stdout":"a","stderr":"b","result":"","executionTimeInMilliseconds":"7"}`,
-			want: Execution{ID: "x", Status: "Succeeded", ExitCode: execIntPtr(0), Stdout: "a", Stderr: "b", Duration: 7 * time.Millisecond}},
+			want: Execution{ID: "x", Status: "Succeeded", Stdout: "a", Stderr: "b", Duration: 7 * time.Millisecond}},
 		{name: "status only inside result", body: `{"id":"x","result":{"status":"Running"}}`, want: Execution{ID: "x", Status: "Running"}},
 		{name: "fields of the wrong type are absent", body: `{"status":{"x":1},"result":{"stdout":5,"executionTimeInMilliseconds":"soon"}}`, want: Execution{}},
 		{name: "string members of the wrong type are absent", body: `{"id":5,"identifier":["s"],"executionType":true,"errorName":{},"status":"2","result":{"executionId":7,"stdout":"out"}}`,

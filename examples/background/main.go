@@ -5,13 +5,14 @@
 // needs the Session Executor role on the pool (examples/assign-role
 // -assignee me).
 //
-// Run it against the built-in emulator (no Azure account needed):
-//
-//	go run ./examples/background
-//
-// or against Azure, after the tutorial's steps:
+// Against Azure, after the tutorial's steps:
 //
 //	AZURE_SUBSCRIPTION_ID=<id> go run ./examples/background
+//
+// or against the local emulator (see emulator.go, which you leave out when
+// copying this program):
+//
+//	go run ./examples/background -emulator
 package main
 
 import (
@@ -27,7 +28,6 @@ import (
 	"github.com/shellpool/shellpool/identity"
 	"github.com/shellpool/shellpool/pool"
 	"github.com/shellpool/shellpool/sessions"
-	"github.com/shellpool/shellpool/sessions/sessionstest"
 )
 
 func main() {
@@ -40,20 +40,16 @@ func main() {
 }
 
 func run(ctx context.Context, s settings) error {
-	var opts arm.ClientOptions
-	if s.emulator {
-		srv, err := startEmulator(&s)
-		if err != nil {
-			return err
-		}
-		defer srv.Close()
-		opts.ClientOptions = srv.ClientOptions()
-	}
-	cred, err := identity.NewCredential(nil) // az login, a managed identity, or the emulator's
+	opts, stop, err := emulator(&s) // only with -emulator: see emulator.go
 	if err != nil {
 		return err
 	}
-	pools, err := pool.NewClient(s.subscription, cred, &pool.ClientOptions{ClientOptions: opts, APIVersion: s.apiVersion})
+	defer stop()
+	cred, err := identity.NewCredential(nil) // az login or a managed identity
+	if err != nil {
+		return err
+	}
+	pools, err := pool.NewClient(s.subscription, cred, &pool.ClientOptions{ClientOptions: arm.ClientOptions{ClientOptions: opts}, APIVersion: s.armAPIVersion})
 	if err != nil {
 		return err
 	}
@@ -61,8 +57,10 @@ func run(ctx context.Context, s settings) error {
 	if err != nil {
 		return err
 	}
+	dataOpts := opts // the data-plane api-version is azcore's APIVersion option
+	dataOpts.APIVersion = s.sessionsAPIVersion
 	newClient := func() (*sessions.Client, error) {
-		return sessions.NewClient(p.Endpoint(), cred, &sessions.ClientOptions{ClientOptions: opts.ClientOptions, APIVersion: s.apiVersion})
+		return sessions.NewClient(p.Endpoint(), cred, &sessions.ClientOptions{ClientOptions: dataOpts})
 	}
 	client, err := newClient()
 	if err != nil {
@@ -113,20 +111,19 @@ func run(ctx context.Context, s settings) error {
 
 // settings are the tutorial's variables, from flags or environment variables.
 type settings struct {
-	subscription, group, pool, location, apiVersion string
-	emulator                                        bool
+	subscription, group, pool, location string
+	armAPIVersion, sessionsAPIVersion   string
 }
 
 func loadSettings() settings {
 	var s settings
-	flag.StringVar(&s.subscription, "subscription", os.Getenv("AZURE_SUBSCRIPTION_ID"), "Azure subscription ID ($AZURE_SUBSCRIPTION_ID); empty runs against the built-in emulator")
+	flag.StringVar(&s.subscription, "subscription", os.Getenv("AZURE_SUBSCRIPTION_ID"), "Azure subscription ID ($AZURE_SUBSCRIPTION_ID)")
 	flag.StringVar(&s.group, "resource-group", env("SHELLPOOL_RESOURCE_GROUP", "my-shell-session-rg"), "resource group ($SHELLPOOL_RESOURCE_GROUP)")
 	flag.StringVar(&s.pool, "pool", env("SHELLPOOL_POOL", "myshellpool"), "session pool name ($SHELLPOOL_POOL)")
 	flag.StringVar(&s.location, "location", env("SHELLPOOL_LOCATION", "northcentralus"), "Azure region ($SHELLPOOL_LOCATION)")
-	flag.StringVar(&s.apiVersion, "api-version", env("SHELLPOOL_API_VERSION", pool.DefaultAPIVersion), "Microsoft.App api-version ($SHELLPOOL_API_VERSION)")
-	flag.BoolVar(&s.emulator, "emulator", false, "use the built-in emulator even when AZURE_SUBSCRIPTION_ID is set")
+	flag.StringVar(&s.armAPIVersion, "arm-api-version", env("SHELLPOOL_ARM_API_VERSION", pool.DefaultAPIVersion), "Microsoft.App (Azure Resource Manager) api-version ($SHELLPOOL_ARM_API_VERSION)")
+	flag.StringVar(&s.sessionsAPIVersion, "sessions-api-version", env("SHELLPOOL_SESSIONS_API_VERSION", sessions.DefaultAPIVersion), "sessions data-plane api-version ($SHELLPOOL_SESSIONS_API_VERSION)")
 	flag.Parse()
-	s.emulator = s.emulator || s.subscription == ""
 	return s
 }
 
@@ -135,35 +132,4 @@ func env(name, def string) string {
 		return v
 	}
 	return def
-}
-
-// startEmulator starts the emulator in this process with the earlier steps
-// done (the pool deployed, the Session Executor role granted to the
-// emulator's principal, whom DefaultAzureCredential signs in as) and points
-// azidentity at its managed identity endpoint, so the code above runs
-// unchanged against it.
-func startEmulator(s *settings) (*sessionstest.Server, error) {
-	if s.subscription == "" {
-		s.subscription = sessionstest.DefaultSubscriptionID
-	}
-	srv, err := sessionstest.Start(&sessionstest.Options{
-		SubscriptionID: s.subscription, ResourceGroup: s.group, Location: s.location, RBAC: true,
-		Pools: []sessionstest.Pool{{Name: s.pool, EgressEnabled: true}},
-	})
-	if err != nil {
-		return nil, err
-	}
-	srv.GrantSessionExecutor(srv.PrincipalID(), s.pool)
-	endpoint, header, err := srv.IdentityEndpoint()
-	if err != nil {
-		srv.Close()
-		return nil, err
-	}
-	os.Setenv("IDENTITY_ENDPOINT", endpoint)
-	os.Setenv("IDENTITY_HEADER", header)
-	for _, name := range []string{"AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_TOKEN_CREDENTIALS"} {
-		os.Unsetenv(name) // sign in only as the emulator's managed identity
-	}
-	fmt.Println("Using the built-in emulator at", srv.URL(), "(set AZURE_SUBSCRIPTION_ID to use Azure)")
-	return srv, nil
 }

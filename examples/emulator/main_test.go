@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/pem"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -41,12 +42,13 @@ func (l *lockedBuffer) String() string {
 func TestEnvFileHasEveryVariable(t *testing.T) {
 	t.Parallel()
 	envFile := filepath.Join(t.TempDir(), "shellpool.env")
+	pidFile := filepath.Join(t.TempDir(), "shellpool.pid")
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	var stdout lockedBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-env-file", envFile, "-pool", "tutorialpool", "-resource-group", "tutorial-rg"}, &stdout)
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-env-file", envFile, "-pid-file", pidFile, "-pool", "tutorialpool", "-resource-group", "tutorial-rg"}, &stdout)
 	}()
 
 	deadline := time.Now().Add(10 * time.Second)
@@ -66,7 +68,8 @@ func TestEnvFileHasEveryVariable(t *testing.T) {
 	}
 	for _, name := range []string{
 		"SHELLPOOL_ENDPOINT", "SHELLPOOL_CA_CERT", "SHELLPOOL_ARM_TOKEN", "SHELLPOOL_SESSIONS_TOKEN",
-		"AZURE_SUBSCRIPTION_ID", "IDENTITY_ENDPOINT", "IDENTITY_HEADER",
+		"AZURE_SUBSCRIPTION_ID", "IDENTITY_ENDPOINT", "IDENTITY_HEADER", "SHELLPOOL_PRINCIPAL_ID",
+		"SHELLPOOL_EMULATOR", "SHELLPOOL_RESOURCE_GROUP", "SHELLPOOL_POOL", "SHELLPOOL_LOCATION",
 		"SUBSCRIPTION", "RG", "POOL", "LOCATION", "API_VERSION", "EXEC_ID",
 	} {
 		assert.NotEmpty(t, vars[name], "the env file must export %s", name)
@@ -75,6 +78,12 @@ func TestEnvFileHasEveryVariable(t *testing.T) {
 	assert.Regexp(t, `^https://127\.0\.0\.1:\d+$`, vars["SHELLPOOL_ENDPOINT"])
 	assert.Equal(t, "tutorialpool", vars["POOL"])
 	assert.Equal(t, "tutorial-rg", vars["RG"])
+	assert.Equal(t, "1", vars["SHELLPOOL_EMULATOR"], "sourcing the env file asks the step programs for the emulator")
+	assert.Equal(t, "tutorialpool", vars["SHELLPOOL_POOL"], "the step programs use the pool the emulator serves")
+	assert.Equal(t, "tutorial-rg", vars["SHELLPOOL_RESOURCE_GROUP"])
+	pid, err := os.ReadFile(pidFile)
+	require.NoError(t, err, "-pid-file is written before the env file")
+	assert.Equal(t, fmt.Sprintln(os.Getpid()), string(pid))
 	assert.Equal(t, vars["AZURE_SUBSCRIPTION_ID"], vars["SUBSCRIPTION"])
 	assert.Regexp(t, `^http://127\.0\.0\.1:\d+/`, vars["IDENTITY_ENDPOINT"])
 	assert.NoError(t, sessions.ValidateSessionID(vars["EXEC_ID"]), "EXEC_ID is a usable session identifier")
@@ -113,6 +122,16 @@ func TestEnvFileHasEveryVariable(t *testing.T) {
 	assert.ErrorIs(t, err, os.ErrNotExist, "the CA file is removed on exit")
 	_, err = os.Stat(envFile)
 	assert.ErrorIs(t, err, os.ErrNotExist, "the env file is removed on exit, so no stale file names a dead CA file")
+	_, err = os.Stat(pidFile)
+	assert.ErrorIs(t, err, os.ErrNotExist, "the pid file is removed on exit")
+}
+
+func TestGrantNeedsRBAC(t *testing.T) {
+	t.Parallel()
+	var stdout bytes.Buffer
+	err := run(t.Context(), []string{"-addr", "127.0.0.1:0", "-grant"}, &stdout)
+	assert.EqualError(t, err, "-grant needs -rbac: without -rbac every principal may run commands")
+	assert.Empty(t, stdout.String())
 }
 
 func TestRunRefusesBadFlags(t *testing.T) {

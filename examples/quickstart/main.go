@@ -3,14 +3,18 @@
 // deploy.json and deploy the shell session pool, create the managed identity
 // "$POOL-uami", assign it the Session Executor role on the pool, verify, get a
 // token for https://dynamicsessions.io, run `echo 'hello world'; echo 'hi'` in
-// a session, and delete the resource group (unless -keep). It ends with the
-// command's output. It finishes in about a second against the emulator.
+// a session and print its output and exit code, and delete the resource
+// group (unless -keep). Once the resource group exists it is deleted on every
+// way out, failures and Ctrl+C included, so nothing is left behind (against
+// Azure: nothing is billed) unless you pass -keep.
 //
-// Run it against the built-in emulator (no Azure account needed):
+// Without AZURE_SUBSCRIPTION_ID it runs locally, against the emulator (see
+// emulator.go, which you leave out when copying this program), and says so in
+// its first line; it finishes in about a second:
 //
 //	go run ./examples/quickstart
 //
-// or against Azure from a laptop (the role goes to you instead of the managed
+// Against Azure from a laptop (the role goes to you instead of the managed
 // identity, whose tokens only code running in Azure can get):
 //
 //	AZURE_SUBSCRIPTION_ID=<id> go run ./examples/quickstart -assignee me
@@ -18,6 +22,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -30,7 +35,6 @@ import (
 	"github.com/shellpool/shellpool/identity"
 	"github.com/shellpool/shellpool/pool"
 	"github.com/shellpool/shellpool/sessions"
-	"github.com/shellpool/shellpool/sessions/sessionstest"
 )
 
 var (
@@ -48,47 +52,53 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, s settings) error {
+func run(ctx context.Context, s settings) (err error) {
 	if *assignee != "identity" && *assignee != "me" {
 		return fmt.Errorf("-assignee must be identity or me, not %q", *assignee)
 	}
-	var opts arm.ClientOptions
-	if s.emulator {
-		srv, err := startEmulator(&s, true)
-		if err != nil {
-			return err
-		}
-		defer srv.Close()
-		opts.ClientOptions = srv.ClientOptions()
-	}
-	cred, err := identity.NewCredential(nil) // az login, a managed identity, or the emulator's
+	opts, stop, err := emulator(&s) // local unless AZURE_SUBSCRIPTION_ID is set: see emulator.go
 	if err != nil {
 		return err
 	}
-	pools, err := pool.NewClient(s.subscription, cred, &pool.ClientOptions{ClientOptions: opts, APIVersion: s.apiVersion})
+	defer stop()
+	cred, err := identity.NewCredential(nil) // az login or a managed identity
 	if err != nil {
 		return err
 	}
-	ids, err := identity.NewClient(s.subscription, cred, &identity.ClientOptions{ClientOptions: opts})
+	armOpts := arm.ClientOptions{ClientOptions: opts}
+	pools, err := pool.NewClient(s.subscription, cred, &pool.ClientOptions{ClientOptions: armOpts, APIVersion: s.armAPIVersion})
 	if err != nil {
 		return err
 	}
+	ids, err := identity.NewClient(s.subscription, cred, &identity.ClientOptions{ClientOptions: armOpts})
+	if err != nil {
+		return err
+	}
+	every := &runtime.PollUntilDoneOptions{Frequency: time.Second} // Azure's Retry-After, when sent, wins
 
 	fmt.Println("1. Register Microsoft.App and create resource group", s.group)
 	reg, err := pools.BeginRegisterProvider(ctx, pool.ProviderNamespace, nil)
 	if err != nil {
 		return err
 	}
-	if _, err := reg.PollUntilDone(ctx, &runtime.PollUntilDoneOptions{Frequency: time.Second}); err != nil {
+	if _, err := reg.PollUntilDone(ctx, every); err != nil {
 		return err
 	}
 	if _, err := pools.CreateOrUpdateResourceGroup(ctx, s.group, pool.ResourceGroup{Location: s.location}, nil); err != nil {
 		return err
 	}
+	defer func() { // from here on, every way out deletes what was made
+		if *keep {
+			fmt.Println("8. Keep resource group", s.group, "(-keep); delete it with examples/cleanup")
+			return
+		}
+		fmt.Println("8. Clean up: delete resource group", s.group)
+		err = errors.Join(err, deleteGroup(context.WithoutCancel(ctx), pools, s.group, every))
+	}()
 
 	fmt.Println("2. Render deploy.json and deploy session pool", s.pool)
 	template := pool.NewTemplate(pool.NewShellPool(s.pool, s.location))
-	template.APIVersion = s.apiVersion
+	template.APIVersion = s.armAPIVersion
 	deployJSON, err := template.Render()
 	if err != nil {
 		return err
@@ -102,7 +112,7 @@ func run(ctx context.Context, s settings) error {
 	if err != nil {
 		return err
 	}
-	if _, err := deploy.PollUntilDone(ctx, nil); err != nil {
+	if _, err := deploy.PollUntilDone(ctx, every); err != nil {
 		return err
 	}
 	p, err := pools.Get(ctx, s.group, s.pool, nil)
@@ -159,7 +169,9 @@ func run(ctx context.Context, s settings) error {
 	fmt.Printf("   audience %s, object ID %s, expires %s\n", claims.Audience, claims.ObjectID, claims.ExpiresAt.Format(time.RFC3339))
 
 	fmt.Println("7. Execute: echo 'hello world'; echo 'hi'")
-	client, err := sessions.NewClient(p.Endpoint(), runAs, &sessions.ClientOptions{ClientOptions: opts.ClientOptions, APIVersion: s.apiVersion})
+	dataOpts := opts // the data-plane api-version is azcore's APIVersion option
+	dataOpts.APIVersion = s.sessionsAPIVersion
+	client, err := sessions.NewClient(p.Endpoint(), runAs, &sessions.ClientOptions{ClientOptions: dataOpts})
 	if err != nil {
 		return err
 	}
@@ -168,22 +180,25 @@ func run(ctx context.Context, s settings) error {
 	if err != nil {
 		return err
 	}
-	if err := session.Close(ctx); err != nil {
-		return err
+	fmt.Print(resp.Stdout)
+	if resp.ExitCode != nil {
+		fmt.Println("Exit code:", *resp.ExitCode)
 	}
-	fmt.Println("   status:", resp.Status)
+	return session.Close(ctx) // frees the session's place in the pool
+}
 
-	if !*keep {
-		fmt.Println("8. Clean up: delete resource group", s.group)
-		del, err := pools.BeginDeleteResourceGroup(ctx, s.group, nil)
-		if err != nil {
-			return err
-		}
-		if _, err := del.PollUntilDone(ctx, nil); err != nil {
-			return err
-		}
+// deleteGroup deletes the resource group and waits until it is gone. It
+// gets its own time limit: it also runs after Ctrl+C ended the other steps.
+func deleteGroup(ctx context.Context, pools *pool.Client, group string, every *runtime.PollUntilDoneOptions) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
+	defer cancel()
+	del, err := pools.BeginDeleteResourceGroup(ctx, group, nil)
+	if err != nil {
+		return fmt.Errorf("delete resource group %s (delete it yourself with examples/cleanup): %w", group, err)
 	}
-	fmt.Print("\nOutput:\n", resp.Stdout)
+	if _, err := del.PollUntilDone(ctx, every); err != nil {
+		return fmt.Errorf("delete resource group %s (delete it yourself with examples/cleanup): %w", group, err)
+	}
 	return nil
 }
 
@@ -199,20 +214,19 @@ func signedInObjectID(ctx context.Context, cred azcore.TokenCredential) (string,
 
 // settings are the tutorial's variables, from flags or environment variables.
 type settings struct {
-	subscription, group, pool, location, apiVersion string
-	emulator                                        bool
+	subscription, group, pool, location string
+	armAPIVersion, sessionsAPIVersion   string
 }
 
 func loadSettings() settings {
 	var s settings
-	flag.StringVar(&s.subscription, "subscription", os.Getenv("AZURE_SUBSCRIPTION_ID"), "Azure subscription ID ($AZURE_SUBSCRIPTION_ID); empty runs against the built-in emulator")
+	flag.StringVar(&s.subscription, "subscription", os.Getenv("AZURE_SUBSCRIPTION_ID"), "Azure subscription ID ($AZURE_SUBSCRIPTION_ID)")
 	flag.StringVar(&s.group, "resource-group", env("SHELLPOOL_RESOURCE_GROUP", "my-shell-session-rg"), "resource group ($SHELLPOOL_RESOURCE_GROUP)")
 	flag.StringVar(&s.pool, "pool", env("SHELLPOOL_POOL", "myshellpool"), "session pool name ($SHELLPOOL_POOL)")
 	flag.StringVar(&s.location, "location", env("SHELLPOOL_LOCATION", "northcentralus"), "Azure region ($SHELLPOOL_LOCATION)")
-	flag.StringVar(&s.apiVersion, "api-version", env("SHELLPOOL_API_VERSION", pool.DefaultAPIVersion), "Microsoft.App api-version ($SHELLPOOL_API_VERSION)")
-	flag.BoolVar(&s.emulator, "emulator", false, "use the built-in emulator even when AZURE_SUBSCRIPTION_ID is set")
+	flag.StringVar(&s.armAPIVersion, "arm-api-version", env("SHELLPOOL_ARM_API_VERSION", pool.DefaultAPIVersion), "Microsoft.App (Azure Resource Manager) api-version ($SHELLPOOL_ARM_API_VERSION)")
+	flag.StringVar(&s.sessionsAPIVersion, "sessions-api-version", env("SHELLPOOL_SESSIONS_API_VERSION", sessions.DefaultAPIVersion), "sessions data-plane api-version ($SHELLPOOL_SESSIONS_API_VERSION)")
 	flag.Parse()
-	s.emulator = s.emulator || s.subscription == ""
 	return s
 }
 
@@ -221,28 +235,4 @@ func env(name, def string) string {
 		return v
 	}
 	return def
-}
-
-// startEmulator starts the emulator in this process and points azidentity at
-// its managed identity endpoint, so the code above runs unchanged against it.
-func startEmulator(s *settings, rbac bool) (*sessionstest.Server, error) {
-	if s.subscription == "" {
-		s.subscription = sessionstest.DefaultSubscriptionID
-	}
-	srv, err := sessionstest.Start(&sessionstest.Options{SubscriptionID: s.subscription, ResourceGroup: s.group, Location: s.location, RBAC: rbac})
-	if err != nil {
-		return nil, err
-	}
-	endpoint, header, err := srv.IdentityEndpoint()
-	if err != nil {
-		srv.Close()
-		return nil, err
-	}
-	os.Setenv("IDENTITY_ENDPOINT", endpoint)
-	os.Setenv("IDENTITY_HEADER", header)
-	for _, name := range []string{"AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_TOKEN_CREDENTIALS"} {
-		os.Unsetenv(name) // sign in only as the emulator's managed identity
-	}
-	fmt.Println("Using the built-in emulator at", srv.URL(), "(set AZURE_SUBSCRIPTION_ID to use Azure)")
-	return srv, nil
 }

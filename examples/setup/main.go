@@ -2,13 +2,14 @@
 // Microsoft.App resource provider (az provider register --namespace
 // Microsoft.App) and creates the resource group (az group create).
 //
-// Run it against the built-in emulator (no Azure account needed):
-//
-//	go run ./examples/setup
-//
-// or against Azure, signed in with az login:
+// Against Azure, signed in with az login:
 //
 //	AZURE_SUBSCRIPTION_ID=<id> go run ./examples/setup -resource-group my-shell-session-rg -location northcentralus
+//
+// or against the local emulator (see emulator.go, which you leave out when
+// copying this program):
+//
+//	go run ./examples/setup -emulator
 package main
 
 import (
@@ -23,7 +24,6 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/shellpool/shellpool/identity"
 	"github.com/shellpool/shellpool/pool"
-	"github.com/shellpool/shellpool/sessions/sessionstest"
 )
 
 func main() {
@@ -36,20 +36,16 @@ func main() {
 }
 
 func run(ctx context.Context, s settings) error {
-	var opts arm.ClientOptions
-	if s.emulator {
-		srv, err := startEmulator(&s, false)
-		if err != nil {
-			return err
-		}
-		defer srv.Close()
-		opts.ClientOptions = srv.ClientOptions()
-	}
-	cred, err := identity.NewCredential(nil) // az login, a managed identity, or the emulator's
+	opts, stop, err := emulator(&s) // only with -emulator: see emulator.go
 	if err != nil {
 		return err
 	}
-	pools, err := pool.NewClient(s.subscription, cred, &pool.ClientOptions{ClientOptions: opts})
+	defer stop()
+	cred, err := identity.NewCredential(nil) // az login or a managed identity
+	if err != nil {
+		return err
+	}
+	pools, err := pool.NewClient(s.subscription, cred, &pool.ClientOptions{ClientOptions: arm.ClientOptions{ClientOptions: opts}, APIVersion: s.armAPIVersion})
 	if err != nil {
 		return err
 	}
@@ -79,20 +75,17 @@ func run(ctx context.Context, s settings) error {
 
 // settings are the tutorial's variables, from flags or environment variables.
 type settings struct {
-	subscription, group, pool, location, apiVersion string
-	emulator                                        bool
+	subscription, group, pool, location, armAPIVersion string
 }
 
 func loadSettings() settings {
 	var s settings
-	flag.StringVar(&s.subscription, "subscription", os.Getenv("AZURE_SUBSCRIPTION_ID"), "Azure subscription ID ($AZURE_SUBSCRIPTION_ID); empty runs against the built-in emulator")
+	flag.StringVar(&s.subscription, "subscription", os.Getenv("AZURE_SUBSCRIPTION_ID"), "Azure subscription ID ($AZURE_SUBSCRIPTION_ID)")
 	flag.StringVar(&s.group, "resource-group", env("SHELLPOOL_RESOURCE_GROUP", "my-shell-session-rg"), "resource group ($SHELLPOOL_RESOURCE_GROUP)")
 	flag.StringVar(&s.pool, "pool", env("SHELLPOOL_POOL", "myshellpool"), "session pool name ($SHELLPOOL_POOL)")
 	flag.StringVar(&s.location, "location", env("SHELLPOOL_LOCATION", "northcentralus"), "Azure region ($SHELLPOOL_LOCATION)")
-	flag.StringVar(&s.apiVersion, "api-version", env("SHELLPOOL_API_VERSION", pool.DefaultAPIVersion), "Microsoft.App api-version ($SHELLPOOL_API_VERSION)")
-	flag.BoolVar(&s.emulator, "emulator", false, "use the built-in emulator even when AZURE_SUBSCRIPTION_ID is set")
+	flag.StringVar(&s.armAPIVersion, "arm-api-version", env("SHELLPOOL_ARM_API_VERSION", pool.DefaultAPIVersion), "Microsoft.App (Azure Resource Manager) api-version ($SHELLPOOL_ARM_API_VERSION)")
 	flag.Parse()
-	s.emulator = s.emulator || s.subscription == ""
 	return s
 }
 
@@ -101,28 +94,4 @@ func env(name, def string) string {
 		return v
 	}
 	return def
-}
-
-// startEmulator starts the emulator in this process and points azidentity at
-// its managed identity endpoint, so the code above runs unchanged against it.
-func startEmulator(s *settings, rbac bool) (*sessionstest.Server, error) {
-	if s.subscription == "" {
-		s.subscription = sessionstest.DefaultSubscriptionID
-	}
-	srv, err := sessionstest.Start(&sessionstest.Options{SubscriptionID: s.subscription, ResourceGroup: s.group, Location: s.location, RBAC: rbac})
-	if err != nil {
-		return nil, err
-	}
-	endpoint, header, err := srv.IdentityEndpoint()
-	if err != nil {
-		srv.Close()
-		return nil, err
-	}
-	os.Setenv("IDENTITY_ENDPOINT", endpoint)
-	os.Setenv("IDENTITY_HEADER", header)
-	for _, name := range []string{"AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_TOKEN_CREDENTIALS"} {
-		os.Unsetenv(name) // sign in only as the emulator's managed identity
-	}
-	fmt.Println("Using the built-in emulator at", srv.URL(), "(set AZURE_SUBSCRIPTION_ID to use Azure)")
-	return srv, nil
 }

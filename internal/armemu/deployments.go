@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -114,47 +115,11 @@ func (e *Engine) serveDeployment(q *req, sub, rg, name string) *armError {
 	default:
 		return methodNotAllowed(q)
 	}
-	var body struct {
-		Properties *struct {
-			Mode           string          `json:"mode"`
-			Template       json.RawMessage `json:"template"`
-			TemplateLink   json.RawMessage `json:"templateLink"`
-			Parameters     map[string]any  `json:"parameters"`
-			ParametersLink json.RawMessage `json:"parametersLink"`
-		} `json:"properties"`
+	in, aerr := parseDeploymentBody(q.r)
+	if aerr != nil {
+		return aerr
 	}
-	if err := decodeBody(q.r, &body); err != nil {
-		return err
-	}
-	if body.Properties == nil {
-		return errf(http.StatusBadRequest, "InvalidRequestContent", "The request content must have properties with mode and template.")
-	}
-	p := body.Properties
-	mode := "Incremental"
-	switch strings.ToLower(p.Mode) {
-	case "incremental", "":
-	case "complete":
-		mode = "Complete"
-	default:
-		return errf(http.StatusBadRequest, "InvalidDeploymentMode", "The deployment mode '%s' is invalid: use Incremental or Complete.", p.Mode)
-	}
-	if len(p.TemplateLink) > 0 && string(p.TemplateLink) != "null" || len(p.ParametersLink) > 0 && string(p.ParametersLink) != "null" {
-		return errf(http.StatusBadRequest, "InvalidTemplate", "templateLink and parametersLink are not supported by the emulator; send the template and parameters inline.")
-	}
-	if len(p.Template) == 0 || string(p.Template) == "null" {
-		return errf(http.StatusBadRequest, "InvalidRequestContent", "properties.template is required.")
-	}
-	var tmpl map[string]any
-	dec := json.NewDecoder(strings.NewReader(string(p.Template)))
-	dec.UseNumber()
-	if err := dec.Decode(&tmpl); err != nil {
-		return errf(http.StatusBadRequest, "InvalidTemplate", "properties.template must be a JSON object: %v.", err)
-	}
-	sum := sha256.Sum256(p.Template)
-	params := map[string]any{}
-	for k, v := range p.Parameters {
-		params[k] = normalizeNumbers(v)
-	}
+	mode, tmpl, params, sum := in.mode, in.tmpl, in.params, in.sum
 
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -181,6 +146,105 @@ func (e *Engine) serveDeployment(q *req, sub, rg, name string) *armError {
 	q.w.Header().Set("Azure-AsyncOperation", opURL(q.base, d.id()+"/operationStatuses/"+d.op.id, q.apiVersion))
 	e.setRetryAfter(q.w)
 	writeJSON(q.w, http.StatusCreated, d.body("Accepted"))
+	return nil
+}
+
+// deploymentInput is a parsed deployment PUT or validate body.
+type deploymentInput struct {
+	mode   string
+	tmpl   map[string]any
+	params map[string]any
+	sum    [32]byte
+}
+
+// parseDeploymentBody reads a deployment body. Like ARM it accepts the
+// JSON-with-comments the Azure CLI sends (see jsonc.go).
+func parseDeploymentBody(r *http.Request) (*deploymentInput, *armError) {
+	raw, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, 4<<20))
+	if err != nil {
+		return nil, errf(http.StatusBadRequest, "InvalidRequestContent", "The request content could not be read: %v.", err)
+	}
+	if len(strings.TrimSpace(string(raw))) == 0 {
+		return nil, errf(http.StatusBadRequest, "InvalidRequestContent", "The request content was invalid and could not be deserialized: the body is empty.")
+	}
+	clean, cerr := jsoncToJSON(raw)
+	if cerr != nil {
+		return nil, errf(http.StatusBadRequest, "InvalidRequestContent", "The request content was invalid and could not be deserialized: %v.", cerr)
+	}
+	var body struct {
+		Properties *struct {
+			Mode           string          `json:"mode"`
+			Template       json.RawMessage `json:"template"`
+			TemplateLink   json.RawMessage `json:"templateLink"`
+			Parameters     map[string]any  `json:"parameters"`
+			ParametersLink json.RawMessage `json:"parametersLink"`
+		} `json:"properties"`
+	}
+	dec := json.NewDecoder(strings.NewReader(string(clean)))
+	dec.UseNumber()
+	if err := dec.Decode(&body); err != nil {
+		return nil, errf(http.StatusBadRequest, "InvalidRequestContent", "The request content was invalid and could not be deserialized: %v.", err)
+	}
+	if body.Properties == nil {
+		return nil, errf(http.StatusBadRequest, "InvalidRequestContent", "The request content must have properties with mode and template.")
+	}
+	p := body.Properties
+	mode := "Incremental"
+	switch strings.ToLower(p.Mode) {
+	case "incremental", "":
+	case "complete":
+		mode = "Complete"
+	default:
+		return nil, errf(http.StatusBadRequest, "InvalidDeploymentMode", "The deployment mode '%s' is invalid: use Incremental or Complete.", p.Mode)
+	}
+	if len(p.TemplateLink) > 0 && string(p.TemplateLink) != "null" || len(p.ParametersLink) > 0 && string(p.ParametersLink) != "null" {
+		return nil, errf(http.StatusBadRequest, "InvalidTemplate", "templateLink and parametersLink are not supported by the emulator; send the template and parameters inline.")
+	}
+	if len(p.Template) == 0 || string(p.Template) == "null" {
+		return nil, errf(http.StatusBadRequest, "InvalidRequestContent", "properties.template is required.")
+	}
+	var tmpl map[string]any
+	tdec := json.NewDecoder(strings.NewReader(string(p.Template)))
+	tdec.UseNumber()
+	if err := tdec.Decode(&tmpl); err != nil {
+		return nil, errf(http.StatusBadRequest, "InvalidTemplate", "properties.template must be a JSON object: %v.", err)
+	}
+	params := map[string]any{}
+	for k, v := range p.Parameters {
+		params[k] = normalizeNumbers(v)
+	}
+	return &deploymentInput{mode: mode, tmpl: tmpl, params: params, sum: sha256.Sum256(p.Template)}, nil
+}
+
+// validateDeployment answers POST .../deployments/{name}/validate: the
+// template is checked as a PUT would check it, and nothing is deployed.
+func (e *Engine) validateDeployment(q *req, sub, rg, name string) *armError {
+	in, aerr := parseDeploymentBody(q.r)
+	if aerr != nil {
+		return aerr
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.rgs[key(sub, rg)] == nil {
+		return e.rgNotFound(rg)
+	}
+	d := &deployment{sub: sub, rg: rg, name: name, mode: in.mode, templateHash: hex.EncodeToString(in.sum[:8]),
+		timestamp: e.cfg.Now(), correlationID: uuid.NewString(), params: map[string]any{}}
+	if id := q.r.Header.Get("x-ms-correlation-request-id"); id != "" {
+		d.correlationID = id
+	}
+	_, resources, terr := e.prepareTemplate(sub, rg, in.tmpl, in.params, d)
+	if terr != nil {
+		return &armError{Status: http.StatusBadRequest, Code: terr.code, Message: terr.msg}
+	}
+	body := d.body("Succeeded")
+	props := body["properties"].(map[string]any)
+	validated := []any{}
+	for _, r := range resources {
+		validated = append(validated, map[string]any{"id": r.id})
+	}
+	props["validatedResources"] = validated
+	writeJSON(q.w, http.StatusOK, body)
 	return nil
 }
 

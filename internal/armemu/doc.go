@@ -1,10 +1,15 @@
-// Package armemu is the Azure Resource Manager and managed identity side of
-// the emulator in sessions/sessionstest: resource groups, provider
-// registration, Microsoft.App/sessionPools, template deployments,
-// user-assigned identities, role assignments and an App Service style managed
-// identity token endpoint. Its answers carry ARM's bodies and long-running
-// operation headers, so azcore pollers, this module's pool and identity
-// packages and Azure's own ARM Go clients work against it unchanged.
+// Package armemu is the Azure Resource Manager, managed identity, Entra ID
+// and Microsoft Graph side of the emulator in sessions/sessionstest:
+// subscriptions, resource groups, provider registration,
+// Microsoft.App/sessionPools, template deployments (and their validation),
+// user-assigned identities, role assignments and built-in role definitions,
+// a managed identity token endpoint (App Service 2019-08-01 and 2017-09-01,
+// Cloud Shell), Entra ID's discovery and client credentials token endpoint,
+// the cloud metadata az cloud register reads, and the little of Graph that
+// az role assignment uses. Its answers carry ARM's bodies and long-running
+// operation headers, so azcore pollers, azidentity, this module's pool and
+// identity packages, Azure's own ARM Go clients and the Azure CLI work
+// against it unchanged.
 //
 // The data plane implements Backend and routes every management request to
 // Engine.ServeHTTP (over TLS); the token endpoint is served on plain-HTTP

@@ -56,6 +56,15 @@ type Config struct {
 	// PageSize is the number of items per list page before a nextLink is
 	// returned. Default 50.
 	PageSize int
+	// SubscriptionID is the subscription GET /subscriptions lists (with any
+	// other subscription a resource group was created in). Default
+	// DefaultSubscriptionID.
+	SubscriptionID string
+	// ClientID and ClientSecret are the credentials of the emulator's service
+	// principal: the Entra ID token endpoint grants client credentials tokens
+	// for them, with SystemPrincipalID as their oid. Defaults: a random UUID
+	// and a random secret (see ServicePrincipal).
+	ClientID, ClientSecret string
 	// Now returns the current time for resource timestamps and the
 	// PrincipalNotFound window, so tests can move it. Default time.Now.
 	// Tokens are always minted and checked against the real clock, as the
@@ -65,6 +74,10 @@ type Config struct {
 
 // DefaultTenantID is the tenant ID used when Config.TenantID is empty.
 const DefaultTenantID = "72f988bf-0000-4000-8000-00000000e4e1"
+
+// DefaultSubscriptionID is the subscription used when Config.SubscriptionID
+// is empty.
+const DefaultSubscriptionID = "00000000-0000-0000-0000-000000000000"
 
 // Engine is the emulator's Azure Resource Manager and managed identity side:
 // resource groups, provider registration, session pools, template
@@ -108,6 +121,18 @@ func New(cfg Config) *Engine {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.SubscriptionID == "" {
+		cfg.SubscriptionID = DefaultSubscriptionID
+	}
+	if cfg.SystemPrincipalID == "" {
+		cfg.SystemPrincipalID = uuid.NewString()
+	}
+	if cfg.ClientID == "" {
+		cfg.ClientID = uuid.NewString()
+	}
+	if cfg.ClientSecret == "" {
+		cfg.ClientSecret = randomSecret()
+	}
 	e := &Engine{
 		cfg:       cfg,
 		idHeader:  uuid.NewString(),
@@ -119,25 +144,28 @@ func New(cfg Config) *Engine {
 		deploys:   map[string]*deployment{},
 		ops:       map[string]*operation{},
 	}
-	if cfg.SystemPrincipalID == "" {
-		cfg.SystemPrincipalID = uuid.NewString()
-	}
 	e.system = Identity{
 		Name:        "system-assigned",
 		PrincipalID: cfg.SystemPrincipalID,
-		ClientID:    uuid.NewString(),
+		ClientID:    cfg.ClientID,
 		TenantID:    cfg.TenantID,
 		Created:     cfg.Now(),
 	}
 	return e
 }
 
-// api-versions accepted per resource family (API.md §2.1, §3, §4).
+// api-versions accepted per resource family (API.md §2.1, §3, §4): every
+// published version of each served resource type, newest first, the order
+// provider answers list them in (clients such as az resource show pick the
+// first stable one).
 var (
-	poolAPIVersions     = []string{"2024-02-02-preview", "2024-08-02-preview", "2024-10-02-preview", "2025-01-01", "2025-02-02-preview", "2025-07-01", "2025-10-02-preview", "2026-01-01"}
-	resourceAPIVersions = []string{"2020-06-01", "2020-10-01", "2021-04-01", "2022-09-01", "2023-07-01", "2024-03-01", "2024-07-01", "2024-11-01", "2025-03-01", "2025-04-01"}
-	identityAPIVersions = []string{"2018-11-30", "2023-01-31", "2023-07-31-preview", "2024-11-30"}
-	roleAPIVersions     = []string{"2018-09-01-preview", "2020-04-01-preview", "2022-04-01"}
+	poolAPIVersions     = []string{"2026-01-01", "2025-10-02-preview", "2025-07-01", "2025-02-02-preview", "2025-01-01", "2024-10-02-preview", "2024-08-02-preview", "2024-02-02-preview"}
+	resourceAPIVersions = []string{"2025-04-01", "2025-03-01", "2024-11-01", "2024-07-01", "2024-03-01", "2023-07-01", "2022-09-01", "2021-04-01", "2021-01-01", "2020-10-01", "2020-08-01", "2020-06-01", "2019-10-01", "2019-08-01", "2019-07-01", "2019-05-10", "2019-05-01", "2019-03-01", "2018-05-01", "2018-02-01", "2017-05-10", "2016-09-01", "2016-07-01", "2016-02-01", "2015-11-01"}
+	identityAPIVersions = []string{"2025-01-31-preview", "2024-11-30", "2023-07-31-preview", "2023-01-31", "2022-01-31-preview", "2021-09-30-preview", "2018-11-30", "2015-08-31-preview"}
+	roleAPIVersions     = []string{"2022-04-01", "2022-01-01-preview", "2020-10-01-preview", "2020-08-01-preview", "2020-04-01-preview", "2020-03-01-preview", "2018-09-01-preview", "2018-01-01-preview", "2017-10-01-preview", "2015-07-01"}
+	roleDefAPIVersions  = []string{"2022-05-01-preview", "2022-04-01", "2018-01-01-preview", "2015-07-01"}
+	// subscriptionAPIVersions are those of GET /subscriptions and /tenants.
+	subscriptionAPIVersions = []string{"2022-12-01", "2021-01-01", "2020-01-01", "2019-11-01", "2019-06-01", "2018-06-01", "2016-06-01"}
 )
 
 // armError is an ARM error answer: an HTTP status and the body
@@ -189,14 +217,25 @@ type req struct {
 	base       string
 }
 
-// ServeHTTP serves the ARM management routes: resource groups, providers,
-// session pools, deployments, user-assigned identities, role assignments and
-// long-running operation status URLs. Every request needs a bearer token for
+// ServeHTTP serves the ARM management routes: subscriptions, tenants,
+// resource groups, providers, session pools, deployments, user-assigned
+// identities, role assignments and definitions and long-running operation
+// status URLs. Every such request needs a bearer token for
 // https://management.azure.com signed with Config.SigningKey.
+//
+// Without a token it serves what Azure serves without one: the cloud
+// metadata (GET /metadata/endpoints, what az cloud register reads) and Entra
+// ID (OpenID and instance discovery, and the client credentials token
+// endpoint under /{tenant}/ and /adfs/). Under /v1.0/ and /beta/ it serves a
+// minimal Microsoft Graph (service principals and getByIds), which needs a
+// token for https://graph.microsoft.com or for the emulator's own URL.
 func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("x-ms-request-id", uuid.NewString())
 	if id := r.Header.Get("x-ms-correlation-request-id"); id != "" {
 		w.Header().Set("x-ms-correlation-request-id", id)
+	}
+	if e.serveUnauthenticated(w, r) {
+		return
 	}
 	caller, aerr := e.authenticate(r)
 	if aerr != nil {
@@ -295,6 +334,31 @@ func (e *Engine) route(q *req) {
 				err = notFoundRoute(q)
 			}
 		}
+	case roleDefinitionsIndex(ls) >= 0:
+		i := roleDefinitionsIndex(ls)
+		if err = checkAPIVersion(q, roleDefAPIVersions); err == nil {
+			scope := "/" + strings.Join(q.segs[:i], "/")
+			switch n - i {
+			case 3:
+				err = e.serveRoleDefinitionList(q, scope)
+			case 4:
+				err = e.serveRoleDefinition(q, scope, q.segs[n-1])
+			default:
+				err = notFoundRoute(q)
+			}
+		}
+	case n == 1 && (ls[0] == "subscriptions" || ls[0] == "tenants"):
+		if err = checkAPIVersion(q, subscriptionAPIVersions); err == nil {
+			if ls[0] == "tenants" {
+				err = e.serveTenants(q)
+			} else {
+				err = e.serveSubscriptionList(q)
+			}
+		}
+	case n == 2 && ls[0] == "subscriptions":
+		if err = checkAPIVersion(q, subscriptionAPIVersions); err == nil {
+			err = e.serveSubscription(q, q.segs[1])
+		}
 	case n >= 2 && ls[0] == "subscriptions":
 		err = e.routeSubscription(q)
 	default:
@@ -357,6 +421,14 @@ func (e *Engine) routeSubscription(q *req) *armError {
 			return err
 		}
 		return e.serveRG(q, sub, segs[3])
+	case n == 9 && ls[4] == "providers" && ls[5] == "microsoft.resources" && ls[6] == "deployments" && ls[8] == "validate":
+		if err := checkAPIVersion(q, resourceAPIVersions); err != nil {
+			return err
+		}
+		if q.r.Method != http.MethodPost {
+			return methodNotAllowed(q)
+		}
+		return e.validateDeployment(q, sub, segs[3], segs[7])
 	case n >= 7 && ls[4] == "providers":
 		rg := segs[3]
 		typ := ls[5] + "/" + ls[6]

@@ -45,7 +45,7 @@ func identityID(sub, rg, name string) string {
 
 func (e *Engine) identityBody(id *identity, apiVersion string) map[string]any {
 	props := map[string]any{"tenantId": id.TenantID, "principalId": id.PrincipalID, "clientId": id.ClientID}
-	if apiVersion == "2024-11-30" {
+	if apiVersion >= "2024-11-30" { // isolationScope came with 2024-11-30
 		props["isolationScope"] = "None"
 	}
 	b := map[string]any{

@@ -241,7 +241,10 @@ func providerTypes(ns string) []any {
 	case "microsoft.managedidentity":
 		return []any{map[string]any{"resourceType": "userAssignedIdentities", "locations": regionNames, "apiVersions": identityAPIVersions}}
 	case "microsoft.authorization":
-		return []any{map[string]any{"resourceType": "roleAssignments", "locations": []string{}, "apiVersions": roleAPIVersions}}
+		return []any{
+			map[string]any{"resourceType": "roleAssignments", "locations": []string{}, "apiVersions": roleAPIVersions},
+			map[string]any{"resourceType": "roleDefinitions", "locations": []string{}, "apiVersions": roleDefAPIVersions},
+		}
 	case "microsoft.resources":
 		return []any{map[string]any{"resourceType": "deployments", "locations": []string{}, "apiVersions": resourceAPIVersions}}
 	}

@@ -37,8 +37,9 @@ func (ra *roleAssignment) body() map[string]any {
 		"name": ra.name,
 		"type": roleAssignmentType,
 		"properties": map[string]any{
-			// The tenant-level form, as Azure's example answers (API.md §3.2).
-			"roleDefinitionId":                   "/providers/Microsoft.Authorization/roleDefinitions/" + ra.roleGUID,
+			// The subscription form, as Azure answers for assignments under a
+			// subscription; the Azure CLI compares its --role filter with it.
+			"roleDefinitionId":                   roleDefinitionID(scopeSubscription(ra.scope), ra.roleGUID),
 			"principalId":                        ra.principalID,
 			"principalType":                      ra.principalType,
 			"scope":                              ra.scope,

@@ -87,6 +87,7 @@ func TestRoleAssignmentPrincipalNotFoundThenSuccess(t *testing.T) {
 	assert.Equal(t, "PrincipalNotFound", errCode(body))
 	assert.Contains(t, errMessage(body), "does not exist in the directory")
 	resp, body = f.do(t, http.MethodPut, rolePath(scope, name), roleBody(id.PrincipalID, "User"))
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
 	assert.Equal(t, "PrincipalNotFound", errCode(body), "only ServicePrincipal skips the lookup")
 	assert.False(t, f.eng.HasRole(id.PrincipalID, scope, sessionExecutor))
 
@@ -105,7 +106,7 @@ func TestRoleAssignmentServicePrincipalSkipsDelay(t *testing.T) {
 	scope := rgPath(testRG)
 	resp, body := f.do(t, http.MethodPut, rolePath(scope, uuid.NewString()), roleBody(id.PrincipalID, "ServicePrincipal"))
 	require.Equal(t, http.StatusCreated, resp.StatusCode, "body: %v", body)
-	assert.Equal(t, "/providers/Microsoft.Authorization/roleDefinitions/"+sessionExecutor, dig(body, "properties", "roleDefinitionId"))
+	assert.Equal(t, "/subscriptions/"+testSub+"/providers/Microsoft.Authorization/roleDefinitions/"+sessionExecutor, dig(body, "properties", "roleDefinitionId"), "the subscription form, as Azure answers")
 	assert.Equal(t, scope, dig(body, "properties", "scope"))
 	assert.Equal(t, "Microsoft.Authorization/roleAssignments", body["type"])
 	assert.NotEmpty(t, dig(body, "properties", "createdOn"))
@@ -125,9 +126,11 @@ func TestRoleAssignmentCRUDAndList(t *testing.T) {
 	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
 	assert.Equal(t, "InvalidRoleAssignmentId", errCode(body))
 	resp, body = f.do(t, http.MethodPut, rolePath(poolScope, name), map[string]any{"properties": map[string]any{"roleDefinitionId": "reader", "principalId": user}})
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
 	assert.Equal(t, "InvalidRoleDefinitionId", errCode(body))
 	resp, body = f.do(t, http.MethodPut, rolePath(poolID(testSub, testRG, "ghostpool"), name), roleBody(user, "User"))
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode, "the scope must exist")
+	assert.Equal(t, "ResourceNotFound", errCode(body))
 
 	resp, body = f.do(t, http.MethodPut, rolePath(poolScope, name), roleBody(user, "User"))
 	require.Equal(t, http.StatusCreated, resp.StatusCode, "body: %v", body)
@@ -164,6 +167,7 @@ func TestRoleAssignmentCRUDAndList(t *testing.T) {
 	assert.Equal(t, 1, list(subScope, "assignedTo('"+user+"')"))
 	resp, body = f.do(t, http.MethodGet, poolScope+"/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01&$filter="+url.QueryEscape("roleName eq 'x'"), nil)
 	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	assert.Equal(t, "UnsupportedQuery", errCode(body))
 
 	resp, body = f.do(t, http.MethodDelete, rolePath(poolScope, name), nil)
 	assert.Equal(t, http.StatusOK, resp.StatusCode)

@@ -5,7 +5,9 @@
 package armx
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -57,12 +59,23 @@ func Send(pl runtime.Pipeline, req *policy.Request, ok ...int) (*http.Response, 
 	return resp, nil
 }
 
-// Decode unmarshals a JSON response body into a T. An empty body yields the
-// zero T.
+// Decode unmarshals a JSON response body (a UTF-8 byte order mark is
+// ignored) into a T. An empty body yields the zero T. A body that does not
+// decode gives encoding/json's error (*json.SyntaxError,
+// *json.UnmarshalTypeError, ...) wrapped with %w, so errors.As reaches it.
 func Decode[T any](resp *http.Response) (T, error) {
 	var v T
-	if err := runtime.UnmarshalAsJSON(resp, &v); err != nil {
+	payload, err := runtime.Payload(resp)
+	if err != nil {
 		return v, err
+	}
+	payload = bytes.TrimPrefix(payload, []byte("\xef\xbb\xbf"))
+	if len(bytes.TrimSpace(payload)) == 0 {
+		return v, nil
+	}
+	if err := json.Unmarshal(payload, &v); err != nil {
+		var zero T
+		return zero, fmt.Errorf("unmarshal %T: %w", v, err)
 	}
 	return v, nil
 }

@@ -1,9 +1,11 @@
 package armx_test
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -88,4 +90,25 @@ func TestNewNextRequestKeepsTheLink(t *testing.T) {
 	assert.Equal(t, "2020-01-01", seen.URL.Query().Get("api-version"))
 	assert.Equal(t, "abc", seen.URL.Query().Get("$skiptoken"))
 	assert.Equal(t, "application/json", seen.Header.Get("Accept"))
+}
+
+func TestDecode(t *testing.T) {
+	t.Parallel()
+	resp := func(body string) *http.Response {
+		return &http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader(body)), Header: http.Header{}}
+	}
+	v, err := armx.Decode[thing](resp("\xef\xbb\xbf{\"name\":\"x\"}"))
+	require.NoError(t, err, "a byte order mark is ignored")
+	assert.Equal(t, "x", v.Name)
+	v, err = armx.Decode[thing](resp(""))
+	require.NoError(t, err)
+	assert.Equal(t, thing{}, v, "an empty body is the zero value")
+	_, err = armx.Decode[thing](resp(`{"name":5}`))
+	var typ *json.UnmarshalTypeError
+	assert.ErrorAs(t, err, &typ, "the decoding error is wrapped with %%w")
+	for _, body := range []string{`{"name":`, `{"name":}`} {
+		_, err = armx.Decode[thing](resp(body))
+		var syn *json.SyntaxError
+		assert.ErrorAs(t, err, &syn, "body %q", body)
+	}
 }

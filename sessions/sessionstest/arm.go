@@ -65,8 +65,10 @@ func (s *Server) wireARM() {
 		Backend:    backend{s},
 		SigningKey: s.key,
 		TenantID:   s.tenantID,
-		BaseURL:    func() string { return s.baseURL },
-		Now:        s.opts.Now,
+		// GET /subscriptions lists the server's subscription.
+		SubscriptionID: s.opts.SubscriptionID,
+		BaseURL:        func() string { return s.baseURL },
+		Now:            s.opts.Now,
 
 		PrincipalNotFoundFor: s.opts.PrincipalNotFoundFor,
 		SystemPrincipalID:    s.prinID,
@@ -133,4 +135,15 @@ func (s *Server) IdentityEndpoint() (endpoint, header string, err error) {
 		}()
 	}
 	return s.idURL, s.engine.IdentityHeader(), nil
+}
+
+// ServicePrincipal returns the client ID and secret of the emulator's service
+// principal in Entra ID. With ClientOptions() (Cloud() as the cloud),
+// TenantID() as the tenant and DisableInstanceDiscovery set, as for any
+// private cloud, azidentity's ClientSecretCredential (and any client of Entra
+// ID's client credentials grant) gets tokens from the server for PrincipalID():
+// the same principal Credential and the managed identity endpoint act as.
+// The secret is a secret: do not log it.
+func (s *Server) ServicePrincipal() (clientID, clientSecret string) {
+	return s.engine.ServicePrincipal()
 }

@@ -1,5 +1,3 @@
-//go:build unix
-
 package sessionstest_test
 
 import (
@@ -44,6 +42,7 @@ func TestClientExecuteAgainstEmulator(t *testing.T) {
 }
 
 func TestClientSeesTimeoutAndTruncation(t *testing.T) {
+	needUnix(t)
 	t.Parallel()
 	srv := sessionstest.NewServer(&sessionstest.Options{TB: t, MaxTimeout: time.Second})
 	c := newClient(t, srv, srv.PoolEndpoint(), srv.Credential())

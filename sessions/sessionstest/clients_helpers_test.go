@@ -1,10 +1,9 @@
-//go:build unix
-
 package sessionstest_test
 
 import (
 	"context"
 	"net/http"
+	goruntime "runtime"
 	"testing"
 	"time"
 
@@ -131,4 +130,12 @@ func shellPoolBody(maxSessions int) map[string]any {
 		"dynamicPoolConfiguration":    map[string]any{"lifecycleConfiguration": map[string]any{"lifecycleType": "Timed", "cooldownPeriodInSeconds": 300}},
 		"sessionNetworkConfiguration": map[string]any{"status": "EgressEnabled"},
 	}}
+}
+
+// needUnix skips a test that relies on Unix commands or processes.
+func needUnix(t *testing.T) {
+	t.Helper()
+	if goruntime.GOOS == "windows" {
+		t.Skip("needs Unix processes and paths")
+	}
 }

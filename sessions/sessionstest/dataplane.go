@@ -106,6 +106,10 @@ func (s *Server) serveDataPlane(w http.ResponseWriter, r *http.Request, rt route
 			principal, SessionExecutorRoleID, p.spec.Name, p.resourceID()))
 		return
 	}
+	var controlled bool
+	if w, controlled = s.controlPool(w, r, p); controlled {
+		return
+	}
 	if v := r.URL.Query().Get("api-version"); v == "" {
 		writeError(w, http.StatusBadRequest, "MissingApiVersionParameter",
 			"the api-version query parameter is required, e.g. api-version=2025-02-02-preview")
@@ -172,10 +176,36 @@ func (s *Server) writeCapacity(w http.ResponseWriter, p *pool) {
 	if p.spec.Cooldown > 0 {
 		cool = fmt.Sprintf("after %d s idle", int64(p.spec.Cooldown/time.Second))
 	}
-	writeError(w, s.opts.CapacityStatus, "MaxConcurrentSessionsReached", fmt.Sprintf(
+	writeError(w, s.capacityAnswer(w, p), "MaxConcurrentSessionsReached", fmt.Sprintf(
 		"session pool %q has reached maxConcurrentSessions (%d) and allocates no new sessions; "+
 			"delete sessions you no longer need (DELETE /session), wait for idle sessions to expire (%s), or raise maxConcurrentSessions",
 		p.spec.Name, p.spec.MaxConcurrentSessions, cool))
+}
+
+// capacityRetryAfter is the Retry-After of the capacity answer: when the
+// pool's first idle session expires (at least 1 s; a minute when no session
+// can expire).
+func (s *Server) capacityRetryAfter(p *pool) time.Duration {
+	if p.spec.Cooldown < 0 {
+		return time.Minute
+	}
+	now := s.opts.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	best := time.Duration(-1)
+	for _, ss := range p.sessions {
+		if ss.running > 0 {
+			continue
+		}
+		d := ss.lastAccessed.Add(p.spec.Cooldown).Sub(now)
+		if best < 0 || d < best {
+			best = d
+		}
+	}
+	if best < 0 {
+		return time.Minute
+	}
+	return max(best, time.Second)
 }
 
 type sessionJSON struct {
@@ -184,6 +214,8 @@ type sessionJSON struct {
 	LastAccessedAt string `json:"lastAccessedAt"`
 	ExpireAt       string `json:"expireAt"`
 	ETag           string `json:"etag"`
+
+	created time.Time // for sorting
 }
 
 func sessionView(ss *session) sessionJSON {
@@ -197,6 +229,7 @@ func sessionView(ss *session) sessionJSON {
 		LastAccessedAt: ss.lastAccessed.Format(time.RFC3339Nano),
 		ExpireAt:       exp.UTC().Format(time.RFC3339Nano),
 		ETag:           ss.etag,
+		created:        ss.createdAt,
 	}
 }
 
@@ -258,14 +291,27 @@ func (s *Server) handleListSessions(w http.ResponseWriter, r *http.Request, rt r
 		}
 		skip = n
 	}
+	snap := r.URL.Query().Get("listing")
 	s.mu.Lock()
-	all := s.sessionListLocked(p)
+	all := p.listings.get(snap)
+	if all == nil {
+		all = s.sessionViewsLocked(p)
+		s.mu.Unlock()
+		sortSessionViews(all) // outside the lock
+		if len(all) > s.opts.PageSize {
+			snap = randomHex(8)
+			s.mu.Lock()
+			p.listings.put(snap, all)
+			s.mu.Unlock()
+		}
+	} else {
+		s.mu.Unlock()
+	}
 	page := []sessionJSON{}
-	for i := skip; i < len(all) && len(page) < s.opts.PageSize; i++ {
-		page = append(page, sessionView(all[i]))
+	if skip < len(all) {
+		page = all[skip:min(len(all), skip+s.opts.PageSize)]
 	}
 	more := skip+len(page) < len(all)
-	s.mu.Unlock()
 	out := struct {
 		Sessions []sessionJSON `json:"sessions"`
 		NextLink *string       `json:"nextLink"`
@@ -273,6 +319,7 @@ func (s *Server) handleListSessions(w http.ResponseWriter, r *http.Request, rt r
 	if more {
 		q := r.URL.Query()
 		q.Set("skip", strconv.Itoa(skip+len(page)))
+		q.Set("listing", snap)
 		link := s.absURL(r, rt, "/listSessions", q)
 		out.NextLink = &link
 	}

@@ -39,18 +39,49 @@
 // identifier. It gets its own directory (the emulator's /mnt/data). Commands
 // run there with bash (argv forms run the executable directly, found on the
 // session PATH) and a minimal environment: PATH, HOME (the session
-// directory), PWD, LANG=C.UTF-8 and TERM=dumb, nothing from the host. Each
-// command runs in its own process group; on timeout (timeoutInSeconds,
-// default 180 s, capped by Options.MaxTimeout) the whole group is killed and
-// the result has status "-1" and error code ExecutionTimeout. Output is
-// capped at outputStreamsMaxLength characters per stream (default 4096)
-// without buffering the rest. Pools enforce maxConcurrentSessions for new
+// directory), PWD, LANG=C.UTF-8, TERM=dumb and SESSIONSTEST_MARK (a random
+// mark by which the emulator finds the session's processes), nothing from
+// the host. Each command runs in its own process group; on timeout
+// (timeoutInSeconds, default 180 s, capped by Options.MaxTimeout) the whole
+// group is killed and the result has status "-1" and error code
+// ExecutionTimeout. A command's stdout and stderr go to temporary files,
+// not pipes, so no output is lost however busy the machine is; the answer
+// carries the first outputStreamsMaxLength bytes of each. Detached
+// background processes (nohup ... &) keep running after their execution
+// answered, until the session is deleted or expires; deleting it, and
+// Close, kill every process the session started, including ones that left
+// the process group (found by their mark on Linux). On Linux a command also
+// dies when the emulator's process does, and Start removes what killed
+// emulators left behind. Pools enforce maxConcurrentSessions for new
 // sessions and destroy sessions idle for the cooldown period, with their
-// processes and files. On systems without process groups (Windows) only
-// the command's own process is killed.
+// processes and files. On Windows, bash comes from Git for Windows or MSYS2
+// (Start returns ErrNoBash without it, and NewServer skips the test) and
+// only a command's own process is killed.
+//
+// File operations go through an os.Root of the session directory, so no
+// path, and no symbolic link a command swaps while a request runs, reaches
+// outside it.
 //
 // Options.Scripted replaces process execution with a function, for tests
 // that want fixed answers.
+//
+// # Live behaviour
+//
+// By default the emulator reproduces what live shell pools were measured to
+// do (docs/API.md §1.9.1), so a test that passes against it tells the truth
+// about production. Options.Behavior switches each quirk:
+//
+//	live behaviour                              | emulator default          | switch
+//	--------------------------------------------+---------------------------+-------------------------------
+//	stdout, stderr cut at 4,096 bytes, silently | same (split char: U+FFFD) | Behavior.UncappedOutput
+//	one argument <= 128 KiB (MAX_ARG_STRLEN)    | status 126, stderr reason | none (see MaxArgBytes)
+//	Retry-After on 202 and running GETs         | Retry-After: 1            | none
+//	capacity answer: 404                        | 404 with Retry-After      | Options.CapacityStatus
+//	final stdout write lost in 1.6-4 % of runs  | off                       | Behavior.LostFinalWriteRate, Seed
+//	flat file store (2025-02-02-preview)        | off: paths, directories   | Behavior.FlatFileStore
+//	codeInputType/executionType refused (some)  | accepted                  | Options.Strict
+//	detached processes live until session ends  | same                      | none
+//	transient failures, drops, delays           | none                      | Server.InjectFault
 //
 // # Auth
 //

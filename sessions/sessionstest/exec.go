@@ -6,12 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -20,9 +19,6 @@ import (
 
 	"github.com/google/uuid"
 )
-
-// sessionPATH is the PATH of every command the emulator runs.
-const sessionPATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 // execBody is every request dialect of POST /executions (API.md §1.5).
 type execBody struct {
@@ -152,9 +148,12 @@ func (s *Server) parseExec(body []byte, p *pool) (ExecRequest, bool, string) {
 		req.Timeout = s.opts.MaxTimeout
 	}
 	req.OutputStreamsMaxLength = DefaultOutputStreamsMaxLength
+	if s.opts.Behavior.UncappedOutput {
+		req.OutputStreamsMaxLength = MaxOutputStreamsMaxLength
+	}
 	if b.OutputStreamsMaxLength != nil {
-		if *b.OutputStreamsMaxLength < 0 || *b.OutputStreamsMaxLength > 1<<24 {
-			return req, false, "outputStreamsMaxLength must be between 0 and 16777216"
+		if *b.OutputStreamsMaxLength < 0 || *b.OutputStreamsMaxLength > MaxOutputStreamsMaxLength {
+			return req, false, "outputStreamsMaxLength must be between 0 and 16777216 (bytes per stream)"
 		}
 		if *b.OutputStreamsMaxLength > 0 {
 			req.OutputStreamsMaxLength = int(*b.OutputStreamsMaxLength)
@@ -205,10 +204,8 @@ func (s *Server) handleExecute(w http.ResponseWriter, r *http.Request, rt route,
 		execType = "Asynchronous"
 	}
 
-	s.mu.Lock()
-	ss, err := s.getOrCreateSessionLocked(p, sid)
+	ss, err := s.lockSession(p, sid) // holds s.mu on success
 	if err != nil {
-		s.mu.Unlock()
 		s.writeAllocError(w, p, err)
 		return
 	}
@@ -257,16 +254,17 @@ func (s *Server) handleExecute(w http.ResponseWriter, r *http.Request, rt route,
 	}
 	if e.execType == "Asynchronous" {
 		res, done := e.snapshot()
-		status := http.StatusAccepted
-		if done {
-			status = http.StatusOK
+		status := http.StatusOK
+		if !done {
+			status = http.StatusAccepted
+			setRetryAfter(w, asyncRetryAfter)
 		}
-		writeJSON(w, status, res)
+		writeExecJSON(w, status, &res)
 		return
 	}
 	select {
 	case <-e.done:
-		writeJSON(w, http.StatusOK, e.res)
+		writeExecJSON(w, http.StatusOK, &e.res)
 	case <-r.Context().Done():
 	}
 }
@@ -328,8 +326,22 @@ func (s *Server) handleGetExecution(w http.ResponseWriter, r *http.Request, p *p
 			"no execution with id %q in this session%s; executions are kept while their session lives", execID, where))
 		return
 	}
-	res, _ := e.snapshot()
-	writeJSON(w, http.StatusOK, res)
+	res, done := e.snapshot()
+	if !done {
+		setRetryAfter(w, asyncRetryAfter)
+	}
+	writeExecJSON(w, http.StatusOK, &res)
+}
+
+// asyncRetryAfter is the Retry-After of answers about an execution that is
+// still running: a poller that honours it (azcore's does) asks again after a
+// second rather than its default 30 s.
+const asyncRetryAfter = time.Second
+
+// setRetryAfter adds Retry-After (whole seconds, at least 1).
+func setRetryAfter(w http.ResponseWriter, d time.Duration) {
+	secs := max(int64((d+time.Second-1)/time.Second), 1)
+	w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
 }
 
 func readAllBody(r *http.Request) ([]byte, error) {
@@ -347,14 +359,20 @@ func (s *Server) run(ss *session, req ExecRequest, e *execution) execResource {
 	defer cancel()
 	start := time.Now()
 	var res ExecResult
-	if s.opts.Scripted != nil {
+	switch {
+	case tooLongArg(req) >= 0:
+		res = argTooLongResult(req)
+	case s.opts.Scripted != nil:
 		res = s.opts.Scripted(ctx, req)
-		res.Stdout = truncateChars(res.Stdout, req.OutputStreamsMaxLength)
-		res.Stderr = truncateChars(res.Stderr, req.OutputStreamsMaxLength)
+		if s.loseFinalWrite(len(res.Stdout)) {
+			res.Stdout = res.Stdout[:lastWriteStart(res.Stdout)]
+		}
+		res.Stdout = cutBytes(res.Stdout, req.OutputStreamsMaxLength)
+		res.Stderr = cutBytes(res.Stderr, req.OutputStreamsMaxLength)
 		if ctx.Err() != nil && res.ErrorCode == "" {
 			res = timeoutResult(ctx, req, res)
 		}
-	} else {
+	default:
 		res = s.runProcess(ctx, ss, req)
 	}
 	out := execResource{
@@ -374,6 +392,37 @@ func (s *Server) run(ss *session, req ExecRequest, e *execution) execResource {
 	return out
 }
 
+// tooLongArg returns the index of the first argument longer than
+// MaxArgBytes (0 for a shellCommand script), or -1.
+func tooLongArg(req ExecRequest) int {
+	if req.Args == nil {
+		if len(req.ShellCommand) > MaxArgBytes {
+			return 0
+		}
+		return -1
+	}
+	for i, a := range req.Args {
+		if len(a) > MaxArgBytes {
+			return i
+		}
+	}
+	return -1
+}
+
+// argTooLongResult is the answer to a command with an argument beyond
+// MaxArgBytes: exit status 126, as bash reports an exec that failed with
+// E2BIG, and the reason on stderr. Nothing runs.
+func argTooLongResult(req ExecRequest) ExecResult {
+	i := tooLongArg(req)
+	what, n := "the shellCommand script", len(req.ShellCommand)
+	if req.Args != nil {
+		what, n = fmt.Sprintf("argument %d of the command array", i), len(req.Args[i])
+	}
+	return ExecResult{ExitCode: 126, Stderr: fmt.Sprintf(
+		"bash: Argument list too long: %s is %d bytes; Linux limits one argument to %d bytes (MAX_ARG_STRLEN). "+
+			"Upload the script with POST /files and run it with bash <name>, or pass the data on stdin\n", what, n, MaxArgBytes)}
+}
+
 func timeoutResult(ctx context.Context, req ExecRequest, res ExecResult) ExecResult {
 	res.ExitCode = -1
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
@@ -386,6 +435,13 @@ func timeoutResult(ctx context.Context, req ExecRequest, res ExecResult) ExecRes
 	return res
 }
 
+// markEnv is the environment variable that marks every process a session
+// starts (and, by inheritance, their children), so that deleting the
+// session or closing the server finds them even after they left the
+// command's process group. Its value is "<emulator pid>.<server>.<session>",
+// random and unrelated to the session identifier.
+const markEnv = "SESSIONSTEST_MARK"
+
 func (s *Server) runProcess(ctx context.Context, ss *session, req ExecRequest) ExecResult {
 	argv := req.Args
 	if argv == nil {
@@ -396,6 +452,34 @@ func (s *Server) runProcess(ctx context.Context, ss *session, req ExecRequest) E
 		return ExecResult{ExitCode: -1, ErrorCode: "CommandStartError",
 			ErrorMessage: fmt.Sprintf("cannot start %q: %v (PATH is %s)", argv[0], err, sessionPATH)}
 	}
+	// The streams go to files, not pipes: the process writes straight to
+	// disk and no goroutine has to copy its output, so nothing it wrote
+	// before exiting can be lost, however busy the machine is, and a
+	// background process that keeps the streams open delays nothing.
+	stdout, err := os.CreateTemp(s.streams, "out-*")
+	if err != nil {
+		return startError(argv[0], err)
+	}
+	defer closeRemove(stdout)
+	stderr, err := os.CreateTemp(s.streams, "err-*")
+	if err != nil {
+		return startError(argv[0], err)
+	}
+	defer closeRemove(stderr)
+	var stdin *os.File
+	if req.Stdin != "" {
+		if stdin, err = os.CreateTemp(s.streams, "in-*"); err == nil {
+			defer closeRemove(stdin)
+			_, err = stdin.WriteString(req.Stdin)
+			if err == nil {
+				_, err = stdin.Seek(0, io.SeekStart)
+			}
+		}
+		if err != nil {
+			return startError(argv[0], err)
+		}
+	}
+
 	cmd := exec.CommandContext(ctx, path, argv[1:]...)
 	cmd.Args[0] = argv[0]
 	cmd.Dir = ss.dir
@@ -405,36 +489,36 @@ func (s *Server) runProcess(ctx context.Context, ss *session, req ExecRequest) E
 		"PWD=" + ss.dir,
 		"LANG=C.UTF-8",
 		"TERM=dumb",
+		markEnv + "=" + ss.mark,
 	}
-	cmd.Stdin = strings.NewReader(req.Stdin)
-	stdout := newCappedWriter(req.OutputStreamsMaxLength)
-	stderr := newCappedWriter(req.OutputStreamsMaxLength)
+	if stdin != nil {
+		cmd.Stdin = stdin
+	}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	setProcessGroup(cmd)
-	// Commands that leave background children holding stdout do not block
-	// the answer for longer than this.
-	cmd.WaitDelay = 250 * time.Millisecond
 
+	// The slot is counted under the lock; the process starts outside it.
 	s.mu.Lock()
-	if ctx.Err() != nil {
-		s.mu.Unlock()
-		return timeoutResult(ctx, req, ExecResult{})
-	}
-	err = cmd.Start()
-	if err == nil {
-		s.running++
-	}
+	s.running++
 	s.mu.Unlock()
+	err = cmd.Start()
 	if err != nil {
-		return ExecResult{ExitCode: -1, ErrorCode: "CommandStartError",
-			ErrorMessage: fmt.Sprintf("cannot start %q: %v", argv[0], err)}
+		s.mu.Lock()
+		s.running--
+		s.mu.Unlock()
+		if ctx.Err() != nil {
+			return timeoutResult(ctx, req, ExecResult{})
+		}
+		return startError(argv[0], err)
 	}
+	stopTrim := trimStreams(int64(req.OutputStreamsMaxLength), stdout, stderr)
 	waitErr := cmd.Wait()
+	stopTrim()
 	pgid := cmd.Process.Pid
+	alive := groupAlive(pgid)
 
 	s.mu.Lock()
 	s.running--
-	alive := groupAlive(pgid)
 	if alive && ss.ctx.Err() == nil {
 		ss.groups[pgid] = struct{}{} // background processes the command left
 	}
@@ -443,7 +527,16 @@ func (s *Server) runProcess(ctx context.Context, ss *session, req ExecRequest) E
 		killGroup(pgid)
 	}
 
-	res := ExecResult{Stdout: stdout.String(), Stderr: stderr.String()}
+	res := ExecResult{}
+	var rerr error
+	res.Stdout, rerr = s.readStream(stdout, req.OutputStreamsMaxLength, true)
+	if rerr == nil {
+		res.Stderr, rerr = s.readStream(stderr, req.OutputStreamsMaxLength, false)
+	}
+	if rerr != nil {
+		return ExecResult{ExitCode: -1, Stdout: res.Stdout, ErrorCode: "InternalServerError",
+			ErrorMessage: "the emulator could not read the command's output back: " + rerr.Error()}
+	}
 	if ctx.Err() != nil {
 		return timeoutResult(ctx, req, res)
 	}
@@ -456,63 +549,181 @@ func (s *Server) runProcess(ctx context.Context, ss *session, req ExecRequest) E
 	return res
 }
 
-// lookPath finds an executable in the session PATH (not the host's).
-func lookPath(name string) (string, error) {
-	if strings.Contains(name, "/") {
-		return name, nil // absolute, or relative to the session directory
+// streamSlack is how far a stream file may grow beyond its cap before
+// trimStreams cuts it back.
+const streamSlack = 8 << 20
+
+// trimStreams keeps the disk use of a command's output files bounded while
+// it runs: every 50 ms, a file grown more than streamSlack beyond max bytes
+// is truncated to max+1 (the process writes on at its offset, into a sparse
+// file). Only the first max bytes are ever answered, so nothing the answer
+// needs is lost, however late this runs. The returned func stops it.
+func trimStreams(max int64, files ...*os.File) func() {
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				for _, f := range files {
+					if fi, err := f.Stat(); err == nil && fi.Size() > max+streamSlack {
+						_ = f.Truncate(max + 1)
+					}
+				}
+			}
+		}
+	}()
+	return func() { close(done); <-stopped }
+}
+
+func startError(name string, err error) ExecResult {
+	return ExecResult{ExitCode: -1, ErrorCode: "CommandStartError",
+		ErrorMessage: fmt.Sprintf("cannot start %q: %v", name, err)}
+}
+
+func closeRemove(f *os.File) {
+	_ = f.Close()
+	_ = os.Remove(f.Name())
+}
+
+// readStream reads a command's output back from its file: the first max
+// bytes (a UTF-8 character cut in two becomes U+FFFD), after dropping the
+// final write when the lost-final-write quirk strikes (stdout only). It
+// allocates the answer once, at its final size.
+func (s *Server) readStream(f *os.File, max int, isStdout bool) (string, error) {
+	fi, err := f.Stat()
+	if err != nil {
+		return "", err
 	}
-	for _, dir := range filepath.SplitList(sessionPATH) {
-		p := filepath.Join(dir, name)
-		fi, err := os.Stat(p)
-		if err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0 {
-			return p, nil
+	end := fi.Size()
+	if isStdout && s.loseFinalWrite(int(min(end, 1<<30))) {
+		if end, err = lastWriteStartFile(f, end); err != nil {
+			return "", err
 		}
 	}
-	return "", fs.ErrNotExist
-}
-
-// cappedWriter keeps the first max characters written to it and discards
-// the rest, so that memory stays bounded whatever a command prints.
-type cappedWriter struct {
-	max       int // characters
-	buf       []byte
-	truncated bool
-}
-
-func newCappedWriter(maxChars int) *cappedWriter {
-	return &cappedWriter{max: maxChars}
-}
-
-// Write keeps at most 4*max bytes (enough for max UTF-8 characters).
-func (c *cappedWriter) Write(p []byte) (int, error) {
-	limit := 4 * c.max
-	if room := limit - len(c.buf); room > 0 {
-		c.buf = append(c.buf, p[:min(room, len(p))]...)
-		if room < len(p) {
-			c.truncated = true
+	n := min(end, int64(max))
+	cut := n < end
+	fix := false
+	if cut && n > 0 {
+		// Look at the bytes around the cut for a split character.
+		lo := max64(n-3, 0)
+		win := make([]byte, min(end, n+1)-lo)
+		if _, err := f.ReadAt(win, lo); err != nil && !errors.Is(err, io.EOF) {
+			return "", err
 		}
-	} else if len(p) > 0 {
-		c.truncated = true
+		if k := validPrefixLen(win[:n-lo]); k < int(n-lo) {
+			n, fix = lo+int64(k), true
+		}
 	}
-	return len(p), nil
+	if n == 0 && !fix {
+		return "", nil
+	}
+	var sb strings.Builder
+	sb.Grow(int(n) + 3)
+	buf := make([]byte, min(n, 16<<10)+1)
+	if _, err := io.CopyBuffer(&sb, io.NewSectionReader(f, 0, n), buf); err != nil {
+		return "", err
+	}
+	if fix {
+		sb.WriteRune(utf8.RuneError)
+	}
+	return sb.String(), nil
 }
 
-// String returns the kept output, cut to max characters.
-func (c *cappedWriter) String() string { return truncateChars(string(c.buf), c.max) }
+func max64(a, b int64) int64 {
+	if a > b {
+		return a
+	}
+	return b
+}
 
-func truncateChars(s string, maxChars int) string {
-	if maxChars <= 0 || len(s) <= maxChars {
+// validPrefixLen returns the length of b without an incomplete UTF-8
+// sequence at its end (b holds at most the last 3 bytes before a cut).
+func validPrefixLen(b []byte) int {
+	for i := len(b) - 1; i >= 0 && i >= len(b)-3; i-- {
+		c := b[i]
+		if c&0xC0 == 0x80 {
+			continue // continuation byte: look further back for the lead
+		}
+		need := 1
+		switch {
+		case c&0xE0 == 0xC0:
+			need = 2
+		case c&0xF0 == 0xE0:
+			need = 3
+		case c&0xF8 == 0xF0:
+			need = 4
+		}
+		if i+need > len(b) {
+			return i
+		}
+		return len(b)
+	}
+	return len(b)
+}
+
+// cutBytes cuts s to max bytes, replacing a character split by the cut with
+// U+FFFD, as the live service does.
+func cutBytes(s string, max int) string {
+	if max <= 0 || len(s) <= max {
 		return s
 	}
-	if utf8.RuneCountInString(s) <= maxChars {
-		return s
+	lo := max - min(3, max)
+	k := lo + validPrefixLen([]byte(s[lo:max]))
+	if k < max {
+		return s[:k] + string(utf8.RuneError)
 	}
-	n := 0
-	for i := range s {
-		if n == maxChars {
-			return s[:i]
+	return s[:max]
+}
+
+// lastWriteStart returns where the final write of s starts: after the
+// newline that ends the line before the last one (0 when there is none).
+func lastWriteStart(s string) int {
+	t := strings.TrimSuffix(s, "\n")
+	return strings.LastIndexByte(t, '\n') + 1
+}
+
+// lastWriteStartFile is lastWriteStart for the first size bytes of f.
+func lastWriteStartFile(f *os.File, size int64) (int64, error) {
+	if size == 0 {
+		return 0, nil
+	}
+	end := size
+	last := make([]byte, 1)
+	if _, err := f.ReadAt(last, size-1); err != nil {
+		return 0, err
+	}
+	if last[0] == '\n' {
+		end--
+	}
+	buf := make([]byte, 64<<10)
+	for end > 0 {
+		lo := max64(end-int64(len(buf)), 0)
+		chunk := buf[:end-lo]
+		if _, err := f.ReadAt(chunk, lo); err != nil && !errors.Is(err, io.EOF) {
+			return 0, err
 		}
-		n++
+		if i := bytes.LastIndexByte(chunk, '\n'); i >= 0 {
+			return lo + int64(i) + 1, nil
+		}
+		end = lo
 	}
-	return s
+	return 0, nil
+}
+
+// loseFinalWrite draws whether the lost-final-write quirk strikes a run
+// whose stdout has n bytes (a run that printed nothing has no final write).
+func (s *Server) loseFinalWrite(n int) bool {
+	rate := s.opts.Behavior.LostFinalWriteRate
+	if rate <= 0 || n == 0 {
+		return false
+	}
+	s.quirkMu.Lock()
+	defer s.quirkMu.Unlock()
+	return s.quirks.Float64() < rate
 }

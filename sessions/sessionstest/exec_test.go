@@ -1,5 +1,3 @@
-//go:build unix
-
 package sessionstest
 
 import (
@@ -13,7 +11,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -125,6 +122,7 @@ func TestStrictModeRefusesCodeInputTypeOnShellPools(t *testing.T) {
 }
 
 func TestEnvironmentIsMinimalAndRootedInSessionDir(t *testing.T) {
+	needUnix(t)
 	// Not parallel: it sets a host environment variable.
 	t.Setenv("SESSIONSTEST_HOST_SECRET", "do-not-leak")
 	s := newTestServer(t, nil)
@@ -152,6 +150,7 @@ func TestEnvironmentIsMinimalAndRootedInSessionDir(t *testing.T) {
 }
 
 func TestTimeoutKillsTheWholeProcessGroup(t *testing.T) {
+	needUnix(t)
 	t.Parallel()
 	s := newTestServer(t, nil)
 	c := newRaw(t, s)
@@ -203,19 +202,26 @@ func TestTimeoutDefaultsAndCap(t *testing.T) {
 	assert.Equal(t, []time.Duration{30 * time.Second, 7 * time.Second, 30 * time.Second, DefaultExecutionTimeout}, got)
 }
 
-func TestOutputIsCappedPerStream(t *testing.T) {
+func TestOutputIsCappedPerStreamInBytes(t *testing.T) {
+	needUnix(t)
 	t.Parallel()
 	s := newTestServer(t, roomy())
 	c := newRaw(t, s)
 	cases := []struct {
 		name    string
 		body    map[string]any
-		wantOut int
-		wantErr int
+		wantOut string // the expected stdout, or "" to check lengths only
+		outLen  int
+		errLen  int
 	}{
-		{"default 4096", map[string]any{"shellCommand": "head -c 100000 /dev/zero | tr '\\0' a; head -c 5000 /dev/zero | tr '\\0' b >&2"}, 4096, 4096},
-		{"requested 100", map[string]any{"shellCommand": "yes | head -c 1000000", "outputStreamsMaxLength": 100}, 100, 0},
-		{"short output untouched", map[string]any{"shellCommand": "printf abc", "outputStreamsMaxLength": 100}, 3, 0},
+		{"default 4096 bytes", map[string]any{"shellCommand": "head -c 100000 /dev/zero | tr '\\0' a; head -c 5000 /dev/zero | tr '\\0' b >&2"}, "", 4096, 4096},
+		{"requested 100", map[string]any{"shellCommand": "yes | head -c 1000000", "outputStreamsMaxLength": 100}, "", 100, 0},
+		{"short output untouched", map[string]any{"shellCommand": "printf abc", "outputStreamsMaxLength": 100}, "abc", 3, 0},
+		// 5,000 × é is 10,000 bytes: the live cut is at 4,096 bytes, 2,048 characters.
+		{"bytes, not characters", map[string]any{"shellCommand": "for i in $(seq 5000); do printf 'é'; done"}, strings.Repeat("é", 2048), 4096, 0},
+		// A character split by the cut arrives as U+FFFD.
+		{"split character becomes U+FFFD", map[string]any{"shellCommand": "printf 'aéé'", "outputStreamsMaxLength": 4}, "aé\uFFFD", len("aé\uFFFD"), 0},
+		{"split 4-byte character", map[string]any{"shellCommand": "printf 'ab😀'", "outputStreamsMaxLength": 5}, "ab\uFFFD", len("ab\uFFFD"), 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -223,30 +229,36 @@ func TestOutputIsCappedPerStream(t *testing.T) {
 			r := c.exec(newSID(), tc.body, nil)
 			require.Equal(t, http.StatusOK, r.status, "body: %s", r.body)
 			m := r.json(t)
-			assert.Equal(t, "0", m["status"])
-			assert.Equal(t, tc.wantOut, utf8.RuneCountInString(stdout(m)))
-			assert.Equal(t, tc.wantErr, utf8.RuneCountInString(stderr(m)))
+			assert.Equal(t, "0", m["status"], "the cut is silent: status stays the exit code")
+			assert.NotContains(t, string(r.body), "truncat", "nothing in the answer marks the cut")
+			if tc.wantOut != "" {
+				assert.Equal(t, tc.wantOut, stdout(m))
+			}
+			assert.Len(t, stdout(m), tc.outLen)
+			assert.Len(t, stderr(m), tc.errLen)
 		})
 	}
-	t.Run("characters, not bytes", func(t *testing.T) {
-		t.Parallel()
-		m := c.exec(newSID(), map[string]any{"shellCommand": "for i in $(seq 20); do printf 'é'; done", "outputStreamsMaxLength": 5}, nil).json(t)
-		assert.Equal(t, "ééééé", stdout(m))
-	})
 }
 
-func TestCappedWriterMemoryIsBounded(t *testing.T) {
+func TestUncappedOutputIsIdealised(t *testing.T) {
+	needUnix(t)
 	t.Parallel()
-	w := newCappedWriter(10)
-	chunk := make([]byte, 1<<20)
-	for range 64 {
-		n, err := w.Write(chunk)
-		require.NoError(t, err)
-		require.Equal(t, len(chunk), n)
-	}
-	assert.LessOrEqual(t, cap(w.buf), 4096, "the writer must not keep what it discards")
-	assert.True(t, w.truncated)
-	assert.Len(t, w.String(), 10)
+	s := newTestServer(t, &Options{Behavior: Behavior{UncappedOutput: true}})
+	c := newRaw(t, s)
+	m := c.sh(newSID(), "head -c 100000 /dev/zero | tr '\\0' a")
+	assert.Len(t, stdout(m), 100000, "no 4,096-byte cap")
+	m = c.exec(newSID(), map[string]any{"shellCommand": "head -c 100000 /dev/zero | tr '\\0' a", "outputStreamsMaxLength": 10}, nil).json(t)
+	assert.Len(t, stdout(m), 10, "a requested cap still applies")
+}
+
+func TestCutBytes(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, "abc", cutBytes("abc", 5))
+	assert.Equal(t, "ab", cutBytes("abc", 2))
+	assert.Equal(t, "a\uFFFD", cutBytes("aé", 2))
+	assert.Equal(t, "\uFFFD", cutBytes("€", 2))
+	assert.Equal(t, "\uFFFD", cutBytes("😀", 3))
+	assert.Equal(t, "😀", cutBytes("😀x", 4))
 }
 
 func TestCommandStartError(t *testing.T) {
@@ -429,4 +441,40 @@ func TestSessionForgetsOldestFinishedExecutions(t *testing.T) {
 	assert.NotContains(t, ss.execs, "10", "the oldest finished ones go first")
 	assert.Contains(t, ss.execs, "11")
 	assert.Contains(t, ss.execs, strconv.Itoa(MaxRememberedExecutions+9), "the newest are kept")
+}
+
+// TestRunawayOutputDoesNotFillTheDisk: a command that prints without end
+// until its timeout leaves an output file bounded near the cap, and the
+// answer holds the first bytes.
+func TestRunawayOutputDoesNotFillTheDisk(t *testing.T) {
+	t.Parallel()
+	needUnix(t)
+	s := newTestServer(t, nil)
+	c := newRaw(t, s)
+	sid := newSID()
+	r := c.exec(sid, map[string]any{"shellCommand": "yes", "timeoutInSeconds": 3, "executionType": "Asynchronous"}, nil)
+	require.Equal(t, http.StatusAccepted, r.status)
+	var most int64
+	for {
+		entries, _ := os.ReadDir(s.streams)
+		for _, e := range entries {
+			if fi, err := e.Info(); err == nil {
+				most = max(most, allocatedBytes(fi))
+			}
+		}
+		g := c.do(http.MethodGet, "/executions/"+r.header.Get("operation-id"), sid, nil, nil, nil)
+		if m := g.json(t); m["status"] != "Running" {
+			assert.Equal(t, "-1", m["status"])
+			assert.Equal(t, strings.Repeat("y\n", 2048), stdout(m))
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// yes writes hundreds of MB/s; the files stay within the slack (plus
+	// what 50 ms of writing adds).
+	assert.Less(t, most, int64(streamSlack+256<<20), "an output file used %d bytes of disk", most)
+	t.Logf("largest output file: %d bytes on disk", most)
+	entries, err := os.ReadDir(s.streams)
+	require.NoError(t, err)
+	assert.Empty(t, entries, "the stream files are removed")
 }

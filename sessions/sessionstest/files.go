@@ -76,36 +76,43 @@ func cleanRel(p string) (string, string) {
 	return strings.Join(out, "/"), ""
 }
 
-// confine maps a clean relative path to a local path inside root, refusing
-// symbolic links that lead outside. It is a development aid, not a security
-// boundary: a process in the session can race it.
-func confine(root, rel string) (string, string) {
-	realRoot, err := filepath.EvalSymlinks(root)
-	if err != nil {
-		return "", "the session directory is gone"
+// rootErr maps an error of an os.Root operation to an answer: a path that
+// leaves the session directory (through a symbolic link, even one a command
+// swaps while the request runs) is refused, anything else is not found.
+func rootErr(w http.ResponseWriter, rel, what string, err error) {
+	if isEscape(err) {
+		writeError(w, http.StatusBadRequest, "InvalidPath", fmt.Sprintf(
+			"the path %q goes through a symbolic link that leads outside %s; use a path inside it", rel, mountRoot))
+		return
 	}
-	cur := realRoot
+	writeError(w, http.StatusNotFound, "FileNotFound", fmt.Sprintf("%s %q not found in %s", what, rel, mountRoot))
+}
+
+// isEscape reports whether err is os.Root refusing a path that leaves it.
+func isEscape(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "path escapes from parent")
+}
+
+// rootPath is the os.Root form of a clean relative slash path.
+func rootPath(rel string) string {
 	if rel == "" {
-		return cur, ""
+		return "."
 	}
-	parts := strings.Split(rel, "/")
-	for i, part := range parts {
-		next := filepath.Join(cur, part)
-		fi, err := os.Lstat(next)
-		if err != nil {
-			// Does not exist (yet): the rest is lexical and cannot escape.
-			return filepath.Join(append([]string{next}, parts[i+1:]...)...), ""
-		}
-		if fi.Mode()&fs.ModeSymlink != 0 {
-			target, err := filepath.EvalSymlinks(next)
-			if err != nil || (target != realRoot && !strings.HasPrefix(target, realRoot+string(filepath.Separator))) {
-				return "", fmt.Sprintf("the path %q goes through a symbolic link that leads outside %s", rel, mountRoot)
-			}
-			next = target
-		}
-		cur = next
+	return filepath.FromSlash(rel)
+}
+
+// flatMsg is the answer of a flat file store (Behavior.FlatFileStore) to a
+// path or a name with a directory in it.
+const flatMsg = "this file store is flat, as live shell pools answer on api-version 2025-02-02-preview: " +
+	"use a bare file name (no '/') directly under " + mountRoot + ", without the path query parameter"
+
+// flatOK reports whether a path query and a name pass a flat file store.
+func (s *Server) flatOK(pathQuery, name string) bool {
+	if !s.opts.Behavior.FlatFileStore {
+		return true
 	}
-	return cur, ""
+	p := strings.TrimRight(pathQuery, "/")
+	return (p == "" || p == mountRoot) && !strings.ContainsAny(name, `/\`)
 }
 
 func (s *Server) serveFiles(w http.ResponseWriter, r *http.Request, p *pool, rest []string) {
@@ -139,6 +146,10 @@ func (s *Server) serveFiles(w http.ResponseWriter, r *http.Request, p *pool, res
 			"file %q not found: session %s does not exist (upload a file or run a command to create it)", strings.Join(rest, "/"), redactID(sid)))
 		return
 	}
+	if !s.flatOK(r.URL.Query().Get("path"), strings.Join(rest, "/")) {
+		writeError(w, http.StatusBadRequest, "InvalidPath", flatMsg)
+		return
+	}
 	dirRel, msg := cleanRel(r.URL.Query().Get("path"))
 	var nameRel string
 	if msg == "" {
@@ -153,44 +164,81 @@ func (s *Server) serveFiles(w http.ResponseWriter, r *http.Request, p *pool, res
 		writeError(w, http.StatusBadRequest, "InvalidPath", "the file name is empty or names the session root; list the root with GET /files")
 		return
 	}
-	abs, msg := confine(ss.dir, rel)
-	if msg != "" {
-		writeError(w, http.StatusBadRequest, "InvalidPath", msg)
-		return
-	}
-	fi, err := os.Stat(abs)
-	if err != nil {
-		writeError(w, http.StatusNotFound, "FileNotFound", fmt.Sprintf("file %q not found in %s", rel, mountRoot))
-		return
-	}
+	name := rootPath(rel)
 	switch {
 	case r.Method == http.MethodDelete:
+		fi, err := ss.root.Lstat(name)
+		if err != nil {
+			rootErr(w, rel, "file", err)
+			return
+		}
 		if fi.IsDir() {
-			err = os.RemoveAll(abs)
+			err = removeAllIn(ss.root, name)
 		} else {
-			err = os.Remove(abs)
+			err = ss.root.Remove(name)
 		}
 		if err != nil {
+			if isEscape(err) {
+				rootErr(w, rel, "file", err)
+				return
+			}
 			writeError(w, http.StatusInternalServerError, "InternalServerError", fmt.Sprintf("deleting %q failed: %v", rel, err))
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
 	case content:
+		f, err := ss.root.Open(name)
+		if err != nil {
+			rootErr(w, rel, "file", err)
+			return
+		}
+		defer f.Close()
+		fi, err := f.Stat()
+		if err != nil {
+			rootErr(w, rel, "file", err)
+			return
+		}
 		if fi.IsDir() {
 			writeError(w, http.StatusBadRequest, "InvalidPath", fmt.Sprintf("%q is a directory; list it with GET /files?path=%s", rel, rel))
 			return
 		}
-		f, err := os.Open(abs)
-		if err != nil {
-			writeError(w, http.StatusNotFound, "FileNotFound", fmt.Sprintf("file %q not found in %s", rel, mountRoot))
-			return
-		}
-		defer f.Close()
 		w.Header().Set("Content-Type", contentTypeOf(fi.Name()))
 		http.ServeContent(w, r, fi.Name(), fi.ModTime(), f)
 	default:
+		fi, err := ss.root.Stat(name)
+		if err != nil {
+			rootErr(w, rel, "file", err)
+			return
+		}
 		writeJSON(w, http.StatusOK, fileView(path.Base(rel), parentOf(rel), fi))
 	}
+}
+
+// removeAllIn removes a directory tree inside root without leaving it
+// (os.Root has no RemoveAll before Go 1.25). Symbolic links are removed,
+// never followed.
+func removeAllIn(root *os.Root, name string) error {
+	d, err := root.Open(name)
+	if err != nil {
+		return err
+	}
+	entries, err := d.ReadDir(-1)
+	_ = d.Close()
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		child := filepath.Join(name, e.Name())
+		if e.IsDir() { // DirEntry types come from lstat: a link is not a dir
+			err = removeAllIn(root, child)
+		} else {
+			err = root.Remove(child)
+		}
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return root.Remove(name)
 }
 
 func parentOf(rel string) string {
@@ -202,6 +250,10 @@ func parentOf(rel string) string {
 }
 
 func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request, p *pool, sid string) {
+	if !s.flatOK(r.URL.Query().Get("path"), "") {
+		writeError(w, http.StatusBadRequest, "InvalidPath", flatMsg)
+		return
+	}
 	dirRel, msg := cleanRel(r.URL.Query().Get("path"))
 	if msg != "" {
 		writeError(w, http.StatusBadRequest, "InvalidPath", msg)
@@ -214,12 +266,11 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request, p *pool, s
 			"an upload must be multipart/form-data with the file in a part named \"file\" that carries a filename: "+err.Error())
 		return
 	}
-	s.mu.Lock()
-	ss, err := s.getOrCreateSessionLocked(p, sid)
+	ss, err := s.lockSession(p, sid)
 	if err == nil {
 		ss.running++ // keep the session from expiring mid-upload
+		s.mu.Unlock()
 	}
-	s.mu.Unlock()
 	if err != nil {
 		s.writeAllocError(w, p, err)
 		return
@@ -247,6 +298,10 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request, p *pool, s
 		name := part.FileName()
 		if name == "" || name == "." || name == "/" {
 			writeError(w, http.StatusBadRequest, "InvalidRequest", "the \"file\" part must carry a filename (Content-Disposition: form-data; name=\"file\"; filename=\"...\")")
+			return
+		}
+		if !s.flatOK("", name) {
+			writeError(w, http.StatusBadRequest, "InvalidPath", flatMsg)
 			return
 		}
 		nameRel, msg := cleanRel(name)
@@ -277,26 +332,28 @@ func (s *Server) writeTooLarge(w http.ResponseWriter) {
 }
 
 func (s *Server) saveUpload(w http.ResponseWriter, ss *session, rel string, src io.Reader) {
-	dirAbs, msg := confine(ss.dir, parentOf(rel))
-	if msg != "" {
-		writeError(w, http.StatusBadRequest, "InvalidPath", msg)
-		return
-	}
-	if err := os.MkdirAll(dirAbs, 0o755); err != nil {
+	dirRel := parentOf(rel)
+	if err := mkdirAllIn(ss.root, dirRel); err != nil {
+		if isEscape(err) {
+			rootErr(w, rel, "directory", err)
+			return
+		}
 		writeError(w, http.StatusBadRequest, "InvalidPath", fmt.Sprintf("cannot create the directory of %q: a file is in the way", rel))
 		return
 	}
-	target, msg := confine(ss.dir, rel)
-	if msg != "" {
-		writeError(w, http.StatusBadRequest, "InvalidPath", msg)
-		return
-	}
-	if fi, err := os.Stat(target); err == nil && fi.IsDir() {
+	name := rootPath(rel)
+	if fi, err := ss.root.Stat(name); err == nil && fi.IsDir() {
 		writeError(w, http.StatusConflict, "InvalidPath", fmt.Sprintf("%q is a directory; upload under another name or delete it first", rel))
 		return
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(target), ".upload-*")
+	tmpBase := ".upload-" + randomHex(8)
+	tmpName := rootPath(path.Join(dirRel, tmpBase))
+	tmp, err := ss.root.OpenFile(tmpName, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
+		if isEscape(err) {
+			rootErr(w, rel, "directory", err)
+			return
+		}
 		writeError(w, http.StatusInternalServerError, "InternalServerError", "creating the file failed: "+err.Error())
 		return
 	}
@@ -306,31 +363,69 @@ func (s *Server) saveUpload(w http.ResponseWriter, ss *session, rel string, src 
 		err = cerr
 	}
 	if err == nil && n > s.opts.MaxUploadBytes {
-		_ = os.Remove(tmp.Name())
+		_ = ss.root.Remove(tmpName)
 		s.writeTooLarge(w)
 		return
 	}
 	if err != nil {
-		_ = os.Remove(tmp.Name())
+		_ = ss.root.Remove(tmpName)
 		s.writeBodyError(w, err)
 		return
 	}
-	_ = os.Chmod(tmp.Name(), 0o644)
-	if err := os.Rename(tmp.Name(), target); err != nil {
-		_ = os.Remove(tmp.Name())
+	if err := replaceIn(ss.root, rootPath(dirRel), tmpBase, path.Base(rel)); err != nil {
+		_ = ss.root.Remove(tmpName)
+		if isEscape(err) {
+			rootErr(w, rel, "directory", err)
+			return
+		}
 		writeError(w, http.StatusInternalServerError, "InternalServerError", "saving the file failed: "+err.Error())
 		return
 	}
-	fi, err := os.Stat(target)
+	fi, err := ss.root.Stat(name)
 	if err != nil {
+		if isEscape(err) {
+			rootErr(w, rel, "file", err)
+			return
+		}
 		writeError(w, http.StatusInternalServerError, "InternalServerError", "the uploaded file vanished: "+err.Error())
 		return
 	}
 	writeJSON(w, http.StatusOK, fileView(path.Base(rel), parentOf(rel), fi))
 }
 
+// mkdirAllIn makes the directory rel (a clean slash path) and its parents
+// inside root (os.Root has no MkdirAll before Go 1.25).
+func mkdirAllIn(root *os.Root, rel string) error {
+	if rel == "" {
+		return nil
+	}
+	cur := ""
+	for _, seg := range strings.Split(rel, "/") {
+		cur = path.Join(cur, seg)
+		err := root.Mkdir(rootPath(cur), 0o755)
+		if err == nil || !errors.Is(err, fs.ErrExist) {
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		fi, err := root.Stat(rootPath(cur))
+		if err != nil {
+			return err
+		}
+		if !fi.IsDir() {
+			return fmt.Errorf("%s: %w", cur, fs.ErrExist)
+		}
+	}
+	return nil
+}
+
 func (s *Server) handleListFiles(w http.ResponseWriter, r *http.Request, p *pool, sid string) {
 	q := r.URL.Query()
+	if !s.flatOK(q.Get("path"), "") {
+		writeError(w, http.StatusBadRequest, "InvalidPath", flatMsg)
+		return
+	}
 	dirRel, msg := cleanRel(q.Get("path"))
 	if msg != "" {
 		writeError(w, http.StatusBadRequest, "InvalidPath", msg)
@@ -345,27 +440,32 @@ func (s *Server) handleListFiles(w http.ResponseWriter, r *http.Request, p *pool
 		}
 		recursive = b
 	}
+	var token string
 	skip := 0
 	if v := q.Get("$skipToken"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
+		id, off, ok := strings.Cut(v, "-")
+		n, err := strconv.Atoi(off)
+		if !ok || err != nil || n < 0 || id == "" {
 			writeError(w, http.StatusBadRequest, "InvalidRequest", "the $skipToken query parameter is not one this server issued; restart the listing without it")
 			return
 		}
-		skip = n
+		token, skip = id, n
 	}
 	s.mu.Lock()
 	ss := s.sessionLocked(p, sid)
+	var items []fileJSON
+	if ss != nil && token != "" {
+		items = ss.listings.get(token)
+	}
 	s.mu.Unlock()
-	items := []fileJSON{}
-	if ss != nil {
-		abs, msg := confine(ss.dir, dirRel)
-		if msg != "" {
-			writeError(w, http.StatusBadRequest, "InvalidPath", msg)
-			return
-		}
-		fi, err := os.Stat(abs)
+	if ss != nil && items == nil {
+		// A new listing (or one whose snapshot was forgotten): walk the
+		// directory once; the next pages are served from this snapshot.
+		fi, err := ss.root.Stat(rootPath(dirRel))
 		switch {
+		case err != nil && isEscape(err):
+			rootErr(w, dirRel, "directory", err)
+			return
 		case err != nil && dirRel == "":
 		case err != nil:
 			writeError(w, http.StatusNotFound, "FileNotFound", fmt.Sprintf("directory %q not found in %s", dirRel, mountRoot))
@@ -374,7 +474,15 @@ func (s *Server) handleListFiles(w http.ResponseWriter, r *http.Request, p *pool
 			writeError(w, http.StatusBadRequest, "InvalidPath", fmt.Sprintf("%q is a file, not a directory; get it with GET /files/{name}", dirRel))
 			return
 		default:
-			items = listDir(abs, recursive)
+			items = listDir(ss.root, dirRel, recursive && !s.opts.Behavior.FlatFileStore, s.opts.Behavior.FlatFileStore)
+		}
+		if token == "" {
+			token = randomHex(8)
+		}
+		if len(items) > s.opts.PageSize {
+			s.mu.Lock()
+			ss.listings.put(token, items)
+			s.mu.Unlock()
 		}
 	}
 	end := min(len(items), skip+s.opts.PageSize)
@@ -387,7 +495,7 @@ func (s *Server) handleListFiles(w http.ResponseWriter, r *http.Request, p *pool
 		NextLink *string    `json:"nextLink"`
 	}{Value: page}
 	if end < len(items) {
-		q.Set("$skipToken", strconv.Itoa(end))
+		q.Set("$skipToken", token+"-"+strconv.Itoa(end))
 		rt := s.route(r)
 		link := s.absURL(r, rt, "/files", q)
 		out.NextLink = &link
@@ -395,30 +503,71 @@ func (s *Server) handleListFiles(w http.ResponseWriter, r *http.Request, p *pool
 	writeJSON(w, http.StatusOK, out)
 }
 
-// listDir lists a directory (recursively when asked), sorted by path,
-// without following symbolic links and skipping in-progress uploads.
-func listDir(abs string, recursive bool) []fileJSON {
-	var out []fileJSON
-	_ = filepath.WalkDir(abs, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || p == abs {
+// listDir lists a directory of root (recursively when asked), sorted by
+// path, without following symbolic links and skipping in-progress uploads
+// (and directories, in a flat store).
+func listDir(root *os.Root, dirRel string, recursive, filesOnly bool) []fileJSON {
+	type keyed struct {
+		key string
+		v   fileJSON
+	}
+	var all []keyed
+	start := rootPath(dirRel)
+	if start != "." {
+		start = dirRel
+	}
+	_ = fs.WalkDir(root.FS(), start, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == start {
 			return nil
 		}
 		if strings.HasPrefix(d.Name(), ".upload-") {
 			return nil
 		}
-		fi, err := d.Info()
-		if err != nil {
-			return nil
+		fi, ierr := d.Info()
+		if ierr == nil && !(filesOnly && d.IsDir()) {
+			rel := p
+			if start != "." {
+				rel = strings.TrimPrefix(p, start+"/")
+			}
+			all = append(all, keyed{rel, fileView(d.Name(), parentOf(rel), fi)})
 		}
-		rel, _ := filepath.Rel(abs, p)
-		out = append(out, fileView(d.Name(), parentOf(filepath.ToSlash(rel)), fi))
 		if d.IsDir() && !recursive {
-			return filepath.SkipDir
+			return fs.SkipDir
 		}
 		return nil
 	})
-	sort.SliceStable(out, func(i, j int) bool {
-		return path.Join(out[i].Directory, out[i].Name) < path.Join(out[j].Directory, out[j].Name)
-	})
+	sort.Slice(all, func(i, j int) bool { return all[i].key < all[j].key })
+	out := make([]fileJSON, len(all))
+	for i := range all {
+		out[i] = all[i].v
+	}
 	return out
+}
+
+// snapshots keeps the results of recent listings, so that each page of a
+// listing costs its own size, not the whole list's. Guarded by Server.mu.
+type snapshots[T any] struct {
+	order []string
+	byID  map[string][]T
+}
+
+// maxSnapshots is how many listing snapshots a session (file listings) or
+// a pool (session listings) keeps; a listing whose snapshot was forgotten
+// is built again.
+const maxSnapshots = 8
+
+func (l *snapshots[T]) get(id string) []T { return l.byID[id] }
+
+func (l *snapshots[T]) put(id string, items []T) {
+	if l.byID == nil {
+		l.byID = map[string][]T{}
+	}
+	if _, ok := l.byID[id]; !ok {
+		l.order = append(l.order, id)
+	}
+	l.byID[id] = items
+	for len(l.order) > maxSnapshots {
+		delete(l.byID, l.order[0])
+		l.order = l.order[1:]
+	}
 }

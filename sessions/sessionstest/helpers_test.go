@@ -3,11 +3,13 @@ package sessionstest
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"mime/multipart"
 	"net/http"
 	"net/url"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +28,9 @@ func newTestServer(t *testing.T, o *Options) *Server {
 	}
 	o.TB = t
 	s, err := Start(o)
+	if errors.Is(err, ErrNoBash) {
+		t.Skip(err.Error())
+	}
 	require.NoError(t, err)
 	return s
 }
@@ -193,3 +198,12 @@ func roomy() *Options {
 }
 
 func jsonDecode(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) }
+
+// needUnix skips a test that relies on Unix processes, signals or paths
+// (process groups, /dev/zero, kill(pid, 0)); elsewhere it runs.
+func needUnix(t *testing.T) {
+	t.Helper()
+	if runtime.GOOS == "windows" {
+		t.Skip("needs Unix processes and paths; the emulator runs commands with Git for Windows' or MSYS2's bash here, without process groups")
+	}
+}

@@ -29,9 +29,20 @@ const (
 	// DefaultExecutionTimeout is the timeout of an execution whose request has
 	// no timeoutInSeconds: the shell container's default (API.md §1.9).
 	DefaultExecutionTimeout = 180 * time.Second
-	// DefaultOutputStreamsMaxLength is the per-stream output cap, in
-	// characters, when a request has no outputStreamsMaxLength.
+	// DefaultOutputStreamsMaxLength is the per-stream output cap, in bytes
+	// (as measured on live shell pools), when a request has no
+	// outputStreamsMaxLength.
 	DefaultOutputStreamsMaxLength = 4096
+	// MaxOutputStreamsMaxLength is the largest outputStreamsMaxLength a
+	// request may ask for (16 MiB), and the cap of Behavior.UncappedOutput.
+	MaxOutputStreamsMaxLength = 1 << 24
+	// MaxArgBytes is the largest single argument (the shellCommand script,
+	// or one element of execCommandAndArgs or the tutorial's command array)
+	// a command accepts: Linux's MAX_ARG_STRLEN, 128 KiB including the
+	// terminating NUL, so 131,071 bytes of text. A larger argument is
+	// answered with status "126" and "Argument list too long" on stderr,
+	// as bash reports a failed exec; nothing runs.
+	MaxArgBytes = 128<<10 - 1
 	// DefaultMaxUploadBytes is the upload size limit when
 	// Options.MaxUploadBytes is zero: 128 MiB, the service-level limit in the
 	// code interpreter documentation (API.md §1.6.1 lists 250 MB for the
@@ -79,8 +90,13 @@ type Options struct {
 
 	// Strict, when true, answers 400 to executions on shell pools whose body
 	// carries codeInputType or executionType, as some live pools are
-	// reported to do (API.md §1.5.2).
+	// reported to do (API.md §1.5.2). It is one of the behaviour switches
+	// described on Behavior.
 	Strict bool
+
+	// Behavior holds the switches between the live service's measured
+	// behaviour (the zero value) and its quirks or an idealised service.
+	Behavior Behavior
 
 	// CapacityStatus is the HTTP status of the answer to a request for a new
 	// session in a full pool. Default 404, as API.md §1.8 documents.
@@ -129,8 +145,53 @@ type Options struct {
 	// the delay off.
 	PrincipalNotFoundFor time.Duration
 
-	// TB, when set, registers Close with TB.Cleanup.
+	// TB, when set, registers Close with TB.Cleanup. NewServer reports a
+	// start failure through it: TB.Skip when bash cannot be found (an
+	// ErrNoBash error, so tests that need commands skip on machines without
+	// bash), TB.Fatal otherwise.
 	TB testing.TB
+}
+
+// Behavior switches how the emulator's data plane behaves. The zero value is
+// the live shell pool as measured (docs/API.md §1.9.1): output cut silently
+// at 4,096 bytes per stream, arguments bounded by MAX_ARG_STRLEN, Retry-After
+// on asynchronous answers and on the capacity answer, detached background
+// processes kept until their session ends, and the intermittent quirks off.
+// Options.Strict (refuse the tutorial's codeInputType and executionType on
+// shell pools) and Server.InjectFault (scripted failures) complete the set.
+type Behavior struct {
+	// LostFinalWriteRate is the probability, from 0 to 1, that the final
+	// write a command makes to stdout before it exits is missing from the
+	// answer, as measured live in 1.6-4 % of runs. The emulator drops the
+	// last line of stdout (the text after the last newline but one, which
+	// is what one echo or printf writes); status and stderr are untouched.
+	// Turn it on (0.03 is the live rate) to test code that must survive the
+	// loss, for example by appending a completion marker and retrying when
+	// it is missing. 0, the default, never drops anything.
+	LostFinalWriteRate float64
+
+	// Seed seeds the randomness of the quirks (LostFinalWriteRate), so a
+	// test sees the same sequence of drops for the same sequence of runs.
+	// The zero value is a valid seed.
+	Seed int64
+
+	// FlatFileStore makes the files API behave as measured on live pools
+	// with api-version 2025-02-02-preview: a flat store of bare file names
+	// directly under /mnt/data. A path query other than "" or "/mnt/data",
+	// or a file name with a "/" in it, is refused with 400 InvalidPath
+	// (the live service rejects such paths; the message says to use a bare
+	// name). Commands can still make directories; the files API only lists
+	// the top level. Off by default, since newer api-versions document
+	// directories (docs/API.md §1.6.1).
+	FlatFileStore bool
+
+	// UncappedOutput idealises output: a request without
+	// outputStreamsMaxLength gets up to MaxOutputStreamsMaxLength bytes
+	// per stream instead of the live 4,096. A request that sets
+	// outputStreamsMaxLength is cut there either way. Tests that want to
+	// assert on long output without setting the field use it; code meant
+	// for production should set outputStreamsMaxLength instead.
+	UncappedOutput bool
 }
 
 // Pool describes a session pool the emulator serves.
@@ -172,7 +233,7 @@ type ExecRequest struct {
 	Stdin string
 	// Timeout is the execution's effective timeout.
 	Timeout time.Duration
-	// OutputStreamsMaxLength is the per-stream output cap in characters.
+	// OutputStreamsMaxLength is the per-stream output cap in bytes.
 	OutputStreamsMaxLength int
 	// Dir is the session's working directory on the local disk.
 	Dir string
@@ -183,7 +244,8 @@ type ExecResult struct {
 	// ExitCode becomes the response's status. Use -1 with ErrorCode for
 	// failures that have no exit code.
 	ExitCode int
-	// Stdout and Stderr are capped at the request's OutputStreamsMaxLength.
+	// Stdout and Stderr are cut at the request's OutputStreamsMaxLength
+	// bytes (a UTF-8 character split by the cut becomes U+FFFD).
 	Stdout string
 	Stderr string
 	// ErrorCode and ErrorMessage, when ErrorCode is set, become the

@@ -23,8 +23,9 @@ type pool struct {
 	spec      Pool // defaults applied
 	order     int  // creation order, to pick the default pool
 	createdAt time.Time
-	sessions  map[string]*session // by identifier
-	removed   bool                // no longer served: allocates no sessions
+	sessions  map[string]*session    // by identifier
+	removed   bool                   // no longer served: allocates no sessions
+	listings  snapshots[sessionJSON] // of paged session listings
 }
 
 func (p *pool) resourceID() string {
@@ -36,19 +37,23 @@ type session struct {
 	id           string
 	pool         *pool
 	dir          string
+	root         *os.Root // the session directory: file operations go through it
+	rootOnce     sync.Once
 	etag         string
 	createdAt    time.Time
 	lastAccessed time.Time
 
+	mark   string          // markEnv value of its processes
 	ctx    context.Context // canceled when the session is destroyed
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // running executions
 
 	// guarded by Server.mu
-	execs   map[string]*execution
-	order   []string         // execution ids, oldest first (see rememberLocked)
-	groups  map[int]struct{} // process groups left running by finished commands
-	running int
+	execs    map[string]*execution
+	order    []string         // execution ids, oldest first (see rememberLocked)
+	groups   map[int]struct{} // process groups left running by finished commands
+	running  int
+	listings snapshots[fileJSON] // of paged file listings
 }
 
 // AddPool starts serving another pool (or replaces the settings of an
@@ -220,36 +225,97 @@ func (s *Server) sessionLocked(p *pool, id string) *session {
 	return ss
 }
 
-// getOrCreateSessionLocked returns the session, creating it (and its
-// directory) on first use.
+// lockSession returns the session, creating it (and its directory) on
+// first use, with Server.mu held; on error the lock is not held. The
+// directory is made outside the lock.
+func (s *Server) lockSession(p *pool, id string) (*session, error) {
+	for {
+		s.mu.Lock()
+		if ss := s.sessionLocked(p, id); ss != nil {
+			return ss, nil
+		}
+		if err := s.canAllocateLocked(p); err != nil {
+			s.mu.Unlock()
+			return nil, err
+		}
+		s.mu.Unlock()
+		ss, err := s.newSession(p, id)
+		if err != nil {
+			return nil, err
+		}
+		s.mu.Lock()
+		err = s.canAllocateLocked(p)
+		exists := p.sessions[id] != nil
+		if !exists && err == nil {
+			p.sessions[id] = ss
+			return ss, nil
+		}
+		s.mu.Unlock()
+		ss.discard()
+		if !exists {
+			return nil, err
+		}
+		// Another request created it meanwhile: use that one.
+	}
+}
+
+// getOrCreateSessionLocked is lockSession for a caller that holds Server.mu
+// (it releases and retakes it).
 func (s *Server) getOrCreateSessionLocked(p *pool, id string) (*session, error) {
-	if ss := s.sessionLocked(p, id); ss != nil {
-		return ss, nil
+	s.mu.Unlock()
+	ss, err := s.lockSession(p, id)
+	if err != nil {
+		s.mu.Lock()
 	}
-	if s.closed {
-		return nil, errors.New("server closed")
+	return ss, err
+}
+
+// canAllocateLocked says why the pool cannot allocate a new session, if it
+// cannot.
+func (s *Server) canAllocateLocked(p *pool) error {
+	switch {
+	case s.closed:
+		return errors.New("server closed")
+	case p.removed:
+		return errPoolRemoved
+	case len(p.sessions) >= p.spec.MaxConcurrentSessions:
+		return errCapacity
 	}
-	if p.removed {
-		return nil, errPoolRemoved
-	}
-	if len(p.sessions) >= p.spec.MaxConcurrentSessions {
-		return nil, errCapacity
-	}
+	return nil
+}
+
+// newSession makes a session and its directory, not yet in its pool.
+func (s *Server) newSession(p *pool, id string) (*session, error) {
 	dir, err := os.MkdirTemp(s.root, "session-")
 	if err != nil {
 		return nil, err
 	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, err
+	}
 	now := s.opts.Now().UTC()
 	ctx, cancel := context.WithCancel(s.ctx)
-	ss := &session{
-		id: id, pool: p, dir: dir, etag: uuid.NewString(),
+	return &session{
+		id: id, pool: p, dir: dir, root: root, etag: uuid.NewString(),
+		mark:      s.mark + randomHex(8),
 		createdAt: now, lastAccessed: now,
 		ctx: ctx, cancel: cancel,
 		execs:  map[string]*execution{},
 		groups: map[int]struct{}{},
-	}
-	p.sessions[id] = ss
-	return ss, nil
+	}, nil
+}
+
+// discard undoes newSession for a session that never joined its pool.
+func (ss *session) discard() {
+	ss.cancel()
+	ss.closeRoot()
+	_ = os.RemoveAll(ss.dir)
+}
+
+func (ss *session) closeRoot() {
+	ss.rootOnce.Do(func() { _ = ss.root.Close() })
 }
 
 // deleteSession removes the session from its pool and destroys it. It
@@ -283,6 +349,9 @@ func (s *Server) destroySession(ss *session) {
 		killGroup(pg)
 	}
 	ss.wg.Wait()
+	// Processes that left their process group (setsid, double fork).
+	sweepMarked(ss.mark)
+	ss.closeRoot()
 	_ = os.RemoveAll(ss.dir)
 }
 
@@ -336,17 +405,21 @@ func (s *Server) janitor() {
 	}
 }
 
-// sessionList returns the pool's sessions sorted by creation time.
-func (s *Server) sessionListLocked(p *pool) []*session {
-	out := make([]*session, 0, len(p.sessions))
+// sessionViewsLocked returns views of the pool's sessions, unsorted.
+func (s *Server) sessionViewsLocked(p *pool) []sessionJSON {
+	out := make([]sessionJSON, 0, len(p.sessions))
 	for _, ss := range p.sessions {
-		out = append(out, ss)
+		out = append(out, sessionView(ss))
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].createdAt.Equal(out[j].createdAt) {
-			return out[i].createdAt.Before(out[j].createdAt)
-		}
-		return out[i].id < out[j].id
-	})
 	return out
+}
+
+// sortSessionViews sorts views by creation time, then identifier.
+func sortSessionViews(v []sessionJSON) {
+	sort.Slice(v, func(i, j int) bool {
+		if v[i].CreatedAt != v[j].CreatedAt {
+			return v[i].created.Before(v[j].created)
+		}
+		return v[i].Identifier < v[j].Identifier
+	})
 }

@@ -10,9 +10,11 @@ import (
 
 // setProcessGroup makes the command the leader of a new process group and
 // makes cancellation kill the whole group, so that children it started die
-// with it.
+// with it. On Linux the command also gets SIGKILL when the emulator's
+// process dies (Pdeathsig), so a killed test binary does not orphan it.
 func setProcessGroup(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	setDeathSignal(cmd.SysProcAttr)
 	cmd.Cancel = func() error {
 		if cmd.Process == nil {
 			return nil
@@ -34,6 +36,15 @@ func groupAlive(pgid int) bool {
 		return false
 	}
 	err := syscall.Kill(-pgid, 0)
+	return err == nil || err == syscall.EPERM
+}
+
+// pidAlive reports whether a process with this pid exists.
+func pidAlive(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	err := syscall.Kill(pid, 0)
 	return err == nil || err == syscall.EPERM
 }
 

@@ -12,11 +12,14 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -61,7 +64,12 @@ type Server struct {
 	certPEM []byte
 	client  *http.Client
 
-	root string // removed by Close
+	root    string // removed by Close
+	streams string // the commands' output files, under root
+	mark    string // prefix of the markEnv value of this server's processes
+
+	quirkMu sync.Mutex
+	quirks  *mrand.Rand // seeded by Options.Behavior.Seed
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -83,21 +91,44 @@ type Server struct {
 	reqs    []RecordedRequest
 	running int // processes (or scripted calls) running now
 	bashVer string
+
+	ctl poolControls // SetPoolControl (poolcontrol.go)
 }
 
-// NewServer starts a Server, like httptest.NewServer. If it cannot listen or
-// create its directories it fails the test through Options.TB when that is
-// set, and panics otherwise; use Start for an error instead.
+// ErrNoBash is the error (wrapped, test it with errors.Is) of Start when no
+// bash can be found to run commands with, and Options.Scripted is not set.
+// Its message says what to install.
+var ErrNoBash = errors.New("sessionstest: bash not found, so the emulator cannot run commands")
+
+// NewServer starts a Server, like httptest.NewServer. If it cannot start, and
+// Options.TB is set, it skips the test when bash is missing (ErrNoBash: a
+// machine without bash cannot run commands) and fails it otherwise; without
+// Options.TB it panics. Use Start for an error instead.
 func NewServer(o *Options) *Server {
 	s, err := Start(o)
 	if err != nil {
 		if o != nil && o.TB != nil {
 			o.TB.Helper()
+			if errors.Is(err, ErrNoBash) {
+				o.TB.Skip(err.Error())
+				return nil
+			}
 			o.TB.Fatalf("sessionstest: %v", err)
 		}
 		panic("sessionstest: " + err.Error())
 	}
 	return s
+}
+
+// bashCheck is checkBash; tests replace it to play a machine without bash.
+var bashCheck = checkBash
+
+// checkBash returns an ErrNoBash error when bash cannot be found.
+func checkBash() error {
+	if _, err := lookPath("bash"); err != nil {
+		return fmt.Errorf("%w: %s; set Options.Scripted to answer executions without processes", ErrNoBash, bashHint)
+	}
+	return nil
 }
 
 // Start starts a Server on loopback over TLS with a freshly generated
@@ -138,6 +169,11 @@ func Start(o *Options) (*Server, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Scripted == nil {
+		if err := bashCheck(); err != nil {
+			return nil, err
+		}
+	}
 	pools := opts.Pools
 	if len(pools) == 0 {
 		pools = []Pool{{Name: DefaultPoolName, EgressEnabled: true}}
@@ -151,6 +187,7 @@ func Start(o *Options) (*Server, error) {
 		prinID:   uuid.NewString(),
 		pools:    map[poolKey]*pool{},
 		grants:   map[string]grant{},
+		quirks:   mrand.New(mrand.NewPCG(uint64(opts.Behavior.Seed), 0x5e55)),
 	}
 	if _, err := rand.Read(s.key); err != nil {
 		return nil, fmt.Errorf("generate signing key: %w", err)
@@ -161,21 +198,32 @@ func Start(o *Options) (*Server, error) {
 		}
 	}
 
-	if opts.Dir != "" {
-		if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
+	parent := opts.Dir
+	if parent != "" {
+		if err := os.MkdirAll(parent, 0o700); err != nil {
 			return nil, fmt.Errorf("create Options.Dir: %w", err)
 		}
-		d, err := os.MkdirTemp(opts.Dir, "sessionstest-")
-		if err != nil {
-			return nil, fmt.Errorf("create session root: %w", err)
-		}
-		s.root = d
 	} else {
-		d, err := os.MkdirTemp("", "sessionstest-")
-		if err != nil {
-			return nil, fmt.Errorf("create session root: %w", err)
-		}
-		s.root = d
+		parent = os.TempDir()
+	}
+	// What emulators killed before their Close left: their commands (Linux)
+	// and their directories.
+	sweepMarked("")
+	removeStaleRoots(parent)
+	d, err := os.MkdirTemp(parent, "sessionstest-")
+	if err != nil {
+		return nil, fmt.Errorf("create session root: %w", err)
+	}
+	s.root = d
+	s.streams = filepath.Join(d, ".streams")
+	s.mark = fmt.Sprintf("%d.%s.", os.Getpid(), randomHex(8))
+	if err := os.Mkdir(s.streams, 0o700); err != nil {
+		_ = os.RemoveAll(s.root)
+		return nil, fmt.Errorf("create session root: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(d, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o600); err != nil {
+		_ = os.RemoveAll(s.root)
+		return nil, fmt.Errorf("create session root: %w", err)
 	}
 
 	cert, certPEM, err := selfSignedCert()
@@ -210,11 +258,17 @@ func Start(o *Options) (*Server, error) {
 		DialContext: func(ctx context.Context, network, address string) (net.Conn, error) {
 			h, _, err := net.SplitHostPort(address)
 			if err == nil && isLocalhostName(h) {
+				if s.hostUnreachable(h) {
+					return nil, refusedDial(network, address)
+				}
 				address = dialAddr
 			}
 			return dialer.DialContext(ctx, network, address)
 		},
-		MaxIdleConnsPerHost: 16,
+		// Sized for many concurrent callers (benchmarks run 128): every
+		// caller keeps its connection instead of opening a new TLS one.
+		MaxIdleConns:        0, // no limit across hosts
+		MaxIdleConnsPerHost: clientIdleConns,
 		IdleConnTimeout:     30 * time.Second,
 	}
 	s.client = &http.Client{Transport: tr}
@@ -243,6 +297,44 @@ func Start(o *Options) (*Server, error) {
 		opts.TB.Cleanup(s.Close)
 	}
 	return s, nil
+}
+
+// clientIdleConns is how many idle connections Client keeps to the server.
+const clientIdleConns = 512
+
+// ownerFile, in a server's root directory, holds the pid of the process
+// that runs the server, so a later Start can remove the directories of
+// emulators that were killed before Close.
+const ownerFile = ".owner"
+
+// removeStaleRoots removes the sessionstest-* directories in parent whose
+// owner process is gone.
+func removeStaleRoots(parent string) {
+	entries, err := os.ReadDir(parent)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), "sessionstest-") {
+			continue
+		}
+		dir := filepath.Join(parent, e.Name())
+		b, err := os.ReadFile(filepath.Join(dir, ownerFile))
+		if err != nil {
+			continue // not ours, or still being created
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil || pid == os.Getpid() || pidAlive(pid) {
+			continue
+		}
+		_ = os.RemoveAll(dir)
+	}
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return fmt.Sprintf("%x", b)
 }
 
 func isLocalhostName(h string) bool {
@@ -314,6 +406,9 @@ func (s *Server) Close() {
 			s.destroySession(ss)
 		}
 		s.wg.Wait()
+		// Whatever a command started that left every process group and
+		// outlived its session's sweep (Linux).
+		sweepMarked(s.mark)
 		if tr, ok := s.client.Transport.(*http.Transport); ok {
 			tr.CloseIdleConnections()
 		}
@@ -353,7 +448,9 @@ func poolPath(sub, rg, name string) string {
 
 // Client returns an *http.Client that trusts the server's certificate and
 // dials the server for any *.localhost host. Use it as
-// azcore.ClientOptions.Transport.
+// azcore.ClientOptions.Transport. It keeps up to 512 idle connections, so
+// up to that many concurrent callers reuse theirs instead of opening new TLS
+// connections.
 func (s *Server) Client() *http.Client { return s.client }
 
 // Cloud returns a cloud configuration that points Entra ID and Azure
@@ -492,19 +589,33 @@ func (s *Server) ResetRequests() {
 // for its sessions (running commands plus process groups they left behind).
 // It is 0 after Close.
 func (s *Server) ProcessCount() int {
+	type sg struct {
+		ss *session
+		pg int
+	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	n := s.running
+	var groups []sg
 	for _, p := range s.pools {
 		for _, ss := range p.sessions {
 			for pg := range ss.groups {
-				if groupAlive(pg) {
-					n++
-				} else {
-					delete(ss.groups, pg)
-				}
+				groups = append(groups, sg{ss, pg})
 			}
 		}
 	}
+	s.mu.Unlock()
+	var dead []sg
+	for _, g := range groups {
+		if groupAlive(g.pg) {
+			n++
+		} else {
+			dead = append(dead, g)
+		}
+	}
+	s.mu.Lock()
+	for _, g := range dead {
+		delete(g.ss.groups, g.pg)
+	}
+	s.mu.Unlock()
 	return n
 }

@@ -1,0 +1,270 @@
+package pool
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/tracing"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const secretToken = "secret-arm-token-0123456789"
+
+// countingCred hands out secretToken and counts how often it was asked.
+type countingCred struct{ n atomic.Int32 }
+
+func (c *countingCred) GetToken(context.Context, policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	c.n.Add(1)
+	return azcore.AccessToken{Token: secretToken, ExpiresOn: time.Now().Add(time.Hour)}, nil
+}
+
+// badNames are path segments that must never reach ARM.
+var badNames = []string{"", "..", "../x", ".", "a/b", "bad name!", "x%2F..", "x?y", "x#y", `x\y`, " x"}
+
+func TestEveryNameValidatedBeforeSending(t *testing.T) {
+	t.Parallel()
+	f := newFakeARM(t)
+	cred := &countingCred{}
+	c, err := NewClient(testSub, cred, f.options())
+	require.NoError(t, err)
+	ctx := t.Context()
+	type method struct {
+		name string
+		call func(v string) error
+	}
+	methods := []method{
+		{"Get name", func(v string) error { _, err := c.Get(ctx, testRG, v, nil); return err }},
+		{"Get group", func(v string) error { _, err := c.Get(ctx, v, "myshellpool", nil); return err }},
+		{"BeginDelete name", func(v string) error { _, err := c.BeginDelete(ctx, testRG, v, nil); return err }},
+		{"BeginDelete group", func(v string) error { _, err := c.BeginDelete(ctx, v, "myshellpool", nil); return err }},
+		{"BeginUpdate name", func(v string) error {
+			_, err := c.BeginUpdate(ctx, testRG, v, SessionPoolUpdate{Tags: map[string]string{"a": "b"}}, nil)
+			return err
+		}},
+		{"BeginUpdate group", func(v string) error {
+			_, err := c.BeginUpdate(ctx, v, "myshellpool", SessionPoolUpdate{Tags: map[string]string{"a": "b"}}, nil)
+			return err
+		}},
+		{"BeginCreateOrUpdate name", func(v string) error {
+			_, err := c.BeginCreateOrUpdate(ctx, testRG, v, *NewShellPool("", "eastus"), nil)
+			return err
+		}},
+		{"BeginCreateOrUpdate group", func(v string) error {
+			_, err := c.BeginCreateOrUpdate(ctx, v, "myshellpool", *NewShellPool("", "eastus"), nil)
+			return err
+		}},
+		{"BeginCreateOrUpdate region", func(v string) error {
+			_, err := c.BeginCreateOrUpdate(ctx, testRG, "myshellpool", *NewShellPool("", v), nil)
+			return err
+		}},
+		{"GetDeployment name", func(v string) error { _, err := c.GetDeployment(ctx, testRG, v, nil); return err }},
+		{"GetDeployment group", func(v string) error { _, err := c.GetDeployment(ctx, v, "dep1", nil); return err }},
+		{"BeginDeploy group", func(v string) error {
+			_, err := c.BeginDeploy(ctx, v, "dep1", NewTemplate(NewShellPool("myshellpool", "eastus")), nil, nil)
+			return err
+		}},
+		{"GetProvider", func(v string) error { _, err := c.GetProvider(ctx, v, nil); return err }},
+		{"BeginRegisterProvider", func(v string) error { _, err := c.BeginRegisterProvider(ctx, v, nil); return err }},
+		{"GetResourceGroup", func(v string) error { _, err := c.GetResourceGroup(ctx, v, nil); return err }},
+		{"BeginDeleteResourceGroup", func(v string) error { _, err := c.BeginDeleteResourceGroup(ctx, v, nil); return err }},
+		{"CreateOrUpdateResourceGroup name", func(v string) error {
+			_, err := c.CreateOrUpdateResourceGroup(ctx, v, ResourceGroup{Location: "eastus"}, nil)
+			return err
+		}},
+		{"CreateOrUpdateResourceGroup region", func(v string) error {
+			_, err := c.CreateOrUpdateResourceGroup(ctx, testRG, ResourceGroup{Location: v}, nil)
+			return err
+		}},
+		{"NewListByResourceGroupPager", func(v string) error {
+			_, err := c.NewListByResourceGroupPager(v, nil).NextPage(ctx)
+			return err
+		}},
+		{"PoolID name", func(v string) error { _, err := PoolID(testSub, testRG, v); return err }},
+		{"PoolID group", func(v string) error { _, err := PoolID(testSub, v, "myshellpool"); return err }},
+		{"PoolID subscription", func(v string) error { _, err := PoolID(v, testRG, "myshellpool"); return err }},
+	}
+	extra := map[string][]string{
+		"GetProvider":                        {"Microsoft", "Microsoft..App", "Microsoft.App/x"},
+		"BeginRegisterProvider":              {"Microsoft", "Microsoft..App"},
+		"BeginCreateOrUpdate region":         {"Not A Region!!", "east-us"},
+		"CreateOrUpdateResourceGroup region": {"Not A Region!!"},
+		"Get name":                           {"my-pool", "UPPER"},
+		"GetResourceGroup":                   {"group.", strings.Repeat("g", 91)},
+	}
+	for _, m := range methods {
+		for _, v := range append(append([]string(nil), badNames...), extra[m.name]...) {
+			err := m.call(v)
+			require.Error(t, err, "%s(%q) must be refused", m.name, v)
+			assert.ErrorIs(t, err, ErrInvalid, "%s(%q)", m.name, v)
+			var ve *ValidationError
+			assert.ErrorAs(t, err, &ve, "%s(%q) gives a *ValidationError", m.name, v)
+			assert.Contains(t, err.Error(), "pool:", "%s(%q) names the package", m.name, v)
+		}
+	}
+	assert.Empty(t, f.requests(), "nothing is sent for a bad name")
+	assert.Zero(t, cred.n.Load(), "no token is fetched for a bad name")
+}
+
+func TestNewClientRefusesBadSubscription(t *testing.T) {
+	t.Parallel()
+	for _, v := range badNames {
+		cred := &countingCred{}
+		_, err := NewClient(v, cred, nil)
+		assert.ErrorIs(t, err, ErrInvalid, "NewClient(%q)", v)
+		assert.Zero(t, cred.n.Load())
+	}
+}
+
+func TestJSONErrorsReachableWithErrorsAs(t *testing.T) {
+	t.Parallel()
+	_, err := ParseTemplate([]byte(`{"resources": [}`), nil)
+	require.ErrorIs(t, err, ErrInvalid)
+	var syn *json.SyntaxError
+	assert.ErrorAs(t, err, &syn, "a broken document's *json.SyntaxError is reachable")
+
+	_, err = ParseTemplate([]byte(`{"resources":[{"type":"Microsoft.App/sessionPools","name":"p","location":"eastus","properties":{"scaleConfiguration":{"maxConcurrentSessions":"five"}}}]}`), nil)
+	require.ErrorIs(t, err, ErrInvalid)
+	var typ *json.UnmarshalTypeError
+	assert.ErrorAs(t, err, &typ, "a wrongly typed field's *json.UnmarshalTypeError is reachable")
+
+	_, err = templateJSON(map[string]any{"resources": make(chan int)})
+	require.ErrorIs(t, err, ErrInvalid)
+	var unsup *json.UnsupportedTypeError
+	assert.ErrorAs(t, err, &unsup, "an unencodable template's *json.UnsupportedTypeError is reachable")
+
+	tmpl := NewTemplate(NewShellPool("myshellpool", "eastus"))
+	err = tmpl.AddResources(map[string]any{"type": "x/y", "apiVersion": "1", "name": 5})
+	require.ErrorIs(t, err, ErrInvalid)
+	assert.ErrorAs(t, err, &typ, "AddResources keeps the decoding error")
+
+	f := newFakeARM(t)
+	f.on(http.MethodGet, testPoolPath, step{status: 200, body: `{"name": 5}`})
+	_, err = f.client(t).Get(t.Context(), testRG, "myshellpool", nil)
+	require.Error(t, err)
+	assert.ErrorAs(t, err, &typ, "a response that does not decode keeps the decoding error")
+}
+
+// span is one span a recordingTracer saw.
+type span struct {
+	name   string
+	attrs  map[string]any
+	status string
+	events []string
+}
+
+type recorder struct {
+	mu    sync.Mutex
+	spans []*span
+}
+
+func (r *recorder) provider() tracing.Provider {
+	return tracing.NewProvider(func(string, string) tracing.Tracer {
+		return tracing.NewTracer(func(ctx context.Context, name string, o *tracing.SpanOptions) (context.Context, tracing.Span) {
+			s := &span{name: name, attrs: map[string]any{}}
+			r.mu.Lock()
+			r.spans = append(r.spans, s)
+			r.mu.Unlock()
+			set := func(as ...tracing.Attribute) {
+				r.mu.Lock()
+				defer r.mu.Unlock()
+				for _, a := range as {
+					s.attrs[a.Key] = a.Value
+				}
+			}
+			if o != nil {
+				set(o.Attributes...)
+			}
+			return ctx, tracing.NewSpan(tracing.SpanImpl{
+				SetAttributes: set,
+				SetStatus: func(_ tracing.SpanStatus, d string) {
+					r.mu.Lock()
+					s.status = d
+					r.mu.Unlock()
+				},
+				AddEvent: func(n string, as ...tracing.Attribute) {
+					r.mu.Lock()
+					s.events = append(s.events, fmt.Sprint(n, as))
+					r.mu.Unlock()
+				},
+			})
+		}, nil)
+	}, nil)
+}
+
+func (r *recorder) byName() map[string][]*span {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	m := map[string][]*span{}
+	for _, s := range r.spans {
+		m[s.name] = append(m[s.name], s)
+	}
+	return m
+}
+
+func TestSpansCarryNamespace(t *testing.T) {
+	t.Parallel()
+	f := newFakeARM(t)
+	f.on(http.MethodGet, testPoolPath, step{status: 200, body: poolBody("Succeeded")})
+	f.on(http.MethodDelete, testPoolPath, step{status: 204})
+	f.on(http.MethodGet, "/subscriptions/sub1/resourcegroups/rg1", step{status: 200, body: `{"name":"rg1","location":"eastus"}`})
+	f.on(http.MethodGet, "/subscriptions/sub1/resourcegroups/rg1/providers/Microsoft.Resources/deployments/dep1",
+		step{status: 404, body: sprintf(armError, "DeploymentNotFound", "no such deployment")})
+	f.on(http.MethodGet, "/subscriptions/sub1/providers/Microsoft.App", step{status: 200, body: `{"namespace":"Microsoft.App","registrationState":"Registered"}`})
+	rec := &recorder{}
+	opts := f.options()
+	opts.TracingProvider = rec.provider()
+	c, err := NewClient(testSub, &countingCred{}, opts)
+	require.NoError(t, err)
+	ctx := t.Context()
+	_, err = c.Get(ctx, testRG, "myshellpool", nil)
+	require.NoError(t, err)
+	p, err := c.BeginDelete(ctx, testRG, "myshellpool", nil)
+	require.NoError(t, err)
+	_, err = p.PollUntilDone(ctx, pollFast)
+	require.NoError(t, err)
+	_, err = c.GetResourceGroup(ctx, testRG, nil)
+	require.NoError(t, err)
+	_, err = c.GetDeployment(ctx, testRG, "dep1", nil)
+	require.Error(t, err, "a failing call is traced too")
+	_, err = c.GetProvider(ctx, ProviderNamespace, nil)
+	require.NoError(t, err)
+	_, err = c.Get(ctx, testRG, "..", nil)
+	require.Error(t, err)
+
+	spans := rec.byName()
+	for name, ns := range map[string]string{
+		"Client.Get": "Microsoft.App", "Client.BeginDelete": "Microsoft.App",
+		"Client.GetResourceGroup": "Microsoft.Resources", "Client.GetDeployment": "Microsoft.Resources",
+		"Client.GetProvider": "Microsoft.Resources",
+	} {
+		require.NotEmpty(t, spans[name], "span %s is recorded", name)
+		for _, s := range spans[name] {
+			assert.Equal(t, ns, s.attrs["az.namespace"], "span %s", name)
+		}
+	}
+	var httpSpans int
+	for _, s := range rec.spans {
+		if strings.HasPrefix(s.name, "HTTP ") {
+			httpSpans++
+			assert.Contains(t, []any{"Microsoft.App", "Microsoft.Resources"}, s.attrs["az.namespace"], "the HTTP span %s carries its method's namespace", s.name)
+		}
+		for k, v := range s.attrs {
+			assert.NotContains(t, fmt.Sprint(v), secretToken, "span %s attribute %s", s.name, k)
+		}
+		assert.NotContains(t, s.status, secretToken)
+		assert.NotContains(t, strings.Join(s.events, " "), secretToken)
+	}
+	assert.Positive(t, httpSpans, "HTTP spans are recorded")
+	assert.True(t, errors.Is(err, ErrInvalid))
+}
