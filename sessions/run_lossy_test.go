@@ -129,12 +129,15 @@ func runPrintfOK(t *testing.T, c *sessions.Client, n, workers int) (recovered, t
 }
 
 // TestRunRecoversLostFinalWrites: with half of all execution answers
-// missing their last write (seeded), 500 Runs of `printf ok` each return
+// missing their last write (seeded), 100 Runs of `printf ok` each return
 // exactly "ok" or a typed error, never a wrong answer.
 func TestRunRecoversLostFinalWrites(t *testing.T) {
-	n := 500
+	// The emulator's own quirk gets the issue's 500 Runs
+	// (TestRunSurvivesEmulatorLostFinalWrites); this harsher one, which
+	// also cuts stderr and at random points, gets fewer.
+	n := 100
 	if testing.Short() {
-		n = 50
+		n = 30
 	}
 	_, c, lt := newLossyClient(t, 0.5, 1)
 	recovered, typed := runPrintfOK(t, c, n, 4)
