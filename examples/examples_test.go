@@ -29,6 +29,7 @@ import (
 var programs = []string{
 	"setup", "deploy-pool", "create-identity", "assign-role", "get-token", "execute",
 	"verify", "cleanup", "quickstart", "files", "async-execute", "emulator", "multiuser",
+	"run", "background",
 }
 
 // binDir holds every example, built once by TestMain before any test starts,
@@ -226,6 +227,12 @@ func TestExamplesInEmulatorMode(t *testing.T) {
 			suffix: "\nhello world\nhi\nExit code: 0\n8. Keep resource group my-shell-session-rg (-keep); delete it with examples/cleanup\n"},
 		{name: "files", program: "files", args: []string{"-emulator"},
 			want: []string{`(?m)^Uploaded hello\.txt \(21 bytes\)$`, `(?m)^\s+hello\.txt\s+File\s+21 bytes$`, `(?m)^Downloaded hello\.txt: hello from shellpool$`}},
+		{name: "run", program: "run", args: []string{"-emulator"},
+			want: []string{`(?m)^greeting: it's "\$\(not run\)"\nin: work\nExit code: 3$`,
+				`(?m)^Large output: exit code 0, sha256 e5b844cc57f57094ea4585e235f36c78c1cd222262bb89d53c94dcb4d6b3e55d$`}},
+		{name: "background", program: "background", args: []string{"-emulator"},
+			want: []string{`(?m)^Started process [0-9a-f]{24}$`, `(?m)^live: tick 1\nlive: tick 2$`,
+				`(?m)^re-attached, whole output:\ntick 1\ntick 2\ntick 3\ntick 4\ntick 5\nExit code: 4$`}},
 		{name: "async-execute", program: "async-execute", args: []string{"-emulator"},
 			want: []string{`(?m)^step 1\nstep 2\nstep 3\nExit code: 0$`}},
 	}

@@ -1,0 +1,135 @@
+// Command background goes beyond the tutorial: it starts a job in the
+// background with Start, streams its output while it runs, re-attaches to
+// it by ID with a second client (as another program would after a restart),
+// waits for its exit code, and deletes the session. The signed-in principal
+// needs the Session Executor role on the pool (examples/assign-role
+// -assignee me).
+//
+// Against Azure, after the tutorial's steps:
+//
+//	AZURE_SUBSCRIPTION_ID=<id> go run ./examples/background
+//
+// or against the local emulator (see emulator.go, which you leave out when
+// copying this program):
+//
+//	go run ./examples/background -emulator
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
+	"github.com/shellpool/shellpool/identity"
+	"github.com/shellpool/shellpool/pool"
+	"github.com/shellpool/shellpool/sessions"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, loadSettings()); err != nil {
+		fmt.Fprintln(os.Stderr, "background:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, s settings) error {
+	opts, stop, err := emulator(&s) // only with -emulator: see emulator.go
+	if err != nil {
+		return err
+	}
+	defer stop()
+	cred, err := identity.NewCredential(nil) // az login or a managed identity
+	if err != nil {
+		return err
+	}
+	pools, err := pool.NewClient(s.subscription, cred, &pool.ClientOptions{ClientOptions: arm.ClientOptions{ClientOptions: opts}, APIVersion: s.armAPIVersion})
+	if err != nil {
+		return err
+	}
+	p, err := pools.Get(ctx, s.group, s.pool, nil)
+	if err != nil {
+		return err
+	}
+	dataOpts := opts // the data-plane api-version is azcore's APIVersion option
+	dataOpts.APIVersion = s.sessionsAPIVersion
+	newClient := func() (*sessions.Client, error) {
+		return sessions.NewClient(p.Endpoint(), cred, &sessions.ClientOptions{ClientOptions: dataOpts})
+	}
+	client, err := newClient()
+	if err != nil {
+		return err
+	}
+	session := client.NewSession()
+	defer session.Close(context.WithoutCancel(ctx)) // frees the session's place in the pool
+
+	job, err := session.Start(ctx, sessions.ShellCommand(`for i in 1 2 3 4 5; do echo "tick $i"; sleep 0.5; done; exit 4`), nil)
+	if err != nil {
+		return err
+	}
+	fmt.Println("Started process", job.ID())
+
+	// Read the first two lines while the job runs.
+	out := job.Stdout(ctx)
+	lines := bufio.NewReader(out)
+	for range 2 {
+		line, err := lines.ReadString('\n')
+		if err != nil {
+			return err
+		}
+		fmt.Print("live: ", line)
+	}
+	out.Close()
+
+	// Another client (or program) needs only the session ID and process ID.
+	other, err := newClient()
+	if err != nil {
+		return err
+	}
+	again, err := other.AttachProcess(session.ID(), job.ID())
+	if err != nil {
+		return err
+	}
+	all, err := io.ReadAll(again.Stdout(ctx)) // from the start, to the end
+	if err != nil {
+		return err
+	}
+	fmt.Printf("re-attached, whole output:\n%s", all)
+	res, err := again.Wait(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Println("Exit code:", res.ExitCode)
+	return session.Close(ctx)
+}
+
+// settings are the tutorial's variables, from flags or environment variables.
+type settings struct {
+	subscription, group, pool, location string
+	armAPIVersion, sessionsAPIVersion   string
+}
+
+func loadSettings() settings {
+	var s settings
+	flag.StringVar(&s.subscription, "subscription", os.Getenv("AZURE_SUBSCRIPTION_ID"), "Azure subscription ID ($AZURE_SUBSCRIPTION_ID)")
+	flag.StringVar(&s.group, "resource-group", env("SHELLPOOL_RESOURCE_GROUP", "my-shell-session-rg"), "resource group ($SHELLPOOL_RESOURCE_GROUP)")
+	flag.StringVar(&s.pool, "pool", env("SHELLPOOL_POOL", "myshellpool"), "session pool name ($SHELLPOOL_POOL)")
+	flag.StringVar(&s.location, "location", env("SHELLPOOL_LOCATION", "northcentralus"), "Azure region ($SHELLPOOL_LOCATION)")
+	flag.StringVar(&s.armAPIVersion, "arm-api-version", env("SHELLPOOL_ARM_API_VERSION", pool.DefaultAPIVersion), "Microsoft.App (Azure Resource Manager) api-version ($SHELLPOOL_ARM_API_VERSION)")
+	flag.StringVar(&s.sessionsAPIVersion, "sessions-api-version", env("SHELLPOOL_SESSIONS_API_VERSION", sessions.DefaultAPIVersion), "sessions data-plane api-version ($SHELLPOOL_SESSIONS_API_VERSION)")
+	flag.Parse()
+	return s
+}
+
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,113 @@
+package sessions_test
+
+import (
+	"context"
+	"io"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/shellpool/shellpool/sessions"
+)
+
+// BenchmarkRunTrue measures Run of `true` against the emulator; compare
+// with BenchmarkRunTrueExecuteBaseline, the raw Execute of the same command
+// in the same run.
+func BenchmarkRunTrue(b *testing.B) {
+	_, _, s, _ := newProcEmulator(b)
+	ctx := context.Background()
+	cmd := sessions.ShellCommand("true")
+	for b.Loop() {
+		res, err := s.Run(ctx, cmd, nil)
+		if err != nil || res.ExitCode != 0 {
+			b.Fatal(err, res.ExitCode)
+		}
+	}
+}
+
+// BenchmarkRunTrueExecuteBaseline is Execute of `true`: the floor for
+// BenchmarkRunTrue.
+func BenchmarkRunTrueExecuteBaseline(b *testing.B) {
+	_, _, s, _ := newProcEmulator(b)
+	ctx := context.Background()
+	cmd := sessions.ShellCommand("true")
+	for b.Loop() {
+		if _, err := s.Execute(ctx, cmd, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+const bench64 = 64 << 20
+
+// BenchmarkRun64MiB measures Run of a command printing 64 MiB, streamed to
+// a writer (io.Discard behind a counter); it reports the peak heap in use
+// while streaming (peak-heap-MiB, goal <= 32). Compare its MB/s with
+// BenchmarkRun64MiBDownloadBaseline.
+func BenchmarkRun64MiB(b *testing.B) {
+	_, _, s, _ := newProcEmulator(b)
+	ctx := context.Background()
+	_, err := s.Run(ctx, sessions.ShellCommand("head -c 67108864 /dev/urandom > big.bin"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd := sessions.ShellCommand("cat big.bin")
+	b.SetBytes(bench64)
+	var peak atomic.Uint64
+	stop := make(chan struct{})
+	go sampleHeap(&peak, stop)
+	runtime.GC()
+	b.ResetTimer()
+	for b.Loop() {
+		var n countWriter
+		if _, err := s.Run(ctx, cmd, &sessions.RunOptions{Stdout: &n}); err != nil || n != bench64 {
+			b.Fatal(err, n)
+		}
+	}
+	b.StopTimer()
+	close(stop)
+	b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MiB")
+}
+
+// BenchmarkRun64MiBDownloadBaseline is DownloadFile of the same 64 MiB
+// file: the floor for BenchmarkRun64MiB.
+func BenchmarkRun64MiBDownloadBaseline(b *testing.B) {
+	_, _, s, _ := newProcEmulator(b)
+	ctx := context.Background()
+	_, err := s.Run(ctx, sessions.ShellCommand("head -c 67108864 /dev/urandom > big.bin"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(bench64)
+	for b.Loop() {
+		var n countWriter
+		if _, err := s.DownloadFileTo(ctx, "big.bin", &n, nil); err != nil || n != bench64 {
+			b.Fatal(err, n)
+		}
+	}
+}
+
+type countWriter int64
+
+func (c *countWriter) Write(p []byte) (int, error) { *c += countWriter(len(p)); return len(p), nil }
+
+var _ io.Writer = (*countWriter)(nil)
+
+// sampleHeap records the largest HeapInuse seen until stop is closed.
+func sampleHeap(peak *atomic.Uint64, stop chan struct{}) {
+	var ms runtime.MemStats
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			runtime.ReadMemStats(&ms)
+			if ms.HeapInuse > peak.Load() {
+				peak.Store(ms.HeapInuse)
+			}
+		}
+	}
+}
