@@ -100,14 +100,14 @@ func withNamespace(tr tracing.Tracer, ns string) tracing.Tracer {
 	return tr
 }
 
-// IdentityID returns the resource ID of the user-assigned managed identity
+// ResourceID returns the resource ID of the user-assigned managed identity
 // name in resourceGroup of subscriptionID.
-func IdentityID(subscriptionID, resourceGroup, name string) string {
+func ResourceID(subscriptionID, resourceGroup, name string) string {
 	return "/subscriptions/" + subscriptionID + "/resourceGroups/" + resourceGroup + "/providers/" + IdentityResourceType + "/" + name
 }
 
 func (c *Client) identityURL(resourceGroup, name string) string {
-	return armx.URL(c.endpoint, IdentityID(armx.Segment(c.subscriptionID), armx.Segment(resourceGroup), armx.Segment(name)))
+	return armx.URL(c.endpoint, ResourceID(armx.Segment(c.subscriptionID), armx.Segment(resourceGroup), armx.Segment(name)))
 }
 
 // CreateOrUpdateIdentity creates the user-assigned managed identity name in

@@ -204,5 +204,5 @@ func TestNewClientValidation(t *testing.T) {
 
 func TestIdentityID(t *testing.T) {
 	t.Parallel()
-	assert.Equal(t, identityPath, identity.IdentityID(testSub, "rg", "pool-uami"))
+	assert.Equal(t, identityPath, identity.ResourceID(testSub, "rg", "pool-uami"))
 }

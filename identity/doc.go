@@ -46,7 +46,7 @@
 // the service answers with another prefix than it was sent.
 //
 // [GUID] computes Azure Resource Manager's guid() template function, and
-// [IdentityTemplateResource] and [SessionExecutorTemplateResource] return ARM
+// [ManagedIdentityResource] and [SessionExecutorAssignmentResource] return ARM
 // template resources to add to a session pool template with the pool
 // package's Template.AddResources.
 //

@@ -16,12 +16,12 @@ import "strings"
 // Names and locations are either literal values or ARM expressions: a string
 // that starts with "[" and ends with "]", such as "[parameters('poolName')]".
 
-// IdentityTemplateResource returns an ARM template resource that creates the
+// ManagedIdentityResource returns an ARM template resource that creates the
 // user-assigned managed identity name in location:
 //
 //	{"type": "Microsoft.ManagedIdentity/userAssignedIdentities", "apiVersion": "2023-01-31",
 //	 "name": name, "location": location}
-func IdentityTemplateResource(name, location string) map[string]any {
+func ManagedIdentityResource(name, location string) map[string]any {
 	return map[string]any{
 		"type":       IdentityResourceType,
 		"apiVersion": DefaultIdentityAPIVersion,
@@ -30,7 +30,7 @@ func IdentityTemplateResource(name, location string) map[string]any {
 	}
 }
 
-// SessionExecutorTemplateResource returns an ARM template resource that
+// SessionExecutorAssignmentResource returns an ARM template resource that
 // assigns "Azure ContainerApps Session Executor" on the session pool poolName
 // to the user-assigned identity identityName, both in the deployment's
 // resource group and, through dependsOn, both created by the same template:
@@ -52,7 +52,7 @@ func IdentityTemplateResource(name, location string) map[string]any {
 // the same role to the same identity, it gets RoleAssignmentExists and
 // returns this assignment. principalType ServicePrincipal lets ARM assign the
 // role to the new identity without waiting for directory replication.
-func SessionExecutorTemplateResource(poolName, identityName string) map[string]any {
+func SessionExecutorAssignmentResource(poolName, identityName string) map[string]any {
 	pool := templateArg(poolName)
 	ident := templateArg(identityName)
 	poolID := "resourceId('" + SessionPoolResourceType + "', " + pool + ")"

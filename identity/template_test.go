@@ -39,12 +39,12 @@ func TestTemplateResourcesGolden(t *testing.T) {
 		resources []map[string]any
 	}{
 		{"template_literal.json", []map[string]any{
-			identity.IdentityTemplateResource("mypool-uami", "eastus"),
-			identity.SessionExecutorTemplateResource("mypool", "mypool-uami"),
+			identity.ManagedIdentityResource("mypool-uami", "eastus"),
+			identity.SessionExecutorAssignmentResource("mypool", "mypool-uami"),
 		}},
 		{"template_parameters.json", []map[string]any{
-			identity.IdentityTemplateResource("[parameters('identityName')]", "[parameters('location')]"),
-			identity.SessionExecutorTemplateResource("[parameters('name')]", "[variables('identityName')]"),
+			identity.ManagedIdentityResource("[parameters('identityName')]", "[parameters('location')]"),
+			identity.SessionExecutorAssignmentResource("[parameters('name')]", "[variables('identityName')]"),
 		}},
 	}
 	for _, tc := range tests {
@@ -57,7 +57,7 @@ func TestTemplateResourcesGolden(t *testing.T) {
 
 func TestSessionExecutorTemplateResource(t *testing.T) {
 	t.Parallel()
-	r := identity.SessionExecutorTemplateResource("pool's", "id")
+	r := identity.SessionExecutorAssignmentResource("pool's", "id")
 	props, ok := r["properties"].(map[string]any)
 	require.True(t, ok)
 	assert.Equal(t, "ServicePrincipal", props["principalType"])
@@ -100,7 +100,7 @@ func TestTemplateUsesOnlySupportedFunctions(t *testing.T) {
 			}
 		}
 	}
-	walk(identity.SessionExecutorTemplateResource("[parameters('name')]", "uami"))
-	walk(identity.IdentityTemplateResource("[parameters('n')]", "[parameters('l')]"))
+	walk(identity.SessionExecutorAssignmentResource("[parameters('name')]", "uami"))
+	walk(identity.ManagedIdentityResource("[parameters('n')]", "[parameters('l')]"))
 	assert.Greater(t, count, 5, "the walk saw the expressions")
 }

@@ -21,7 +21,7 @@ import (
 type ClientOptions struct {
 	arm.ClientOptions
 
-	// APIVersion overrides DefaultAPIVersion for session pool operations.
+	// APIVersion overrides DefaultARMAPIVersion for session pool operations.
 	APIVersion string
 
 	// ResourcesAPIVersion overrides DefaultResourcesAPIVersion for
@@ -56,7 +56,7 @@ func NewClient(subscriptionID string, cred azcore.TokenCredential, options *Clie
 		return nil, invalidArg("subscriptionID", subscriptionID, r)
 	}
 	if cred == nil {
-		return nil, fmt.Errorf("%w: cred is nil; pass a credential such as azidentity.NewDefaultAzureCredential", ErrInvalid)
+		return nil, fmt.Errorf("%w: cred is nil; pass a credential such as azidentity.NewDefaultAzureCredential", ErrInvalidArgument)
 	}
 	if options == nil {
 		options = &ClientOptions{}
@@ -75,7 +75,7 @@ func NewClient(subscriptionID string, cred azcore.TokenCredential, options *Clie
 		resAPIVersion:  options.ResourcesAPIVersion,
 	}
 	if cl.apiVersion == "" {
-		cl.apiVersion = DefaultAPIVersion
+		cl.apiVersion = DefaultARMAPIVersion
 	}
 	if cl.resAPIVersion == "" {
 		cl.resAPIVersion = DefaultResourcesAPIVersion
@@ -132,7 +132,7 @@ func resume[T any](tr tracing.Tracer, c *Client, token string) (*runtime.Poller[
 }
 
 // invalidArg is the error for an argument that breaks rule: a
-// *ValidationError with one problem, matching ErrInvalid.
+// *ValidationError with one problem, matching ErrInvalidArgument.
 func invalidArg(field, value, rule string) error {
 	return &ValidationError{Subject: fmt.Sprintf("%s %q", field, value), Problems: []Problem{{Field: field, Rule: rule}}}
 }

@@ -56,11 +56,11 @@ func requireResponseError(t *testing.T, err error, status int, code string) *azc
 func TestNewClientRejectsBadInput(t *testing.T) {
 	t.Parallel()
 	_, err := NewClient("", &fake.TokenCredential{}, nil)
-	assert.ErrorIs(t, err, ErrInvalid)
+	assert.ErrorIs(t, err, ErrInvalidArgument)
 	_, err = NewClient("a/b", &fake.TokenCredential{}, nil)
-	assert.ErrorIs(t, err, ErrInvalid)
+	assert.ErrorIs(t, err, ErrInvalidArgument)
 	_, err = NewClient("sub", nil, nil)
-	assert.ErrorIs(t, err, ErrInvalid)
+	assert.ErrorIs(t, err, ErrInvalidArgument)
 	c, err := NewClient("sub", &fake.TokenCredential{}, nil)
 	require.NoError(t, err)
 	assert.Equal(t, "sub", c.SubscriptionID())
@@ -202,7 +202,7 @@ func TestValidationBeforeAnyRequest(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.call()
 			require.Error(t, err)
-			assert.ErrorIs(t, err, ErrInvalid)
+			assert.ErrorIs(t, err, ErrInvalidArgument)
 		})
 	}
 	assert.Empty(t, f.requests(), "nothing is sent for invalid input")

@@ -155,7 +155,7 @@ func NewDeploymentName() string {
 //     {"value": v}
 //
 // Invalid input (bad names, a template that does not render or is not a JSON
-// object) returns an error matching ErrInvalid and sends nothing. If the
+// object) returns an error matching ErrInvalidArgument and sends nothing. If the
 // deployment fails, the poller returns an *azcore.ResponseError whose
 // ErrorCode is ARM's code (e.g. "DeploymentFailed"); read the per-resource
 // details with GetDeployment.
@@ -260,10 +260,10 @@ func templateJSON(template any) (json.RawMessage, error) {
 	var raw []byte
 	switch t := template.(type) {
 	case nil:
-		return nil, fmt.Errorf("%w: template is nil; pass a *pool.Template or a JSON document", ErrInvalid)
+		return nil, fmt.Errorf("%w: template is nil; pass a *pool.Template or a JSON document", ErrInvalidArgument)
 	case *Template:
 		if t == nil {
-			return nil, fmt.Errorf("%w: template is nil; pass a *pool.Template or a JSON document", ErrInvalid)
+			return nil, fmt.Errorf("%w: template is nil; pass a *pool.Template or a JSON document", ErrInvalidArgument)
 		}
 		return t.MarshalJSON()
 	case Template:
@@ -275,13 +275,13 @@ func templateJSON(template any) (json.RawMessage, error) {
 	default:
 		b, err := json.Marshal(t)
 		if err != nil {
-			return nil, fmt.Errorf("%w: template cannot be encoded as JSON: %w", ErrInvalid, err)
+			return nil, fmt.Errorf("%w: template cannot be encoded as JSON: %w", ErrInvalidArgument, err)
 		}
 		raw = b
 	}
 	trimmed := bytes.TrimSpace(raw)
 	if !json.Valid(trimmed) || len(trimmed) == 0 || trimmed[0] != '{' {
-		return nil, fmt.Errorf("%w: template is not a JSON object; check the file (ParseTemplate reports where it breaks)", ErrInvalid)
+		return nil, fmt.Errorf("%w: template is not a JSON object; check the file (ParseTemplate reports where it breaks)", ErrInvalidArgument)
 	}
 	return json.RawMessage(trimmed), nil
 }

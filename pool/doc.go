@@ -14,7 +14,7 @@
 // in responses are ignored. [NewShellPool] returns the tutorial's shell pool
 // (Dynamic, Shell, 5 sessions, Timed with a 300 s cooldown, egress enabled).
 // [SessionPool.Validate] reports every broken rule at once in a
-// [*ValidationError] that matches [ErrInvalid].
+// [*ValidationError] that matches [ErrInvalidArgument].
 //
 // # Templates
 //
@@ -29,8 +29,8 @@
 //
 //	t := pool.NewTemplate(pool.NewShellPool("myshellpool", "North Central US"))
 //	err := t.AddResources(
-//		identity.IdentityTemplateResource("myshellpool-uami", "northcentralus"),
-//		identity.SessionExecutorTemplateResource("myshellpool", "myshellpool-uami"))
+//		identity.ManagedIdentityResource("myshellpool-uami", "northcentralus"),
+//		identity.SessionExecutorAssignmentResource("myshellpool", "myshellpool-uami"))
 //	deployJSON, err := t.Render()
 //
 // # Client
@@ -58,7 +58,7 @@
 // A request the service rejects returns an [*azcore.ResponseError]: branch on
 // its StatusCode and ErrorCode with errors.As, not on its text. Input this
 // package can tell is wrong (an invalid pool, a bad name, a template that
-// does not render) returns an error matching [ErrInvalid], usually a
+// does not render) returns an error matching [ErrInvalidArgument], usually a
 // [*ValidationError], before anything is sent and before any token is
 // requested. Every name is checked with ARM's rule: session pools
 // ^[a-z][a-z0-9]*$ (3-63), resource groups 1-90 letters, digits, '_', '-',

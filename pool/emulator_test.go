@@ -89,7 +89,7 @@ func TestEmulatorTutorialDeployment(t *testing.T) {
 	require.NotNil(t, got.Properties)
 	assert.Equal(t, pool.ProvisioningStateSucceeded, got.Properties.ProvisioningState)
 	assert.Equal(t, pool.ContainerTypeShell, got.Properties.ContainerType)
-	wantID, err := pool.PoolID(srv.SubscriptionID(), emuRG, "myshellpool")
+	wantID, err := pool.ResourceID(srv.SubscriptionID(), emuRG, "myshellpool")
 	require.NoError(t, err)
 	assert.True(t, strings.EqualFold(wantID.String(), got.ID), "ID %q, want %q", got.ID, wantID)
 	endpoint := got.Endpoint()

@@ -74,7 +74,7 @@ func ExampleSessionPool_Validate() {
 			fmt.Println(problem.Field)
 		}
 	}
-	fmt.Println(errors.Is(err, pool.ErrInvalid))
+	fmt.Println(errors.Is(err, pool.ErrInvalidArgument))
 	// Output:
 	// name
 	// properties.dynamicPoolConfiguration.lifecycleConfiguration.cooldownPeriodInSeconds
@@ -102,7 +102,7 @@ func ExampleParseTemplate() {
 // The data-plane endpoint of a pool, for sessions.NewClient.
 func ExampleSessionPool_Endpoint() {
 	p := pool.NewShellPool("myshellpool", "North Central US")
-	id, err := pool.PoolID("00000000-0000-0000-0000-000000000000", "my-rg", p.Name)
+	id, err := pool.ResourceID("00000000-0000-0000-0000-000000000000", "my-rg", p.Name)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func ExampleSessionPool_Endpoint() {
 }
 
 // Add resources given as JSON objects, such as those the identity package's
-// IdentityTemplateResource returns, after the pools of a template.
+// ManagedIdentityResource returns, after the pools of a template.
 func ExampleTemplate_AddResources() {
 	t := pool.NewTemplate(pool.NewShellPool("myshellpool", "northcentralus"))
 	err := t.AddResources(map[string]any{

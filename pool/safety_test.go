@@ -90,9 +90,9 @@ func TestEveryNameValidatedBeforeSending(t *testing.T) {
 			_, err := c.NewListByResourceGroupPager(v, nil).NextPage(ctx)
 			return err
 		}},
-		{"PoolID name", func(v string) error { _, err := PoolID(testSub, testRG, v); return err }},
-		{"PoolID group", func(v string) error { _, err := PoolID(testSub, v, "myshellpool"); return err }},
-		{"PoolID subscription", func(v string) error { _, err := PoolID(v, testRG, "myshellpool"); return err }},
+		{"ResourceID name", func(v string) error { _, err := ResourceID(testSub, testRG, v); return err }},
+		{"ResourceID group", func(v string) error { _, err := ResourceID(testSub, v, "myshellpool"); return err }},
+		{"ResourceID subscription", func(v string) error { _, err := ResourceID(v, testRG, "myshellpool"); return err }},
 	}
 	extra := map[string][]string{
 		"GetProvider":                        {"Microsoft", "Microsoft..App", "Microsoft.App/x"},
@@ -106,7 +106,7 @@ func TestEveryNameValidatedBeforeSending(t *testing.T) {
 		for _, v := range append(append([]string(nil), badNames...), extra[m.name]...) {
 			err := m.call(v)
 			require.Error(t, err, "%s(%q) must be refused", m.name, v)
-			assert.ErrorIs(t, err, ErrInvalid, "%s(%q)", m.name, v)
+			assert.ErrorIs(t, err, ErrInvalidArgument, "%s(%q)", m.name, v)
 			var ve *ValidationError
 			assert.ErrorAs(t, err, &ve, "%s(%q) gives a *ValidationError", m.name, v)
 			assert.Contains(t, err.Error(), "pool:", "%s(%q) names the package", m.name, v)
@@ -121,7 +121,7 @@ func TestNewClientRefusesBadSubscription(t *testing.T) {
 	for _, v := range badNames {
 		cred := &countingCred{}
 		_, err := NewClient(v, cred, nil)
-		assert.ErrorIs(t, err, ErrInvalid, "NewClient(%q)", v)
+		assert.ErrorIs(t, err, ErrInvalidArgument, "NewClient(%q)", v)
 		assert.Zero(t, cred.n.Load())
 	}
 }
@@ -129,23 +129,23 @@ func TestNewClientRefusesBadSubscription(t *testing.T) {
 func TestJSONErrorsReachableWithErrorsAs(t *testing.T) {
 	t.Parallel()
 	_, err := ParseTemplate([]byte(`{"resources": [}`), nil)
-	require.ErrorIs(t, err, ErrInvalid)
+	require.ErrorIs(t, err, ErrInvalidArgument)
 	var syn *json.SyntaxError
 	assert.ErrorAs(t, err, &syn, "a broken document's *json.SyntaxError is reachable")
 
 	_, err = ParseTemplate([]byte(`{"resources":[{"type":"Microsoft.App/sessionPools","name":"p","location":"eastus","properties":{"scaleConfiguration":{"maxConcurrentSessions":"five"}}}]}`), nil)
-	require.ErrorIs(t, err, ErrInvalid)
+	require.ErrorIs(t, err, ErrInvalidArgument)
 	var typ *json.UnmarshalTypeError
 	assert.ErrorAs(t, err, &typ, "a wrongly typed field's *json.UnmarshalTypeError is reachable")
 
 	_, err = templateJSON(map[string]any{"resources": make(chan int)})
-	require.ErrorIs(t, err, ErrInvalid)
+	require.ErrorIs(t, err, ErrInvalidArgument)
 	var unsup *json.UnsupportedTypeError
 	assert.ErrorAs(t, err, &unsup, "an unencodable template's *json.UnsupportedTypeError is reachable")
 
 	tmpl := NewTemplate(NewShellPool("myshellpool", "eastus"))
 	err = tmpl.AddResources(map[string]any{"type": "x/y", "apiVersion": "1", "name": 5})
-	require.ErrorIs(t, err, ErrInvalid)
+	require.ErrorIs(t, err, ErrInvalidArgument)
 	assert.ErrorAs(t, err, &typ, "AddResources keeps the decoding error")
 
 	f := newFakeARM(t)
@@ -266,5 +266,5 @@ func TestSpansCarryNamespace(t *testing.T) {
 		assert.NotContains(t, strings.Join(s.events, " "), secretToken)
 	}
 	assert.Positive(t, httpSpans, "HTTP spans are recorded")
-	assert.True(t, errors.Is(err, ErrInvalid))
+	assert.True(t, errors.Is(err, ErrInvalidArgument))
 }

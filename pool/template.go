@@ -27,7 +27,7 @@ type Template struct {
 	Pools []*SessionPool
 
 	// APIVersion is the apiVersion of the pool resources; empty means
-	// DefaultAPIVersion.
+	// DefaultARMAPIVersion.
 	APIVersion string
 
 	// Parameterize renders the single pool's name and location as
@@ -48,7 +48,7 @@ type Template struct {
 	// other packages: append a Resource whose fields may use template
 	// expressions, for example a DependsOn entry built with PoolIDExpression,
 	// or add resources given as JSON objects (such as the identity package's
-	// IdentityTemplateResource and SessionExecutorTemplateResource) with
+	// ManagedIdentityResource and SessionExecutorAssignmentResource) with
 	// AddResources. Each needs Type, APIVersion and Name.
 	// Any ARM template expression may be used ("[resourceGroup().location]",
 	// "[uniqueString(resourceGroup().id)]"); Render refuses only the mistakes
@@ -124,7 +124,7 @@ func NewTemplate(pools ...*SessionPool) *Template {
 
 // Render returns the template as indented JSON (four spaces, a trailing
 // newline, HTML characters not escaped), ready to save as deploy.json. It
-// fails with an error matching ErrInvalid when a pool is invalid, when
+// fails with an error matching ErrInvalidArgument when a pool is invalid, when
 // Parameterize is set without exactly one pool, or when an expression has a
 // mistake that can be known offline: unbalanced parentheses or brackets, an
 // unclosed string literal, a function ARM does not have, or
@@ -170,7 +170,7 @@ func (t *Template) apiVersion() string {
 	if t.APIVersion != "" {
 		return t.APIVersion
 	}
-	return DefaultAPIVersion
+	return DefaultARMAPIVersion
 }
 
 func (t *Template) document() (*templateDoc, error) {
@@ -248,8 +248,8 @@ func checkResource(c *checker, f string, r Resource) {
 var resourceKeys = []string{"apiVersion", "dependsOn", "identity", "location", "name", "properties", "scope", "tags", "type"}
 
 // AddResources appends resources given as JSON objects to t.Resources: the
-// form of identity.IdentityTemplateResource and
-// identity.SessionExecutorTemplateResource, or of a resource copied from
+// form of identity.ManagedIdentityResource and
+// identity.SessionExecutorAssignmentResource, or of a resource copied from
 // another template. Each needs "type", "apiVersion" and "name"; the other keys
 // it may have are those of Resource ("scope", "location", "tags", "identity",
 // "dependsOn", "properties"). A missing key, a key Resource has no field for
@@ -259,8 +259,8 @@ var resourceKeys = []string{"apiVersion", "dependsOn", "identity", "location", "
 //
 //	t := pool.NewTemplate(pool.NewShellPool("myshellpool", "northcentralus"))
 //	err := t.AddResources(
-//		identity.IdentityTemplateResource("myshellpool-uami", "northcentralus"),
-//		identity.SessionExecutorTemplateResource("myshellpool", "myshellpool-uami"))
+//		identity.ManagedIdentityResource("myshellpool-uami", "northcentralus"),
+//		identity.SessionExecutorAssignmentResource("myshellpool", "myshellpool-uami"))
 func (t *Template) AddResources(resources ...map[string]any) error {
 	var c checker
 	out := make([]Resource, 0, len(resources))

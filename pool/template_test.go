@@ -153,7 +153,7 @@ func TestTemplateErrors(t *testing.T) {
 			t.Parallel()
 			_, err := tc.template.Render()
 			require.Error(t, err)
-			assert.ErrorIs(t, err, ErrInvalid)
+			assert.ErrorIs(t, err, ErrInvalidArgument)
 			assert.Contains(t, err.Error(), tc.want)
 		})
 	}
@@ -287,7 +287,7 @@ func TestParseTemplateErrors(t *testing.T) {
 			pools, err := ParseTemplate([]byte(tc.doc), tc.params)
 			require.Error(t, err)
 			assert.Nil(t, pools)
-			assert.ErrorIs(t, err, ErrInvalid)
+			assert.ErrorIs(t, err, ErrInvalidArgument)
 			for _, w := range tc.want {
 				assert.Contains(t, err.Error(), w)
 			}
@@ -313,8 +313,8 @@ func TestStripComments(t *testing.T) {
 }
 
 // identityShapedResources are written inline in the shape of
-// identity.IdentityTemplateResource("myshellpool-uami", "northcentralus") and
-// identity.SessionExecutorTemplateResource("myshellpool", "myshellpool-uami")
+// identity.ManagedIdentityResource("myshellpool-uami", "northcentralus") and
+// identity.SessionExecutorAssignmentResource("myshellpool", "myshellpool-uami")
 // (pool must not import identity): maps with []any and nested maps, and a
 // scope in the relative "Microsoft.App/sessionPools/{name}" form.
 func identityShapedResources() []map[string]any {
@@ -391,7 +391,7 @@ func TestTemplateAddResourcesErrors(t *testing.T) {
 			tmpl := NewTemplate(NewShellPool("myshellpool", "northcentralus"))
 			err := tmpl.AddResources(tc.resources...)
 			require.Error(t, err)
-			assert.ErrorIs(t, err, ErrInvalid)
+			assert.ErrorIs(t, err, ErrInvalidArgument)
 			for _, w := range tc.want {
 				assert.Contains(t, err.Error(), w)
 			}
@@ -403,7 +403,7 @@ func TestTemplateAddResourcesErrors(t *testing.T) {
 		tmpl := NewTemplate(NewShellPool("myshellpool", "northcentralus"))
 		tmpl.Resources = append(tmpl.Resources, Resource{Type: "x/y", Name: "n"})
 		_, err := tmpl.Render()
-		require.ErrorIs(t, err, ErrInvalid)
+		require.ErrorIs(t, err, ErrInvalidArgument)
 		assert.Contains(t, err.Error(), "resources[1].apiVersion: is required")
 	})
 }

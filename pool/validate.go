@@ -13,10 +13,10 @@ import (
 	"github.com/shellpool/shellpool/internal/azname"
 )
 
-// ErrInvalid is matched (with errors.Is) by every error this package returns
+// ErrInvalidArgument is matched (with errors.Is) by every error this package returns
 // for input it rejects before sending a request: a *ValidationError, a bad
 // name, a template that cannot be rendered or parsed.
-var ErrInvalid = errors.New("pool: invalid input")
+var ErrInvalidArgument = errors.New("pool: invalid input")
 
 // Problem is one rule a value breaks.
 type Problem struct {
@@ -35,7 +35,7 @@ type Problem struct {
 func (p Problem) String() string { return p.Field + ": " + p.Rule }
 
 // ValidationError reports every rule a value breaks, all at once. It matches
-// ErrInvalid with errors.Is; use errors.As to read Problems.
+// ErrInvalidArgument with errors.Is; use errors.As to read Problems.
 type ValidationError struct {
 	// Subject names what was validated, e.g. `session pool "myshellpool"`.
 	Subject string
@@ -61,8 +61,8 @@ func (e *ValidationError) Error() string {
 	return b.String()
 }
 
-// Is reports whether target is ErrInvalid.
-func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
+// Is reports whether target is ErrInvalidArgument.
+func (e *ValidationError) Is(target error) bool { return target == ErrInvalidArgument }
 
 // Unwrap returns the underlying errors of the problems (Problem.Err), so
 // that errors.As reaches, for example, a *json.SyntaxError.
