@@ -202,7 +202,7 @@ func TestNewClientValidation(t *testing.T) {
 	}
 }
 
-func TestIdentityID(t *testing.T) {
+func TestResourceID(t *testing.T) {
 	t.Parallel()
 	assert.Equal(t, identityPath, identity.ResourceID(testSub, "rg", "pool-uami"))
 }

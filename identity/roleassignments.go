@@ -184,12 +184,12 @@ func (c *Client) assignRole(ctx context.Context, op, scope, roleDefinitionID, pr
 			}
 			return resp, err
 		case re.StatusCode == http.StatusForbidden:
-			return resp, &ServiceError{Op: op, Advice: adviceRoleAssignmentWrite, Response: re}
+			return resp, serviceErr(op, re, nil, adviceRoleAssignmentWrite)
 		case re.StatusCode == http.StatusConflict && strings.EqualFold(re.ErrorCode, codeRoleAssignmentExists):
 			existing, ferr := c.findExisting(ctx, scope, name, roleDefinitionID, principalID)
 			if ferr != nil {
-				return resp, &ServiceError{Op: op, Response: re, Cause: ferr,
-					Advice: "The principal already holds the role at this scope, but the existing assignment could not be read; list the scope's role assignments to find it"}
+				return resp, serviceErr(op, re, ferr,
+					"The principal already holds the role at this scope, but the existing assignment could not be read; list the scope's role assignments to find it")
 			}
 			resp.RoleAssignment, resp.Existing = existing, true
 			return resp, nil
@@ -197,10 +197,10 @@ func (c *Client) assignRole(ctx context.Context, op, scope, roleDefinitionID, pr
 			lastNotFound = re
 			left := budget - time.Since(start)
 			if left <= 0 {
-				return resp, &ServiceError{Op: op, Response: re,
-					Advice: fmt.Sprintf("Gave up after %d attempts over %s (AssignRoleOptions.PrincipalNotFoundTimeout, default %s). "+
+				return resp, serviceErr(op, re, nil,
+					fmt.Sprintf("Gave up after %d attempts over %s (AssignRoleOptions.PrincipalNotFoundTimeout, default %s). "+
 						"If the principal was just created, Entra ID replication can take minutes: retry, or set a longer PrincipalNotFoundTimeout; "+
-						"otherwise check that principalID is an object ID in this tenant", resp.Attempts, time.Since(start).Round(time.Millisecond), DefaultPrincipalNotFoundTimeout)}
+						"otherwise check that principalID is an object ID in this tenant", resp.Attempts, time.Since(start).Round(time.Millisecond), DefaultPrincipalNotFoundTimeout))
 			}
 			t := time.NewTimer(min(delay, left))
 			select {
@@ -225,8 +225,8 @@ func principalNotFoundBudget(o *AssignRoleOptions) time.Duration {
 }
 
 func principalNotFoundError(op string, re *azcore.ResponseError, cause error, attempts int) error {
-	return &ServiceError{Op: op, Response: re, Cause: cause,
-		Advice: fmt.Sprintf("Gave up after %d attempts. If the principal was just created, Entra ID replication can take minutes: retry with a longer context deadline; otherwise check that principalID is an object ID in this tenant", attempts)}
+	return serviceErr(op, re, cause,
+		fmt.Sprintf("Gave up after %d attempts. If the principal was just created, Entra ID replication can take minutes: retry with a longer context deadline; otherwise check that principalID is an object ID in this tenant", attempts))
 }
 
 // expandRoleDefinitionID accepts a role definition ID or a bare role GUID.
@@ -322,8 +322,8 @@ func (c *Client) DeleteRoleAssignment(ctx context.Context, scope, name string, o
 	httpResp, err := armx.Send(c.pl, req, http.StatusOK, http.StatusNoContent)
 	if err != nil {
 		if re := asResponseError(err); re != nil && re.StatusCode == http.StatusForbidden {
-			return resp, &ServiceError{Op: "DeleteRoleAssignment", Response: re,
-				Advice: "The caller needs Microsoft.Authorization/roleAssignments/delete at this scope (Owner, User Access Administrator or Role Based Access Control Administrator)"}
+			return resp, serviceErr("DeleteRoleAssignment", re, nil,
+				"The caller needs Microsoft.Authorization/roleAssignments/delete at this scope (Owner, User Access Administrator or Role Based Access Control Administrator)")
 		}
 		return resp, err
 	}

@@ -55,7 +55,7 @@ func TestTemplateResourcesGolden(t *testing.T) {
 	}
 }
 
-func TestSessionExecutorTemplateResource(t *testing.T) {
+func TestSessionExecutorAssignmentResource(t *testing.T) {
 	t.Parallel()
 	r := identity.SessionExecutorAssignmentResource("pool's", "id")
 	props, ok := r["properties"].(map[string]any)

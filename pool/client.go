@@ -56,7 +56,7 @@ func NewClient(subscriptionID string, cred azcore.TokenCredential, options *Clie
 		return nil, invalidArg("subscriptionID", subscriptionID, r)
 	}
 	if cred == nil {
-		return nil, fmt.Errorf("%w: cred is nil; pass a credential such as azidentity.NewDefaultAzureCredential", ErrInvalidArgument)
+		return nil, argErr("cred", "is nil; pass a credential such as azidentity.NewDefaultAzureCredential")
 	}
 	if options == nil {
 		options = &ClientOptions{}
@@ -129,12 +129,6 @@ func begin[T any](ctx context.Context, c *Client, tr tracing.Tracer, method, raw
 // resume rebuilds a poller from Poller.ResumeToken.
 func resume[T any](tr tracing.Tracer, c *Client, token string) (*runtime.Poller[T], error) {
 	return runtime.NewPollerFromResumeToken(token, c.pl, &runtime.NewPollerFromResumeTokenOptions[T]{Tracer: tr})
-}
-
-// invalidArg is the error for an argument that breaks rule: a
-// *ValidationError with one problem, matching ErrInvalidArgument.
-func invalidArg(field, value, rule string) error {
-	return &ValidationError{Subject: fmt.Sprintf("%s %q", field, value), Problems: []Problem{{Field: field, Rule: rule}}}
 }
 
 // checkGroup validates a resource group name with ARM's rule: 1-90

@@ -195,7 +195,7 @@ func TestEndpoint(t *testing.T) {
 	}
 }
 
-func TestPoolID(t *testing.T) {
+func TestResourceID(t *testing.T) {
 	t.Parallel()
 	id, err := ResourceID("sub1", "rg1", "myshellpool")
 	require.NoError(t, err)
@@ -207,7 +207,7 @@ func TestPoolID(t *testing.T) {
 	assert.ErrorContains(t, err, "resourceGroup")
 	_, err = ResourceID("sub1", "rg", "a/b")
 	assert.ErrorIs(t, err, ErrInvalidArgument)
-	assert.ErrorContains(t, err, `name "a/b"`)
+	assert.ErrorContains(t, err, `name: "a/b"`)
 }
 
 func TestPossibleValues(t *testing.T) {

@@ -107,8 +107,13 @@ func TestEveryNameValidatedBeforeSending(t *testing.T) {
 			err := m.call(v)
 			require.Error(t, err, "%s(%q) must be refused", m.name, v)
 			assert.ErrorIs(t, err, ErrInvalidArgument, "%s(%q)", m.name, v)
-			var ve *ValidationError
-			assert.ErrorAs(t, err, &ve, "%s(%q) gives a *ValidationError", m.name, v)
+			if m.name == "BeginCreateOrUpdate name" || m.name == "BeginCreateOrUpdate region" {
+				var ve *ValidationError
+				assert.ErrorAs(t, err, &ve, "%s(%q) gives the pool's *ValidationError", m.name, v)
+			} else {
+				var ae *ArgumentError
+				assert.ErrorAs(t, err, &ae, "%s(%q) gives an *ArgumentError", m.name, v)
+			}
 			assert.Contains(t, err.Error(), "pool:", "%s(%q) names the package", m.name, v)
 		}
 	}
