@@ -62,7 +62,7 @@ func (e *emulator) deploy(t *testing.T, tmpl *pool.Template) {
 	ctx := t.Context()
 	_, err := e.pools.CreateOrUpdateResourceGroup(ctx, tutorialRG, pool.ResourceGroup{Location: tutorialLoc}, nil)
 	require.NoError(t, err)
-	p, err := e.pools.BeginDeploy(ctx, tutorialRG, "", tmpl, nil, nil)
+	p, err := e.pools.BeginDeploy(ctx, tutorialRG, "", tmpl, nil)
 	require.NoError(t, err)
 	_, err = p.PollUntilDone(ctx, &runtime.PollUntilDoneOptions{Frequency: time.Millisecond})
 	require.NoError(t, err)

@@ -70,13 +70,13 @@ func ExampleInspectToken() {
 }
 
 func ExampleSessionExecutorAssignmentResource() {
-	// Append these to the "resources" of a session pool template: the
+	// Add these to a session pool template (pool.Template.AddResources): the
 	// deployment then creates the identity and lets it use the pool.
-	resources := []map[string]any{
+	resources := []pool.TemplateResource{
 		identity.ManagedIdentityResource("[parameters('identityName')]", "[parameters('location')]"),
 		identity.SessionExecutorAssignmentResource("[parameters('name')]", "[parameters('identityName')]"),
 	}
-	b, _ := json.MarshalIndent(resources[1]["properties"], "", "  ")
+	b, _ := json.MarshalIndent(resources[1].Properties, "", "  ")
 	fmt.Println(string(b))
 	// Output:
 	// {

@@ -179,15 +179,15 @@ func TestValidationBeforeAnyRequest(t *testing.T) {
 			return err
 		}},
 		{"deploy with bad name", func() error {
-			_, err := c.BeginDeploy(ctx, testRG, "bad name!", NewTemplate(NewShellPool("myshellpool", "eastus")), nil, nil)
+			_, err := c.BeginDeploy(ctx, testRG, "bad name!", NewTemplate(NewShellPool("myshellpool", "eastus")), nil)
 			return err
 		}},
-		{"deploy nil template", func() error { _, err := c.BeginDeploy(ctx, testRG, "", nil, nil, nil); return err }},
+		{"deploy nil template", func() error { _, err := c.BeginDeploy(ctx, testRG, "", nil, nil); return err }},
 		{"deploy invalid template", func() error {
-			_, err := c.BeginDeploy(ctx, testRG, "", NewTemplate(NewShellPool("Bad", "eastus")), nil, nil)
+			_, err := c.BeginDeploy(ctx, testRG, "", NewTemplate(NewShellPool("Bad", "eastus")), nil)
 			return err
 		}},
-		{"deploy non-object JSON", func() error { _, err := c.BeginDeploy(ctx, testRG, "", []byte(`[1,2]`), nil, nil); return err }},
+		{"deploy non-object JSON", func() error { _, err := c.BeginDeployJSON(ctx, testRG, "", []byte(`[1,2]`), nil); return err }},
 		{"group without location", func() error {
 			_, err := c.CreateOrUpdateResourceGroup(ctx, testRG, ResourceGroup{}, nil)
 			return err
@@ -397,7 +397,7 @@ func TestDeploy(t *testing.T) {
 		f.on(http.MethodGet, deployPath+"dep1", step{status: 200, body: `{"id":"/x/dep1","name":"dep1","properties":{"provisioningState":"Succeeded","mode":"Incremental",
 			"outputs":{"endpoint":{"type":"String","value":"https://e"}},"outputResources":[{"id":"` + testPoolPath + `"}]}}`})
 		param := &Template{Pools: []*SessionPool{NewShellPool("", "")}, Parameterize: true}
-		poller, err := f.client(t).BeginDeploy(t.Context(), testRG, "dep1", param, map[string]any{"name": "myshellpool", "location": "northcentralus"}, nil)
+		poller, err := f.client(t).BeginDeploy(t.Context(), testRG, "dep1", param, &BeginDeployOptions{Parameters: map[string]any{"name": "myshellpool", "location": "northcentralus"}})
 		require.NoError(t, err)
 		res, err := poller.PollUntilDone(t.Context(), pollFast)
 		require.NoError(t, err)
@@ -421,7 +421,7 @@ func TestDeploy(t *testing.T) {
 		var name string
 		f.srv.Config.Handler = wrapCapture(f, func(path string) { name = path })
 		c := f.client(t)
-		_, err := c.BeginDeploy(t.Context(), testRG, "", raw, nil, &BeginDeployOptions{Mode: DeploymentModeComplete, APIVersion: "2024-03-01"})
+		_, err := c.BeginDeployJSON(t.Context(), testRG, "", raw, &BeginDeployOptions{Mode: DeploymentModeComplete, APIVersion: "2024-03-01"})
 		require.NoError(t, err)
 		assert.Regexp(t, regexp.MustCompile(`^`+regexp.QuoteMeta(deployPath)+`shellpool-\d{8}-\d{6}-[0-9a-f]{8}$`), name)
 		calls := f.requests()
@@ -440,7 +440,7 @@ func TestDeploy(t *testing.T) {
 			"error":{"code":"DeploymentFailed","message":"At least one resource deployment operation failed.",
 			"details":[{"code":"InvalidParameter","message":"maxConcurrentSessions too high","target":"myshellpool"}]}}}`})
 		c := f.client(t)
-		poller, err := c.BeginDeploy(t.Context(), testRG, "dep2", tutorial, nil, nil)
+		poller, err := c.BeginDeploy(t.Context(), testRG, "dep2", tutorial, nil)
 		require.NoError(t, err)
 		_, err = poller.PollUntilDone(t.Context(), pollFast)
 		requireResponseError(t, err, 200, "DeploymentFailed")
@@ -457,7 +457,7 @@ func TestDeploy(t *testing.T) {
 		t.Parallel()
 		f := newFakeARM(t)
 		f.on(http.MethodPut, deployPath+"dep3", step{status: 400, body: sprintf(armError, "InvalidTemplate", "Deployment template validation failed")})
-		_, err := f.client(t).BeginDeploy(t.Context(), testRG, "dep3", map[string]any{"resources": []any{}}, nil, nil)
+		_, err := f.client(t).BeginDeployJSON(t.Context(), testRG, "dep3", json.RawMessage(`{"resources":[]}`), nil)
 		requireResponseError(t, err, 400, "InvalidTemplate")
 	})
 }

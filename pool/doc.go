@@ -18,7 +18,7 @@
 //
 // # Templates
 //
-// [Template] renders pools (and any extra [Resource], such as the identity
+// [Template] renders pools (and any extra [TemplateResource], such as the identity
 // package's managed identity and role assignment, added with
 // [Template.AddResources]) into a deterministic deployment template;
 // [ParseTemplate] reads pools back from one, resolving [parameters('x')]

@@ -71,7 +71,7 @@ func TestEveryNameValidatedBeforeSending(t *testing.T) {
 		{"GetDeployment name", func(v string) error { _, err := c.GetDeployment(ctx, testRG, v, nil); return err }},
 		{"GetDeployment group", func(v string) error { _, err := c.GetDeployment(ctx, v, "dep1", nil); return err }},
 		{"BeginDeploy group", func(v string) error {
-			_, err := c.BeginDeploy(ctx, v, "dep1", NewTemplate(NewShellPool("myshellpool", "eastus")), nil, nil)
+			_, err := c.BeginDeploy(ctx, v, "dep1", NewTemplate(NewShellPool("myshellpool", "eastus")), nil)
 			return err
 		}},
 		{"GetProvider", func(v string) error { _, err := c.GetProvider(ctx, v, nil); return err }},
@@ -143,15 +143,17 @@ func TestJSONErrorsReachableWithErrorsAs(t *testing.T) {
 	var typ *json.UnmarshalTypeError
 	assert.ErrorAs(t, err, &typ, "a wrongly typed field's *json.UnmarshalTypeError is reachable")
 
-	_, err = templateJSON(map[string]any{"resources": make(chan int)})
+	unencodable := NewTemplate(NewShellPool("myshellpool", "eastus"))
+	unencodable.Variables = map[string]any{"v": make(chan int)}
+	_, err = unencodable.Render()
 	require.ErrorIs(t, err, ErrInvalidArgument)
 	var unsup *json.UnsupportedTypeError
 	assert.ErrorAs(t, err, &unsup, "an unencodable template's *json.UnsupportedTypeError is reachable")
 
 	tmpl := NewTemplate(NewShellPool("myshellpool", "eastus"))
-	err = tmpl.AddResources(map[string]any{"type": "x/y", "apiVersion": "1", "name": 5})
+	err = tmpl.AddResources(TemplateResource{Type: "x/y", APIVersion: "1", Name: "n", Extra: map[string]any{"sku": make(chan int)}})
 	require.ErrorIs(t, err, ErrInvalidArgument)
-	assert.ErrorAs(t, err, &typ, "AddResources keeps the decoding error")
+	assert.ErrorAs(t, err, &unsup, "AddResources keeps the encoding error")
 
 	f := newFakeARM(t)
 	f.on(http.MethodGet, testPoolPath, step{status: 200, body: `{"name": 5}`})

@@ -65,7 +65,7 @@ func run(ctx context.Context, s settings) error {
 	}
 	fmt.Println("Wrote", *out)
 
-	poller, err := pools.BeginDeploy(ctx, s.group, "", deployJSON, nil, nil)
+	poller, err := pools.BeginDeployJSON(ctx, s.group, "", deployJSON, nil)
 	if err != nil {
 		return err
 	}

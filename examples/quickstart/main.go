@@ -108,7 +108,7 @@ func run(ctx context.Context, s settings) (err error) {
 			return err
 		}
 	}
-	deploy, err := pools.BeginDeploy(ctx, s.group, "", deployJSON, nil, nil)
+	deploy, err := pools.BeginDeployJSON(ctx, s.group, "", deployJSON, nil)
 	if err != nil {
 		return err
 	}
