@@ -273,7 +273,7 @@ type ListRoleAssignmentsOptions struct {
 // ListRoleAssignmentsResponse is one page of Client.NewListRoleAssignmentsPager.
 type ListRoleAssignmentsResponse struct {
 	// Value holds the page's role assignments.
-	Value []RoleAssignment `json:"value"`
-	// NextLink is the URL of the next page; empty on the last page.
-	NextLink string `json:"nextLink,omitempty"`
+	Value []*RoleAssignment `json:"value"`
+	// NextLink is the URL of the next page; nil on the last page.
+	NextLink *string `json:"nextLink,omitempty"`
 }

@@ -270,8 +270,8 @@ func (c *Client) findExisting(ctx context.Context, scope, name, roleDefinitionID
 			return RoleAssignment{}, err
 		}
 		for _, ra := range page.Value {
-			if ra.Scope != "" && matches(ra) {
-				return ra, nil
+			if ra != nil && ra.Scope != "" && matches(*ra) {
+				return *ra, nil
 			}
 		}
 	}
@@ -349,7 +349,7 @@ func (c *Client) NewListRoleAssignmentsPager(scope string, options *ListRoleAssi
 	}
 	o := *options
 	return runtime.NewPager(runtime.PagingHandler[ListRoleAssignmentsResponse]{
-		More: func(page ListRoleAssignmentsResponse) bool { return page.NextLink != "" },
+		More: func(page ListRoleAssignmentsResponse) bool { return page.NextLink != nil && *page.NextLink != "" },
 		Fetcher: func(ctx context.Context, page *ListRoleAssignmentsResponse) (resp ListRoleAssignmentsResponse, err error) {
 			ctx, end := runtime.StartSpan(ctx, "Client.NewListRoleAssignmentsPager", c.roleTracer, nil)
 			defer func() { end(err) }()
@@ -357,7 +357,7 @@ func (c *Client) NewListRoleAssignmentsPager(scope string, options *ListRoleAssi
 			if page == nil {
 				req, err = c.listRequest(ctx, scope, o)
 			} else {
-				req, err = armx.NewNextRequest(ctx, page.NextLink)
+				req, err = armx.NewNextRequest(ctx, *page.NextLink)
 			}
 			if err != nil {
 				return resp, err

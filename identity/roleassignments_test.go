@@ -313,7 +313,7 @@ func TestListRoleAssignments(t *testing.T) {
 			})
 			pager := c.NewListRoleAssignmentsPager(poolID, tc.options)
 			assert.Empty(t, f.requests(), "the constructor sends nothing")
-			var got []identity.RoleAssignment
+			var got []*identity.RoleAssignment
 			for pager.More() {
 				page, err := pager.NextPage(t.Context())
 				require.NoError(t, err)

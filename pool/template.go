@@ -156,7 +156,7 @@ type templateDoc struct {
 	ContentVersion string                       `json:"contentVersion"`
 	Parameters     map[string]TemplateParameter `json:"parameters,omitempty"`
 	Variables      map[string]any               `json:"variables,omitempty"`
-	Resources      []TemplateResource                   `json:"resources"`
+	Resources      []TemplateResource           `json:"resources"`
 	Outputs        map[string]TemplateOutput    `json:"outputs,omitempty"`
 }
 
