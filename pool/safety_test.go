@@ -34,7 +34,7 @@ var badNames = []string{"", "..", "../x", ".", "a/b", "bad name!", "x%2F..", "x?
 
 func TestEveryNameValidatedBeforeSending(t *testing.T) {
 	t.Parallel()
-	f := newFakeARM(t)
+	f := setup(t)
 	cred := &countingCred{}
 	c, err := NewClient(testSub, cred, f.options())
 	require.NoError(t, err)
@@ -117,7 +117,7 @@ func TestEveryNameValidatedBeforeSending(t *testing.T) {
 			assert.Contains(t, err.Error(), "pool:", "%s(%q) names the package", m.name, v)
 		}
 	}
-	assert.Empty(t, f.requests(), "nothing is sent for a bad name")
+	assert.Empty(t, f.Requests(), "nothing is sent for a bad name")
 	assert.Zero(t, cred.n.Load(), "no token is fetched for a bad name")
 }
 
@@ -155,8 +155,8 @@ func TestJSONErrorsReachableWithErrorsAs(t *testing.T) {
 	require.ErrorIs(t, err, ErrInvalidArgument)
 	assert.ErrorAs(t, err, &unsup, "AddResources keeps the encoding error")
 
-	f := newFakeARM(t)
-	f.on(http.MethodGet, testPoolPath, step{status: 200, body: `{"name": 5}`})
+	f := setup(t)
+	f.On(http.MethodGet, testPoolPath, step{Status: 200, Body: `{"name": 5}`})
 	_, err = f.client(t).Get(t.Context(), testRG, "myshellpool", nil)
 	require.Error(t, err)
 	assert.ErrorAs(t, err, &typ, "a response that does not decode keeps the decoding error")
@@ -221,13 +221,13 @@ func (r *recorder) byName() map[string][]*span {
 
 func TestSpansCarryNamespace(t *testing.T) {
 	t.Parallel()
-	f := newFakeARM(t)
-	f.on(http.MethodGet, testPoolPath, step{status: 200, body: poolBody("Succeeded")})
-	f.on(http.MethodDelete, testPoolPath, step{status: 204})
-	f.on(http.MethodGet, "/subscriptions/sub1/resourcegroups/rg1", step{status: 200, body: `{"name":"rg1","location":"eastus"}`})
-	f.on(http.MethodGet, "/subscriptions/sub1/resourcegroups/rg1/providers/Microsoft.Resources/deployments/dep1",
-		step{status: 404, body: sprintf(armError, "DeploymentNotFound", "no such deployment")})
-	f.on(http.MethodGet, "/subscriptions/sub1/providers/Microsoft.App", step{status: 200, body: `{"namespace":"Microsoft.App","registrationState":"Registered"}`})
+	f := setup(t)
+	f.On(http.MethodGet, testPoolPath, step{Status: 200, Body: poolBody("Succeeded")})
+	f.On(http.MethodDelete, testPoolPath, step{Status: 204})
+	f.On(http.MethodGet, "/subscriptions/sub1/resourcegroups/rg1", step{Status: 200, Body: `{"name":"rg1","location":"eastus"}`})
+	f.On(http.MethodGet, "/subscriptions/sub1/resourcegroups/rg1/providers/Microsoft.Resources/deployments/dep1",
+		step{Status: 404, Body: sprintf(armError, "DeploymentNotFound", "no such deployment")})
+	f.On(http.MethodGet, "/subscriptions/sub1/providers/Microsoft.App", step{Status: 200, Body: `{"namespace":"Microsoft.App","registrationState":"Registered"}`})
 	rec := &recorder{}
 	opts := f.options()
 	opts.TracingProvider = rec.provider()
