@@ -31,7 +31,8 @@
 //	err := t.AddResources(
 //		identity.ManagedIdentityResource("myshellpool-uami", "northcentralus"),
 //		identity.SessionExecutorAssignmentResource("myshellpool", "myshellpool-uami"))
-//	deployJSON, err := t.Render()
+//	deployJSON, err := t.Render()              // or deploy t itself:
+//	poller, err := client.BeginDeploy(ctx, "my-rg", "", t, nil)
 //
 // # Client
 //
@@ -57,10 +58,12 @@
 //
 // A request the service rejects returns an [*azcore.ResponseError]: branch on
 // its StatusCode and ErrorCode with errors.As, not on its text. Input this
-// package can tell is wrong (an invalid pool, a bad name, a template that
-// does not render) returns an error matching [ErrInvalidArgument], usually a
-// [*ValidationError], before anything is sent and before any token is
-// requested. Every name is checked with ARM's rule: session pools
+// package can tell is wrong returns an error matching [ErrInvalidArgument]
+// (the same value as identity's) before anything is sent and before any
+// token is requested: an [*ArgumentError] {Name, Reason} for a method's
+// argument (a bad name, a nil template), a [*ValidationError] listing every
+// problem for a model or template (an invalid pool, a template that does not
+// render). Every name is checked with ARM's rule: session pools
 // ^[a-z][a-z0-9]*$ (3-63), resource groups 1-90 letters, digits, '_', '-',
 // '.', '(' and ')' not ending with '.', deployments 1-64 of the same
 // characters, provider namespaces letters and digits between periods
