@@ -397,3 +397,11 @@ func (c *Client) listRequest(ctx context.Context, scope string, o ListRoleAssign
 	}
 	return req, nil
 }
+
+// checkRoleAssignmentName refuses a role assignment name that is not a GUID.
+func checkRoleAssignmentName(name string) error {
+	if _, err := uuid.Parse(name); err != nil || len(name) != 36 {
+		return argErr("name", "must be the role assignment's name, a GUID such as RoleAssignmentName returns")
+	}
+	return nil
+}
