@@ -134,7 +134,7 @@ func (c *Client) CreateOrUpdateIdentity(ctx context.Context, resourceGroup, name
 		return resp, argErr("location", r)
 	}
 	body := identityWire{Location: location, Tags: options.Tags}
-	id, httpResp, err := armx.Call[Identity](ctx, c.pl, http.MethodPut, c.identityURL(resourceGroup, name), c.identityAPI, body, http.StatusOK, http.StatusCreated)
+	id, httpResp, err := armx.Do[Identity](ctx, c.pl, armx.Request{Method: http.MethodPut, URL: c.identityURL(resourceGroup, name), APIVersion: c.identityAPI, Body: body, OK: []int{http.StatusOK, http.StatusCreated}})
 	if err != nil {
 		return resp, err
 	}
@@ -151,7 +151,7 @@ func (c *Client) GetIdentity(ctx context.Context, resourceGroup, name string, op
 	if err := checkIdentityArgs(resourceGroup, name); err != nil {
 		return resp, err
 	}
-	id, _, err := armx.Call[Identity](ctx, c.pl, http.MethodGet, c.identityURL(resourceGroup, name), c.identityAPI, nil, http.StatusOK)
+	id, _, err := armx.Do[Identity](ctx, c.pl, armx.Request{Method: http.MethodGet, URL: c.identityURL(resourceGroup, name), APIVersion: c.identityAPI, OK: []int{http.StatusOK}})
 	return GetIdentityResponse{Identity: id}, err
 }
 
@@ -166,7 +166,7 @@ func (c *Client) DeleteIdentity(ctx context.Context, resourceGroup, name string,
 	if err := checkIdentityArgs(resourceGroup, name); err != nil {
 		return resp, err
 	}
-	req, err := armx.NewRequest(ctx, http.MethodDelete, c.identityURL(resourceGroup, name), c.identityAPI, nil)
+	req, err := armx.Request{Method: http.MethodDelete, URL: c.identityURL(resourceGroup, name), APIVersion: c.identityAPI}.New(ctx)
 	if err != nil {
 		return resp, err
 	}

@@ -167,7 +167,7 @@ func (c *Client) assignRole(ctx context.Context, op, scope, roleDefinitionID, pr
 	var lastNotFound *azcore.ResponseError
 	for {
 		resp.Attempts++
-		req, err := armx.NewRequest(ctx, http.MethodPut, u, c.roleAPI, body)
+		req, err := armx.Request{Method: http.MethodPut, URL: u, APIVersion: c.roleAPI, Body: body}.New(ctx)
 		if err != nil {
 			return resp, err
 		}
@@ -296,7 +296,7 @@ func (c *Client) GetRoleAssignment(ctx context.Context, scope, name string, opti
 }
 
 func (c *Client) getRoleAssignment(ctx context.Context, scope, name string) (RoleAssignment, error) {
-	ra, _, err := armx.Call[RoleAssignment](ctx, c.pl, http.MethodGet, armx.URL(c.endpoint, roleAssignmentsPath(scope, name)), c.roleAPI, nil, http.StatusOK)
+	ra, _, err := armx.Do[RoleAssignment](ctx, c.pl, armx.Request{Method: http.MethodGet, URL: armx.URL(c.endpoint, roleAssignmentsPath(scope, name)), APIVersion: c.roleAPI, OK: []int{http.StatusOK}})
 	return ra, err
 }
 
@@ -315,7 +315,7 @@ func (c *Client) DeleteRoleAssignment(ctx context.Context, scope, name string, o
 	if err := checkRoleAssignmentName(name); err != nil {
 		return resp, err
 	}
-	req, err := armx.NewRequest(ctx, http.MethodDelete, armx.URL(c.endpoint, roleAssignmentsPath(scope, name)), c.roleAPI, nil)
+	req, err := armx.Request{Method: http.MethodDelete, URL: armx.URL(c.endpoint, roleAssignmentsPath(scope, name)), APIVersion: c.roleAPI}.New(ctx)
 	if err != nil {
 		return resp, err
 	}
@@ -386,7 +386,7 @@ func (c *Client) listRequest(ctx context.Context, scope string, o ListRoleAssign
 	if f := strings.TrimSpace(o.Filter); f != "" {
 		filters = append(filters, f)
 	}
-	req, err := armx.NewRequest(ctx, http.MethodGet, armx.URL(c.endpoint, roleAssignmentsPath(scope, "")), c.roleAPI, nil)
+	req, err := armx.Request{Method: http.MethodGet, URL: armx.URL(c.endpoint, roleAssignmentsPath(scope, "")), APIVersion: c.roleAPI}.New(ctx)
 	if err != nil {
 		return nil, err
 	}

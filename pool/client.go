@@ -112,12 +112,12 @@ func (c *Client) poolURL(resourceGroup, name string) string {
 
 // begin sends the first request of a long-running operation and returns a
 // poller that follows it; via says where the final result is read.
-func begin[T any](ctx context.Context, c *Client, tr tracing.Tracer, method, rawURL, apiVersion string, body any, via runtime.FinalStateVia, ok ...int) (*runtime.Poller[T], error) {
-	req, err := armx.NewRequest(ctx, method, rawURL, apiVersion, body)
+func begin[T any](ctx context.Context, c *Client, tr tracing.Tracer, r armx.Request, via runtime.FinalStateVia) (*runtime.Poller[T], error) {
+	req, err := r.New(ctx)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := armx.Send(c.pl, req, ok...)
+	resp, err := armx.Send(c.pl, req, r.OK...)
 	if err != nil {
 		return nil, err
 	}

@@ -208,7 +208,7 @@ func (c *Client) deploy(ctx context.Context, resourceGroup, name string, doc jso
 			body.Properties.Parameters[k] = parameterValue{Value: v}
 		}
 	}
-	return begin[DeployResponse](ctx, c, c.resTracer, http.MethodPut, c.deploymentURL(resourceGroup, name), c.resourcesVersion(options.APIVersion), body, runtime.FinalStateViaAzureAsyncOp, http.StatusOK, http.StatusCreated)
+	return begin[DeployResponse](ctx, c, c.resTracer, armx.Request{Method: http.MethodPut, URL: c.deploymentURL(resourceGroup, name), APIVersion: c.resourcesVersion(options.APIVersion), Body: body, OK: []int{http.StatusOK, http.StatusCreated}}, runtime.FinalStateViaAzureAsyncOp)
 }
 
 // GetDeploymentOptions contains the optional parameters for Client.GetDeployment.
@@ -239,7 +239,7 @@ func (c *Client) GetDeployment(ctx context.Context, resourceGroup, name string, 
 	if !validDeploymentName(name) {
 		return res, invalidArg("deployment name", name, "must be 1-64 letters, digits, '-', '_', '.', '(' or ')', and not \".\" or \"..\"")
 	}
-	d, _, err := armx.Call[Deployment](ctx, c.pl, http.MethodGet, c.deploymentURL(resourceGroup, name), c.resourcesVersion(options.APIVersion), nil, http.StatusOK)
+	d, _, err := armx.Do[Deployment](ctx, c.pl, armx.Request{Method: http.MethodGet, URL: c.deploymentURL(resourceGroup, name), APIVersion: c.resourcesVersion(options.APIVersion), OK: []int{http.StatusOK}})
 	return GetDeploymentResponse{Deployment: d}, err
 }
 

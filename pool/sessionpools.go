@@ -46,7 +46,7 @@ func (c *Client) BeginCreateOrUpdate(ctx context.Context, resourceGroup, name st
 	if err := pool.Validate(); err != nil {
 		return nil, err
 	}
-	return begin[CreateOrUpdateResponse](ctx, c, c.tracer, http.MethodPut, c.poolURL(resourceGroup, name), c.apiVersion, pool.putBody(), runtime.FinalStateViaAzureAsyncOp, http.StatusOK, http.StatusCreated)
+	return begin[CreateOrUpdateResponse](ctx, c, c.tracer, armx.Request{Method: http.MethodPut, URL: c.poolURL(resourceGroup, name), APIVersion: c.apiVersion, Body: pool.putBody(), OK: []int{http.StatusOK, http.StatusCreated}}, runtime.FinalStateViaAzureAsyncOp)
 }
 
 // GetOptions contains the optional parameters for Client.Get.
@@ -70,7 +70,7 @@ func (c *Client) Get(ctx context.Context, resourceGroup, name string, options *G
 	if err := errors.Join(checkGroup(resourceGroup), checkPoolName(name)); err != nil {
 		return res, err
 	}
-	pool, _, err := armx.Call[SessionPool](ctx, c.pl, http.MethodGet, c.poolURL(resourceGroup, name), c.apiVersion, nil, http.StatusOK)
+	pool, _, err := armx.Do[SessionPool](ctx, c.pl, armx.Request{Method: http.MethodGet, URL: c.poolURL(resourceGroup, name), APIVersion: c.apiVersion, OK: []int{http.StatusOK}})
 	return GetResponse{SessionPool: pool}, err
 }
 
@@ -106,7 +106,7 @@ func (c *Client) BeginUpdate(ctx context.Context, resourceGroup, name string, up
 	if err := update.Validate(); err != nil {
 		return nil, err
 	}
-	return begin[UpdateResponse](ctx, c, c.tracer, http.MethodPatch, c.poolURL(resourceGroup, name), c.apiVersion, update, runtime.FinalStateViaAzureAsyncOp, http.StatusOK, http.StatusAccepted)
+	return begin[UpdateResponse](ctx, c, c.tracer, armx.Request{Method: http.MethodPatch, URL: c.poolURL(resourceGroup, name), APIVersion: c.apiVersion, Body: update, OK: []int{http.StatusOK, http.StatusAccepted}}, runtime.FinalStateViaAzureAsyncOp)
 }
 
 // BeginDeleteOptions contains the optional parameters for Client.BeginDelete.
@@ -135,7 +135,7 @@ func (c *Client) BeginDelete(ctx context.Context, resourceGroup, name string, op
 	if err := errors.Join(checkGroup(resourceGroup), checkPoolName(name)); err != nil {
 		return nil, err
 	}
-	return begin[DeleteResponse](ctx, c, c.tracer, http.MethodDelete, c.poolURL(resourceGroup, name), c.apiVersion, nil, runtime.FinalStateViaLocation, http.StatusOK, http.StatusAccepted, http.StatusNoContent)
+	return begin[DeleteResponse](ctx, c, c.tracer, armx.Request{Method: http.MethodDelete, URL: c.poolURL(resourceGroup, name), APIVersion: c.apiVersion, OK: []int{http.StatusOK, http.StatusAccepted, http.StatusNoContent}}, runtime.FinalStateViaLocation)
 }
 
 // ListByResourceGroupOptions contains the optional parameters for
@@ -216,7 +216,7 @@ func (s SessionPoolCollection) nextLinkValue() string {
 // nextLink already carries its api-version and is sent as is.
 func (c *Client) listPage(ctx context.Context, first, next string) (SessionPoolCollection, error) {
 	if next == "" {
-		page, _, err := armx.Call[SessionPoolCollection](ctx, c.pl, http.MethodGet, first, c.apiVersion, nil, http.StatusOK)
+		page, _, err := armx.Do[SessionPoolCollection](ctx, c.pl, armx.Request{Method: http.MethodGet, URL: first, APIVersion: c.apiVersion, OK: []int{http.StatusOK}})
 		return page, err
 	}
 	req, err := armx.NewNextRequest(ctx, next)
