@@ -87,6 +87,9 @@ func (e *ServiceError) Error() string {
 		b.WriteString(strings.TrimPrefix(e.Kind.Error(), prefix(e.pkg)))
 		b.WriteString(": ")
 	}
+	if e.Kind == nil && e.Response == nil && e.Cause == nil {
+		b.WriteString("request failed")
+	}
 	if e.Response != nil {
 		b.WriteString("HTTP ")
 		b.WriteString(http.StatusText(e.Response.StatusCode))
