@@ -39,8 +39,11 @@
 // retries PrincipalNotFound (the replication delay after creating an
 // identity) with backoff for at most [DefaultPrincipalNotFoundTimeout] (five
 // minutes; AssignRoleOptions.PrincipalNotFoundTimeout widens or narrows it)
-// or until its context ends, and treats
-// RoleAssignmentExists as success, returning the assignment that exists.
+// or until its context ends; the error is then a [*ServiceError] holding the
+// last PrincipalNotFound answer that also matches ctx.Err() when the context
+// ended first. It treats RoleAssignmentExists (the principal holds the role
+// at the scope under any name) as success, returning the assignment that
+// exists with Existing set.
 // [Client.NewListRoleAssignmentsPager] is the tutorial's "Verify role
 // assignment" step. Compare role definition IDs with [SameRoleDefinition]:
 // the service answers with another prefix than it was sent.

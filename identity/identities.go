@@ -110,17 +110,9 @@ func (c *Client) identityURL(resourceGroup, name string) string {
 // resourceGroup, or updates its location and tags. The result carries the
 // PrincipalID to assign roles to and the ClientID to request tokens with.
 // A just-created identity may take a while to appear in Entra ID; AssignRole
-// retries PrincipalNotFound for that reason.
-//
-//   - resourceGroup - an existing resource group: 1-90 letters, digits, '_',
-//     '-', '.', '(' and ')', not ending with '.'.
-//   - name - the identity's name: 3-128 letters, digits, '-' and '_',
-//     starting with a letter or digit.
-//   - location - an Azure region, such as "eastus" or "East US": letters,
-//     digits and spaces ("Not A Region!!" is refused).
-//   - options - nil for defaults.
-//
-// If the operation fails it returns an *azcore.ResponseError.
+// retries PrincipalNotFound for that reason. Names and location follow the
+// rules in the package doc ("Errors"); a failed call returns an
+// *azcore.ResponseError.
 func (c *Client) CreateOrUpdateIdentity(ctx context.Context, resourceGroup, name, location string, options *CreateOrUpdateIdentityOptions) (resp CreateOrUpdateIdentityResponse, err error) {
 	ctx, end := runtime.StartSpan(ctx, "Client.CreateOrUpdateIdentity", c.tracer, nil)
 	defer func() { end(err) }()

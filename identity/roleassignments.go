@@ -60,40 +60,13 @@ func subscriptionOf(resourceID string) string {
 	return ""
 }
 
-// AssignRole assigns a role to a principal at a scope, idempotently.
-//
-//   - scope - where the role applies: an absolute resource ID (a session
-//     pool's), a resource group ID or a subscription ID, starting with
-//     /subscriptions/ (or /providers/ for a management group). A relative
-//     scope, or one with ".." or empty segments, is refused.
-//   - roleDefinitionID - the role's definition ID
-//     (/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{guid},
-//     see RoleDefinitionID), or just its GUID, which is expanded with the
-//     scope's subscription.
-//   - principalID - the object ID of the principal (Identity.PrincipalID, or
-//     the "oid" claim of its tokens).
-//   - options - nil for defaults.
-//
-// The assignment's name is RoleAssignmentName(scope, principalID,
-// roleDefinitionID) unless options.Name is set, so calling AssignRole again
-// updates the same assignment. principalType defaults to ServicePrincipal.
-//
-// A just-created principal may not be visible to Azure RBAC yet: the service
-// answers 400 PrincipalNotFound. AssignRole waits and retries (RetryDelay,
-// doubling up to MaxRetryDelay) until it succeeds, until
-// AssignRoleOptions.PrincipalNotFoundTimeout has passed (by default
-// DefaultPrincipalNotFoundTimeout, five minutes, which covers Entra ID
-// replication) or until ctx ends, whichever comes first. Either way the error
-// is a *ServiceError holding the last PrincipalNotFound answer; when ctx ended
-// first it also matches ctx.Err() with errors.Is.
-//
-// When the principal already holds the role at the scope, under this or
-// another name (409 RoleAssignmentExists), AssignRole succeeds and returns the
-// existing assignment with Existing set.
-//
-// If the operation fails it returns an *azcore.ResponseError, possibly inside
-// a *ServiceError that adds advice: a 403 says which permission the caller
-// lacks. Invalid arguments give an *ArgumentError and send nothing.
+// AssignRole assigns the role roleDefinitionID (a role definition ID, see
+// RoleDefinitionID, or a bare GUID) to principalID (an object ID, such as
+// Identity.PrincipalID) at scope (an absolute resource, group or subscription
+// ID). It is idempotent: the name is RoleAssignmentName unless options.Name
+// is set, and an existing assignment is returned with Existing set. It waits
+// out PrincipalNotFound as the package doc ("Managed identity and role
+// assignments") describes; invalid arguments give an *ArgumentError.
 func (c *Client) AssignRole(ctx context.Context, scope, roleDefinitionID, principalID string, options *AssignRoleOptions) (resp AssignRoleResponse, err error) {
 	ctx, end := runtime.StartSpan(ctx, "Client.AssignRole", c.roleTracer, nil)
 	defer func() { end(err) }()
@@ -101,8 +74,8 @@ func (c *Client) AssignRole(ctx context.Context, scope, roleDefinitionID, princi
 }
 
 // AssignSessionExecutor assigns the "Azure ContainerApps Session Executor"
-// role on a session pool to a principal, so that the principal's tokens (for
-// SessionsAudience) can run commands, move files and manage sessions in the
+// role on a session pool to a principal, so that the principal's data-plane
+// tokens (sessions.DefaultAudience) can run commands, move files and manage sessions in the
 // pool. It is AssignRole with SessionExecutorRoleDefinitionID of the pool's
 // subscription; see AssignRole for naming, retries and errors.
 //

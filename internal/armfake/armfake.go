@@ -24,13 +24,15 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+
+	"github.com/shellpool/shellpool/internal/azname"
 )
 
 // BasePath is the path prefix of the server's ARM endpoint.
 const BasePath = "/arm"
 
 // Audience is the ARM audience the fake's cloud configuration names.
-const Audience = "https://management.azure.com"
+const Audience = azname.ARMAudience
 
 // Response is one scripted answer. "{base}" in Headers and Body becomes the
 // server's base URL (Base).
