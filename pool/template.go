@@ -46,10 +46,10 @@ type Template struct {
 	Variables map[string]any
 
 	// Resources are appended after the pools. This is the extension point for
-	// other packages: add a TemplateResource whose fields may use template
-	// expressions, for example a DependsOn entry built with PoolIDExpression,
-	// such as the identity package's ManagedIdentityResource and
-	// SessionExecutorAssignmentResource, with AddResources. Each needs Type,
+	// other packages: add TemplateResources, such as the identity package's
+	// ManagedIdentityResource and SessionExecutorAssignmentResource, with
+	// AddResources. Their fields may use template expressions, for example a
+	// DependsOn entry built with PoolIDExpression. Each needs Type,
 	// APIVersion and Name.
 	// Any ARM template expression may be used ("[resourceGroup().location]",
 	// "[uniqueString(resourceGroup().id)]"); Render refuses only the mistakes
