@@ -1,18 +1,11 @@
 package identity
 
 import (
-	"context"
-	"net/http"
-	"regexp"
-
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/tracing"
 
-	"github.com/google/uuid"
-
-	"github.com/shellpool/shellpool/internal/armx"
 	"github.com/shellpool/shellpool/internal/azname"
 	"github.com/shellpool/shellpool/internal/version"
 )
@@ -98,108 +91,4 @@ func NewClient(subscriptionID string, cred azcore.TokenCredential, options *Clie
 func withNamespace(tr tracing.Tracer, ns string) tracing.Tracer {
 	tr.SetAttributes(tracing.Attribute{Key: "az.namespace", Value: ns})
 	return tr
-}
-
-// IdentityID returns the resource ID of the user-assigned managed identity
-// name in resourceGroup of subscriptionID.
-func IdentityID(subscriptionID, resourceGroup, name string) string {
-	return "/subscriptions/" + subscriptionID + "/resourceGroups/" + resourceGroup + "/providers/" + IdentityResourceType + "/" + name
-}
-
-func (c *Client) identityURL(resourceGroup, name string) string {
-	return armx.URL(c.endpoint, IdentityID(armx.Segment(c.subscriptionID), armx.Segment(resourceGroup), armx.Segment(name)))
-}
-
-// CreateOrUpdateIdentity creates the user-assigned managed identity name in
-// resourceGroup, or updates its location and tags. The result carries the
-// PrincipalID to assign roles to and the ClientID to request tokens with.
-// A just-created identity may take a while to appear in Entra ID; AssignRole
-// retries PrincipalNotFound for that reason.
-//
-//   - resourceGroup - an existing resource group: 1-90 letters, digits, '_',
-//     '-', '.', '(' and ')', not ending with '.'.
-//   - name - the identity's name: 3-128 letters, digits, '-' and '_',
-//     starting with a letter or digit.
-//   - location - an Azure region, such as "eastus" or "East US": letters,
-//     digits and spaces ("Not A Region!!" is refused).
-//   - options - nil for defaults.
-//
-// If the operation fails it returns an *azcore.ResponseError.
-func (c *Client) CreateOrUpdateIdentity(ctx context.Context, resourceGroup, name, location string, options *CreateOrUpdateIdentityOptions) (resp CreateOrUpdateIdentityResponse, err error) {
-	ctx, end := runtime.StartSpan(ctx, "Client.CreateOrUpdateIdentity", c.tracer, nil)
-	defer func() { end(err) }()
-	if options == nil {
-		options = &CreateOrUpdateIdentityOptions{}
-	}
-	if err := checkIdentityArgs(resourceGroup, name); err != nil {
-		return resp, err
-	}
-	if r := azname.RegionRule(location); r != "" {
-		return resp, argErr("location", r)
-	}
-	body := identityWire{Location: location, Tags: options.Tags}
-	id, httpResp, err := armx.Call[Identity](ctx, c.pl, http.MethodPut, c.identityURL(resourceGroup, name), c.identityAPI, body, http.StatusOK, http.StatusCreated)
-	if err != nil {
-		return resp, err
-	}
-	return CreateOrUpdateIdentityResponse{Identity: id, Created: httpResp.StatusCode == http.StatusCreated}, nil
-}
-
-// GetIdentity gets the user-assigned managed identity name in resourceGroup.
-//
-// If the operation fails it returns an *azcore.ResponseError (StatusCode 404
-// when the identity does not exist).
-func (c *Client) GetIdentity(ctx context.Context, resourceGroup, name string, options *GetIdentityOptions) (resp GetIdentityResponse, err error) {
-	ctx, end := runtime.StartSpan(ctx, "Client.GetIdentity", c.tracer, nil)
-	defer func() { end(err) }()
-	if err := checkIdentityArgs(resourceGroup, name); err != nil {
-		return resp, err
-	}
-	id, _, err := armx.Call[Identity](ctx, c.pl, http.MethodGet, c.identityURL(resourceGroup, name), c.identityAPI, nil, http.StatusOK)
-	return GetIdentityResponse{Identity: id}, err
-}
-
-// DeleteIdentity deletes the user-assigned managed identity name in
-// resourceGroup. Deleting one that does not exist succeeds with Existed false.
-// Role assignments of the identity are not deleted with it.
-//
-// If the operation fails it returns an *azcore.ResponseError.
-func (c *Client) DeleteIdentity(ctx context.Context, resourceGroup, name string, options *DeleteIdentityOptions) (resp DeleteIdentityResponse, err error) {
-	ctx, end := runtime.StartSpan(ctx, "Client.DeleteIdentity", c.tracer, nil)
-	defer func() { end(err) }()
-	if err := checkIdentityArgs(resourceGroup, name); err != nil {
-		return resp, err
-	}
-	req, err := armx.NewRequest(ctx, http.MethodDelete, c.identityURL(resourceGroup, name), c.identityAPI, nil)
-	if err != nil {
-		return resp, err
-	}
-	httpResp, err := armx.Send(c.pl, req, http.StatusOK, http.StatusNoContent)
-	if err != nil {
-		return resp, err
-	}
-	return DeleteIdentityResponse{Existed: httpResp.StatusCode == http.StatusOK}, nil
-}
-
-// checkIdentityArgs applies ARM's rules for resource group names and
-// user-assigned identity names (3-128 letters, digits, '-' and '_', starting
-// with a letter or digit).
-func checkIdentityArgs(resourceGroup, name string) error {
-	if r := azname.ResourceGroupRule(resourceGroup); r != "" {
-		return argErr("resourceGroup", r)
-	}
-	if !identityNameRE.MatchString(name) {
-		return argErr("name", "must be 3-128 letters, digits, '-' and '_', starting with a letter or digit (a user-assigned identity's name, not a path or resource ID)")
-	}
-	return nil
-}
-
-var identityNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{2,127}$`)
-
-// checkRoleAssignmentName refuses a role assignment name that is not a GUID.
-func checkRoleAssignmentName(name string) error {
-	if _, err := uuid.Parse(name); err != nil || len(name) != 36 {
-		return argErr("name", "must be the role assignment's name, a GUID such as RoleAssignmentName returns")
-	}
-	return nil
 }

@@ -3,6 +3,7 @@ package identity_test
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"testing"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -38,15 +39,15 @@ func TestCreateOrUpdateIdentity(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			c, f := newFake(t, func(int, recorded) (int, string) { return tc.status, identityBody })
+			c, f := setup(t, func(int, recorded) (int, string) { return tc.status, identityBody })
 			resp, err := c.CreateOrUpdateIdentity(t.Context(), "rg", "pool-uami", "eastus", &identity.CreateOrUpdateIdentityOptions{Tags: map[string]string{"env": "test"}})
 			require.NoError(t, err)
 
-			reqs := f.requests()
+			reqs := f.Requests()
 			require.Len(t, reqs, 1)
 			assert.Equal(t, http.MethodPut, reqs[0].Method)
 			assert.Equal(t, identityPath, reqs[0].Path)
-			assert.Equal(t, map[string]string{"api-version": "2023-01-31"}, reqs[0].Query)
+			assert.Equal(t, url.Values{"api-version": {"2023-01-31"}}, reqs[0].Query)
 			assert.JSONEq(t, `{"location":"eastus","tags":{"env":"test"}}`, reqs[0].Body)
 			assert.Equal(t, "Bearer fake_token", reqs[0].Auth)
 
@@ -65,41 +66,40 @@ func TestCreateOrUpdateIdentity(t *testing.T) {
 
 func TestIdentityAPIVersionOverride(t *testing.T) {
 	t.Parallel()
-	f := &armFake{handle: func(int, recorded) (int, string) { return http.StatusOK, identityBody }}
-	c, f := newFake(t, f.handle)
+	c, f := setup(t, func(int, recorded) (int, string) { return http.StatusOK, identityBody })
 	_, err := c.GetIdentity(t.Context(), "rg", "pool-uami", nil)
 	require.NoError(t, err)
-	assert.Equal(t, "2023-01-31", f.requests()[0].Query["api-version"])
+	assert.Equal(t, "2023-01-31", f.Requests()[0].Query.Get("api-version"))
 
 	// A second client with the override, on a fresh fake.
-	c2, f2 := newFakeWith(t, &identity.ClientOptions{IdentityAPIVersion: "2024-11-30", RoleAssignmentAPIVersion: "2022-05-01-preview"},
+	c2, f2 := setupWith(t, &identity.ClientOptions{IdentityAPIVersion: "2024-11-30", RoleAssignmentAPIVersion: "2022-05-01-preview"},
 		func(int, recorded) (int, string) { return http.StatusOK, identityBody })
 	_, err = c2.GetIdentity(t.Context(), "rg", "pool-uami", nil)
 	require.NoError(t, err)
 	_, err = c2.GetRoleAssignment(t.Context(), "/subscriptions/"+testSub, "55555555-5555-5555-5555-555555555555", nil)
 	require.NoError(t, err)
-	reqs := f2.requests()
+	reqs := f2.Requests()
 	require.Len(t, reqs, 2)
-	assert.Equal(t, "2024-11-30", reqs[0].Query["api-version"])
-	assert.Equal(t, "2022-05-01-preview", reqs[1].Query["api-version"])
+	assert.Equal(t, "2024-11-30", reqs[0].Query.Get("api-version"))
+	assert.Equal(t, "2022-05-01-preview", reqs[1].Query.Get("api-version"))
 }
 
 func TestGetIdentity(t *testing.T) {
 	t.Parallel()
 	t.Run("found", func(t *testing.T) {
 		t.Parallel()
-		c, f := newFake(t, func(int, recorded) (int, string) { return http.StatusOK, identityBody })
+		c, f := setup(t, func(int, recorded) (int, string) { return http.StatusOK, identityBody })
 		resp, err := c.GetIdentity(t.Context(), "rg", "pool-uami", nil)
 		require.NoError(t, err)
 		assert.Equal(t, testPrincipal, resp.PrincipalID)
-		reqs := f.requests()
+		reqs := f.Requests()
 		require.Len(t, reqs, 1)
 		assert.Equal(t, http.MethodGet, reqs[0].Method)
 		assert.Equal(t, identityPath, reqs[0].Path)
 	})
 	t.Run("not found", func(t *testing.T) {
 		t.Parallel()
-		c, _ := newFake(t, func(int, recorded) (int, string) {
+		c, _ := setup(t, func(int, recorded) (int, string) {
 			return http.StatusNotFound, armError("ResourceNotFound", "The Resource 'pool-uami' was not found.")
 		})
 		_, err := c.GetIdentity(t.Context(), "rg", "pool-uami", nil)
@@ -123,15 +123,15 @@ func TestDeleteIdentity(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			c, f := newFake(t, func(int, recorded) (int, string) { return tc.status, "" })
+			c, f := setup(t, func(int, recorded) (int, string) { return tc.status, "" })
 			resp, err := c.DeleteIdentity(t.Context(), "rg", "pool-uami", nil)
 			require.NoError(t, err)
 			assert.Equal(t, tc.wantExisted, resp.Existed)
-			reqs := f.requests()
+			reqs := f.Requests()
 			require.Len(t, reqs, 1)
 			assert.Equal(t, http.MethodDelete, reqs[0].Method)
 			assert.Equal(t, identityPath, reqs[0].Path)
-			assert.Equal(t, "2023-01-31", reqs[0].Query["api-version"])
+			assert.Equal(t, "2023-01-31", reqs[0].Query.Get("api-version"))
 		})
 	}
 }
@@ -163,13 +163,13 @@ func TestIdentityArgumentsRefusedBeforeSending(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			c, f := newFake(t, func(int, recorded) (int, string) { return http.StatusOK, identityBody })
+			c, f := setup(t, func(int, recorded) (int, string) { return http.StatusOK, identityBody })
 			err := tc.call(c)
 			require.ErrorIs(t, err, identity.ErrInvalidArgument)
 			var ae *identity.ArgumentError
 			require.ErrorAs(t, err, &ae)
 			assert.Equal(t, tc.wantParam, ae.Name)
-			assert.Empty(t, f.requests(), "nothing may be sent")
+			assert.Empty(t, f.Requests(), "nothing may be sent")
 		})
 	}
 }
@@ -202,7 +202,7 @@ func TestNewClientValidation(t *testing.T) {
 	}
 }
 
-func TestIdentityID(t *testing.T) {
+func TestResourceID(t *testing.T) {
 	t.Parallel()
-	assert.Equal(t, identityPath, identity.IdentityID(testSub, "rg", "pool-uami"))
+	assert.Equal(t, identityPath, identity.ResourceID(testSub, "rg", "pool-uami"))
 }

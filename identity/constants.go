@@ -8,26 +8,22 @@ import (
 )
 
 const (
-	// SessionsAudience is the audience ("aud" claim) the Azure Container Apps
-	// dynamic sessions data plane requires. It is also the v1 resource form
-	// used by `az account get-access-token --resource` and managed identity
-	// endpoints (API.md §1.10).
-	SessionsAudience = "https://dynamicsessions.io"
 	// SessionsScope is the scope to request a dynamic sessions token with
-	// through azidentity or any azcore.TokenCredential.
-	SessionsScope = SessionsAudience + "/.default"
+	// through azidentity or any azcore.TokenCredential: sessions.DefaultAudience
+	// followed by "/.default".
+	SessionsScope = azname.SessionsAudience + "/.default"
 
 	// ARMAudience is the audience of Azure Resource Manager tokens: what
 	// `az account get-access-token` returns without --resource. Such a token
 	// is rejected (401) by the dynamic sessions data plane.
-	ARMAudience = "https://management.azure.com"
+	ARMAudience = azname.ARMAudience
 	// ARMScope is the scope to request an Azure Resource Manager token with.
 	ARMScope = ARMAudience + "/.default"
 
 	// SessionExecutorRoleID is the GUID of the built-in role "Azure
 	// ContainerApps Session Executor", which a principal needs on a session
 	// pool to run code and manage files and sessions in it.
-	SessionExecutorRoleID = "0fb8eba5-a2bb-4abe-b1c1-49dfad359bb0"
+	SessionExecutorRoleID = azname.SessionExecutorRoleID
 
 	// IdentityResourceType is the ARM resource type of a user-assigned
 	// managed identity.
@@ -86,25 +82,15 @@ func SameRoleDefinition(a, b string) bool {
 	return ga != "" && strings.EqualFold(ga, gb)
 }
 
-// GUID returns the same value as Azure Resource Manager's guid() template
-// function (and Bicep's guid()) for the same arguments: a version 5 UUID,
-// SHA-1 over the arguments joined with "-" in the name space
-// 11fb06fb-712d-4ddd-98c7-e71bbd588830, in lower case. guid('a', 'b') differs
-// from guid('ab'). Use it to predict a name a template derives, or to derive
-// names the same way.
-func GUID(parts ...string) string {
-	return azname.GUID(parts...)
-}
-
 // RoleAssignmentName returns the deterministic role assignment name AssignRole
-// uses: GUID(lower(scope), lower(principalID), lower(role GUID)), where the
+// uses: ARM's guid(lower(scope), lower(principalID), lower(role GUID)), where the
 // scope loses its trailing slashes and the role is the last segment of
 // roleDefinitionID. This is the normalisation of Bicep's
 // getRoleAssignmentName(), so the same (scope, principal, role) gives the same
 // name however the IDs were cased or which role definition ID form was used,
 // and repeating an assignment is idempotent.
 func RoleAssignmentName(scope, principalID, roleDefinitionID string) string {
-	return GUID(
+	return azname.GUID(
 		strings.ToLower(strings.TrimRight(scope, "/")),
 		strings.ToLower(principalID),
 		strings.ToLower(lastSegment(roleDefinitionID)),

@@ -10,11 +10,11 @@
 // managed identity with that client ID (what an app in a Container App uses).
 // Clients in this module request the scopes they need from it.
 //
-// The data plane accepts only tokens whose audience is [SessionsAudience]
-// (https://dynamicsessions.io). `az account get-access-token` without
+// The data plane accepts only tokens whose audience is sessions.DefaultAudience
+// (https://dynamicsessions.io; request it with [SessionsScope]). `az account get-access-token` without
 // --resource returns an Azure Resource Manager token, which gets 401. For
 // the tutorial's "Get a bearer token" step use [GetToken] with
-// SessionsAudience. A [Token] never prints its value: fmt, log/slog and
+// sessions.DefaultAudience. A [Token] never prints its value: fmt, log/slog and
 // encoding/json all show "REDACTED"; [Token.Value] returns it for an
 // Authorization header. [InspectToken] and [Token.Claims] decode a token's
 // audience, object ID (oid), tenant, app ID and expiry without verifying it,
@@ -22,7 +22,7 @@
 //
 //	claims, err := identity.InspectToken(raw)
 //	if err == nil {
-//		err = claims.Check(identity.SessionsAudience) // ErrWrongAudience, ErrTokenExpired, ...
+//		err = claims.Check(sessions.DefaultAudience) // ErrWrongAudience, ErrTokenExpired, ...
 //	}
 //
 // # Managed identity and role assignments
@@ -39,16 +39,18 @@
 // retries PrincipalNotFound (the replication delay after creating an
 // identity) with backoff for at most [DefaultPrincipalNotFoundTimeout] (five
 // minutes; AssignRoleOptions.PrincipalNotFoundTimeout widens or narrows it)
-// or until its context ends, and treats
-// RoleAssignmentExists as success, returning the assignment that exists.
+// or until its context ends; the error is then a [*ServiceError] holding the
+// last PrincipalNotFound answer that also matches ctx.Err() when the context
+// ended first. It treats RoleAssignmentExists (the principal holds the role
+// at the scope under any name) as success, returning the assignment that
+// exists with Existing set.
 // [Client.NewListRoleAssignmentsPager] is the tutorial's "Verify role
 // assignment" step. Compare role definition IDs with [SameRoleDefinition]:
 // the service answers with another prefix than it was sent.
 //
-// [GUID] computes Azure Resource Manager's guid() template function, and
-// [IdentityTemplateResource] and [SessionExecutorTemplateResource] return ARM
-// template resources to add to a session pool template with the pool
-// package's Template.AddResources.
+// [ManagedIdentityResource] and [SessionExecutorAssignmentResource] return
+// typed ARM template resources (pool.TemplateResource) to add to a session
+// pool template with the pool package's Template.AddResources.
 //
 // # Errors
 //
@@ -59,13 +61,13 @@
 // '-' and '_', starting with a letter or digit; role assignment names are
 // GUIDs; regions are letters, digits and spaces; scopes are absolute
 // resource IDs (/subscriptions/... or /providers/...) without ".." or empty
-// segments. Service failures are
-// *azcore.ResponseError; where there is advice to give (403 on a role
-// assignment: the caller needs Microsoft.Authorization/roleAssignments/write
-// at the scope; PrincipalNotFound retries ended by their bound or the
-// context) it comes
-// inside a [*ServiceError], and errors.As still reaches the
-// *azcore.ResponseError. No error contains a token.
+// segments. ErrInvalidArgument and ArgumentError are the same value and type
+// as the pool package's. Service failures are *azcore.ResponseError; where
+// there is advice to give (403 on a role assignment: the caller needs
+// Microsoft.Authorization/roleAssignments/write at the scope;
+// PrincipalNotFound retries ended by their bound or the context) it comes
+// inside a [*ServiceError] (Op, Advice, Response, Cause), and errors.As still
+// reaches the *azcore.ResponseError. No error contains a token.
 //
 // # Tracing, logging and testing
 //

@@ -62,7 +62,7 @@ func (e *emulator) deploy(t *testing.T, tmpl *pool.Template) {
 	ctx := t.Context()
 	_, err := e.pools.CreateOrUpdateResourceGroup(ctx, tutorialRG, pool.ResourceGroup{Location: tutorialLoc}, nil)
 	require.NoError(t, err)
-	p, err := e.pools.BeginDeploy(ctx, tutorialRG, "", tmpl, nil, nil)
+	p, err := e.pools.BeginDeploy(ctx, tutorialRG, "", tmpl, nil)
 	require.NoError(t, err)
 	_, err = p.PollUntilDone(ctx, &runtime.PollUntilDoneOptions{Frequency: time.Millisecond})
 	require.NoError(t, err)
@@ -107,12 +107,12 @@ func TestEmulatorTutorialFlow(t *testing.T) {
 	assert.True(t, created.Created)
 	require.NotEmpty(t, created.PrincipalID)
 	assert.NotEmpty(t, created.ClientID)
-	assert.True(t, strings.EqualFold(identity.IdentityID(e.srv.SubscriptionID(), tutorialRG, tutorialUAMI), created.ID), "ID %q", created.ID)
+	assert.True(t, strings.EqualFold(identity.ResourceID(e.srv.SubscriptionID(), tutorialRG, tutorialUAMI), created.ID), "ID %q", created.ID)
 	asIdentity := e.srv.CredentialFor(created.PrincipalID)
 
 	// The token has the data plane's audience and names the identity; an
 	// ARM token would be refused, and Check says why.
-	tok, err := identity.GetToken(ctx, asIdentity, identity.SessionsAudience, nil)
+	tok, err := identity.GetToken(ctx, asIdentity, sessions.DefaultAudience, nil)
 	require.NoError(t, err)
 	assert.NoError(t, tok.Check())
 	claims, err := tok.Claims()
@@ -122,7 +122,7 @@ func TestEmulatorTutorialFlow(t *testing.T) {
 	require.NoError(t, err)
 	armClaims, err := armTok.Claims()
 	require.NoError(t, err)
-	assert.ErrorIs(t, armClaims.Check(identity.SessionsAudience), identity.ErrWrongAudience)
+	assert.ErrorIs(t, armClaims.Check(sessions.DefaultAudience), identity.ErrWrongAudience)
 
 	// RBAC denies the identity until it holds the role.
 	_, err = e.execute(t, endpoint, asIdentity)
@@ -189,7 +189,7 @@ func TestEmulatorPrincipalNotFoundGivesUp(t *testing.T) {
 	e.deploy(t, pool.NewTemplate(pool.NewShellPool(tutorialPool, tutorialLoc)))
 	created, err := e.ids.CreateOrUpdateIdentity(t.Context(), tutorialRG, tutorialUAMI, tutorialLoc, nil)
 	require.NoError(t, err)
-	poolID, err := pool.PoolID(e.srv.SubscriptionID(), tutorialRG, tutorialPool)
+	poolID, err := pool.ResourceID(e.srv.SubscriptionID(), tutorialRG, tutorialPool)
 	require.NoError(t, err)
 
 	_, err = e.ids.AssignSessionExecutor(context.Background(), poolID.String(), created.PrincipalID, &identity.AssignRoleOptions{
@@ -218,8 +218,8 @@ func TestEmulatorTemplateWithIdentity(t *testing.T) {
 	ctx := t.Context()
 	tmpl := pool.NewTemplate(pool.NewShellPool(tutorialPool, tutorialLoc))
 	require.NoError(t, tmpl.AddResources(
-		identity.IdentityTemplateResource(tutorialUAMI, tutorialLoc),
-		identity.SessionExecutorTemplateResource(tutorialPool, tutorialUAMI),
+		identity.ManagedIdentityResource(tutorialUAMI, tutorialLoc),
+		identity.SessionExecutorAssignmentResource(tutorialPool, tutorialUAMI),
 	))
 	e.deploy(t, tmpl)
 

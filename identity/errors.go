@@ -2,16 +2,16 @@ package identity
 
 import (
 	"errors"
-	"net/http"
-	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
+
+	"github.com/shellpool/shellpool/internal/sdkerr"
 )
 
 // ErrInvalidArgument is matched, through errors.Is, by every *ArgumentError:
-// input refused before anything was sent.
-var ErrInvalidArgument = errors.New("identity: invalid argument")
+// input refused before anything was sent. It is the same value as
+// pool.ErrInvalidArgument.
+var ErrInvalidArgument = sdkerr.ErrInvalidArgument
 
 // Errors returned by [Claims.Check] and [Token.Check], each wrapped with an
 // explanation. They say why the dynamic sessions data plane (or any service)
@@ -31,98 +31,24 @@ var (
 	ErrMalformedToken = errors.New("identity: not a JWT access token")
 )
 
-// ArgumentError reports input refused before a request was sent. Nothing was
-// sent. errors.Is(err, ErrInvalidArgument) matches it.
-type ArgumentError struct {
-	// Name is the parameter or field that was refused, such as "principalID".
-	Name string
-	// Reason says which rule failed and what to do instead.
-	Reason string
-}
+// ArgumentError reports input refused before a request was sent, such as a
+// principal ID that is not a GUID. Nothing was sent. Name is the parameter
+// and Reason the rule it broke; errors.Is(err, ErrInvalidArgument) matches it.
+type ArgumentError = sdkerr.ArgumentError
 
-// Error implements error.
-func (e *ArgumentError) Error() string { return "identity: invalid " + e.Name + ": " + e.Reason }
-
-// Is makes errors.Is(err, ErrInvalidArgument) true.
-func (e *ArgumentError) Is(target error) bool { return target == ErrInvalidArgument }
-
-func argErr(name, reason string) error { return &ArgumentError{Name: name, Reason: reason} }
+func argErr(name, reason string) error { return sdkerr.NewArgument("identity", name, reason) }
 
 // ServiceError is a failed Azure Resource Manager call together with advice on
 // what to do next: for example the permission a 403 on a role assignment
-// needs, or why retries of PrincipalNotFound stopped. errors.As(err, &respErr)
-// with respErr *azcore.ResponseError reaches the service's answer, and when
-// retries ended because the context ended, errors.Is(err, context.DeadlineExceeded)
-// (or context.Canceled) is true as well.
-type ServiceError struct {
-	// Op is the operation that failed, such as "AssignRole".
-	Op string
-	// Advice says what to check or do next.
-	Advice string
-	// Response is the service's last error answer.
-	Response *azcore.ResponseError
-	// Cause is what ended the operation when it is not the response itself,
-	// such as the context's error after PrincipalNotFound retries; nil otherwise.
-	Cause error
-}
+// needs, or why retries of PrincipalNotFound stopped. Op names the method,
+// Response is the service's answer (errors.As reaches the
+// *azcore.ResponseError) and Cause, when set, what ended the call, such as
+// context.DeadlineExceeded. Its message never contains tokens.
+type ServiceError = sdkerr.ServiceError
 
-// Error implements error. It names the status, the error code, the service's
-// message and the advice; it never contains tokens.
-func (e *ServiceError) Error() string {
-	var b strings.Builder
-	b.WriteString("identity: ")
-	b.WriteString(e.Op)
-	b.WriteString(": ")
-	if e.Response != nil {
-		b.WriteString("HTTP ")
-		b.WriteString(http.StatusText(e.Response.StatusCode))
-		if e.Response.ErrorCode != "" {
-			b.WriteString(" (")
-			b.WriteString(e.Response.ErrorCode)
-			b.WriteString(")")
-		}
-		if msg := serviceMessage(e.Response); msg != "" {
-			b.WriteString(": ")
-			b.WriteString(msg)
-		}
-	}
-	if e.Cause != nil {
-		b.WriteString("; stopped: ")
-		b.WriteString(e.Cause.Error())
-	}
-	if e.Advice != "" {
-		b.WriteString(". ")
-		b.WriteString(e.Advice)
-	}
-	return b.String()
-}
-
-// Unwrap returns the *azcore.ResponseError and, when set, the Cause.
-func (e *ServiceError) Unwrap() []error {
-	var errs []error
-	if e.Response != nil {
-		errs = append(errs, e.Response)
-	}
-	if e.Cause != nil {
-		errs = append(errs, e.Cause)
-	}
-	return errs
-}
-
-// serviceMessage extracts error.message from an ARM error body, or "".
-func serviceMessage(re *azcore.ResponseError) string {
-	if re.RawResponse == nil {
-		return ""
-	}
-	var body struct {
-		Error struct {
-			Message string `json:"message"`
-		} `json:"error"`
-	}
-	if err := runtime.UnmarshalAsJSON(re.RawResponse, &body); err != nil {
-		return ""
-	}
-	return strings.TrimSpace(body.Error.Message)
+// serviceErr returns a *ServiceError whose message starts with "identity:".
+func serviceErr(op string, re *azcore.ResponseError, cause error, advice string) *ServiceError {
+	return sdkerr.NewService("identity", op, nil, advice, re, cause)
 }
 
 // asResponseError returns err's *azcore.ResponseError, or nil.

@@ -13,13 +13,8 @@ import (
 
 	"github.com/shellpool/shellpool/identity"
 	"github.com/shellpool/shellpool/pool"
+	"github.com/shellpool/shellpool/sessions"
 )
-
-func ExampleGUID() {
-	// The same value as the ARM template expression [guid('a', 'b', 'c')].
-	fmt.Println(identity.GUID("a", "b", "c"))
-	// Output: a98fa280-e03f-5afa-8d8e-92d0a9c201e8
-}
 
 func ExampleRoleDefinitionID() {
 	fmt.Println(identity.RoleDefinitionID("00000000-0000-0000-0000-000000000000", identity.SessionExecutorRoleID))
@@ -66,7 +61,7 @@ func ExampleInspectToken() {
 	fmt.Println("audience:", claims.Audience)
 	fmt.Println("object ID:", claims.ObjectID)
 
-	err = claims.Check(identity.SessionsAudience)
+	err = claims.Check(sessions.DefaultAudience)
 	fmt.Println("wrong audience:", errors.Is(err, identity.ErrWrongAudience))
 	// Output:
 	// audience: https://management.azure.com/
@@ -74,14 +69,14 @@ func ExampleInspectToken() {
 	// wrong audience: true
 }
 
-func ExampleSessionExecutorTemplateResource() {
-	// Append these to the "resources" of a session pool template: the
+func ExampleSessionExecutorAssignmentResource() {
+	// Add these to a session pool template (pool.Template.AddResources): the
 	// deployment then creates the identity and lets it use the pool.
-	resources := []map[string]any{
-		identity.IdentityTemplateResource("[parameters('identityName')]", "[parameters('location')]"),
-		identity.SessionExecutorTemplateResource("[parameters('name')]", "[parameters('identityName')]"),
+	resources := []pool.TemplateResource{
+		identity.ManagedIdentityResource("[parameters('identityName')]", "[parameters('location')]"),
+		identity.SessionExecutorAssignmentResource("[parameters('name')]", "[parameters('identityName')]"),
 	}
-	b, _ := json.MarshalIndent(resources[1]["properties"], "", "  ")
+	b, _ := json.MarshalIndent(resources[1].Properties, "", "  ")
 	fmt.Println(string(b))
 	// Output:
 	// {
@@ -94,11 +89,11 @@ func ExampleSessionExecutorTemplateResource() {
 // Add the identity and its Session Executor role assignment to a session
 // pool template, so that one deployment (pool.Client.BeginDeploy) creates all
 // three.
-func ExampleIdentityTemplateResource() {
+func ExampleManagedIdentityResource() {
 	t := pool.NewTemplate(pool.NewShellPool("myshellpool", "northcentralus"))
 	err := t.AddResources(
-		identity.IdentityTemplateResource("myshellpool-uami", "northcentralus"),
-		identity.SessionExecutorTemplateResource("myshellpool", "myshellpool-uami"),
+		identity.ManagedIdentityResource("myshellpool-uami", "northcentralus"),
+		identity.SessionExecutorAssignmentResource("myshellpool", "myshellpool-uami"),
 	)
 	if err != nil {
 		log.Fatal(err)
@@ -129,7 +124,7 @@ func ExampleGetToken() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	tok, err := identity.GetToken(context.TODO(), cred, identity.SessionsAudience, nil)
+	tok, err := identity.GetToken(context.TODO(), cred, sessions.DefaultAudience, nil)
 	if err != nil {
 		log.Fatal(err)
 	}

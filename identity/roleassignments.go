@@ -60,40 +60,13 @@ func subscriptionOf(resourceID string) string {
 	return ""
 }
 
-// AssignRole assigns a role to a principal at a scope, idempotently.
-//
-//   - scope - where the role applies: an absolute resource ID (a session
-//     pool's), a resource group ID or a subscription ID, starting with
-//     /subscriptions/ (or /providers/ for a management group). A relative
-//     scope, or one with ".." or empty segments, is refused.
-//   - roleDefinitionID - the role's definition ID
-//     (/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{guid},
-//     see RoleDefinitionID), or just its GUID, which is expanded with the
-//     scope's subscription.
-//   - principalID - the object ID of the principal (Identity.PrincipalID, or
-//     the "oid" claim of its tokens).
-//   - options - nil for defaults.
-//
-// The assignment's name is RoleAssignmentName(scope, principalID,
-// roleDefinitionID) unless options.Name is set, so calling AssignRole again
-// updates the same assignment. principalType defaults to ServicePrincipal.
-//
-// A just-created principal may not be visible to Azure RBAC yet: the service
-// answers 400 PrincipalNotFound. AssignRole waits and retries (RetryDelay,
-// doubling up to MaxRetryDelay) until it succeeds, until
-// AssignRoleOptions.PrincipalNotFoundTimeout has passed (by default
-// DefaultPrincipalNotFoundTimeout, five minutes, which covers Entra ID
-// replication) or until ctx ends, whichever comes first. Either way the error
-// is a *ServiceError holding the last PrincipalNotFound answer; when ctx ended
-// first it also matches ctx.Err() with errors.Is.
-//
-// When the principal already holds the role at the scope, under this or
-// another name (409 RoleAssignmentExists), AssignRole succeeds and returns the
-// existing assignment with Existing set.
-//
-// If the operation fails it returns an *azcore.ResponseError, possibly inside
-// a *ServiceError that adds advice: a 403 says which permission the caller
-// lacks. Invalid arguments give an *ArgumentError and send nothing.
+// AssignRole assigns the role roleDefinitionID (a role definition ID, see
+// RoleDefinitionID, or a bare GUID) to principalID (an object ID, such as
+// Identity.PrincipalID) at scope (an absolute resource, group or subscription
+// ID). It is idempotent: the name is RoleAssignmentName unless options.Name
+// is set, and an existing assignment is returned with Existing set. It waits
+// out PrincipalNotFound as the package doc ("Managed identity and role
+// assignments") describes; invalid arguments give an *ArgumentError.
 func (c *Client) AssignRole(ctx context.Context, scope, roleDefinitionID, principalID string, options *AssignRoleOptions) (resp AssignRoleResponse, err error) {
 	ctx, end := runtime.StartSpan(ctx, "Client.AssignRole", c.roleTracer, nil)
 	defer func() { end(err) }()
@@ -101,8 +74,8 @@ func (c *Client) AssignRole(ctx context.Context, scope, roleDefinitionID, princi
 }
 
 // AssignSessionExecutor assigns the "Azure ContainerApps Session Executor"
-// role on a session pool to a principal, so that the principal's tokens (for
-// SessionsAudience) can run commands, move files and manage sessions in the
+// role on a session pool to a principal, so that the principal's data-plane
+// tokens (sessions.DefaultAudience) can run commands, move files and manage sessions in the
 // pool. It is AssignRole with SessionExecutorRoleDefinitionID of the pool's
 // subscription; see AssignRole for naming, retries and errors.
 //
@@ -167,7 +140,7 @@ func (c *Client) assignRole(ctx context.Context, op, scope, roleDefinitionID, pr
 	var lastNotFound *azcore.ResponseError
 	for {
 		resp.Attempts++
-		req, err := armx.NewRequest(ctx, http.MethodPut, u, c.roleAPI, body)
+		req, err := armx.Request{Method: http.MethodPut, URL: u, APIVersion: c.roleAPI, Body: body}.New(ctx)
 		if err != nil {
 			return resp, err
 		}
@@ -184,12 +157,12 @@ func (c *Client) assignRole(ctx context.Context, op, scope, roleDefinitionID, pr
 			}
 			return resp, err
 		case re.StatusCode == http.StatusForbidden:
-			return resp, &ServiceError{Op: op, Advice: adviceRoleAssignmentWrite, Response: re}
+			return resp, serviceErr(op, re, nil, adviceRoleAssignmentWrite)
 		case re.StatusCode == http.StatusConflict && strings.EqualFold(re.ErrorCode, codeRoleAssignmentExists):
 			existing, ferr := c.findExisting(ctx, scope, name, roleDefinitionID, principalID)
 			if ferr != nil {
-				return resp, &ServiceError{Op: op, Response: re, Cause: ferr,
-					Advice: "The principal already holds the role at this scope, but the existing assignment could not be read; list the scope's role assignments to find it"}
+				return resp, serviceErr(op, re, ferr,
+					"The principal already holds the role at this scope, but the existing assignment could not be read; list the scope's role assignments to find it")
 			}
 			resp.RoleAssignment, resp.Existing = existing, true
 			return resp, nil
@@ -197,10 +170,10 @@ func (c *Client) assignRole(ctx context.Context, op, scope, roleDefinitionID, pr
 			lastNotFound = re
 			left := budget - time.Since(start)
 			if left <= 0 {
-				return resp, &ServiceError{Op: op, Response: re,
-					Advice: fmt.Sprintf("Gave up after %d attempts over %s (AssignRoleOptions.PrincipalNotFoundTimeout, default %s). "+
+				return resp, serviceErr(op, re, nil,
+					fmt.Sprintf("Gave up after %d attempts over %s (AssignRoleOptions.PrincipalNotFoundTimeout, default %s). "+
 						"If the principal was just created, Entra ID replication can take minutes: retry, or set a longer PrincipalNotFoundTimeout; "+
-						"otherwise check that principalID is an object ID in this tenant", resp.Attempts, time.Since(start).Round(time.Millisecond), DefaultPrincipalNotFoundTimeout)}
+						"otherwise check that principalID is an object ID in this tenant", resp.Attempts, time.Since(start).Round(time.Millisecond), DefaultPrincipalNotFoundTimeout))
 			}
 			t := time.NewTimer(min(delay, left))
 			select {
@@ -225,8 +198,8 @@ func principalNotFoundBudget(o *AssignRoleOptions) time.Duration {
 }
 
 func principalNotFoundError(op string, re *azcore.ResponseError, cause error, attempts int) error {
-	return &ServiceError{Op: op, Response: re, Cause: cause,
-		Advice: fmt.Sprintf("Gave up after %d attempts. If the principal was just created, Entra ID replication can take minutes: retry with a longer context deadline; otherwise check that principalID is an object ID in this tenant", attempts)}
+	return serviceErr(op, re, cause,
+		fmt.Sprintf("Gave up after %d attempts. If the principal was just created, Entra ID replication can take minutes: retry with a longer context deadline; otherwise check that principalID is an object ID in this tenant", attempts))
 }
 
 // expandRoleDefinitionID accepts a role definition ID or a bare role GUID.
@@ -270,8 +243,8 @@ func (c *Client) findExisting(ctx context.Context, scope, name, roleDefinitionID
 			return RoleAssignment{}, err
 		}
 		for _, ra := range page.Value {
-			if ra.Scope != "" && matches(ra) {
-				return ra, nil
+			if ra != nil && ra.Scope != "" && matches(*ra) {
+				return *ra, nil
 			}
 		}
 	}
@@ -296,7 +269,7 @@ func (c *Client) GetRoleAssignment(ctx context.Context, scope, name string, opti
 }
 
 func (c *Client) getRoleAssignment(ctx context.Context, scope, name string) (RoleAssignment, error) {
-	ra, _, err := armx.Call[RoleAssignment](ctx, c.pl, http.MethodGet, armx.URL(c.endpoint, roleAssignmentsPath(scope, name)), c.roleAPI, nil, http.StatusOK)
+	ra, _, err := armx.Do[RoleAssignment](ctx, c.pl, armx.Request{Method: http.MethodGet, URL: armx.URL(c.endpoint, roleAssignmentsPath(scope, name)), APIVersion: c.roleAPI, OK: []int{http.StatusOK}})
 	return ra, err
 }
 
@@ -315,15 +288,15 @@ func (c *Client) DeleteRoleAssignment(ctx context.Context, scope, name string, o
 	if err := checkRoleAssignmentName(name); err != nil {
 		return resp, err
 	}
-	req, err := armx.NewRequest(ctx, http.MethodDelete, armx.URL(c.endpoint, roleAssignmentsPath(scope, name)), c.roleAPI, nil)
+	req, err := armx.Request{Method: http.MethodDelete, URL: armx.URL(c.endpoint, roleAssignmentsPath(scope, name)), APIVersion: c.roleAPI}.New(ctx)
 	if err != nil {
 		return resp, err
 	}
 	httpResp, err := armx.Send(c.pl, req, http.StatusOK, http.StatusNoContent)
 	if err != nil {
 		if re := asResponseError(err); re != nil && re.StatusCode == http.StatusForbidden {
-			return resp, &ServiceError{Op: "DeleteRoleAssignment", Response: re,
-				Advice: "The caller needs Microsoft.Authorization/roleAssignments/delete at this scope (Owner, User Access Administrator or Role Based Access Control Administrator)"}
+			return resp, serviceErr("DeleteRoleAssignment", re, nil,
+				"The caller needs Microsoft.Authorization/roleAssignments/delete at this scope (Owner, User Access Administrator or Role Based Access Control Administrator)")
 		}
 		return resp, err
 	}
@@ -349,7 +322,7 @@ func (c *Client) NewListRoleAssignmentsPager(scope string, options *ListRoleAssi
 	}
 	o := *options
 	return runtime.NewPager(runtime.PagingHandler[ListRoleAssignmentsResponse]{
-		More: func(page ListRoleAssignmentsResponse) bool { return page.NextLink != "" },
+		More: func(page ListRoleAssignmentsResponse) bool { return page.NextLink != nil && *page.NextLink != "" },
 		Fetcher: func(ctx context.Context, page *ListRoleAssignmentsResponse) (resp ListRoleAssignmentsResponse, err error) {
 			ctx, end := runtime.StartSpan(ctx, "Client.NewListRoleAssignmentsPager", c.roleTracer, nil)
 			defer func() { end(err) }()
@@ -357,7 +330,7 @@ func (c *Client) NewListRoleAssignmentsPager(scope string, options *ListRoleAssi
 			if page == nil {
 				req, err = c.listRequest(ctx, scope, o)
 			} else {
-				req, err = armx.NewNextRequest(ctx, page.NextLink)
+				req, err = armx.NewNextRequest(ctx, *page.NextLink)
 			}
 			if err != nil {
 				return resp, err
@@ -386,7 +359,7 @@ func (c *Client) listRequest(ctx context.Context, scope string, o ListRoleAssign
 	if f := strings.TrimSpace(o.Filter); f != "" {
 		filters = append(filters, f)
 	}
-	req, err := armx.NewRequest(ctx, http.MethodGet, armx.URL(c.endpoint, roleAssignmentsPath(scope, "")), c.roleAPI, nil)
+	req, err := armx.Request{Method: http.MethodGet, URL: armx.URL(c.endpoint, roleAssignmentsPath(scope, "")), APIVersion: c.roleAPI}.New(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -396,4 +369,12 @@ func (c *Client) listRequest(ctx context.Context, scope string, o ListRoleAssign
 		req.Raw().URL.RawQuery = q.Encode()
 	}
 	return req, nil
+}
+
+// checkRoleAssignmentName refuses a role assignment name that is not a GUID.
+func checkRoleAssignmentName(name string) error {
+	if _, err := uuid.Parse(name); err != nil || len(name) != 36 {
+		return argErr("name", "must be the role assignment's name, a GUID such as RoleAssignmentName returns")
+	}
+	return nil
 }

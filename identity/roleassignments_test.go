@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -58,16 +59,16 @@ func echoPut(status int) func(int, recorded) (int, string) {
 
 func TestAssignSessionExecutorRequest(t *testing.T) {
 	t.Parallel()
-	c, f := newFake(t, echoPut(http.StatusCreated))
+	c, f := setup(t, echoPut(http.StatusCreated))
 	resp, err := c.AssignSessionExecutor(t.Context(), poolID, testPrincipal, nil)
 	require.NoError(t, err)
 
 	wantName := identity.RoleAssignmentName(poolID, testPrincipal, executorDefID)
-	reqs := f.requests()
+	reqs := f.Requests()
 	require.Len(t, reqs, 1)
 	assert.Equal(t, http.MethodPut, reqs[0].Method)
 	assert.Equal(t, raCollection+"/"+wantName, reqs[0].Path)
-	assert.Equal(t, map[string]string{"api-version": "2022-04-01"}, reqs[0].Query)
+	assert.Equal(t, url.Values{"api-version": {"2022-04-01"}}, reqs[0].Query)
 	assert.JSONEq(t, `{"properties":{"roleDefinitionId":"`+executorDefID+`","principalId":"`+testPrincipal+`","principalType":"ServicePrincipal"}}`, reqs[0].Body)
 
 	assert.Equal(t, wantName, resp.Name)
@@ -82,13 +83,13 @@ func TestAssignSessionExecutorRequest(t *testing.T) {
 
 func TestAssignRoleOptionsInBody(t *testing.T) {
 	t.Parallel()
-	c, f := newFake(t, echoPut(http.StatusCreated))
+	c, f := setup(t, echoPut(http.StatusCreated))
 	name := "66666666-6666-6666-6666-666666666666"
 	_, err := c.AssignRole(t.Context(), poolID+"/", readerGUID, testPrincipal, &identity.AssignRoleOptions{
 		Name: name, PrincipalType: identity.PrincipalTypeUser, Description: "dev access",
 	})
 	require.NoError(t, err)
-	reqs := f.requests()
+	reqs := f.Requests()
 	require.Len(t, reqs, 1)
 	assert.Equal(t, raCollection+"/"+name, reqs[0].Path, "trailing slash of the scope is dropped; Name overrides")
 	assert.JSONEq(t, `{"properties":{"roleDefinitionId":"/subscriptions/`+testSub+`/providers/Microsoft.Authorization/roleDefinitions/`+readerGUID+`",
@@ -98,7 +99,7 @@ func TestAssignRoleOptionsInBody(t *testing.T) {
 
 func TestAssignRoleDeterministicName(t *testing.T) {
 	t.Parallel()
-	c, f := newFake(t, echoPut(http.StatusOK))
+	c, f := setup(t, echoPut(http.StatusOK))
 	assign := func(scope, role, principal string) string {
 		t.Helper()
 		resp, err := c.AssignRole(t.Context(), scope, role, principal, nil)
@@ -121,7 +122,7 @@ func TestAssignRoleDeterministicName(t *testing.T) {
 		assert.NotContains(t, seen, name, "%s gives a distinct name", what)
 		seen[name] = what
 	}
-	for _, r := range f.requests() {
+	for _, r := range f.Requests() {
 		name := r.Path[strings.LastIndexByte(r.Path, '/')+1:]
 		_, ok := seen[name]
 		assert.True(t, ok, "every PUT used one of the derived names, got %s", name)
@@ -130,7 +131,7 @@ func TestAssignRoleDeterministicName(t *testing.T) {
 
 func TestAssignRolePrincipalNotFoundRetried(t *testing.T) {
 	t.Parallel()
-	c, f := newFake(t, func(i int, r recorded) (int, string) {
+	c, f := setup(t, func(i int, r recorded) (int, string) {
 		if i < 2 {
 			return http.StatusBadRequest, armError("PrincipalNotFound", "Principal "+testPrincipal+" does not exist in the directory.")
 		}
@@ -140,7 +141,7 @@ func TestAssignRolePrincipalNotFoundRetried(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 3, resp.Attempts)
 	assert.Equal(t, testPrincipal, resp.PrincipalID)
-	reqs := f.requests()
+	reqs := f.Requests()
 	require.Len(t, reqs, 3)
 	for _, r := range reqs {
 		assert.Equal(t, reqs[0].Path, r.Path, "every retry PUTs the same name")
@@ -156,7 +157,7 @@ func TestAssignRolePrincipalNotFoundGivesUpWithContext(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	c, f := newFake(t, func(i int, _ recorded) (int, string) {
+	c, f := setup(t, func(i int, _ recorded) (int, string) {
 		if i == 2 {
 			cancel()
 		}
@@ -171,7 +172,7 @@ func TestAssignRolePrincipalNotFoundGivesUpWithContext(t *testing.T) {
 	var se *identity.ServiceError
 	require.ErrorAs(t, err, &se)
 	assert.Contains(t, err.Error(), "replication")
-	assert.Len(t, f.requests(), 3, "no attempt after ctx ended")
+	assert.Len(t, f.Requests(), 3, "no attempt after ctx ended")
 	assert.Equal(t, 3, resp.Attempts)
 }
 
@@ -181,7 +182,7 @@ func TestAssignRoleExistsIsSuccess(t *testing.T) {
 	t.Run("same name", func(t *testing.T) {
 		t.Parallel()
 		name := identity.RoleAssignmentName(poolID, testPrincipal, executorDefID)
-		c, f := newFake(t, func(i int, r recorded) (int, string) {
+		c, f := setup(t, func(i int, r recorded) (int, string) {
 			if r.Method == http.MethodPut {
 				return http.StatusConflict, conflict
 			}
@@ -191,7 +192,7 @@ func TestAssignRoleExistsIsSuccess(t *testing.T) {
 		require.NoError(t, err)
 		assert.True(t, resp.Existing)
 		assert.Equal(t, name, resp.Name)
-		reqs := f.requests()
+		reqs := f.Requests()
 		require.Len(t, reqs, 2)
 		assert.Equal(t, http.MethodGet, reqs[1].Method)
 		assert.Equal(t, raCollection+"/"+name, reqs[1].Path)
@@ -199,7 +200,7 @@ func TestAssignRoleExistsIsSuccess(t *testing.T) {
 	t.Run("another name", func(t *testing.T) {
 		t.Parallel()
 		existing := "77777777-7777-7777-7777-777777777777"
-		c, f := newFake(t, func(i int, r recorded) (int, string) {
+		c, f := setup(t, func(i int, r recorded) (int, string) {
 			switch {
 			case r.Method == http.MethodPut:
 				return http.StatusConflict, conflict
@@ -215,16 +216,16 @@ func TestAssignRoleExistsIsSuccess(t *testing.T) {
 		require.NoError(t, err)
 		assert.True(t, resp.Existing)
 		assert.Equal(t, existing, resp.Name, "the assignment holding the same role, found by listing")
-		reqs := f.requests()
+		reqs := f.Requests()
 		require.Len(t, reqs, 3)
 		assert.Equal(t, raCollection, reqs[2].Path)
-		assert.Equal(t, "principalId eq '"+testPrincipal+"'", reqs[2].Query["$filter"])
+		assert.Equal(t, "principalId eq '"+testPrincipal+"'", reqs[2].Query.Get("$filter"))
 	})
 }
 
 func TestAssignRoleForbiddenSaysWhichPermission(t *testing.T) {
 	t.Parallel()
-	c, f := newFake(t, func(int, recorded) (int, string) {
+	c, f := setup(t, func(int, recorded) (int, string) {
 		return http.StatusForbidden, armError("AuthorizationFailed", "The client does not have authorization to perform action 'Microsoft.Authorization/roleAssignments/write'.")
 	})
 	_, err := c.AssignSessionExecutor(t.Context(), poolID, testPrincipal, fastRetry)
@@ -238,19 +239,19 @@ func TestAssignRoleForbiddenSaysWhichPermission(t *testing.T) {
 	assert.Contains(t, msg, "User Access Administrator")
 	assert.Contains(t, msg, "does not have authorization", "the service's message is kept")
 	assert.NotContains(t, msg, "fake_token")
-	assert.Len(t, f.requests(), 1, "403 is not retried")
+	assert.Len(t, f.Requests(), 1, "403 is not retried")
 }
 
 func TestAssignRoleOtherErrorsNotRetried(t *testing.T) {
 	t.Parallel()
-	c, f := newFake(t, func(int, recorded) (int, string) {
+	c, f := setup(t, func(int, recorded) (int, string) {
 		return http.StatusBadRequest, armError("InvalidRoleDefinitionId", "The role definition ID is not valid.")
 	})
 	_, err := c.AssignRole(t.Context(), poolID, executorDefID, testPrincipal, fastRetry)
 	var re *azcore.ResponseError
 	require.ErrorAs(t, err, &re)
 	assert.Equal(t, "InvalidRoleDefinitionId", re.ErrorCode)
-	assert.Len(t, f.requests(), 1)
+	assert.Len(t, f.Requests(), 1)
 }
 
 func TestAssignRoleArgumentsRefusedBeforeSending(t *testing.T) {
@@ -271,21 +272,21 @@ func TestAssignRoleArgumentsRefusedBeforeSending(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			c, f := newFake(t, echoPut(http.StatusCreated))
+			c, f := setup(t, echoPut(http.StatusCreated))
 			_, err := c.AssignRole(t.Context(), tc.scope, tc.role, tc.principal, tc.options)
 			var ae *identity.ArgumentError
 			require.ErrorAs(t, err, &ae)
 			assert.Equal(t, tc.param, ae.Name)
-			assert.Empty(t, f.requests())
+			assert.Empty(t, f.Requests())
 		})
 	}
 	t.Run("not a pool", func(t *testing.T) {
 		t.Parallel()
-		c, f := newFake(t, echoPut(http.StatusCreated))
+		c, f := setup(t, echoPut(http.StatusCreated))
 		_, err := c.AssignSessionExecutor(t.Context(), "/subscriptions/"+testSub+"/resourceGroups/rg", testPrincipal, nil)
 		require.ErrorIs(t, err, identity.ErrInvalidArgument)
 		assert.Contains(t, err.Error(), "sessionPools")
-		assert.Empty(t, f.requests())
+		assert.Empty(t, f.Requests())
 	})
 }
 
@@ -304,7 +305,7 @@ func TestListRoleAssignments(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			c, f := newFake(t, func(i int, r recorded) (int, string) {
+			c, f := setup(t, func(i int, r recorded) (int, string) {
 				if i == 0 {
 					next := "https://" + r.Host + basePath + raCollection + "?api-version=2022-04-01&$skiptoken=page2"
 					return http.StatusOK, `{"value":[` + raBody("a1a1a1a1-0000-0000-0000-000000000000", testPrincipal, identity.SessionExecutorRoleID, poolID) + `],"nextLink":"` + next + `"}`
@@ -312,8 +313,8 @@ func TestListRoleAssignments(t *testing.T) {
 				return http.StatusOK, `{"value":[` + raBody("b2b2b2b2-0000-0000-0000-000000000000", otherPrinc, readerGUID, poolID) + `]}`
 			})
 			pager := c.NewListRoleAssignmentsPager(poolID, tc.options)
-			assert.Empty(t, f.requests(), "the constructor sends nothing")
-			var got []identity.RoleAssignment
+			assert.Empty(t, f.Requests(), "the constructor sends nothing")
+			var got []*identity.RoleAssignment
 			for pager.More() {
 				page, err := pager.NextPage(t.Context())
 				require.NoError(t, err)
@@ -324,24 +325,24 @@ func TestListRoleAssignments(t *testing.T) {
 			assert.Equal(t, otherPrinc, got[1].PrincipalID)
 			assert.True(t, identity.SameRoleDefinition(got[1].RoleDefinitionID, readerGUID))
 
-			reqs := f.requests()
+			reqs := f.Requests()
 			require.Len(t, reqs, 2)
 			assert.Equal(t, http.MethodGet, reqs[0].Method)
 			assert.Equal(t, raCollection, reqs[0].Path)
-			assert.Equal(t, "2022-04-01", reqs[0].Query["api-version"])
-			assert.Equal(t, tc.wantFilter, reqs[0].Query["$filter"])
-			assert.Equal(t, "page2", reqs[1].Query["$skiptoken"], "the second page follows nextLink")
+			assert.Equal(t, "2022-04-01", reqs[0].Query.Get("api-version"))
+			assert.Equal(t, tc.wantFilter, reqs[0].Query.Get("$filter"))
+			assert.Equal(t, "page2", reqs[1].Query.Get("$skiptoken"), "the second page follows nextLink")
 		})
 	}
 }
 
 func TestListRoleAssignmentsBadInputOnFirstPage(t *testing.T) {
 	t.Parallel()
-	c, f := newFake(t, func(int, recorded) (int, string) { return http.StatusOK, `{"value":[]}` })
+	c, f := setup(t, func(int, recorded) (int, string) { return http.StatusOK, `{"value":[]}` })
 	pager := c.NewListRoleAssignmentsPager(poolID, &identity.ListRoleAssignmentsOptions{PrincipalID: "someone"})
 	_, err := pager.NextPage(t.Context())
 	require.ErrorIs(t, err, identity.ErrInvalidArgument)
-	assert.Empty(t, f.requests())
+	assert.Empty(t, f.Requests())
 }
 
 func TestGetAndDeleteRoleAssignment(t *testing.T) {
@@ -349,13 +350,13 @@ func TestGetAndDeleteRoleAssignment(t *testing.T) {
 	name := "a1a1a1a1-0000-0000-0000-000000000000"
 	t.Run("get", func(t *testing.T) {
 		t.Parallel()
-		c, f := newFake(t, func(int, recorded) (int, string) {
+		c, f := setup(t, func(int, recorded) (int, string) {
 			return http.StatusOK, raBody(name, testPrincipal, identity.SessionExecutorRoleID, poolID)
 		})
 		resp, err := c.GetRoleAssignment(t.Context(), poolID, name, nil)
 		require.NoError(t, err)
 		assert.Equal(t, testPrincipal, resp.PrincipalID)
-		reqs := f.requests()
+		reqs := f.Requests()
 		require.Len(t, reqs, 1)
 		assert.Equal(t, http.MethodGet, reqs[0].Method)
 		assert.Equal(t, raCollection+"/"+name, reqs[0].Path)
@@ -372,23 +373,23 @@ func TestGetAndDeleteRoleAssignment(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			c, f := newFake(t, func(int, recorded) (int, string) { return tc.status, tc.body })
+			c, f := setup(t, func(int, recorded) (int, string) { return tc.status, tc.body })
 			resp, err := c.DeleteRoleAssignment(t.Context(), poolID, name, nil)
 			require.NoError(t, err)
 			assert.Equal(t, tc.wantExisted, resp.Existed)
 			if tc.wantExisted {
 				assert.Equal(t, name, resp.Name)
 			}
-			reqs := f.requests()
+			reqs := f.Requests()
 			require.Len(t, reqs, 1)
 			assert.Equal(t, http.MethodDelete, reqs[0].Method)
 			assert.Equal(t, raCollection+"/"+name, reqs[0].Path)
-			assert.Equal(t, "2022-04-01", reqs[0].Query["api-version"])
+			assert.Equal(t, "2022-04-01", reqs[0].Query.Get("api-version"))
 		})
 	}
 	t.Run("delete forbidden", func(t *testing.T) {
 		t.Parallel()
-		c, _ := newFake(t, func(int, recorded) (int, string) {
+		c, _ := setup(t, func(int, recorded) (int, string) {
 			return http.StatusForbidden, armError("AuthorizationFailed", "no")
 		})
 		_, err := c.DeleteRoleAssignment(t.Context(), poolID, name, nil)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,14 +12,13 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/tracing"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/shellpool/shellpool/identity"
+	"github.com/shellpool/shellpool/internal/armfake"
 )
 
 const secretToken = "secret-arm-token-0123456789"
@@ -33,20 +31,13 @@ func (c *countingCred) GetToken(context.Context, policy.TokenRequestOptions) (az
 	return azcore.AccessToken{Token: secretToken, ExpiresOn: time.Now().Add(time.Hour)}, nil
 }
 
-// newCountingFake is newFake with a counting credential and, when tp is
+// newCountingFake is setup with a counting credential and, when tp is
 // set, a tracing provider.
-func newCountingFake(t *testing.T, tp *tracing.Provider, handle func(i int, r recorded) (int, string)) (*identity.Client, *armFake, *countingCred) {
+func newCountingFake(t *testing.T, tp *tracing.Provider, handle armfake.HandleFunc) (*identity.Client, *armfake.Server, *countingCred) {
 	t.Helper()
-	f := &armFake{handle: handle}
-	srv := httptest.NewTLSServer(f)
-	t.Cleanup(srv.Close)
-	o := arm.ClientOptions{ClientOptions: policy.ClientOptions{
-		Cloud: cloud.Configuration{Services: map[cloud.ServiceName]cloud.ServiceConfiguration{
-			cloud.ResourceManager: {Endpoint: srv.URL + basePath, Audience: "https://management.azure.com"},
-		}},
-		Transport: srv.Client(),
-		Retry:     policy.RetryOptions{RetryDelay: time.Millisecond, MaxRetryDelay: time.Millisecond},
-	}}
+	f := armfake.New(t)
+	f.Handle(handle)
+	o := f.ClientOptions()
 	if tp != nil {
 		o.TracingProvider = *tp
 	}
@@ -136,7 +127,7 @@ func TestEveryArgumentValidatedBeforeSending(t *testing.T) {
 			}
 		}
 	}
-	assert.Empty(t, f.requests(), "nothing is sent for a bad argument")
+	assert.Empty(t, f.Requests(), "nothing is sent for a bad argument")
 	assert.Zero(t, cred.n.Load(), "no token is fetched for a bad argument")
 }
 
@@ -189,7 +180,7 @@ func TestAssignRolePrincipalNotFoundIsBounded(t *testing.T) {
 	// How many attempts fit in 50ms depends on the machine; that retries
 	// happen is TestAssignRolePrincipalNotFoundRetried's job.
 	assert.GreaterOrEqual(t, res.resp.Attempts, 1)
-	assert.Len(t, f.requests(), res.resp.Attempts, "Attempts counts the PUTs sent")
+	assert.Len(t, f.Requests(), res.resp.Attempts, "Attempts counts the PUTs sent")
 }
 
 // span is one span a recorder saw.

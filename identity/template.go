@@ -1,36 +1,39 @@
 package identity
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/shellpool/shellpool/pool"
+)
 
 // ARM template resources. The pool package builds ARM templates for session
-// pools; these functions return resources callers append to such a template
-// (its "resources" array) so that one deployment creates the pool, a
+// pools; these functions return resources callers add to such a template
+// (pool.Template.AddResources) so that one deployment creates the pool, a
 // user-assigned identity and the identity's Session Executor role assignment.
 //
-// They return map[string]any because an ARM template is an open-schema JSON
-// document. The values use only these template functions (what the emulator
-// in sessions/sessionstest evaluates): parameters, variables, resourceId,
+// The values use only these template functions (what the emulator in
+// sessions/sessionstest evaluates): parameters, variables, resourceId,
 // subscriptionResourceId, guid, reference(id[, apiVersion]).property, concat,
 // format and toLower.
 //
 // Names and locations are either literal values or ARM expressions: a string
 // that starts with "[" and ends with "]", such as "[parameters('poolName')]".
 
-// IdentityTemplateResource returns an ARM template resource that creates the
+// ManagedIdentityResource returns an ARM template resource that creates the
 // user-assigned managed identity name in location:
 //
 //	{"type": "Microsoft.ManagedIdentity/userAssignedIdentities", "apiVersion": "2023-01-31",
 //	 "name": name, "location": location}
-func IdentityTemplateResource(name, location string) map[string]any {
-	return map[string]any{
-		"type":       IdentityResourceType,
-		"apiVersion": DefaultIdentityAPIVersion,
-		"name":       name,
-		"location":   location,
+func ManagedIdentityResource(name, location string) pool.TemplateResource {
+	return pool.TemplateResource{
+		Type:       IdentityResourceType,
+		APIVersion: DefaultIdentityAPIVersion,
+		Name:       name,
+		Location:   location,
 	}
 }
 
-// SessionExecutorTemplateResource returns an ARM template resource that
+// SessionExecutorAssignmentResource returns an ARM template resource that
 // assigns "Azure ContainerApps Session Executor" on the session pool poolName
 // to the user-assigned identity identityName, both in the deployment's
 // resource group and, through dependsOn, both created by the same template:
@@ -52,23 +55,23 @@ func IdentityTemplateResource(name, location string) map[string]any {
 // the same role to the same identity, it gets RoleAssignmentExists and
 // returns this assignment. principalType ServicePrincipal lets ARM assign the
 // role to the new identity without waiting for directory replication.
-func SessionExecutorTemplateResource(poolName, identityName string) map[string]any {
-	pool := templateArg(poolName)
+func SessionExecutorAssignmentResource(poolName, identityName string) pool.TemplateResource {
+	poolArg := templateArg(poolName)
 	ident := templateArg(identityName)
-	poolID := "resourceId('" + SessionPoolResourceType + "', " + pool + ")"
+	poolID := "resourceId('" + SessionPoolResourceType + "', " + poolArg + ")"
 	identID := "resourceId('" + IdentityResourceType + "', " + ident + ")"
 	roleID := "subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '" + SessionExecutorRoleID + "')"
 	scope := SessionPoolResourceType + "/" + poolName
 	if isExpression(poolName) {
-		scope = "[format('" + SessionPoolResourceType + "/{0}', " + pool + ")]"
+		scope = "[format('" + SessionPoolResourceType + "/{0}', " + poolArg + ")]"
 	}
-	return map[string]any{
-		"type":       RoleAssignmentResourceType,
-		"apiVersion": DefaultRoleAssignmentAPIVersion,
-		"scope":      scope,
-		"name":       "[guid(" + poolID + ", " + identID + ", " + roleID + ")]",
-		"dependsOn":  []any{"[" + poolID + "]", "[" + identID + "]"},
-		"properties": map[string]any{
+	return pool.TemplateResource{
+		Type:       RoleAssignmentResourceType,
+		APIVersion: DefaultRoleAssignmentAPIVersion,
+		Scope:      scope,
+		Name:       "[guid(" + poolID + ", " + identID + ", " + roleID + ")]",
+		DependsOn:  []string{"[" + poolID + "]", "[" + identID + "]"},
+		Properties: map[string]any{
 			"roleDefinitionId": "[" + roleID + "]",
 			"principalId":      "[reference(" + identID + ", '" + DefaultIdentityAPIVersion + "').principalId]",
 			"principalType":    string(PrincipalTypeServicePrincipal),

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shellpool/shellpool/identity"
+	"github.com/shellpool/shellpool/pool"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata golden files")
@@ -36,15 +37,15 @@ func TestTemplateResourcesGolden(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name      string
-		resources []map[string]any
+		resources []pool.TemplateResource
 	}{
-		{"template_literal.json", []map[string]any{
-			identity.IdentityTemplateResource("mypool-uami", "eastus"),
-			identity.SessionExecutorTemplateResource("mypool", "mypool-uami"),
+		{"template_literal.json", []pool.TemplateResource{
+			identity.ManagedIdentityResource("mypool-uami", "eastus"),
+			identity.SessionExecutorAssignmentResource("mypool", "mypool-uami"),
 		}},
-		{"template_parameters.json", []map[string]any{
-			identity.IdentityTemplateResource("[parameters('identityName')]", "[parameters('location')]"),
-			identity.SessionExecutorTemplateResource("[parameters('name')]", "[variables('identityName')]"),
+		{"template_parameters.json", []pool.TemplateResource{
+			identity.ManagedIdentityResource("[parameters('identityName')]", "[parameters('location')]"),
+			identity.SessionExecutorAssignmentResource("[parameters('name')]", "[variables('identityName')]"),
 		}},
 	}
 	for _, tc := range tests {
@@ -55,18 +56,18 @@ func TestTemplateResourcesGolden(t *testing.T) {
 	}
 }
 
-func TestSessionExecutorTemplateResource(t *testing.T) {
+func TestSessionExecutorAssignmentResource(t *testing.T) {
 	t.Parallel()
-	r := identity.SessionExecutorTemplateResource("pool's", "id")
-	props, ok := r["properties"].(map[string]any)
+	r := identity.SessionExecutorAssignmentResource("pool's", "id")
+	props, ok := r.Properties.(map[string]any)
 	require.True(t, ok)
 	assert.Equal(t, "ServicePrincipal", props["principalType"])
-	assert.Equal(t, "Microsoft.Authorization/roleAssignments", r["type"])
-	assert.Equal(t, "Microsoft.App/sessionPools/pool's", r["scope"])
-	assert.Contains(t, r["name"], "resourceId('Microsoft.App/sessionPools', 'pool''s')", "quotes in literals are doubled")
+	assert.Equal(t, "Microsoft.Authorization/roleAssignments", r.Type)
+	assert.Equal(t, "Microsoft.App/sessionPools/pool's", r.Scope)
+	assert.Contains(t, r.Name, "resourceId('Microsoft.App/sessionPools', 'pool''s')", "quotes in literals are doubled")
 	assert.Equal(t, "[reference(resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', 'id'), '2023-01-31').principalId]", props["principalId"])
 	assert.Equal(t, "[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '0fb8eba5-a2bb-4abe-b1c1-49dfad359bb0')]", props["roleDefinitionId"])
-	assert.Equal(t, []any{"[resourceId('Microsoft.App/sessionPools', 'pool''s')]", "[resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', 'id')]"}, r["dependsOn"])
+	assert.Equal(t, []string{"[resourceId('Microsoft.App/sessionPools', 'pool''s')]", "[resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', 'id')]"}, r.DependsOn)
 }
 
 // TestTemplateUsesOnlySupportedFunctions keeps the resources within the
@@ -100,7 +101,15 @@ func TestTemplateUsesOnlySupportedFunctions(t *testing.T) {
 			}
 		}
 	}
-	walk(identity.SessionExecutorTemplateResource("[parameters('name')]", "uami"))
-	walk(identity.IdentityTemplateResource("[parameters('n')]", "[parameters('l')]"))
+	for _, r := range []pool.TemplateResource{
+		identity.SessionExecutorAssignmentResource("[parameters('name')]", "uami"),
+		identity.ManagedIdentityResource("[parameters('n')]", "[parameters('l')]"),
+	} {
+		b, err := json.Marshal(r)
+		require.NoError(t, err)
+		var v any
+		require.NoError(t, json.Unmarshal(b, &v))
+		walk(v)
+	}
 	assert.Greater(t, count, 5, "the walk saw the expressions")
 }

@@ -2,9 +2,7 @@ package pool
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
@@ -21,7 +19,7 @@ import (
 type ClientOptions struct {
 	arm.ClientOptions
 
-	// APIVersion overrides DefaultAPIVersion for session pool operations.
+	// APIVersion overrides DefaultARMAPIVersion for session pool operations.
 	APIVersion string
 
 	// ResourcesAPIVersion overrides DefaultResourcesAPIVersion for
@@ -56,7 +54,7 @@ func NewClient(subscriptionID string, cred azcore.TokenCredential, options *Clie
 		return nil, invalidArg("subscriptionID", subscriptionID, r)
 	}
 	if cred == nil {
-		return nil, fmt.Errorf("%w: cred is nil; pass a credential such as azidentity.NewDefaultAzureCredential", ErrInvalid)
+		return nil, argErr("cred", "is nil; pass a credential such as azidentity.NewDefaultAzureCredential")
 	}
 	if options == nil {
 		options = &ClientOptions{}
@@ -75,7 +73,7 @@ func NewClient(subscriptionID string, cred azcore.TokenCredential, options *Clie
 		resAPIVersion:  options.ResourcesAPIVersion,
 	}
 	if cl.apiVersion == "" {
-		cl.apiVersion = DefaultAPIVersion
+		cl.apiVersion = DefaultARMAPIVersion
 	}
 	if cl.resAPIVersion == "" {
 		cl.resAPIVersion = DefaultResourcesAPIVersion
@@ -114,12 +112,12 @@ func (c *Client) poolURL(resourceGroup, name string) string {
 
 // begin sends the first request of a long-running operation and returns a
 // poller that follows it; via says where the final result is read.
-func begin[T any](ctx context.Context, c *Client, tr tracing.Tracer, method, rawURL, apiVersion string, body any, via runtime.FinalStateVia, ok ...int) (*runtime.Poller[T], error) {
-	req, err := armx.NewRequest(ctx, method, rawURL, apiVersion, body)
+func begin[T any](ctx context.Context, c *Client, tr tracing.Tracer, r armx.Request, via runtime.FinalStateVia) (*runtime.Poller[T], error) {
+	req, err := r.New(ctx)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := armx.Send(c.pl, req, ok...)
+	resp, err := armx.Send(c.pl, req, r.OK...)
 	if err != nil {
 		return nil, err
 	}
@@ -129,12 +127,6 @@ func begin[T any](ctx context.Context, c *Client, tr tracing.Tracer, method, raw
 // resume rebuilds a poller from Poller.ResumeToken.
 func resume[T any](tr tracing.Tracer, c *Client, token string) (*runtime.Poller[T], error) {
 	return runtime.NewPollerFromResumeToken(token, c.pl, &runtime.NewPollerFromResumeTokenOptions[T]{Tracer: tr})
-}
-
-// invalidArg is the error for an argument that breaks rule: a
-// *ValidationError with one problem, matching ErrInvalid.
-func invalidArg(field, value, rule string) error {
-	return &ValidationError{Subject: fmt.Sprintf("%s %q", field, value), Problems: []Problem{{Field: field, Rule: rule}}}
 }
 
 // checkGroup validates a resource group name with ARM's rule: 1-90
@@ -154,221 +146,4 @@ func checkPoolName(name string) error {
 		return invalidArg("name", name, r)
 	}
 	return nil
-}
-
-// BeginCreateOrUpdateOptions contains the optional parameters for
-// Client.BeginCreateOrUpdate.
-type BeginCreateOrUpdateOptions struct {
-	// ResumeToken resumes a poller from Poller.ResumeToken; the other
-	// arguments are then ignored.
-	ResumeToken string
-}
-
-// CreateOrUpdateResponse is the result of Client.BeginCreateOrUpdate.
-type CreateOrUpdateResponse struct {
-	SessionPool
-}
-
-// BeginCreateOrUpdate creates a session pool or replaces its settings (PUT).
-// The pool is validated first (SessionPool.Validate); an invalid pool returns
-// a *ValidationError and sends nothing. Read-only fields are not sent.
-// The poller follows the Azure-AsyncOperation header of a 201 response and
-// then reads the pool; a synchronous 200 completes at once.
-//   - resourceGroup - the resource group, which must exist
-//   - name - the pool's name; it overrides pool.Name
-//   - pool - the pool, e.g. from NewShellPool
-//
-// If the operation fails it returns an *azcore.ResponseError.
-func (c *Client) BeginCreateOrUpdate(ctx context.Context, resourceGroup, name string, pool SessionPool, options *BeginCreateOrUpdateOptions) (p *runtime.Poller[CreateOrUpdateResponse], err error) {
-	if options != nil && options.ResumeToken != "" {
-		return resume[CreateOrUpdateResponse](c.tracer, c, options.ResumeToken)
-	}
-	ctx, end := c.startSpan(ctx, "BeginCreateOrUpdate")
-	defer func() { end(err) }()
-	if err := checkGroup(resourceGroup); err != nil {
-		return nil, err
-	}
-	pool.Name = name // Validate checks it
-	if err := pool.Validate(); err != nil {
-		return nil, err
-	}
-	return begin[CreateOrUpdateResponse](ctx, c, c.tracer, http.MethodPut, c.poolURL(resourceGroup, name), c.apiVersion, pool.putBody(), runtime.FinalStateViaAzureAsyncOp, http.StatusOK, http.StatusCreated)
-}
-
-// GetOptions contains the optional parameters for Client.Get.
-type GetOptions struct {
-	// placeholder for future options
-}
-
-// GetResponse is the result of Client.Get.
-type GetResponse struct {
-	SessionPool
-}
-
-// Get reads a session pool, including its provisioning state and its
-// data-plane endpoint (GetResponse.Endpoint()).
-//
-// If the operation fails it returns an *azcore.ResponseError; a missing pool
-// has StatusCode 404 (ErrorCode "ResourceNotFound").
-func (c *Client) Get(ctx context.Context, resourceGroup, name string, options *GetOptions) (res GetResponse, err error) {
-	ctx, end := c.startSpan(ctx, "Get")
-	defer func() { end(err) }()
-	if err := errors.Join(checkGroup(resourceGroup), checkPoolName(name)); err != nil {
-		return res, err
-	}
-	pool, _, err := armx.Call[SessionPool](ctx, c.pl, http.MethodGet, c.poolURL(resourceGroup, name), c.apiVersion, nil, http.StatusOK)
-	return GetResponse{SessionPool: pool}, err
-}
-
-// BeginUpdateOptions contains the optional parameters for Client.BeginUpdate.
-type BeginUpdateOptions struct {
-	// ResumeToken resumes a poller from Poller.ResumeToken; the other
-	// arguments are then ignored.
-	ResumeToken string
-}
-
-// UpdateResponse is the result of Client.BeginUpdate.
-type UpdateResponse struct {
-	SessionPool
-}
-
-// BeginUpdate changes the updatable settings of a pool (PATCH, JSON merge
-// patch): tags, identity, scale, secrets, lifecycle, custom container
-// template and network. The update is validated first
-// (SessionPoolUpdate.Validate). The poller follows the Location header of a
-// 202 response; a 200 completes at once. When the service ends the operation
-// without a body the result is empty: call Get to read the pool.
-//
-// If the operation fails it returns an *azcore.ResponseError.
-func (c *Client) BeginUpdate(ctx context.Context, resourceGroup, name string, update SessionPoolUpdate, options *BeginUpdateOptions) (p *runtime.Poller[UpdateResponse], err error) {
-	if options != nil && options.ResumeToken != "" {
-		return resume[UpdateResponse](c.tracer, c, options.ResumeToken)
-	}
-	ctx, end := c.startSpan(ctx, "BeginUpdate")
-	defer func() { end(err) }()
-	if err := errors.Join(checkGroup(resourceGroup), checkPoolName(name)); err != nil {
-		return nil, err
-	}
-	if err := update.Validate(); err != nil {
-		return nil, err
-	}
-	return begin[UpdateResponse](ctx, c, c.tracer, http.MethodPatch, c.poolURL(resourceGroup, name), c.apiVersion, update, runtime.FinalStateViaAzureAsyncOp, http.StatusOK, http.StatusAccepted)
-}
-
-// BeginDeleteOptions contains the optional parameters for Client.BeginDelete.
-type BeginDeleteOptions struct {
-	// ResumeToken resumes a poller from Poller.ResumeToken; the other
-	// arguments are then ignored.
-	ResumeToken string
-}
-
-// DeleteResponse is the result of Client.BeginDelete.
-type DeleteResponse struct {
-	// placeholder for future fields
-}
-
-// BeginDelete deletes a session pool and all of its sessions. The poller
-// follows the Location header of a 202 response; 204 (the pool did not
-// exist) completes at once.
-//
-// If the operation fails it returns an *azcore.ResponseError.
-func (c *Client) BeginDelete(ctx context.Context, resourceGroup, name string, options *BeginDeleteOptions) (p *runtime.Poller[DeleteResponse], err error) {
-	if options != nil && options.ResumeToken != "" {
-		return resume[DeleteResponse](c.tracer, c, options.ResumeToken)
-	}
-	ctx, end := c.startSpan(ctx, "BeginDelete")
-	defer func() { end(err) }()
-	if err := errors.Join(checkGroup(resourceGroup), checkPoolName(name)); err != nil {
-		return nil, err
-	}
-	return begin[DeleteResponse](ctx, c, c.tracer, http.MethodDelete, c.poolURL(resourceGroup, name), c.apiVersion, nil, runtime.FinalStateViaLocation, http.StatusOK, http.StatusAccepted, http.StatusNoContent)
-}
-
-// ListByResourceGroupOptions contains the optional parameters for
-// Client.NewListByResourceGroupPager.
-type ListByResourceGroupOptions struct {
-	// placeholder for future options
-}
-
-// ListByResourceGroupResponse is one page of Client.NewListByResourceGroupPager.
-type ListByResourceGroupResponse struct {
-	SessionPoolCollection
-}
-
-// NewListByResourceGroupPager lists the session pools of a resource group,
-// following nextLink from page to page. It sends nothing until the first
-// NextPage call; an invalid resource group name fails there.
-//
-// If a page fails it returns an *azcore.ResponseError.
-func (c *Client) NewListByResourceGroupPager(resourceGroup string, options *ListByResourceGroupOptions) *runtime.Pager[ListByResourceGroupResponse] {
-	first := armx.URL(c.endpoint, c.groupPath(resourceGroup)+"/providers/"+ResourceType)
-	return runtime.NewPager(runtime.PagingHandler[ListByResourceGroupResponse]{
-		More: func(p ListByResourceGroupResponse) bool { return p.NextLink != nil && *p.NextLink != "" },
-		Fetcher: func(ctx context.Context, cur *ListByResourceGroupResponse) (ListByResourceGroupResponse, error) {
-			if err := checkGroup(resourceGroup); err != nil {
-				return ListByResourceGroupResponse{}, err
-			}
-			var next string
-			if cur != nil {
-				next = cur.SessionPoolCollection.nextLinkValue()
-			}
-			page, err := c.listPage(ctx, first, next)
-			return ListByResourceGroupResponse{SessionPoolCollection: page}, err
-		},
-		Tracer: c.tracer,
-	})
-}
-
-// ListBySubscriptionOptions contains the optional parameters for
-// Client.NewListBySubscriptionPager.
-type ListBySubscriptionOptions struct {
-	// placeholder for future options
-}
-
-// ListBySubscriptionResponse is one page of Client.NewListBySubscriptionPager.
-type ListBySubscriptionResponse struct {
-	SessionPoolCollection
-}
-
-// NewListBySubscriptionPager lists the session pools of the subscription,
-// following nextLink from page to page. It sends nothing until the first
-// NextPage call.
-//
-// If a page fails it returns an *azcore.ResponseError.
-func (c *Client) NewListBySubscriptionPager(options *ListBySubscriptionOptions) *runtime.Pager[ListBySubscriptionResponse] {
-	first := armx.URL(c.endpoint, "/subscriptions/"+armx.Segment(c.subscriptionID)+"/providers/"+ResourceType)
-	return runtime.NewPager(runtime.PagingHandler[ListBySubscriptionResponse]{
-		More: func(p ListBySubscriptionResponse) bool { return p.NextLink != nil && *p.NextLink != "" },
-		Fetcher: func(ctx context.Context, cur *ListBySubscriptionResponse) (ListBySubscriptionResponse, error) {
-			var next string
-			if cur != nil {
-				next = cur.SessionPoolCollection.nextLinkValue()
-			}
-			page, err := c.listPage(ctx, first, next)
-			return ListBySubscriptionResponse{SessionPoolCollection: page}, err
-		},
-		Tracer: c.tracer,
-	})
-}
-
-func (s SessionPoolCollection) nextLinkValue() string {
-	if s.NextLink == nil {
-		return ""
-	}
-	return *s.NextLink
-}
-
-// listPage fetches the first page (next == "") or the page at next. A
-// nextLink already carries its api-version and is sent as is.
-func (c *Client) listPage(ctx context.Context, first, next string) (SessionPoolCollection, error) {
-	if next == "" {
-		page, _, err := armx.Call[SessionPoolCollection](ctx, c.pl, http.MethodGet, first, c.apiVersion, nil, http.StatusOK)
-		return page, err
-	}
-	req, err := armx.NewNextRequest(ctx, next)
-	if err != nil {
-		return SessionPoolCollection{}, err
-	}
-	page, _, err := armx.SendDecode[SessionPoolCollection](c.pl, req, http.StatusOK)
-	return page, err
 }

@@ -56,11 +56,11 @@ func requireResponseError(t *testing.T, err error, status int, code string) *azc
 func TestNewClientRejectsBadInput(t *testing.T) {
 	t.Parallel()
 	_, err := NewClient("", &fake.TokenCredential{}, nil)
-	assert.ErrorIs(t, err, ErrInvalid)
+	assert.ErrorIs(t, err, ErrInvalidArgument)
 	_, err = NewClient("a/b", &fake.TokenCredential{}, nil)
-	assert.ErrorIs(t, err, ErrInvalid)
+	assert.ErrorIs(t, err, ErrInvalidArgument)
 	_, err = NewClient("sub", nil, nil)
-	assert.ErrorIs(t, err, ErrInvalid)
+	assert.ErrorIs(t, err, ErrInvalidArgument)
 	c, err := NewClient("sub", &fake.TokenCredential{}, nil)
 	require.NoError(t, err)
 	assert.Equal(t, "sub", c.SubscriptionID())
@@ -68,12 +68,12 @@ func TestNewClientRejectsBadInput(t *testing.T) {
 
 func TestCreateOrUpdateAsyncOperation(t *testing.T) {
 	t.Parallel()
-	f := newFakeARM(t)
-	f.on(http.MethodPut, testPoolPath, step{status: 201, body: poolBody("InProgress"),
-		headers: map[string]string{"Azure-AsyncOperation": "{base}/subscriptions/sub1/providers/Microsoft.App/locations/northcentralus/operationStatuses/op1?api-version=2025-02-02-preview"}})
-	f.on(http.MethodGet, "/subscriptions/sub1/providers/Microsoft.App/locations/northcentralus/operationStatuses/op1",
-		step{status: 200, body: `{"status":"InProgress"}`}, step{status: 200, body: `{"status":"Succeeded"}`})
-	f.on(http.MethodGet, testPoolPath, step{status: 200, body: poolBody("Succeeded")})
+	f := setup(t)
+	f.On(http.MethodPut, testPoolPath, step{Status: 201, Body: poolBody("InProgress"),
+		Headers: map[string]string{"Azure-AsyncOperation": "{base}/subscriptions/sub1/providers/Microsoft.App/locations/northcentralus/operationStatuses/op1?api-version=2025-02-02-preview"}})
+	f.On(http.MethodGet, "/subscriptions/sub1/providers/Microsoft.App/locations/northcentralus/operationStatuses/op1",
+		step{Status: 200, Body: `{"status":"InProgress"}`}, step{Status: 200, Body: `{"status":"Succeeded"}`})
+	f.On(http.MethodGet, testPoolPath, step{Status: 200, Body: poolBody("Succeeded")})
 	c := f.client(t)
 
 	p := NewShellPool("ignored", "North Central US")
@@ -86,7 +86,7 @@ func TestCreateOrUpdateAsyncOperation(t *testing.T) {
 	assert.Equal(t, ProvisioningStateSucceeded, res.Properties.ProvisioningState)
 	assert.Equal(t, "https://northcentralus.dynamicsessions.io/subscriptions/sub1/resourceGroups/rg1/sessionPools/myshellpool", res.Endpoint())
 
-	calls := f.requests()
+	calls := f.Requests()
 	require.Len(t, calls, 4)
 	assertCall(t, calls[0], http.MethodPut, testPoolPath, "2025-02-02-preview", tutorialPoolBody)
 	assertCall(t, calls[1], http.MethodGet, "/subscriptions/sub1/providers/Microsoft.App/locations/northcentralus/operationStatuses/op1", "2025-02-02-preview", "")
@@ -96,8 +96,8 @@ func TestCreateOrUpdateAsyncOperation(t *testing.T) {
 
 func TestCreateOrUpdateSynchronous(t *testing.T) {
 	t.Parallel()
-	f := newFakeARM(t)
-	f.on(http.MethodPut, testPoolPath, step{status: 200, body: poolBody("Succeeded")})
+	f := setup(t)
+	f.On(http.MethodPut, testPoolPath, step{Status: 200, Body: poolBody("Succeeded")})
 	c := f.client(t)
 	poller, err := c.BeginCreateOrUpdate(t.Context(), testRG, "myshellpool", *NewShellPool("myshellpool", "North Central US"), nil)
 	require.NoError(t, err)
@@ -105,38 +105,38 @@ func TestCreateOrUpdateSynchronous(t *testing.T) {
 	res, err := poller.PollUntilDone(t.Context(), pollFast)
 	require.NoError(t, err)
 	assert.Equal(t, "myshellpool", res.Name)
-	assert.Len(t, f.requests(), 1)
+	assert.Len(t, f.Requests(), 1)
 }
 
 func TestCreateOrUpdateAPIVersionOverride(t *testing.T) {
 	t.Parallel()
-	f := newFakeARM(t)
-	f.on(http.MethodPut, testPoolPath, step{status: 200, body: poolBody("Succeeded")})
+	f := setup(t)
+	f.On(http.MethodPut, testPoolPath, step{Status: 200, Body: poolBody("Succeeded")})
 	opts := f.options()
 	opts.APIVersion = "2025-10-02-preview"
 	c, err := NewClient(testSub, &fake.TokenCredential{}, opts)
 	require.NoError(t, err)
 	_, err = c.BeginCreateOrUpdate(t.Context(), testRG, "myshellpool", *NewShellPool("x", "North Central US"), nil)
 	require.NoError(t, err)
-	assert.Equal(t, "2025-10-02-preview", f.requests()[0].APIVersion)
+	assert.Equal(t, "2025-10-02-preview", f.Requests()[0].APIVersion)
 }
 
 func TestCreateOrUpdateFailures(t *testing.T) {
 	t.Parallel()
 	t.Run("rejected request", func(t *testing.T) {
 		t.Parallel()
-		f := newFakeARM(t)
-		f.on(http.MethodPut, testPoolPath, step{status: 400, body: sprintf(armError, "InvalidContainerType", "containerType Shell is not supported")})
+		f := setup(t)
+		f.On(http.MethodPut, testPoolPath, step{Status: 400, Body: sprintf(armError, "InvalidContainerType", "containerType Shell is not supported")})
 		_, err := f.client(t).BeginCreateOrUpdate(t.Context(), testRG, "myshellpool", *NewShellPool("x", "eastus"), nil)
 		re := requireResponseError(t, err, 400, "InvalidContainerType")
 		assert.Contains(t, re.Error(), "containerType Shell is not supported")
 	})
 	t.Run("operation failed", func(t *testing.T) {
 		t.Parallel()
-		f := newFakeARM(t)
-		f.on(http.MethodPut, testPoolPath, step{status: 201, body: poolBody("InProgress"),
-			headers: map[string]string{"Azure-AsyncOperation": "{base}/ops/op2"}})
-		f.on(http.MethodGet, "/ops/op2", step{status: 200, body: `{"status":"Failed","error":{"code":"SessionPoolProvisioningFailed","message":"quota exceeded"}}`})
+		f := setup(t)
+		f.On(http.MethodPut, testPoolPath, step{Status: 201, Body: poolBody("InProgress"),
+			Headers: map[string]string{"Azure-AsyncOperation": "{base}/ops/op2"}})
+		f.On(http.MethodGet, "/ops/op2", step{Status: 200, Body: `{"status":"Failed","error":{"code":"SessionPoolProvisioningFailed","message":"quota exceeded"}}`})
 		poller, err := f.client(t).BeginCreateOrUpdate(t.Context(), testRG, "myshellpool", *NewShellPool("x", "eastus"), nil)
 		require.NoError(t, err)
 		_, err = poller.PollUntilDone(t.Context(), pollFast)
@@ -147,7 +147,7 @@ func TestCreateOrUpdateFailures(t *testing.T) {
 
 func TestValidationBeforeAnyRequest(t *testing.T) {
 	t.Parallel()
-	f := newFakeARM(t)
+	f := setup(t)
 	c := f.client(t)
 	ctx := t.Context()
 	bad := NewShellPool("", "")
@@ -179,15 +179,15 @@ func TestValidationBeforeAnyRequest(t *testing.T) {
 			return err
 		}},
 		{"deploy with bad name", func() error {
-			_, err := c.BeginDeploy(ctx, testRG, "bad name!", NewTemplate(NewShellPool("myshellpool", "eastus")), nil, nil)
+			_, err := c.BeginDeploy(ctx, testRG, "bad name!", NewTemplate(NewShellPool("myshellpool", "eastus")), nil)
 			return err
 		}},
-		{"deploy nil template", func() error { _, err := c.BeginDeploy(ctx, testRG, "", nil, nil, nil); return err }},
+		{"deploy nil template", func() error { _, err := c.BeginDeploy(ctx, testRG, "", nil, nil); return err }},
 		{"deploy invalid template", func() error {
-			_, err := c.BeginDeploy(ctx, testRG, "", NewTemplate(NewShellPool("Bad", "eastus")), nil, nil)
+			_, err := c.BeginDeploy(ctx, testRG, "", NewTemplate(NewShellPool("Bad", "eastus")), nil)
 			return err
 		}},
-		{"deploy non-object JSON", func() error { _, err := c.BeginDeploy(ctx, testRG, "", []byte(`[1,2]`), nil, nil); return err }},
+		{"deploy non-object JSON", func() error { _, err := c.BeginDeployJSON(ctx, testRG, "", []byte(`[1,2]`), nil); return err }},
 		{"group without location", func() error {
 			_, err := c.CreateOrUpdateResourceGroup(ctx, testRG, ResourceGroup{}, nil)
 			return err
@@ -202,19 +202,19 @@ func TestValidationBeforeAnyRequest(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.call()
 			require.Error(t, err)
-			assert.ErrorIs(t, err, ErrInvalid)
+			assert.ErrorIs(t, err, ErrInvalidArgument)
 		})
 	}
-	assert.Empty(t, f.requests(), "nothing is sent for invalid input")
+	assert.Empty(t, f.Requests(), "nothing is sent for invalid input")
 }
 
 func TestGet(t *testing.T) {
 	t.Parallel()
-	f := newFakeARM(t)
+	f := setup(t)
 	ex := loadExample(t, "SessionPools_Get.json")
-	f.on(http.MethodGet, "/subscriptions/sub1/resourceGroups/rg1/providers/Microsoft.App/sessionPools/testsessionpool", step{status: 200, body: string(ex.Responses["200"].Body)})
-	f.on(http.MethodGet, "/subscriptions/sub1/resourceGroups/rg1/providers/Microsoft.App/sessionPools/missing",
-		step{status: 404, headers: map[string]string{"x-ms-error-code": "ResourceNotFound"}, body: sprintf(armError, "ResourceNotFound", "The Resource 'Microsoft.App/sessionPools/missing' under resource group 'rg1' was not found.")})
+	f.On(http.MethodGet, "/subscriptions/sub1/resourceGroups/rg1/providers/Microsoft.App/sessionPools/testsessionpool", step{Status: 200, Body: string(ex.Responses["200"].Body)})
+	f.On(http.MethodGet, "/subscriptions/sub1/resourceGroups/rg1/providers/Microsoft.App/sessionPools/missing",
+		step{Status: 404, Headers: map[string]string{"x-ms-error-code": "ResourceNotFound"}, Body: sprintf(armError, "ResourceNotFound", "The Resource 'Microsoft.App/sessionPools/missing' under resource group 'rg1' was not found.")})
 	c := f.client(t)
 
 	res, err := c.Get(t.Context(), testRG, "testsessionpool", nil)
@@ -226,7 +226,7 @@ func TestGet(t *testing.T) {
 	re := requireResponseError(t, err, 404, "ResourceNotFound")
 	assert.Contains(t, re.Error(), "was not found")
 
-	calls := f.requests()
+	calls := f.Requests()
 	require.Len(t, calls, 2)
 	assertCall(t, calls[0], http.MethodGet, "/subscriptions/sub1/resourceGroups/rg1/providers/Microsoft.App/sessionPools/testsessionpool", "2025-02-02-preview", "")
 }
@@ -240,32 +240,32 @@ func TestUpdate(t *testing.T) {
 
 	t.Run("202 with Location", func(t *testing.T) {
 		t.Parallel()
-		f := newFakeARM(t)
-		f.on(http.MethodPatch, examplePath, step{status: 202, headers: map[string]string{
+		f := setup(t)
+		f.On(http.MethodPatch, examplePath, step{Status: 202, Headers: map[string]string{
 			"Location": "{base}/subscriptions/sub1/providers/Microsoft.App/locations/eastus/operationResults/op3?api-version=2025-02-02-preview"}})
-		f.on(http.MethodGet, "/subscriptions/sub1/providers/Microsoft.App/locations/eastus/operationResults/op3",
-			step{status: 202}, step{status: 200, body: string(ex.Responses["200"].Body)})
+		f.On(http.MethodGet, "/subscriptions/sub1/providers/Microsoft.App/locations/eastus/operationResults/op3",
+			step{Status: 202}, step{Status: 200, Body: string(ex.Responses["200"].Body)})
 		poller, err := f.client(t).BeginUpdate(t.Context(), testRG, "testsessionpool", upd, nil)
 		require.NoError(t, err)
 		res, err := poller.PollUntilDone(t.Context(), pollFast)
 		require.NoError(t, err)
 		assert.Equal(t, int32(500), *res.Properties.ScaleConfiguration.MaxConcurrentSessions)
-		calls := f.requests()
+		calls := f.Requests()
 		require.Len(t, calls, 3)
 		assertCall(t, calls[0], http.MethodPatch, examplePath, "2025-02-02-preview", string(ex.Parameters["sessionPoolEnvelope"]))
 		assertCall(t, calls[2], http.MethodGet, "/subscriptions/sub1/providers/Microsoft.App/locations/eastus/operationResults/op3", "2025-02-02-preview", "")
 	})
 	t.Run("200 synchronous", func(t *testing.T) {
 		t.Parallel()
-		f := newFakeARM(t)
-		f.on(http.MethodPatch, testPoolPath, step{status: 200, body: poolBody("Succeeded")})
+		f := setup(t)
+		f.On(http.MethodPatch, testPoolPath, step{Status: 200, Body: poolBody("Succeeded")})
 		tags := SessionPoolUpdate{Tags: map[string]string{"env": "dev"}}
 		poller, err := f.client(t).BeginUpdate(t.Context(), testRG, "myshellpool", tags, nil)
 		require.NoError(t, err)
 		res, err := poller.PollUntilDone(t.Context(), pollFast)
 		require.NoError(t, err)
 		assert.Equal(t, "myshellpool", res.Name)
-		calls := f.requests()
+		calls := f.Requests()
 		require.Len(t, calls, 1)
 		assertCall(t, calls[0], http.MethodPatch, testPoolPath, "2025-02-02-preview", `{"tags":{"env":"dev"}}`)
 	})
@@ -275,33 +275,33 @@ func TestDelete(t *testing.T) {
 	t.Parallel()
 	t.Run("202 with Location", func(t *testing.T) {
 		t.Parallel()
-		f := newFakeARM(t)
-		f.on(http.MethodDelete, testPoolPath, step{status: 202, headers: map[string]string{
+		f := setup(t)
+		f.On(http.MethodDelete, testPoolPath, step{Status: 202, Headers: map[string]string{
 			"Location": "{base}/subscriptions/sub1/providers/Microsoft.App/locations/eastus/operationResults/op4?api-version=2025-02-02-preview"}})
-		f.on(http.MethodGet, "/subscriptions/sub1/providers/Microsoft.App/locations/eastus/operationResults/op4", step{status: 202}, step{status: 204})
+		f.On(http.MethodGet, "/subscriptions/sub1/providers/Microsoft.App/locations/eastus/operationResults/op4", step{Status: 202}, step{Status: 204})
 		poller, err := f.client(t).BeginDelete(t.Context(), testRG, "myshellpool", nil)
 		require.NoError(t, err)
 		_, err = poller.PollUntilDone(t.Context(), pollFast)
 		require.NoError(t, err)
-		calls := f.requests()
+		calls := f.Requests()
 		require.Len(t, calls, 3)
 		assertCall(t, calls[0], http.MethodDelete, testPoolPath, "2025-02-02-preview", "")
 	})
 	t.Run("204 absent", func(t *testing.T) {
 		t.Parallel()
-		f := newFakeARM(t)
-		f.on(http.MethodDelete, testPoolPath, step{status: 204})
+		f := setup(t)
+		f.On(http.MethodDelete, testPoolPath, step{Status: 204})
 		poller, err := f.client(t).BeginDelete(t.Context(), testRG, "myshellpool", nil)
 		require.NoError(t, err)
 		assert.True(t, poller.Done())
 		_, err = poller.PollUntilDone(t.Context(), pollFast)
 		require.NoError(t, err)
-		assert.Len(t, f.requests(), 1)
+		assert.Len(t, f.Requests(), 1)
 	})
 	t.Run("conflict", func(t *testing.T) {
 		t.Parallel()
-		f := newFakeARM(t)
-		f.on(http.MethodDelete, testPoolPath, step{status: 409, body: sprintf(armError, "Conflict", "an operation is in progress")})
+		f := setup(t)
+		f.On(http.MethodDelete, testPoolPath, step{Status: 409, Body: sprintf(armError, "Conflict", "an operation is in progress")})
 		_, err := f.client(t).BeginDelete(t.Context(), testRG, "myshellpool", nil)
 		requireResponseError(t, err, 409, "Conflict")
 	})
@@ -309,11 +309,11 @@ func TestDelete(t *testing.T) {
 
 func TestResumeToken(t *testing.T) {
 	t.Parallel()
-	f := newFakeARM(t)
-	f.on(http.MethodPut, testPoolPath, step{status: 201, body: poolBody("InProgress"),
-		headers: map[string]string{"Azure-AsyncOperation": "{base}/ops/op5"}})
-	f.on(http.MethodGet, "/ops/op5", step{status: 200, body: `{"status":"InProgress"}`}, step{status: 200, body: `{"status":"Succeeded"}`})
-	f.on(http.MethodGet, testPoolPath, step{status: 200, body: poolBody("Succeeded")})
+	f := setup(t)
+	f.On(http.MethodPut, testPoolPath, step{Status: 201, Body: poolBody("InProgress"),
+		Headers: map[string]string{"Azure-AsyncOperation": "{base}/ops/op5"}})
+	f.On(http.MethodGet, "/ops/op5", step{Status: 200, Body: `{"status":"InProgress"}`}, step{Status: 200, Body: `{"status":"Succeeded"}`})
+	f.On(http.MethodGet, testPoolPath, step{Status: 200, Body: poolBody("Succeeded")})
 	c := f.client(t)
 	poller, err := c.BeginCreateOrUpdate(t.Context(), testRG, "myshellpool", *NewShellPool("x", "eastus"), nil)
 	require.NoError(t, err)
@@ -328,7 +328,7 @@ func TestResumeToken(t *testing.T) {
 	res, err := resumed.PollUntilDone(t.Context(), pollFast)
 	require.NoError(t, err)
 	assert.Equal(t, ProvisioningStateSucceeded, res.Properties.ProvisioningState)
-	assert.Len(t, f.requests(), 4, "PUT, two status reads, final GET: resuming sends no new PUT")
+	assert.Len(t, f.Requests(), 4, "PUT, two status reads, final GET: resuming sends no new PUT")
 
 	_, err = c.BeginDelete(t.Context(), "", "", &BeginDeleteOptions{ResumeToken: token})
 	assert.Error(t, err, "a token only resumes the operation kind it came from")
@@ -338,13 +338,13 @@ func TestListPagers(t *testing.T) {
 	t.Parallel()
 	t.Run("by resource group follows nextLink", func(t *testing.T) {
 		t.Parallel()
-		f := newFakeARM(t)
+		f := setup(t)
 		const path = "/subscriptions/sub1/resourceGroups/rg1/providers/Microsoft.App/sessionPools"
-		f.on(http.MethodGet, path,
-			step{status: 200, body: `{"value":[` + poolBody("Succeeded") + `],"nextLink":"{base}` + path + `?api-version=2025-02-02-preview&$skiptoken=page2"}`},
-			step{status: 200, body: `{"value":[{"name":"second"}],"nextLink":null}`})
+		f.On(http.MethodGet, path,
+			step{Status: 200, Body: `{"value":[` + poolBody("Succeeded") + `],"nextLink":"{base}` + path + `?api-version=2025-02-02-preview&$skiptoken=page2"}`},
+			step{Status: 200, Body: `{"value":[{"name":"second"}],"nextLink":null}`})
 		pager := f.client(t).NewListByResourceGroupPager(testRG, nil)
-		assert.Empty(t, f.requests(), "creating a pager sends nothing")
+		assert.Empty(t, f.Requests(), "creating a pager sends nothing")
 		var names []string
 		for pager.More() {
 			page, err := pager.NextPage(t.Context())
@@ -354,7 +354,7 @@ func TestListPagers(t *testing.T) {
 			}
 		}
 		assert.Equal(t, []string{"myshellpool", "second"}, names)
-		calls := f.requests()
+		calls := f.Requests()
 		require.Len(t, calls, 2)
 		assertCall(t, calls[0], http.MethodGet, path, "2025-02-02-preview", "")
 		assert.Equal(t, "page2", calls[1].Query.Get("$skiptoken"), "the nextLink is followed as given")
@@ -362,9 +362,9 @@ func TestListPagers(t *testing.T) {
 	})
 	t.Run("by subscription", func(t *testing.T) {
 		t.Parallel()
-		f := newFakeARM(t)
+		f := setup(t)
 		ex := loadExample(t, "SessionPools_ListBySubscription.json")
-		f.on(http.MethodGet, "/subscriptions/sub1/providers/Microsoft.App/sessionPools", step{status: 200, body: string(ex.Responses["200"].Body)})
+		f.On(http.MethodGet, "/subscriptions/sub1/providers/Microsoft.App/sessionPools", step{Status: 200, Body: string(ex.Responses["200"].Body)})
 		pager := f.client(t).NewListBySubscriptionPager(nil)
 		page, err := pager.NextPage(t.Context())
 		require.NoError(t, err)
@@ -374,8 +374,8 @@ func TestListPagers(t *testing.T) {
 	})
 	t.Run("error page", func(t *testing.T) {
 		t.Parallel()
-		f := newFakeARM(t)
-		f.on(http.MethodGet, "/subscriptions/sub1/providers/Microsoft.App/sessionPools", step{status: 403, body: sprintf(armError, "AuthorizationFailed", "no access")})
+		f := setup(t)
+		f.On(http.MethodGet, "/subscriptions/sub1/providers/Microsoft.App/sessionPools", step{Status: 403, Body: sprintf(armError, "AuthorizationFailed", "no access")})
 		_, err := f.client(t).NewListBySubscriptionPager(nil).NextPage(t.Context())
 		requireResponseError(t, err, 403, "AuthorizationFailed")
 	})
@@ -390,14 +390,14 @@ func TestDeploy(t *testing.T) {
 
 	t.Run("template with parameters, async operation", func(t *testing.T) {
 		t.Parallel()
-		f := newFakeARM(t)
-		f.on(http.MethodPut, deployPath+"dep1", step{status: 201, body: `{"name":"dep1","properties":{"provisioningState":"Accepted"}}`,
-			headers: map[string]string{"Azure-AsyncOperation": "{base}" + deployPath + "dep1/operationStatuses/op6?api-version=2021-04-01"}})
-		f.on(http.MethodGet, deployPath+"dep1/operationStatuses/op6", step{status: 200, body: `{"status":"Running"}`}, step{status: 200, body: `{"status":"Succeeded"}`})
-		f.on(http.MethodGet, deployPath+"dep1", step{status: 200, body: `{"id":"/x/dep1","name":"dep1","properties":{"provisioningState":"Succeeded","mode":"Incremental",
+		f := setup(t)
+		f.On(http.MethodPut, deployPath+"dep1", step{Status: 201, Body: `{"name":"dep1","properties":{"provisioningState":"Accepted"}}`,
+			Headers: map[string]string{"Azure-AsyncOperation": "{base}" + deployPath + "dep1/operationStatuses/op6?api-version=2021-04-01"}})
+		f.On(http.MethodGet, deployPath+"dep1/operationStatuses/op6", step{Status: 200, Body: `{"status":"Running"}`}, step{Status: 200, Body: `{"status":"Succeeded"}`})
+		f.On(http.MethodGet, deployPath+"dep1", step{Status: 200, Body: `{"id":"/x/dep1","name":"dep1","properties":{"provisioningState":"Succeeded","mode":"Incremental",
 			"outputs":{"endpoint":{"type":"String","value":"https://e"}},"outputResources":[{"id":"` + testPoolPath + `"}]}}`})
 		param := &Template{Pools: []*SessionPool{NewShellPool("", "")}, Parameterize: true}
-		poller, err := f.client(t).BeginDeploy(t.Context(), testRG, "dep1", param, map[string]any{"name": "myshellpool", "location": "northcentralus"}, nil)
+		poller, err := f.client(t).BeginDeploy(t.Context(), testRG, "dep1", param, &BeginDeployOptions{Parameters: map[string]any{"name": "myshellpool", "location": "northcentralus"}})
 		require.NoError(t, err)
 		res, err := poller.PollUntilDone(t.Context(), pollFast)
 		require.NoError(t, err)
@@ -407,7 +407,7 @@ func TestDeploy(t *testing.T) {
 
 		paramDoc, err := param.Render()
 		require.NoError(t, err)
-		calls := f.requests()
+		calls := f.Requests()
 		require.Len(t, calls, 4)
 		assertCall(t, calls[0], http.MethodPut, deployPath+"dep1", "2021-04-01",
 			`{"properties":{"mode":"Incremental","template":`+string(paramDoc)+`,
@@ -416,31 +416,31 @@ func TestDeploy(t *testing.T) {
 	})
 	t.Run("raw deploy.json with comments, unique name, options", func(t *testing.T) {
 		t.Parallel()
-		f := newFakeARM(t)
+		f := setup(t)
 		raw := append([]byte("// deploy.json\n"), rendered...)
 		var name string
-		f.srv.Config.Handler = wrapCapture(f, func(path string) { name = path })
+		f.HTTPServer().Config.Handler = wrapCapture(f, func(path string) { name = path })
 		c := f.client(t)
-		_, err := c.BeginDeploy(t.Context(), testRG, "", raw, nil, &BeginDeployOptions{Mode: DeploymentModeComplete, APIVersion: "2024-03-01"})
+		_, err := c.BeginDeployJSON(t.Context(), testRG, "", raw, &BeginDeployOptions{Mode: DeploymentModeComplete, APIVersion: "2024-03-01"})
 		require.NoError(t, err)
 		assert.Regexp(t, regexp.MustCompile(`^`+regexp.QuoteMeta(deployPath)+`shellpool-\d{8}-\d{6}-[0-9a-f]{8}$`), name)
-		calls := f.requests()
+		calls := f.Requests()
 		require.Len(t, calls, 1)
 		assertCall(t, calls[0], http.MethodPut, name, "2024-03-01", `{"properties":{"mode":"Complete","template":`+string(rendered)+`}}`)
 		assert.NotEqual(t, NewDeploymentName(), NewDeploymentName(), "names are unique")
 	})
 	t.Run("failed deployment and its details", func(t *testing.T) {
 		t.Parallel()
-		f := newFakeARM(t)
-		f.on(http.MethodPut, deployPath+"dep2", step{status: 201, body: `{"properties":{"provisioningState":"Accepted"}}`,
-			headers: map[string]string{"Azure-AsyncOperation": "{base}" + deployPath + "dep2/operationStatuses/op7"}})
-		f.on(http.MethodGet, deployPath+"dep2/operationStatuses/op7", step{status: 200,
-			body: `{"status":"Failed","error":{"code":"DeploymentFailed","message":"At least one resource deployment operation failed."}}`})
-		f.on(http.MethodGet, deployPath+"dep2", step{status: 200, body: `{"name":"dep2","properties":{"provisioningState":"Failed","correlationId":"c1",
+		f := setup(t)
+		f.On(http.MethodPut, deployPath+"dep2", step{Status: 201, Body: `{"properties":{"provisioningState":"Accepted"}}`,
+			Headers: map[string]string{"Azure-AsyncOperation": "{base}" + deployPath + "dep2/operationStatuses/op7"}})
+		f.On(http.MethodGet, deployPath+"dep2/operationStatuses/op7", step{Status: 200,
+			Body: `{"status":"Failed","error":{"code":"DeploymentFailed","message":"At least one resource deployment operation failed."}}`})
+		f.On(http.MethodGet, deployPath+"dep2", step{Status: 200, Body: `{"name":"dep2","properties":{"provisioningState":"Failed","correlationId":"c1",
 			"error":{"code":"DeploymentFailed","message":"At least one resource deployment operation failed.",
 			"details":[{"code":"InvalidParameter","message":"maxConcurrentSessions too high","target":"myshellpool"}]}}}`})
 		c := f.client(t)
-		poller, err := c.BeginDeploy(t.Context(), testRG, "dep2", tutorial, nil, nil)
+		poller, err := c.BeginDeploy(t.Context(), testRG, "dep2", tutorial, nil)
 		require.NoError(t, err)
 		_, err = poller.PollUntilDone(t.Context(), pollFast)
 		requireResponseError(t, err, 200, "DeploymentFailed")
@@ -455,9 +455,9 @@ func TestDeploy(t *testing.T) {
 	})
 	t.Run("invalid template rejected by ARM", func(t *testing.T) {
 		t.Parallel()
-		f := newFakeARM(t)
-		f.on(http.MethodPut, deployPath+"dep3", step{status: 400, body: sprintf(armError, "InvalidTemplate", "Deployment template validation failed")})
-		_, err := f.client(t).BeginDeploy(t.Context(), testRG, "dep3", map[string]any{"resources": []any{}}, nil, nil)
+		f := setup(t)
+		f.On(http.MethodPut, deployPath+"dep3", step{Status: 400, Body: sprintf(armError, "InvalidTemplate", "Deployment template validation failed")})
+		_, err := f.client(t).BeginDeployJSON(t.Context(), testRG, "dep3", json.RawMessage(`{"resources":[]}`), nil)
 		requireResponseError(t, err, 400, "InvalidTemplate")
 	})
 }
@@ -465,24 +465,25 @@ func TestDeploy(t *testing.T) {
 // wrapCapture records the path of each PUT and answers it with 201 and a
 // terminal state.
 func wrapCapture(f *fakeARM, got func(path string)) http.Handler {
+	next := f.HTTPServer().Config.Handler
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPut {
 			path := r.URL.Path[len("/arm"):]
 			got(path)
-			f.on(http.MethodPut, path, step{status: 201, body: `{"properties":{"provisioningState":"Succeeded"}}`})
+			f.On(http.MethodPut, path, step{Status: 201, Body: `{"properties":{"provisioningState":"Succeeded"}}`})
 		}
-		f.serve(w, r)
+		next.ServeHTTP(w, r)
 	})
 }
 
 func TestResourceGroups(t *testing.T) {
 	t.Parallel()
 	const rgPath = "/subscriptions/sub1/resourcegroups/rg1"
-	f := newFakeARM(t)
-	f.on(http.MethodPut, rgPath, step{status: 201, body: `{"id":"/subscriptions/sub1/resourceGroups/rg1","name":"rg1","location":"northcentralus","properties":{"provisioningState":"Succeeded"}}`})
-	f.on(http.MethodGet, rgPath, step{status: 200, body: `{"name":"rg1","location":"northcentralus","tags":{"a":"b"}}`})
-	f.on(http.MethodDelete, rgPath, step{status: 202, headers: map[string]string{"Location": "{base}/subscriptions/sub1/operationresults/rgdel?api-version=2021-04-01"}})
-	f.on(http.MethodGet, "/subscriptions/sub1/operationresults/rgdel", step{status: 202}, step{status: 200})
+	f := setup(t)
+	f.On(http.MethodPut, rgPath, step{Status: 201, Body: `{"id":"/subscriptions/sub1/resourceGroups/rg1","name":"rg1","location":"northcentralus","properties":{"provisioningState":"Succeeded"}}`})
+	f.On(http.MethodGet, rgPath, step{Status: 200, Body: `{"name":"rg1","location":"northcentralus","tags":{"a":"b"}}`})
+	f.On(http.MethodDelete, rgPath, step{Status: 202, Headers: map[string]string{"Location": "{base}/subscriptions/sub1/operationresults/rgdel?api-version=2021-04-01"}})
+	f.On(http.MethodGet, "/subscriptions/sub1/operationresults/rgdel", step{Status: 202}, step{Status: 200})
 	c := f.client(t)
 
 	created, err := c.CreateOrUpdateResourceGroup(t.Context(), testRG, ResourceGroup{Location: "northcentralus", Tags: map[string]string{"a": "b"}, Name: "ignored"}, nil)
@@ -496,7 +497,7 @@ func TestResourceGroups(t *testing.T) {
 	_, err = poller.PollUntilDone(t.Context(), pollFast)
 	require.NoError(t, err)
 
-	calls := f.requests()
+	calls := f.Requests()
 	require.Len(t, calls, 5)
 	assertCall(t, calls[0], http.MethodPut, rgPath, "2021-04-01", `{"location":"northcentralus","tags":{"a":"b"}}`)
 	assertCall(t, calls[1], http.MethodGet, rgPath, "2021-04-01", "")
@@ -509,11 +510,11 @@ func TestRegisterProvider(t *testing.T) {
 	const provPath = "/subscriptions/sub1/providers/Microsoft.App"
 	t.Run("polls until Registered", func(t *testing.T) {
 		t.Parallel()
-		f := newFakeARM(t)
-		f.on(http.MethodPost, provPath+"/register", step{status: 200, body: `{"namespace":"Microsoft.App","registrationState":"Registering"}`})
-		f.on(http.MethodGet, provPath,
-			step{status: 200, body: `{"namespace":"Microsoft.App","registrationState":"Registering"}`},
-			step{status: 200, body: `{"id":"/subscriptions/sub1/providers/Microsoft.App","namespace":"Microsoft.App","registrationState":"Registered","resourceTypes":[{"resourceType":"sessionPools","apiVersions":["2025-02-02-preview"]}]}`})
+		f := setup(t)
+		f.On(http.MethodPost, provPath+"/register", step{Status: 200, Body: `{"namespace":"Microsoft.App","registrationState":"Registering"}`})
+		f.On(http.MethodGet, provPath,
+			step{Status: 200, Body: `{"namespace":"Microsoft.App","registrationState":"Registering"}`},
+			step{Status: 200, Body: `{"id":"/subscriptions/sub1/providers/Microsoft.App","namespace":"Microsoft.App","registrationState":"Registered","resourceTypes":[{"resourceType":"sessionPools","apiVersions":["2025-02-02-preview"]}]}`})
 		c := f.client(t)
 		poller, err := c.BeginRegisterProvider(t.Context(), ProviderNamespace, nil)
 		require.NoError(t, err)
@@ -530,7 +531,7 @@ func TestRegisterProvider(t *testing.T) {
 		assert.Equal(t, RegistrationStateRegistered, res.RegistrationState)
 		assert.Equal(t, "sessionPools", res.ResourceTypes[0].ResourceType)
 
-		calls := f.requests()
+		calls := f.Requests()
 		require.Len(t, calls, 3)
 		assertCall(t, calls[0], http.MethodPost, provPath+"/register", "2021-04-01", "")
 		assertCall(t, calls[1], http.MethodGet, provPath, "2021-04-01", "")
@@ -538,21 +539,21 @@ func TestRegisterProvider(t *testing.T) {
 	})
 	t.Run("already registered", func(t *testing.T) {
 		t.Parallel()
-		f := newFakeARM(t)
-		f.on(http.MethodPost, provPath+"/register", step{status: 200, body: `{"namespace":"Microsoft.App","registrationState":"Registered"}`})
+		f := setup(t)
+		f.On(http.MethodPost, provPath+"/register", step{Status: 200, Body: `{"namespace":"Microsoft.App","registrationState":"Registered"}`})
 		poller, err := f.client(t).BeginRegisterProvider(t.Context(), ProviderNamespace, nil)
 		require.NoError(t, err)
 		require.True(t, poller.Done())
 		res, err := poller.PollUntilDone(t.Context(), pollFast)
 		require.NoError(t, err)
 		assert.Equal(t, RegistrationStateRegistered, res.RegistrationState)
-		assert.Len(t, f.requests(), 1)
+		assert.Len(t, f.Requests(), 1)
 	})
 	t.Run("failure while polling", func(t *testing.T) {
 		t.Parallel()
-		f := newFakeARM(t)
-		f.on(http.MethodPost, provPath+"/register", step{status: 200, body: `{"registrationState":"Registering"}`})
-		f.on(http.MethodGet, provPath, step{status: 403, body: sprintf(armError, "AuthorizationFailed", "cannot read providers")})
+		f := setup(t)
+		f.On(http.MethodPost, provPath+"/register", step{Status: 200, Body: `{"registrationState":"Registering"}`})
+		f.On(http.MethodGet, provPath, step{Status: 403, Body: sprintf(armError, "AuthorizationFailed", "cannot read providers")})
 		poller, err := f.client(t).BeginRegisterProvider(t.Context(), ProviderNamespace, nil)
 		require.NoError(t, err)
 		_, err = poller.PollUntilDone(t.Context(), pollFast)
@@ -560,8 +561,8 @@ func TestRegisterProvider(t *testing.T) {
 	})
 	t.Run("get provider", func(t *testing.T) {
 		t.Parallel()
-		f := newFakeARM(t)
-		f.on(http.MethodGet, provPath, step{status: 200, body: `{"namespace":"Microsoft.App","registrationState":"NotRegistered"}`})
+		f := setup(t)
+		f.On(http.MethodGet, provPath, step{Status: 200, Body: `{"namespace":"Microsoft.App","registrationState":"NotRegistered"}`})
 		res, err := f.client(t).GetProvider(t.Context(), ProviderNamespace, nil)
 		require.NoError(t, err)
 		assert.Equal(t, RegistrationStateNotRegistered, res.RegistrationState)

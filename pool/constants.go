@@ -1,12 +1,12 @@
 package pool
 
 const (
-	// DefaultAPIVersion is the Microsoft.App api-version the client sends for
+	// DefaultARMAPIVersion is the Microsoft.App api-version the client sends for
 	// session pools, and the apiVersion of pool resources in rendered
 	// templates, unless options say otherwise. It is the version the shell
 	// session pool tutorial uses and the first that accepts Shell pools
 	// (API.md §2.1).
-	DefaultAPIVersion = "2025-02-02-preview"
+	DefaultARMAPIVersion = "2025-02-02-preview"
 
 	// DefaultResourcesAPIVersion is the Microsoft.Resources api-version the
 	// client sends for deployments, resource groups and provider registration.

@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"regexp"
 	"time"
@@ -112,6 +111,9 @@ type BeginDeployOptions struct {
 	// ResumeToken resumes a poller from Poller.ResumeToken; the other
 	// arguments are then ignored.
 	ResumeToken string
+	// Parameters are the template's parameter values as plain values; each
+	// is sent as {"value": v}.
+	Parameters map[string]any
 	// Mode is the deployment mode; empty means DeploymentModeIncremental.
 	Mode DeploymentMode
 	// APIVersion overrides the Microsoft.Resources api-version for this call.
@@ -142,29 +144,47 @@ func NewDeploymentName() string {
 	return "shellpool-" + time.Now().UTC().Format("20060102-150405") + "-" + hex.EncodeToString(b[:])
 }
 
-// BeginDeploy deploys a template into a resource group (PUT
-// Microsoft.Resources/deployments, mode Incremental unless options say
-// otherwise) and returns a poller that follows the deployment to its end.
-//   - resourceGroup - the target resource group, which must exist
-//   - name - the deployment's name; "" picks a unique one (NewDeploymentName)
-//   - template - a *Template or Template (rendered and validated first), a
-//     JSON document as []byte or json.RawMessage (comments are stripped, as
-//     in ParseTemplate), or any value that marshals to a template object,
-//     such as map[string]any
-//   - parameters - the template parameters as plain values; each is sent as
-//     {"value": v}
-//
-// Invalid input (bad names, a template that does not render or is not a JSON
-// object) returns an error matching ErrInvalid and sends nothing. If the
-// deployment fails, the poller returns an *azcore.ResponseError whose
-// ErrorCode is ARM's code (e.g. "DeploymentFailed"); read the per-resource
-// details with GetDeployment.
-func (c *Client) BeginDeploy(ctx context.Context, resourceGroup, name string, template any, parameters map[string]any, options *BeginDeployOptions) (p *runtime.Poller[DeployResponse], err error) {
+// BeginDeploy renders template (validating it as Template.Render does) and
+// deploys it into resourceGroup (PUT Microsoft.Resources/deployments, mode
+// Incremental unless options say otherwise), returning a poller that follows
+// the deployment to its end. name "" picks a unique name
+// (NewDeploymentName); options.Parameters are the template's parameters.
+// Invalid input returns an error matching ErrInvalidArgument and sends
+// nothing. A failed deployment gives an *azcore.ResponseError whose
+// ErrorCode is ARM's (e.g. "DeploymentFailed"); GetDeployment has the details.
+func (c *Client) BeginDeploy(ctx context.Context, resourceGroup, name string, template *Template, options *BeginDeployOptions) (*runtime.Poller[DeployResponse], error) {
+	if options != nil && options.ResumeToken != "" {
+		return resume[DeployResponse](c.resTracer, c, options.ResumeToken)
+	}
+	if template == nil {
+		return nil, argErr("template", "is nil; pass a *pool.Template (NewTemplate), or use BeginDeployJSON for a JSON document")
+	}
+	doc, err := template.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return c.deploy(ctx, resourceGroup, name, doc, options)
+}
+
+// BeginDeployJSON is BeginDeploy for a template given as a JSON document,
+// such as a deploy.json file read from disk. Comments are stripped, as in
+// ParseTemplate; a document that is not a JSON object is refused with an
+// *ArgumentError before anything is sent.
+func (c *Client) BeginDeployJSON(ctx context.Context, resourceGroup, name string, template json.RawMessage, options *BeginDeployOptions) (*runtime.Poller[DeployResponse], error) {
+	if options != nil && options.ResumeToken != "" {
+		return resume[DeployResponse](c.resTracer, c, options.ResumeToken)
+	}
+	trimmed := bytes.TrimSpace(stripComments(template))
+	if len(trimmed) == 0 || trimmed[0] != '{' || !json.Valid(trimmed) {
+		return nil, argErr("template", "is not a JSON object; check the file (ParseTemplate reports where it breaks)")
+	}
+	return c.deploy(ctx, resourceGroup, name, json.RawMessage(trimmed), options)
+}
+
+// deploy sends a rendered template document as a deployment.
+func (c *Client) deploy(ctx context.Context, resourceGroup, name string, doc json.RawMessage, options *BeginDeployOptions) (p *runtime.Poller[DeployResponse], err error) {
 	if options == nil {
 		options = &BeginDeployOptions{}
-	}
-	if options.ResumeToken != "" {
-		return resume[DeployResponse](c.resTracer, c, options.ResumeToken)
 	}
 	ctx, end := c.startResSpan(ctx, "BeginDeploy")
 	defer func() { end(err) }()
@@ -177,22 +197,18 @@ func (c *Client) BeginDeploy(ctx context.Context, resourceGroup, name string, te
 	if !validDeploymentName(name) {
 		return nil, invalidArg("deployment name", name, `must be 1-64 letters, digits, '-', '_', '.', '(' or ')'; or pass "" for a unique name`)
 	}
-	doc, err := templateJSON(template)
-	if err != nil {
-		return nil, err
-	}
 	mode := options.Mode
 	if mode == "" {
 		mode = DeploymentModeIncremental
 	}
 	body := deploymentBody{Properties: deploymentBodyProperties{Mode: mode, Template: doc}}
-	if len(parameters) > 0 {
-		body.Properties.Parameters = make(map[string]parameterValue, len(parameters))
-		for k, v := range parameters {
+	if len(options.Parameters) > 0 {
+		body.Properties.Parameters = make(map[string]parameterValue, len(options.Parameters))
+		for k, v := range options.Parameters {
 			body.Properties.Parameters[k] = parameterValue{Value: v}
 		}
 	}
-	return begin[DeployResponse](ctx, c, c.resTracer, http.MethodPut, c.deploymentURL(resourceGroup, name), c.resourcesVersion(options.APIVersion), body, runtime.FinalStateViaAzureAsyncOp, http.StatusOK, http.StatusCreated)
+	return begin[DeployResponse](ctx, c, c.resTracer, armx.Request{Method: http.MethodPut, URL: c.deploymentURL(resourceGroup, name), APIVersion: c.resourcesVersion(options.APIVersion), Body: body, OK: []int{http.StatusOK, http.StatusCreated}}, runtime.FinalStateViaAzureAsyncOp)
 }
 
 // GetDeploymentOptions contains the optional parameters for Client.GetDeployment.
@@ -223,7 +239,7 @@ func (c *Client) GetDeployment(ctx context.Context, resourceGroup, name string, 
 	if !validDeploymentName(name) {
 		return res, invalidArg("deployment name", name, "must be 1-64 letters, digits, '-', '_', '.', '(' or ')', and not \".\" or \"..\"")
 	}
-	d, _, err := armx.Call[Deployment](ctx, c.pl, http.MethodGet, c.deploymentURL(resourceGroup, name), c.resourcesVersion(options.APIVersion), nil, http.StatusOK)
+	d, _, err := armx.Do[Deployment](ctx, c.pl, armx.Request{Method: http.MethodGet, URL: c.deploymentURL(resourceGroup, name), APIVersion: c.resourcesVersion(options.APIVersion), OK: []int{http.StatusOK}})
 	return GetDeploymentResponse{Deployment: d}, err
 }
 
@@ -253,35 +269,4 @@ type deploymentBodyProperties struct {
 
 type parameterValue struct {
 	Value any `json:"value"`
-}
-
-// templateJSON turns the accepted template forms into a JSON object.
-func templateJSON(template any) (json.RawMessage, error) {
-	var raw []byte
-	switch t := template.(type) {
-	case nil:
-		return nil, fmt.Errorf("%w: template is nil; pass a *pool.Template or a JSON document", ErrInvalid)
-	case *Template:
-		if t == nil {
-			return nil, fmt.Errorf("%w: template is nil; pass a *pool.Template or a JSON document", ErrInvalid)
-		}
-		return t.MarshalJSON()
-	case Template:
-		return t.MarshalJSON()
-	case json.RawMessage:
-		raw = stripComments(t)
-	case []byte:
-		raw = stripComments(t)
-	default:
-		b, err := json.Marshal(t)
-		if err != nil {
-			return nil, fmt.Errorf("%w: template cannot be encoded as JSON: %w", ErrInvalid, err)
-		}
-		raw = b
-	}
-	trimmed := bytes.TrimSpace(raw)
-	if !json.Valid(trimmed) || len(trimmed) == 0 || trimmed[0] != '{' {
-		return nil, fmt.Errorf("%w: template is not a JSON object; check the file (ParseTemplate reports where it breaks)", ErrInvalid)
-	}
-	return json.RawMessage(trimmed), nil
 }

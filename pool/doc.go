@@ -14,11 +14,49 @@
 // in responses are ignored. [NewShellPool] returns the tutorial's shell pool
 // (Dynamic, Shell, 5 sessions, Timed with a 300 s cooldown, egress enabled).
 // [SessionPool.Validate] reports every broken rule at once in a
-// [*ValidationError] that matches [ErrInvalid].
+// [*ValidationError] that matches [ErrInvalidArgument].
+//
+// # Validation rules
+//
+// [SessionPool.Validate] (run by BeginCreateOrUpdate and Template.Render)
+// checks:
+//   - name: 3-63 characters, ^[a-z][a-z0-9]*$ (specification; docs that use
+//     hyphens disagree, API.md §2.2 [CONFLICT]).
+//   - location: a region, letters, digits and spaces ("eastus",
+//     "North Central US"); "Not A Region!!" is refused. In a Template, name
+//     and location may instead be ARM expressions such as
+//     "[resourceGroup().location]".
+//   - properties and properties.containerType are required.
+//   - scaleConfiguration.maxConcurrentSessions >= 1 when set;
+//     readySessionInstances >= 0 and below maxConcurrentSessions.
+//   - lifecycleType Timed needs cooldownPeriodInSeconds in 300-3600 and
+//     forbids maxAlivePeriodInSeconds; OnContainerExit needs CustomContainer
+//     and maxAlivePeriodInSeconds >= 1 and forbids cooldownPeriodInSeconds.
+//     The legacy dynamicPoolConfiguration.cooldownPeriodInSeconds must also be
+//     in 300-3600.
+//   - CustomContainer needs customContainerTemplate (with at least one
+//     container that has an image) and an environmentId that is a
+//     Microsoft.App/managedEnvironments resource ID (some docs wrongly write
+//     Microsoft.ContainerApps/environments, API.md §2.3 [CONFLICT]); other
+//     container types must not set customContainerTemplate.
+//   - probes: type Liveness or Startup, each at most once per container;
+//     exactly one of httpGet and tcpSocket; port 1-65535; failureThreshold
+//     1-10; initialDelaySeconds 1-60; periodSeconds 1-240; successThreshold 1;
+//     terminationGracePeriodSeconds 0-3600; timeoutSeconds 1-240.
+//   - ingress.targetPort 1-65535; secrets need unique names;
+//     managedIdentitySettings need an identity ("system" or a resource ID);
+//     identity type UserAssigned needs userAssignedIdentities.
+//
+// Most cross-field rules come from Terraform's provider, which mirrors the
+// service; that the service enforces each of them is [UNVERIFIED] (API.md
+// §2.3). Two Terraform rules are deliberately NOT enforced because the
+// service's own examples and tutorials contradict them or no other source
+// states them: "identity only for CustomContainer" and "CustomContainer
+// requires readySessionInstances".
 //
 // # Templates
 //
-// [Template] renders pools (and any extra [Resource], such as the identity
+// [Template] renders pools (and any extra [TemplateResource], such as the identity
 // package's managed identity and role assignment, added with
 // [Template.AddResources]) into a deterministic deployment template;
 // [ParseTemplate] reads pools back from one, resolving [parameters('x')]
@@ -29,9 +67,10 @@
 //
 //	t := pool.NewTemplate(pool.NewShellPool("myshellpool", "North Central US"))
 //	err := t.AddResources(
-//		identity.IdentityTemplateResource("myshellpool-uami", "northcentralus"),
-//		identity.SessionExecutorTemplateResource("myshellpool", "myshellpool-uami"))
-//	deployJSON, err := t.Render()
+//		identity.ManagedIdentityResource("myshellpool-uami", "northcentralus"),
+//		identity.SessionExecutorAssignmentResource("myshellpool", "myshellpool-uami"))
+//	deployJSON, err := t.Render()              // or deploy t itself:
+//	poller, err := client.BeginDeploy(ctx, "my-rg", "", t, nil)
 //
 // # Client
 //
@@ -57,10 +96,12 @@
 //
 // A request the service rejects returns an [*azcore.ResponseError]: branch on
 // its StatusCode and ErrorCode with errors.As, not on its text. Input this
-// package can tell is wrong (an invalid pool, a bad name, a template that
-// does not render) returns an error matching [ErrInvalid], usually a
-// [*ValidationError], before anything is sent and before any token is
-// requested. Every name is checked with ARM's rule: session pools
+// package can tell is wrong returns an error matching [ErrInvalidArgument]
+// (the same value as identity's) before anything is sent and before any
+// token is requested: an [*ArgumentError] {Name, Reason} for a method's
+// argument (a bad name, a nil template), a [*ValidationError] listing every
+// problem for a model or template (an invalid pool, a template that does not
+// render). Every name is checked with ARM's rule: session pools
 // ^[a-z][a-z0-9]*$ (3-63), resource groups 1-90 letters, digits, '_', '-',
 // '.', '(' and ')' not ending with '.', deployments 1-64 of the same
 // characters, provider namespaces letters and digits between periods

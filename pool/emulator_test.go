@@ -76,7 +76,7 @@ func TestEmulatorTutorialDeployment(t *testing.T) {
 
 	deployJSON, err := os.ReadFile(filepath.Join("testdata", "tutorial_deploy.json"))
 	require.NoError(t, err)
-	dep, err := c.BeginDeploy(ctx, emuRG, "", deployJSON, nil, nil)
+	dep, err := c.BeginDeployJSON(ctx, emuRG, "", deployJSON, nil)
 	require.NoError(t, err)
 	deployed, err := dep.PollUntilDone(ctx, emuPoll)
 	require.NoError(t, err)
@@ -89,7 +89,7 @@ func TestEmulatorTutorialDeployment(t *testing.T) {
 	require.NotNil(t, got.Properties)
 	assert.Equal(t, pool.ProvisioningStateSucceeded, got.Properties.ProvisioningState)
 	assert.Equal(t, pool.ContainerTypeShell, got.Properties.ContainerType)
-	wantID, err := pool.PoolID(srv.SubscriptionID(), emuRG, "myshellpool")
+	wantID, err := pool.ResourceID(srv.SubscriptionID(), emuRG, "myshellpool")
 	require.NoError(t, err)
 	assert.True(t, strings.EqualFold(wantID.String(), got.ID), "ID %q, want %q", got.ID, wantID)
 	endpoint := got.Endpoint()
@@ -190,7 +190,7 @@ func TestEmulatorDeploymentFailure(t *testing.T) {
 	require.NoError(t, err)
 	tmpl := `{"$schema":"https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#","contentVersion":"1.0.0.0",
 		"resources":[{"type":"Microsoft.App/sessionPools","apiVersion":"2025-02-02-preview","name":"[uniqueString('x')]","location":"eastus","properties":{"containerType":"Shell"}}]}`
-	p, err := c.BeginDeploy(ctx, otherRG, "bad", []byte(tmpl), nil, nil)
+	p, err := c.BeginDeployJSON(ctx, otherRG, "bad", []byte(tmpl), nil)
 	if err == nil {
 		_, err = p.PollUntilDone(ctx, emuPoll)
 	}
@@ -212,7 +212,7 @@ func TestEmulatorTemplateWithResourceGroupLocation(t *testing.T) {
 	tmpl := pool.NewTemplate(pool.NewShellPool("rglocpool", "[resourceGroup().location]"))
 	_, err = tmpl.Render()
 	require.NoError(t, err)
-	p, err := c.BeginDeploy(ctx, otherRG, "", tmpl, nil, nil)
+	p, err := c.BeginDeploy(ctx, otherRG, "", tmpl, nil)
 	require.NoError(t, err)
 	_, err = p.PollUntilDone(ctx, emuPoll)
 	require.NoError(t, err)

@@ -74,7 +74,7 @@ func ExampleSessionPool_Validate() {
 			fmt.Println(problem.Field)
 		}
 	}
-	fmt.Println(errors.Is(err, pool.ErrInvalid))
+	fmt.Println(errors.Is(err, pool.ErrInvalidArgument))
 	// Output:
 	// name
 	// properties.dynamicPoolConfiguration.lifecycleConfiguration.cooldownPeriodInSeconds
@@ -102,7 +102,7 @@ func ExampleParseTemplate() {
 // The data-plane endpoint of a pool, for sessions.NewClient.
 func ExampleSessionPool_Endpoint() {
 	p := pool.NewShellPool("myshellpool", "North Central US")
-	id, err := pool.PoolID("00000000-0000-0000-0000-000000000000", "my-rg", p.Name)
+	id, err := pool.ResourceID("00000000-0000-0000-0000-000000000000", "my-rg", p.Name)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -111,27 +111,28 @@ func ExampleSessionPool_Endpoint() {
 	// Output: https://northcentralus.dynamicsessions.io/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/my-rg/sessionPools/myshellpool
 }
 
-// Add resources given as JSON objects, such as those the identity package's
-// IdentityTemplateResource returns, after the pools of a template.
+// Add resources, such as those the identity package's
+// ManagedIdentityResource returns, after the pools of a template. Keys the
+// fields do not cover go in Extra.
 func ExampleTemplate_AddResources() {
 	t := pool.NewTemplate(pool.NewShellPool("myshellpool", "northcentralus"))
-	err := t.AddResources(map[string]any{
-		"type":       "Microsoft.ManagedIdentity/userAssignedIdentities",
-		"apiVersion": "2023-01-31",
-		"name":       "myshellpool-uami",
-		"location":   "northcentralus",
+	err := t.AddResources(pool.TemplateResource{
+		Type:       "Microsoft.ManagedIdentity/userAssignedIdentities",
+		APIVersion: "2023-01-31",
+		Name:       "myshellpool-uami",
+		Location:   "northcentralus",
 	})
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println(len(t.Resources), t.Resources[0].Type)
 
-	// A key a template resource cannot carry is refused with the reason.
-	err = t.AddResources(map[string]any{"type": "x/y", "apiVersion": "1", "name": "n", "copy": map[string]any{"count": 2}})
+	// A key that repeats a field is refused with the reason.
+	err = t.AddResources(pool.TemplateResource{Type: "x/y", APIVersion: "1", Name: "n", Extra: map[string]any{"type": "z"}})
 	fmt.Println(err)
 	// Output:
 	// 1 Microsoft.ManagedIdentity/userAssignedIdentities
-	// pool: template is invalid (1 problem): resources[2].copy: is not supported (supported keys: apiVersion, dependsOn, identity, location, name, properties, scope, tags, type); fix these fields and try again
+	// pool: template is invalid (1 problem): resources[2].Extra["type"]: is a key TemplateResource renders from its own field (apiVersion, dependsOn, identity, location, name, properties, scope, tags, type); set the field instead; fix these fields and try again
 }
 
 // Create a shell pool in Azure and wait until it is ready. This example needs
@@ -171,8 +172,8 @@ func ExampleClient_BeginDeploy() {
 		log.Fatal(err)
 	}
 	template := &pool.Template{Pools: []*pool.SessionPool{pool.NewShellPool("", "")}, Parameterize: true}
-	poller, err := client.BeginDeploy(ctx, "my-shell-session-rg", "", template,
-		map[string]any{"name": "myshellpool", "location": "northcentralus"}, nil)
+	poller, err := client.BeginDeploy(ctx, "my-shell-session-rg", "", template, &pool.BeginDeployOptions{
+		Parameters: map[string]any{"name": "myshellpool", "location": "northcentralus"}})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -61,7 +61,7 @@ func (c *Client) CreateOrUpdateResourceGroup(ctx context.Context, name string, g
 		return res, invalidArg("location", group.Location, r)
 	}
 	body := ResourceGroup{Location: group.Location, Tags: group.Tags, ManagedBy: group.ManagedBy}
-	g, _, err := armx.Call[ResourceGroup](ctx, c.pl, http.MethodPut, c.resourceGroupURL(name), c.resAPIVersion, body, http.StatusOK, http.StatusCreated)
+	g, _, err := armx.Do[ResourceGroup](ctx, c.pl, armx.Request{Method: http.MethodPut, URL: c.resourceGroupURL(name), APIVersion: c.resAPIVersion, Body: body, OK: []int{http.StatusOK, http.StatusCreated}})
 	return CreateOrUpdateResourceGroupResponse{ResourceGroup: g}, err
 }
 
@@ -86,7 +86,7 @@ func (c *Client) GetResourceGroup(ctx context.Context, name string, options *Get
 	if err := checkGroup(name); err != nil {
 		return res, err
 	}
-	g, _, err := armx.Call[ResourceGroup](ctx, c.pl, http.MethodGet, c.resourceGroupURL(name), c.resAPIVersion, nil, http.StatusOK)
+	g, _, err := armx.Do[ResourceGroup](ctx, c.pl, armx.Request{Method: http.MethodGet, URL: c.resourceGroupURL(name), APIVersion: c.resAPIVersion, OK: []int{http.StatusOK}})
 	return GetResourceGroupResponse{ResourceGroup: g}, err
 }
 
@@ -117,7 +117,7 @@ func (c *Client) BeginDeleteResourceGroup(ctx context.Context, name string, opti
 	if err := checkGroup(name); err != nil {
 		return nil, err
 	}
-	return begin[DeleteResourceGroupResponse](ctx, c, c.resTracer, http.MethodDelete, c.resourceGroupURL(name), c.resAPIVersion, nil, runtime.FinalStateViaLocation, http.StatusOK, http.StatusAccepted)
+	return begin[DeleteResourceGroupResponse](ctx, c, c.resTracer, armx.Request{Method: http.MethodDelete, URL: c.resourceGroupURL(name), APIVersion: c.resAPIVersion, OK: []int{http.StatusOK, http.StatusAccepted}}, runtime.FinalStateViaLocation)
 }
 
 // resourceGroupURL follows the Microsoft.Resources specification's spelling

@@ -195,19 +195,19 @@ func TestEndpoint(t *testing.T) {
 	}
 }
 
-func TestPoolID(t *testing.T) {
+func TestResourceID(t *testing.T) {
 	t.Parallel()
-	id, err := PoolID("sub1", "rg1", "myshellpool")
+	id, err := ResourceID("sub1", "rg1", "myshellpool")
 	require.NoError(t, err)
 	assert.Equal(t, "/subscriptions/sub1/resourceGroups/rg1/providers/Microsoft.App/sessionPools/myshellpool", id.String())
 	assert.Equal(t, "myshellpool", id.Name)
 	assert.Equal(t, "rg1", id.ResourceGroupName)
-	_, err = PoolID("sub1", "", "p")
-	assert.ErrorIs(t, err, ErrInvalid)
+	_, err = ResourceID("sub1", "", "p")
+	assert.ErrorIs(t, err, ErrInvalidArgument)
 	assert.ErrorContains(t, err, "resourceGroup")
-	_, err = PoolID("sub1", "rg", "a/b")
-	assert.ErrorIs(t, err, ErrInvalid)
-	assert.ErrorContains(t, err, `name "a/b"`)
+	_, err = ResourceID("sub1", "rg", "a/b")
+	assert.ErrorIs(t, err, ErrInvalidArgument)
+	assert.ErrorContains(t, err, `name: "a/b"`)
 }
 
 func TestPossibleValues(t *testing.T) {

@@ -26,7 +26,7 @@ import (
 // not the {"value": ...} wrappers of parameter files. A string starting with
 // "[[" is the literal without its first bracket. Every other expression
 // (resourceGroup().location, concat(...), ...) cannot be resolved offline:
-// the error, which matches ErrInvalid, names each one and its location.
+// the error, which matches ErrInvalidArgument, names each one and its location.
 // Passing a parameter the template does not declare is also an error, as it
 // is in ARM.
 //
@@ -38,7 +38,8 @@ func ParseTemplate(data []byte, params map[string]any) ([]*SessionPool, error) {
 	dec.UseNumber()
 	var root map[string]any
 	if err := dec.Decode(&root); err != nil {
-		return nil, fmt.Errorf("%w: template is not a JSON object: %w; check the file is an ARM deployment template", ErrInvalid, err)
+		return nil, &ValidationError{Subject: "template", Problems: []Problem{{Field: "(document)",
+			Rule: fmt.Sprintf("is not a JSON object: %v; check the file is an ARM deployment template", err), Err: err}}}
 	}
 	r := &resolver{params: params}
 	r.declared, _ = root["parameters"].(map[string]any)
@@ -96,7 +97,8 @@ func ParseTemplate(data []byte, params map[string]any) ([]*SessionPool, error) {
 		return nil, err
 	}
 	if len(pools) == 0 {
-		return nil, fmt.Errorf("%w: template has no %s resources (or every one has a false condition); check that the file is the pool's template", ErrInvalid, ResourceType)
+		return nil, &ValidationError{Subject: "template", Problems: []Problem{{Field: "resources",
+			Rule: fmt.Sprintf("has no %s resources (or every one has a false condition); check that the file is the pool's template", ResourceType)}}}
 	}
 	return pools, nil
 }

@@ -76,16 +76,7 @@ func (p *SessionPool) Endpoint() string {
 		azname.ResourceGroupRule(id.ResourceGroupName) != "" || azname.SegmentRule(id.Name) != "" {
 		return ""
 	}
-	return RegionalEndpoint(p.Location, id.SubscriptionID, id.ResourceGroupName, id.Name)
-}
-
-// RegionalEndpoint builds the regional data-plane endpoint of a pool,
-// https://{region}.dynamicsessions.io/subscriptions/{sub}/resourceGroups/{rg}/sessionPools/{name},
-// with region normalised by NormalizeRegion. Shell, PythonLTS and NodeLTS
-// pools use this form; CustomContainer pools use an environment-scoped host,
-// so read theirs from properties.poolManagementEndpoint instead.
-func RegionalEndpoint(region, subscriptionID, resourceGroup, name string) string {
-	return azname.RegionalEndpoint(region, subscriptionID, resourceGroup, name)
+	return azname.RegionalEndpoint(p.Location, id.SubscriptionID, id.ResourceGroupName, id.Name)
 }
 
 // NormalizeRegion turns a region display name into its short name, as used in
@@ -93,14 +84,14 @@ func RegionalEndpoint(region, subscriptionID, resourceGroup, name string) string
 // back lower-cased and otherwise unchanged.
 func NormalizeRegion(region string) string { return azname.NormalizeRegion(region) }
 
-// PoolID returns the resource ID of a session pool,
+// ResourceID returns the resource ID of a session pool,
 // /subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.App/sessionPools/{name},
 // parsed as an azcore arm.ResourceID. Use its String method for role
-// assignment scopes. It fails with a *ValidationError (matching ErrInvalid)
+// assignment scopes. It fails with a *ValidationError (matching ErrInvalidArgument)
 // when an argument breaks ARM's naming rules: see NewClient for the
 // subscription, CreateOrUpdateResourceGroup for the group and ValidateName
 // for the pool's name.
-func PoolID(subscriptionID, resourceGroup, name string) (*arm.ResourceID, error) {
+func ResourceID(subscriptionID, resourceGroup, name string) (*arm.ResourceID, error) {
 	if r := azname.SubscriptionRule(subscriptionID); r != "" {
 		return nil, invalidArg("subscriptionID", subscriptionID, r)
 	}

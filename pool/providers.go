@@ -90,11 +90,11 @@ func (c *Client) BeginRegisterProvider(ctx context.Context, namespace string, op
 	if err := checkNamespace(namespace); err != nil {
 		return nil, err
 	}
-	prov, resp, err := armx.Call[Provider](ctx, c.pl, http.MethodPost, c.providerURL(namespace)+"/register", c.resAPIVersion, nil, http.StatusOK)
+	prov, resp, err := armx.Do[Provider](ctx, c.pl, armx.Request{Method: http.MethodPost, URL: c.providerURL(namespace) + "/register", APIVersion: c.resAPIVersion, OK: []int{http.StatusOK}})
 	if err != nil {
 		return nil, err
 	}
-	getReq, err := armx.NewRequest(ctx, http.MethodGet, c.providerURL(namespace), c.resAPIVersion, nil)
+	getReq, err := armx.Request{Method: http.MethodGet, URL: c.providerURL(namespace), APIVersion: c.resAPIVersion}.New(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +117,7 @@ func (c *Client) GetProvider(ctx context.Context, namespace string, options *Get
 	if err := checkNamespace(namespace); err != nil {
 		return res, err
 	}
-	prov, _, err := armx.Call[Provider](ctx, c.pl, http.MethodGet, c.providerURL(namespace), c.resAPIVersion, nil, http.StatusOK)
+	prov, _, err := armx.Do[Provider](ctx, c.pl, armx.Request{Method: http.MethodGet, URL: c.providerURL(namespace), APIVersion: c.resAPIVersion, OK: []int{http.StatusOK}})
 	return GetProviderResponse{Provider: prov}, err
 }
 

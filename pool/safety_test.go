@@ -34,7 +34,7 @@ var badNames = []string{"", "..", "../x", ".", "a/b", "bad name!", "x%2F..", "x?
 
 func TestEveryNameValidatedBeforeSending(t *testing.T) {
 	t.Parallel()
-	f := newFakeARM(t)
+	f := setup(t)
 	cred := &countingCred{}
 	c, err := NewClient(testSub, cred, f.options())
 	require.NoError(t, err)
@@ -71,7 +71,7 @@ func TestEveryNameValidatedBeforeSending(t *testing.T) {
 		{"GetDeployment name", func(v string) error { _, err := c.GetDeployment(ctx, testRG, v, nil); return err }},
 		{"GetDeployment group", func(v string) error { _, err := c.GetDeployment(ctx, v, "dep1", nil); return err }},
 		{"BeginDeploy group", func(v string) error {
-			_, err := c.BeginDeploy(ctx, v, "dep1", NewTemplate(NewShellPool("myshellpool", "eastus")), nil, nil)
+			_, err := c.BeginDeploy(ctx, v, "dep1", NewTemplate(NewShellPool("myshellpool", "eastus")), nil)
 			return err
 		}},
 		{"GetProvider", func(v string) error { _, err := c.GetProvider(ctx, v, nil); return err }},
@@ -90,9 +90,9 @@ func TestEveryNameValidatedBeforeSending(t *testing.T) {
 			_, err := c.NewListByResourceGroupPager(v, nil).NextPage(ctx)
 			return err
 		}},
-		{"PoolID name", func(v string) error { _, err := PoolID(testSub, testRG, v); return err }},
-		{"PoolID group", func(v string) error { _, err := PoolID(testSub, v, "myshellpool"); return err }},
-		{"PoolID subscription", func(v string) error { _, err := PoolID(v, testRG, "myshellpool"); return err }},
+		{"ResourceID name", func(v string) error { _, err := ResourceID(testSub, testRG, v); return err }},
+		{"ResourceID group", func(v string) error { _, err := ResourceID(testSub, v, "myshellpool"); return err }},
+		{"ResourceID subscription", func(v string) error { _, err := ResourceID(v, testRG, "myshellpool"); return err }},
 	}
 	extra := map[string][]string{
 		"GetProvider":                        {"Microsoft", "Microsoft..App", "Microsoft.App/x"},
@@ -106,13 +106,18 @@ func TestEveryNameValidatedBeforeSending(t *testing.T) {
 		for _, v := range append(append([]string(nil), badNames...), extra[m.name]...) {
 			err := m.call(v)
 			require.Error(t, err, "%s(%q) must be refused", m.name, v)
-			assert.ErrorIs(t, err, ErrInvalid, "%s(%q)", m.name, v)
-			var ve *ValidationError
-			assert.ErrorAs(t, err, &ve, "%s(%q) gives a *ValidationError", m.name, v)
+			assert.ErrorIs(t, err, ErrInvalidArgument, "%s(%q)", m.name, v)
+			if m.name == "BeginCreateOrUpdate name" || m.name == "BeginCreateOrUpdate region" {
+				var ve *ValidationError
+				assert.ErrorAs(t, err, &ve, "%s(%q) gives the pool's *ValidationError", m.name, v)
+			} else {
+				var ae *ArgumentError
+				assert.ErrorAs(t, err, &ae, "%s(%q) gives an *ArgumentError", m.name, v)
+			}
 			assert.Contains(t, err.Error(), "pool:", "%s(%q) names the package", m.name, v)
 		}
 	}
-	assert.Empty(t, f.requests(), "nothing is sent for a bad name")
+	assert.Empty(t, f.Requests(), "nothing is sent for a bad name")
 	assert.Zero(t, cred.n.Load(), "no token is fetched for a bad name")
 }
 
@@ -121,7 +126,7 @@ func TestNewClientRefusesBadSubscription(t *testing.T) {
 	for _, v := range badNames {
 		cred := &countingCred{}
 		_, err := NewClient(v, cred, nil)
-		assert.ErrorIs(t, err, ErrInvalid, "NewClient(%q)", v)
+		assert.ErrorIs(t, err, ErrInvalidArgument, "NewClient(%q)", v)
 		assert.Zero(t, cred.n.Load())
 	}
 }
@@ -129,27 +134,29 @@ func TestNewClientRefusesBadSubscription(t *testing.T) {
 func TestJSONErrorsReachableWithErrorsAs(t *testing.T) {
 	t.Parallel()
 	_, err := ParseTemplate([]byte(`{"resources": [}`), nil)
-	require.ErrorIs(t, err, ErrInvalid)
+	require.ErrorIs(t, err, ErrInvalidArgument)
 	var syn *json.SyntaxError
 	assert.ErrorAs(t, err, &syn, "a broken document's *json.SyntaxError is reachable")
 
 	_, err = ParseTemplate([]byte(`{"resources":[{"type":"Microsoft.App/sessionPools","name":"p","location":"eastus","properties":{"scaleConfiguration":{"maxConcurrentSessions":"five"}}}]}`), nil)
-	require.ErrorIs(t, err, ErrInvalid)
+	require.ErrorIs(t, err, ErrInvalidArgument)
 	var typ *json.UnmarshalTypeError
 	assert.ErrorAs(t, err, &typ, "a wrongly typed field's *json.UnmarshalTypeError is reachable")
 
-	_, err = templateJSON(map[string]any{"resources": make(chan int)})
-	require.ErrorIs(t, err, ErrInvalid)
+	unencodable := NewTemplate(NewShellPool("myshellpool", "eastus"))
+	unencodable.Variables = map[string]any{"v": make(chan int)}
+	_, err = unencodable.Render()
+	require.ErrorIs(t, err, ErrInvalidArgument)
 	var unsup *json.UnsupportedTypeError
 	assert.ErrorAs(t, err, &unsup, "an unencodable template's *json.UnsupportedTypeError is reachable")
 
 	tmpl := NewTemplate(NewShellPool("myshellpool", "eastus"))
-	err = tmpl.AddResources(map[string]any{"type": "x/y", "apiVersion": "1", "name": 5})
-	require.ErrorIs(t, err, ErrInvalid)
-	assert.ErrorAs(t, err, &typ, "AddResources keeps the decoding error")
+	err = tmpl.AddResources(TemplateResource{Type: "x/y", APIVersion: "1", Name: "n", Extra: map[string]any{"sku": make(chan int)}})
+	require.ErrorIs(t, err, ErrInvalidArgument)
+	assert.ErrorAs(t, err, &unsup, "AddResources keeps the encoding error")
 
-	f := newFakeARM(t)
-	f.on(http.MethodGet, testPoolPath, step{status: 200, body: `{"name": 5}`})
+	f := setup(t)
+	f.On(http.MethodGet, testPoolPath, step{Status: 200, Body: `{"name": 5}`})
 	_, err = f.client(t).Get(t.Context(), testRG, "myshellpool", nil)
 	require.Error(t, err)
 	assert.ErrorAs(t, err, &typ, "a response that does not decode keeps the decoding error")
@@ -214,13 +221,13 @@ func (r *recorder) byName() map[string][]*span {
 
 func TestSpansCarryNamespace(t *testing.T) {
 	t.Parallel()
-	f := newFakeARM(t)
-	f.on(http.MethodGet, testPoolPath, step{status: 200, body: poolBody("Succeeded")})
-	f.on(http.MethodDelete, testPoolPath, step{status: 204})
-	f.on(http.MethodGet, "/subscriptions/sub1/resourcegroups/rg1", step{status: 200, body: `{"name":"rg1","location":"eastus"}`})
-	f.on(http.MethodGet, "/subscriptions/sub1/resourcegroups/rg1/providers/Microsoft.Resources/deployments/dep1",
-		step{status: 404, body: sprintf(armError, "DeploymentNotFound", "no such deployment")})
-	f.on(http.MethodGet, "/subscriptions/sub1/providers/Microsoft.App", step{status: 200, body: `{"namespace":"Microsoft.App","registrationState":"Registered"}`})
+	f := setup(t)
+	f.On(http.MethodGet, testPoolPath, step{Status: 200, Body: poolBody("Succeeded")})
+	f.On(http.MethodDelete, testPoolPath, step{Status: 204})
+	f.On(http.MethodGet, "/subscriptions/sub1/resourcegroups/rg1", step{Status: 200, Body: `{"name":"rg1","location":"eastus"}`})
+	f.On(http.MethodGet, "/subscriptions/sub1/resourcegroups/rg1/providers/Microsoft.Resources/deployments/dep1",
+		step{Status: 404, Body: sprintf(armError, "DeploymentNotFound", "no such deployment")})
+	f.On(http.MethodGet, "/subscriptions/sub1/providers/Microsoft.App", step{Status: 200, Body: `{"namespace":"Microsoft.App","registrationState":"Registered"}`})
 	rec := &recorder{}
 	opts := f.options()
 	opts.TracingProvider = rec.provider()
@@ -266,5 +273,5 @@ func TestSpansCarryNamespace(t *testing.T) {
 		assert.NotContains(t, strings.Join(s.events, " "), secretToken)
 	}
 	assert.Positive(t, httpSpans, "HTTP spans are recorded")
-	assert.True(t, errors.Is(err, ErrInvalid))
+	assert.True(t, errors.Is(err, ErrInvalidArgument))
 }

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -27,7 +28,7 @@ type Template struct {
 	Pools []*SessionPool
 
 	// APIVersion is the apiVersion of the pool resources; empty means
-	// DefaultAPIVersion.
+	// DefaultARMAPIVersion.
 	APIVersion string
 
 	// Parameterize renders the single pool's name and location as
@@ -45,17 +46,17 @@ type Template struct {
 	Variables map[string]any
 
 	// Resources are appended after the pools. This is the extension point for
-	// other packages: append a Resource whose fields may use template
-	// expressions, for example a DependsOn entry built with PoolIDExpression,
-	// or add resources given as JSON objects (such as the identity package's
-	// IdentityTemplateResource and SessionExecutorTemplateResource) with
-	// AddResources. Each needs Type, APIVersion and Name.
+	// other packages: add TemplateResources, such as the identity package's
+	// ManagedIdentityResource and SessionExecutorAssignmentResource, with
+	// AddResources. Their fields may use template expressions, for example a
+	// DependsOn entry built with PoolIDExpression. Each needs Type,
+	// APIVersion and Name.
 	// Any ARM template expression may be used ("[resourceGroup().location]",
 	// "[uniqueString(resourceGroup().id)]"); Render refuses only the mistakes
 	// it can know (see Render). The module's emulator evaluates a subset of
 	// the functions; a deployment to it that calls another fails with
 	// InvalidTemplate naming the function.
-	Resources []Resource
+	Resources []TemplateResource
 
 	// Outputs are the template's outputs, readable from the deployment
 	// (Deployment.Properties.Outputs) when it succeeds.
@@ -81,11 +82,12 @@ type TemplateOutput struct {
 	Value any `json:"value"`
 }
 
-// Resource is one resource of a deployment template. Fields may hold
-// template expressions ("[parameters('name')]"). Properties and Identity are
-// rendered as given: use structs (field order) or maps (sorted keys) to keep
-// the output deterministic.
-type Resource struct {
+// TemplateResource is one resource of a deployment template, such as the
+// identity package's ManagedIdentityResource. Fields may hold template
+// expressions ("[parameters('name')]"). Properties and Identity are rendered
+// as given: use structs (field order) or maps (sorted keys) to keep the
+// output deterministic.
+type TemplateResource struct {
 	// APIVersion is the resource provider's api-version for this resource.
 	APIVersion string `json:"apiVersion"`
 	// Name is the resource's name.
@@ -105,6 +107,47 @@ type Resource struct {
 	DependsOn []string `json:"dependsOn,omitempty"`
 	// Properties are the resource's properties.
 	Properties any `json:"properties,omitempty"`
+	// Extra holds the other top-level keys ARM accepts, such as "sku",
+	// "kind", "condition" or "copy". They are rendered after the fields
+	// above, sorted by key; a key those fields already render is refused.
+	Extra map[string]any `json:"-"`
+}
+
+// MarshalJSON renders the resource: its fields in order, then Extra's keys
+// sorted.
+func (r TemplateResource) MarshalJSON() ([]byte, error) {
+	type plain TemplateResource
+	b, err := marshalNoEscape(plain(r))
+	if err != nil || len(r.Extra) == 0 {
+		return b, err
+	}
+	var buf bytes.Buffer
+	buf.Write(b[:len(b)-1]) // without the closing brace
+	for _, k := range slices.Sorted(maps.Keys(r.Extra)) {
+		kb, _ := marshalNoEscape(k)
+		vb, err := marshalNoEscape(r.Extra[k])
+		if err != nil {
+			return nil, err
+		}
+		buf.WriteByte(',')
+		buf.Write(kb)
+		buf.WriteByte(':')
+		buf.Write(vb)
+	}
+	buf.WriteByte('}')
+	return buf.Bytes(), nil
+}
+
+// marshalNoEscape is json.Marshal without HTML escaping (the caller's
+// encoder decides that) and without the trailing newline.
+func marshalNoEscape(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
 }
 
 // templateDoc is the rendered document; field order is the output order.
@@ -113,7 +156,7 @@ type templateDoc struct {
 	ContentVersion string                       `json:"contentVersion"`
 	Parameters     map[string]TemplateParameter `json:"parameters,omitempty"`
 	Variables      map[string]any               `json:"variables,omitempty"`
-	Resources      []Resource                   `json:"resources"`
+	Resources      []TemplateResource           `json:"resources"`
 	Outputs        map[string]TemplateOutput    `json:"outputs,omitempty"`
 }
 
@@ -124,7 +167,7 @@ func NewTemplate(pools ...*SessionPool) *Template {
 
 // Render returns the template as indented JSON (four spaces, a trailing
 // newline, HTML characters not escaped), ready to save as deploy.json. It
-// fails with an error matching ErrInvalid when a pool is invalid, when
+// fails with an error matching ErrInvalidArgument when a pool is invalid, when
 // Parameterize is set without exactly one pool, or when an expression has a
 // mistake that can be known offline: unbalanced parentheses or brackets, an
 // unclosed string literal, a function ARM does not have, or
@@ -158,7 +201,8 @@ func (t *Template) encode(indent string) ([]byte, error) {
 		enc.SetIndent("", indent)
 	}
 	if err := enc.Encode(doc); err != nil {
-		return nil, fmt.Errorf("pool: render template: %w", err)
+		return nil, &ValidationError{Subject: "template", Problems: []Problem{{Field: "(document)",
+			Rule: fmt.Sprintf("cannot be encoded as JSON: %v; use values encoding/json can encode", err), Err: err}}}
 	}
 	if err := checkExpressions(buf.Bytes()); err != nil {
 		return nil, err
@@ -170,7 +214,7 @@ func (t *Template) apiVersion() string {
 	if t.APIVersion != "" {
 		return t.APIVersion
 	}
-	return DefaultAPIVersion
+	return DefaultARMAPIVersion
 }
 
 func (t *Template) document() (*templateDoc, error) {
@@ -208,7 +252,7 @@ func (t *Template) document() (*templateDoc, error) {
 		if err := p.validate(mode); err != nil {
 			return nil, fmt.Errorf("template pool %d: %w", i, err)
 		}
-		r := Resource{
+		r := TemplateResource{
 			APIVersion: t.apiVersion(),
 			Name:       p.Name,
 			Type:       ResourceType,
@@ -235,66 +279,47 @@ func (t *Template) document() (*templateDoc, error) {
 	return doc, nil
 }
 
-// checkResource records the fields ARM requires of every template resource.
-func checkResource(c *checker, f string, r Resource) {
+// checkResource records the fields ARM requires of every template resource
+// and Extra keys that would repeat a field.
+func checkResource(c *checker, f string, r TemplateResource) {
 	for _, req := range []struct{ name, v string }{{"type", r.Type}, {"apiVersion", r.APIVersion}, {"name", r.Name}} {
 		if strings.TrimSpace(req.v) == "" {
 			c.add(f+"."+req.name, "is required in every template resource")
 		}
 	}
+	for _, k := range slices.Sorted(maps.Keys(r.Extra)) {
+		if k == "" || slices.Contains(resourceKeys, k) {
+			c.add(f+".Extra["+strconv.Quote(k)+"]", "is a key TemplateResource renders from its own field (%s); set the field instead", strings.Join(resourceKeys, ", "))
+		}
+	}
 }
 
-// resourceKeys are the JSON names of Resource's fields.
+// resourceKeys are the JSON names of TemplateResource's fields.
 var resourceKeys = []string{"apiVersion", "dependsOn", "identity", "location", "name", "properties", "scope", "tags", "type"}
 
-// AddResources appends resources given as JSON objects to t.Resources: the
-// form of identity.IdentityTemplateResource and
-// identity.SessionExecutorTemplateResource, or of a resource copied from
-// another template. Each needs "type", "apiVersion" and "name"; the other keys
-// it may have are those of Resource ("scope", "location", "tags", "identity",
-// "dependsOn", "properties"). A missing key, a key Resource has no field for
-// (such as "copy" or "sku": build a Resource with Properties instead) or a
-// value of the wrong JSON type fails with a *ValidationError naming each
+// AddResources appends resources to t.Resources, such as those
+// identity.ManagedIdentityResource and identity.SessionExecutorAssignmentResource
+// return. Each needs Type, APIVersion and Name, and must encode as JSON; a
+// resource that breaks this fails with a *ValidationError naming each
 // problem, and then nothing is appended.
 //
 //	t := pool.NewTemplate(pool.NewShellPool("myshellpool", "northcentralus"))
 //	err := t.AddResources(
-//		identity.IdentityTemplateResource("myshellpool-uami", "northcentralus"),
-//		identity.SessionExecutorTemplateResource("myshellpool", "myshellpool-uami"))
-func (t *Template) AddResources(resources ...map[string]any) error {
+//		identity.ManagedIdentityResource("myshellpool-uami", "northcentralus"),
+//		identity.SessionExecutorAssignmentResource("myshellpool", "myshellpool-uami"))
+func (t *Template) AddResources(resources ...TemplateResource) error {
 	var c checker
-	out := make([]Resource, 0, len(resources))
-	for i, m := range resources {
+	for i, r := range resources {
 		f := fmt.Sprintf("resources[%d]", len(t.Pools)+len(t.Resources)+i)
-		if m == nil {
-			c.add(f, "must not be nil")
-			continue
-		}
-		bad := false
-		for _, k := range slices.Sorted(maps.Keys(m)) {
-			if !slices.Contains(resourceKeys, k) {
-				c.add(f+"."+k, "is not supported (supported keys: %s)", strings.Join(resourceKeys, ", "))
-				bad = true
-			}
-		}
-		var r Resource
-		b, err := json.Marshal(m)
-		if err == nil {
-			err = json.Unmarshal(b, &r)
-		}
-		if err != nil {
-			c.addErr(f, err, "cannot be read as a template resource: %v", err)
-			continue
-		}
 		checkResource(&c, f, r)
-		if !bad {
-			out = append(out, r)
+		if _, err := json.Marshal(r); err != nil {
+			c.addErr(f, err, "cannot be encoded as JSON: %v", err)
 		}
 	}
 	if err := c.err("template"); err != nil {
 		return err
 	}
-	t.Resources = append(t.Resources, out...)
+	t.Resources = append(t.Resources, resources...)
 	return nil
 }
 

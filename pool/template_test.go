@@ -34,13 +34,13 @@ func extensionTemplate() *Template {
 	t.Parameterize = true
 	uami := "resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', concat(parameters('name'), '-uami'))"
 	t.Resources = append(t.Resources,
-		Resource{
+		TemplateResource{
 			APIVersion: "2023-01-31",
 			Name:       "[concat(parameters('name'), '-uami')]",
 			Type:       "Microsoft.ManagedIdentity/userAssignedIdentities",
 			Location:   "[parameters('location')]",
 		},
-		Resource{
+		TemplateResource{
 			APIVersion: "2022-04-01",
 			Name:       "[guid(" + t.PoolIDExpression(0) + ", " + uami + ", '0fb8eba5-a2bb-4abe-b1c1-49dfad359bb0')]",
 			Type:       "Microsoft.Authorization/roleAssignments",
@@ -138,13 +138,13 @@ func TestTemplateErrors(t *testing.T) {
 		{"parameters with two pools", &Template{Pools: []*SessionPool{NewShellPool("aaa", "x"), NewShellPool("bbb", "x")}, Parameterize: true}, "exactly one pool"},
 		{"parameter name taken", &Template{Pools: []*SessionPool{NewShellPool("aaa", "x")}, Parameterize: true, Parameters: map[string]TemplateParameter{"name": {Type: "String"}}}, "parameters.name"},
 		{"invalid pool", NewTemplate(NewShellPool("Bad-Name", "x")), "template pool 0"},
-		{"unknown function", &Template{Resources: []Resource{{Type: "x/y", APIVersion: "1", Name: "n", Location: "[resourceGroop().location]"}}}, "resourceGroop()"},
-		{"unknown nested function", &Template{Resources: []Resource{{Type: "x/y", APIVersion: "1", Name: "[concat('a', uniqueStrin('b'))]"}}}, "uniqueStrin()"},
-		{"unbalanced parenthesis", &Template{Resources: []Resource{{Type: "x/y", APIVersion: "1", Name: "[concat('a', uniqueString('b')]"}}}, "malformed"},
-		{"unbalanced bracket", &Template{Resources: []Resource{{Type: "x/y", APIVersion: "1", Name: "[split('a.b', '.')[0]]]"}}}, "malformed"},
-		{"unclosed string", &Template{Resources: []Resource{{Type: "x/y", APIVersion: "1", Name: "[concat('a, 'b')]"}}}, "malformed"},
-		{"undeclared parameter", &Template{Resources: []Resource{{Type: "x/y", APIVersion: "1", Name: "[parameters('poolName')]"}}}, `parameter "poolName"`},
-		{"undeclared variable", &Template{Resources: []Resource{{Type: "x/y", APIVersion: "1", Name: "[variables('v')]"}}}, `variable "v"`},
+		{"unknown function", &Template{Resources: []TemplateResource{{Type: "x/y", APIVersion: "1", Name: "n", Location: "[resourceGroop().location]"}}}, "resourceGroop()"},
+		{"unknown nested function", &Template{Resources: []TemplateResource{{Type: "x/y", APIVersion: "1", Name: "[concat('a', uniqueStrin('b'))]"}}}, "uniqueStrin()"},
+		{"unbalanced parenthesis", &Template{Resources: []TemplateResource{{Type: "x/y", APIVersion: "1", Name: "[concat('a', uniqueString('b')]"}}}, "malformed"},
+		{"unbalanced bracket", &Template{Resources: []TemplateResource{{Type: "x/y", APIVersion: "1", Name: "[split('a.b', '.')[0]]]"}}}, "malformed"},
+		{"unclosed string", &Template{Resources: []TemplateResource{{Type: "x/y", APIVersion: "1", Name: "[concat('a, 'b')]"}}}, "malformed"},
+		{"undeclared parameter", &Template{Resources: []TemplateResource{{Type: "x/y", APIVersion: "1", Name: "[parameters('poolName')]"}}}, `parameter "poolName"`},
+		{"undeclared variable", &Template{Resources: []TemplateResource{{Type: "x/y", APIVersion: "1", Name: "[variables('v')]"}}}, `variable "v"`},
 		{"pool name expression mistake", NewTemplate(NewShellPool("[concat('pool', uniqueString(resourceGroup().id)]", "eastus")), "malformed"},
 		{"pool region not a region", NewTemplate(NewShellPool("mypool", "Not A Region!!")), "location"},
 	}
@@ -153,7 +153,7 @@ func TestTemplateErrors(t *testing.T) {
 			t.Parallel()
 			_, err := tc.template.Render()
 			require.Error(t, err)
-			assert.ErrorIs(t, err, ErrInvalid)
+			assert.ErrorIs(t, err, ErrInvalidArgument)
 			assert.Contains(t, err.Error(), tc.want)
 		})
 	}
@@ -167,7 +167,7 @@ func TestTemplateAcceptsExpressionsItCannotEvaluate(t *testing.T) {
 	tmpl := NewTemplate(p)
 	tmpl.Parameters = map[string]TemplateParameter{"suffix": {Type: "String", DefaultValue: "x"}}
 	tmpl.Variables = map[string]any{"base": "[uniqueString(subscription().subscriptionId, resourceGroup().id)]"}
-	tmpl.Resources = []Resource{{
+	tmpl.Resources = []TemplateResource{{
 		Type: "Microsoft.ManagedIdentity/userAssignedIdentities", APIVersion: "2023-01-31",
 		Name:     "[format('{0}-{1}', variables('base'), parameters('suffix'))]",
 		Location: "[resourceGroup().location]",
@@ -193,7 +193,7 @@ func TestTemplateExpressionHelpers(t *testing.T) {
 	param := &Template{Pools: []*SessionPool{NewShellPool("", "")}, Parameterize: true}
 	assert.Equal(t, "resourceId('Microsoft.App/sessionPools', parameters('name'))", param.PoolIDExpression(0))
 	// Escaped literals ("[[") and quoted text are not function calls.
-	escaped := &Template{Resources: []Resource{{Type: "x/y", APIVersion: "1", Name: "[[notAnExpression()]", Properties: map[string]any{"s": "[format('{0} uniqueString(x)', 'a')]"}}}}
+	escaped := &Template{Resources: []TemplateResource{{Type: "x/y", APIVersion: "1", Name: "[[notAnExpression()]", Properties: map[string]any{"s": "[format('{0} uniqueString(x)', 'a')]"}}}}
 	_, err := escaped.Render()
 	assert.NoError(t, err)
 }
@@ -287,7 +287,7 @@ func TestParseTemplateErrors(t *testing.T) {
 			pools, err := ParseTemplate([]byte(tc.doc), tc.params)
 			require.Error(t, err)
 			assert.Nil(t, pools)
-			assert.ErrorIs(t, err, ErrInvalid)
+			assert.ErrorIs(t, err, ErrInvalidArgument)
 			for _, w := range tc.want {
 				assert.Contains(t, err.Error(), w)
 			}
@@ -313,8 +313,8 @@ func TestStripComments(t *testing.T) {
 }
 
 // identityShapedResources are written inline in the shape of
-// identity.IdentityTemplateResource("myshellpool-uami", "northcentralus") and
-// identity.SessionExecutorTemplateResource("myshellpool", "myshellpool-uami")
+// identity.ManagedIdentityResource("myshellpool-uami", "northcentralus") and
+// identity.SessionExecutorAssignmentResource("myshellpool", "myshellpool-uami")
 // (pool must not import identity): maps with []any and nested maps, and a
 // scope in the relative "Microsoft.App/sessionPools/{name}" form.
 func identityShapedResources() []map[string]any {
@@ -343,11 +343,32 @@ func identityShapedResources() []map[string]any {
 	}
 }
 
+// identityShapedTyped is identityShapedResources as TemplateResources, the
+// form identity's builders return.
+func identityShapedTyped() []TemplateResource {
+	uami := "resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', 'myshellpool-uami')"
+	poolID := "resourceId('Microsoft.App/sessionPools', 'myshellpool')"
+	role := "subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '0fb8eba5-a2bb-4abe-b1c1-49dfad359bb0')"
+	return []TemplateResource{
+		{Type: "Microsoft.ManagedIdentity/userAssignedIdentities", APIVersion: "2023-01-31", Name: "myshellpool-uami", Location: "northcentralus"},
+		{
+			Type: "Microsoft.Authorization/roleAssignments", APIVersion: "2022-04-01",
+			Scope:     "Microsoft.App/sessionPools/myshellpool",
+			Name:      "[guid(" + poolID + ", " + uami + ", " + role + ")]",
+			DependsOn: []string{"[" + poolID + "]", "[" + uami + "]"},
+			Properties: map[string]any{
+				"roleDefinitionId": "[" + role + "]",
+				"principalId":      "[reference(" + uami + ", '2023-01-31').principalId]",
+				"principalType":    "ServicePrincipal",
+			},
+		},
+	}
+}
+
 func TestTemplateAddResources(t *testing.T) {
 	t.Parallel()
 	tmpl := NewTemplate(NewShellPool("myshellpool", "northcentralus"))
-	extra := identityShapedResources()
-	require.NoError(t, tmpl.AddResources(extra...))
+	require.NoError(t, tmpl.AddResources(identityShapedTyped()...))
 	require.Len(t, tmpl.Resources, 2)
 
 	got, err := tmpl.Render()
@@ -358,7 +379,7 @@ func TestTemplateAddResources(t *testing.T) {
 	require.NoError(t, json.Unmarshal(got, &doc))
 	require.Len(t, doc.Resources, 3, "the pool, then the added resources")
 	assert.Contains(t, string(doc.Resources[0]), `"type": "Microsoft.App/sessionPools"`)
-	for i, want := range extra {
+	for i, want := range identityShapedResources() {
 		w, err := json.Marshal(want)
 		require.NoError(t, err)
 		assert.JSONEq(t, string(w), string(doc.Resources[i+1]), "resource %d is rendered exactly as given", i+1)
@@ -368,22 +389,37 @@ func TestTemplateAddResources(t *testing.T) {
 	assert.Equal(t, string(got), string(again), "rendering is deterministic")
 }
 
+func TestTemplateResourceExtra(t *testing.T) {
+	t.Parallel()
+	r := TemplateResource{Type: "Microsoft.Storage/storageAccounts", APIVersion: "2023-01-01", Name: "s<1>", Location: "eastus",
+		Extra: map[string]any{"sku": map[string]any{"name": "Standard_LRS"}, "kind": "StorageV2"}}
+	b, err := json.Marshal(r)
+	require.NoError(t, err)
+	assert.Equal(t, `{"apiVersion":"2023-01-01","name":"s\u003c1\u003e","type":"Microsoft.Storage/storageAccounts","location":"eastus","kind":"StorageV2","sku":{"name":"Standard_LRS"}}`, string(b),
+		"fields in order, then Extra's keys sorted; json.Marshal's HTML escaping applies")
+	tmpl := NewTemplate(NewShellPool("myshellpool", "northcentralus"))
+	require.NoError(t, tmpl.AddResources(r))
+	out, err := tmpl.Render()
+	require.NoError(t, err)
+	assert.Contains(t, string(out), `"name": "s<1>",`, "Render does not escape HTML")
+	assert.Contains(t, string(out), `"kind": "StorageV2",`)
+}
+
 func TestTemplateAddResourcesErrors(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name      string
-		resources []map[string]any
+		resources []TemplateResource
 		want      []string
 	}{
-		{"nil resource", []map[string]any{nil}, []string{"resources[1]: must not be nil"}},
-		{"missing required keys", []map[string]any{{"location": "eastus"}},
+		{"missing required fields", []TemplateResource{{Location: "eastus"}},
 			[]string{"resources[1].type: is required", "resources[1].apiVersion: is required", "resources[1].name: is required"}},
-		{"unsupported key", []map[string]any{{"type": "Microsoft.Storage/storageAccounts", "apiVersion": "2023-01-01", "name": "s", "sku": map[string]any{"name": "Standard_LRS"}}},
-			[]string{"resources[1].sku: is not supported"}},
-		{"wrong JSON type", []map[string]any{{"type": "x/y", "apiVersion": "1", "name": "n", "dependsOn": "not-a-list"}},
-			[]string{"resources[1]: cannot be read as a template resource"}},
-		{"every bad resource named", []map[string]any{identityShapedResources()[0], {"name": "n"}, {"copy": 1, "type": "x/y", "apiVersion": "1", "name": "n"}},
-			[]string{"resources[2].type: is required", "resources[3].copy: is not supported"}},
+		{"extra key that is a field", []TemplateResource{{Type: "x/y", APIVersion: "1", Name: "n", Extra: map[string]any{"location": "eastus"}}},
+			[]string{`resources[1].Extra["location"]: is a key TemplateResource renders from its own field`}},
+		{"unencodable extra", []TemplateResource{{Type: "x/y", APIVersion: "1", Name: "n", Extra: map[string]any{"copy": func() {}}}},
+			[]string{"resources[1]: cannot be encoded as JSON"}},
+		{"every bad resource named", []TemplateResource{identityShapedTyped()[0], {Name: "n"}, {Type: "x/y", APIVersion: "1", Name: "n", Extra: map[string]any{"": 1}}},
+			[]string{"resources[2].type: is required", `resources[3].Extra[""]: is a key`}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -391,7 +427,7 @@ func TestTemplateAddResourcesErrors(t *testing.T) {
 			tmpl := NewTemplate(NewShellPool("myshellpool", "northcentralus"))
 			err := tmpl.AddResources(tc.resources...)
 			require.Error(t, err)
-			assert.ErrorIs(t, err, ErrInvalid)
+			assert.ErrorIs(t, err, ErrInvalidArgument)
 			for _, w := range tc.want {
 				assert.Contains(t, err.Error(), w)
 			}
@@ -401,9 +437,9 @@ func TestTemplateAddResourcesErrors(t *testing.T) {
 	t.Run("render checks resources added directly", func(t *testing.T) {
 		t.Parallel()
 		tmpl := NewTemplate(NewShellPool("myshellpool", "northcentralus"))
-		tmpl.Resources = append(tmpl.Resources, Resource{Type: "x/y", Name: "n"})
+		tmpl.Resources = append(tmpl.Resources, TemplateResource{Type: "x/y", Name: "n"})
 		_, err := tmpl.Render()
-		require.ErrorIs(t, err, ErrInvalid)
+		require.ErrorIs(t, err, ErrInvalidArgument)
 		assert.Contains(t, err.Error(), "resources[1].apiVersion: is required")
 	})
 }

@@ -1,7 +1,6 @@
 package pool
 
 import (
-	"errors"
 	"fmt"
 	"maps"
 	"regexp"
@@ -12,69 +11,6 @@ import (
 
 	"github.com/shellpool/shellpool/internal/azname"
 )
-
-// ErrInvalid is matched (with errors.Is) by every error this package returns
-// for input it rejects before sending a request: a *ValidationError, a bad
-// name, a template that cannot be rendered or parsed.
-var ErrInvalid = errors.New("pool: invalid input")
-
-// Problem is one rule a value breaks.
-type Problem struct {
-	// Field is the JSON path of the offending field, e.g.
-	// "properties.scaleConfiguration.maxConcurrentSessions".
-	Field string
-	// Rule says what the field must be, e.g. "must be at least 1".
-	Rule string
-	// Err is the underlying error when the problem comes from one, such as
-	// a *json.SyntaxError or *json.UnmarshalTypeError; nil otherwise.
-	// ValidationError.Unwrap returns it, so errors.As reaches it.
-	Err error
-}
-
-// String returns "field: rule".
-func (p Problem) String() string { return p.Field + ": " + p.Rule }
-
-// ValidationError reports every rule a value breaks, all at once. It matches
-// ErrInvalid with errors.Is; use errors.As to read Problems.
-type ValidationError struct {
-	// Subject names what was validated, e.g. `session pool "myshellpool"`.
-	Subject string
-	// Problems lists every violation, in field order.
-	Problems []Problem
-}
-
-// Error lists every problem and says what to do.
-func (e *ValidationError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "pool: %s is invalid (%d problem", e.Subject, len(e.Problems))
-	if len(e.Problems) != 1 {
-		b.WriteString("s")
-	}
-	b.WriteString("): ")
-	for i, p := range e.Problems {
-		if i > 0 {
-			b.WriteString("; ")
-		}
-		b.WriteString(p.String())
-	}
-	b.WriteString("; fix these fields and try again")
-	return b.String()
-}
-
-// Is reports whether target is ErrInvalid.
-func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
-
-// Unwrap returns the underlying errors of the problems (Problem.Err), so
-// that errors.As reaches, for example, a *json.SyntaxError.
-func (e *ValidationError) Unwrap() []error {
-	var errs []error
-	for _, p := range e.Problems {
-		if p.Err != nil {
-			errs = append(errs, p.Err)
-		}
-	}
-	return errs
-}
 
 type checker struct{ problems []Problem }
 
@@ -131,44 +67,10 @@ func ValidateName(name string) error {
 	return nil
 }
 
-// Validate checks the pool against the documented rules and returns a
-// *ValidationError listing every violation (nil when there is none). The
-// client runs it before sending a pool, so a bad pool never reaches Azure.
-//
-// Rules:
-//   - name: 3-63 characters, ^[a-z][a-z0-9]*$ (specification; docs that use
-//     hyphens disagree, API.md §2.2 [CONFLICT]).
-//   - location: a region, letters, digits and spaces ("eastus",
-//     "North Central US"); "Not A Region!!" is refused. In a Template, name
-//     and location may instead be ARM expressions such as
-//     "[resourceGroup().location]".
-//   - properties and properties.containerType are required.
-//   - scaleConfiguration.maxConcurrentSessions >= 1 when set;
-//     readySessionInstances >= 0 and below maxConcurrentSessions.
-//   - lifecycleType Timed needs cooldownPeriodInSeconds in 300-3600 and
-//     forbids maxAlivePeriodInSeconds; OnContainerExit needs CustomContainer
-//     and maxAlivePeriodInSeconds >= 1 and forbids cooldownPeriodInSeconds.
-//     The legacy dynamicPoolConfiguration.cooldownPeriodInSeconds must also be
-//     in 300-3600.
-//   - CustomContainer needs customContainerTemplate (with at least one
-//     container that has an image) and an environmentId that is a
-//     Microsoft.App/managedEnvironments resource ID (some docs wrongly write
-//     Microsoft.ContainerApps/environments, API.md §2.3 [CONFLICT]); other
-//     container types must not set customContainerTemplate.
-//   - probes: type Liveness or Startup, each at most once per container;
-//     exactly one of httpGet and tcpSocket; port 1-65535; failureThreshold
-//     1-10; initialDelaySeconds 1-60; periodSeconds 1-240; successThreshold 1;
-//     terminationGracePeriodSeconds 0-3600; timeoutSeconds 1-240.
-//   - ingress.targetPort 1-65535; secrets need unique names;
-//     managedIdentitySettings need an identity ("system" or a resource ID);
-//     identity type UserAssigned needs userAssignedIdentities.
-//
-// Most cross-field rules come from Terraform's provider, which mirrors the
-// service; that the service enforces each of them is [UNVERIFIED] (API.md
-// §2.3). Two Terraform rules are deliberately NOT enforced because the
-// service's own examples and tutorials contradict them or no other source
-// states them: "identity only for CustomContainer" and "CustomContainer
-// requires readySessionInstances".
+// Validate checks the pool against the rules listed in the package doc
+// ("Validation rules") and returns a *ValidationError listing every
+// violation (nil when there is none). The client runs it before sending a
+// pool, so a bad pool never reaches Azure.
 func (p *SessionPool) Validate() error {
 	return p.validate(checkDirect)
 }

@@ -165,7 +165,7 @@ func TestValidate(t *testing.T) {
 				return
 			}
 			require.Error(t, err)
-			assert.True(t, errors.Is(err, ErrInvalid))
+			assert.True(t, errors.Is(err, ErrInvalidArgument))
 			assert.Equal(t, tc.want, fields(t, err))
 			for _, f := range tc.want {
 				assert.Contains(t, err.Error(), f, "the message names each field")
@@ -190,7 +190,7 @@ func TestValidateName(t *testing.T) {
 	assert.NoError(t, ValidateName("myshellpool"))
 	for _, bad := range []string{"", "ab", "my-shell-sessions", "Pool1", "pool_1"} {
 		err := ValidateName(bad)
-		assert.ErrorIs(t, err, ErrInvalid, bad)
+		assert.ErrorIs(t, err, ErrInvalidArgument, bad)
 	}
 }
 

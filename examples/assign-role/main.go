@@ -58,7 +58,7 @@ func run(ctx context.Context, s settings) error {
 	if err != nil {
 		return err
 	}
-	poolID, err := pool.PoolID(s.subscription, s.group, s.pool)
+	poolID, err := pool.ResourceID(s.subscription, s.group, s.pool)
 	if err != nil {
 		return err
 	}

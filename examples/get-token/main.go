@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/shellpool/shellpool/identity"
+	"github.com/shellpool/shellpool/sessions"
 )
 
 func main() {
@@ -47,7 +48,7 @@ func run(ctx context.Context, s settings) error {
 		return err
 	}
 
-	token, err := identity.GetToken(ctx, cred, identity.SessionsAudience, nil)
+	token, err := identity.GetToken(ctx, cred, sessions.DefaultAudience, nil)
 	if err != nil {
 		return err
 	}
@@ -55,7 +56,7 @@ func run(ctx context.Context, s settings) error {
 	if err != nil {
 		return err
 	}
-	if err := claims.Check(identity.SessionsAudience); err != nil {
+	if err := claims.Check(sessions.DefaultAudience); err != nil {
 		return err
 	}
 	fmt.Println("Audience:", claims.Audience)

@@ -108,7 +108,7 @@ func run(ctx context.Context, s settings) (err error) {
 			return err
 		}
 	}
-	deploy, err := pools.BeginDeploy(ctx, s.group, "", deployJSON, nil, nil)
+	deploy, err := pools.BeginDeployJSON(ctx, s.group, "", deployJSON, nil)
 	if err != nil {
 		return err
 	}
@@ -157,8 +157,8 @@ func run(ctx context.Context, s settings) (err error) {
 		}
 	}
 
-	fmt.Println("6. Get a bearer token for", identity.SessionsAudience)
-	token, err := identity.GetToken(ctx, runAs, identity.SessionsAudience, nil)
+	fmt.Println("6. Get a bearer token for", sessions.DefaultAudience)
+	token, err := identity.GetToken(ctx, runAs, sessions.DefaultAudience, nil)
 	if err != nil {
 		return err
 	}
@@ -224,7 +224,7 @@ func loadSettings() settings {
 	flag.StringVar(&s.group, "resource-group", env("SHELLPOOL_RESOURCE_GROUP", "my-shell-session-rg"), "resource group ($SHELLPOOL_RESOURCE_GROUP)")
 	flag.StringVar(&s.pool, "pool", env("SHELLPOOL_POOL", "myshellpool"), "session pool name ($SHELLPOOL_POOL)")
 	flag.StringVar(&s.location, "location", env("SHELLPOOL_LOCATION", "northcentralus"), "Azure region ($SHELLPOOL_LOCATION)")
-	flag.StringVar(&s.armAPIVersion, "arm-api-version", env("SHELLPOOL_ARM_API_VERSION", pool.DefaultAPIVersion), "Microsoft.App (Azure Resource Manager) api-version ($SHELLPOOL_ARM_API_VERSION)")
+	flag.StringVar(&s.armAPIVersion, "arm-api-version", env("SHELLPOOL_ARM_API_VERSION", pool.DefaultARMAPIVersion), "Microsoft.App (Azure Resource Manager) api-version ($SHELLPOOL_ARM_API_VERSION)")
 	flag.StringVar(&s.sessionsAPIVersion, "sessions-api-version", env("SHELLPOOL_SESSIONS_API_VERSION", sessions.DefaultAPIVersion), "sessions data-plane api-version ($SHELLPOOL_SESSIONS_API_VERSION)")
 	flag.Parse()
 	return s

@@ -27,19 +27,33 @@ func URL(endpoint, path string) string {
 // Segment escapes one path segment supplied by a caller.
 func Segment(s string) string { return url.PathEscape(s) }
 
-// NewRequest builds a request for method and rawURL with api-version set in
-// the query and, when body is non-nil, the body marshalled as JSON.
-func NewRequest(ctx context.Context, method, rawURL, apiVersion string, body any) (*policy.Request, error) {
-	req, err := runtime.NewRequest(ctx, method, rawURL)
+// Request describes one ARM request, so that its strings cannot be swapped.
+type Request struct {
+	// Method is the HTTP method, such as http.MethodPut.
+	Method string
+	// URL is the absolute URL, built with URL and Segment.
+	URL string
+	// APIVersion is set as the api-version query parameter.
+	APIVersion string
+	// Body, when non-nil, is marshalled as JSON.
+	Body any
+	// OK lists the status codes that mean success (Do only).
+	OK []int
+}
+
+// New builds the request with api-version set in the query and, when Body
+// is non-nil, the body marshalled as JSON.
+func (r Request) New(ctx context.Context) (*policy.Request, error) {
+	req, err := runtime.NewRequest(ctx, r.Method, r.URL)
 	if err != nil {
 		return nil, err
 	}
 	q := req.Raw().URL.Query()
-	q.Set("api-version", apiVersion)
+	q.Set("api-version", r.APIVersion)
 	req.Raw().URL.RawQuery = q.Encode()
 	req.Raw().Header.Set("Accept", "application/json")
-	if body != nil {
-		if err := runtime.MarshalAsJSON(req, body); err != nil {
+	if r.Body != nil {
+		if err := runtime.MarshalAsJSON(req, r.Body); err != nil {
 			return nil, err
 		}
 	}
@@ -108,14 +122,14 @@ func SendDecode[T any](pl runtime.Pipeline, req *policy.Request, ok ...int) (T, 
 	return v, resp, nil
 }
 
-// Call builds a request with NewRequest, sends it through pl and decodes the
-// answer into a T: the whole of a simple ARM operation. It returns an
-// *azcore.ResponseError when the status is not one of ok.
-func Call[T any](ctx context.Context, pl runtime.Pipeline, method, rawURL, apiVersion string, body any, ok ...int) (T, *http.Response, error) {
-	req, err := NewRequest(ctx, method, rawURL, apiVersion, body)
+// Do builds r, sends it through pl and decodes the answer into a T: the
+// whole of a simple ARM operation. It returns an *azcore.ResponseError when
+// the status is not one of r.OK.
+func Do[T any](ctx context.Context, pl runtime.Pipeline, r Request) (T, *http.Response, error) {
+	req, err := r.New(ctx)
 	if err != nil {
 		var zero T
 		return zero, nil, err
 	}
-	return SendDecode[T](pl, req, ok...)
+	return SendDecode[T](pl, req, r.OK...)
 }

@@ -56,7 +56,7 @@ func TestCall(t *testing.T) {
 			t.Parallel()
 			var seen http.Request
 			srv, pl := newServer(t, &seen, tc.status, tc.body)
-			got, resp, err := armx.Call[thing](t.Context(), pl, http.MethodPut, armx.URL(srv.URL+"/base/", "/things/"+armx.Segment("a")), "2024-01-01", thing{Name: "in"}, http.StatusOK, http.StatusCreated)
+			got, resp, err := armx.Do[thing](t.Context(), pl, armx.Request{Method: http.MethodPut, URL: armx.URL(srv.URL+"/base/", "/things/"+armx.Segment("a")), APIVersion: "2024-01-01", Body: thing{Name: "in"}, OK: []int{http.StatusOK, http.StatusCreated}})
 			assert.Equal(t, "2024-01-01", seen.URL.Query().Get("api-version"))
 			assert.Equal(t, "/base/things/a", seen.URL.Path)
 			switch {

@@ -1,6 +1,8 @@
-// Package azname holds the Azure naming rules that more than one package of
-// this module applies: region short names, the regional dynamic sessions
-// endpoint, and ARM's guid() template function.
+// Package azname holds the Azure names and naming rules that more than one
+// package of this module applies: the token audiences and the Session
+// Executor role, region short names, the regional dynamic sessions endpoint,
+// and ARM's guid() template function. Public packages re-export the values a
+// user needs (sessions, identity); this is the one place they are written.
 package azname
 
 import (
@@ -9,6 +11,17 @@ import (
 	"unicode"
 
 	"github.com/google/uuid"
+)
+
+const (
+	// SessionsAudience is the audience ("aud" claim) of dynamic sessions
+	// data-plane tokens.
+	SessionsAudience = "https://dynamicsessions.io"
+	// ARMAudience is the audience of Azure Resource Manager tokens.
+	ARMAudience = "https://management.azure.com"
+	// SessionExecutorRoleID is the GUID of the built-in role "Azure
+	// ContainerApps Session Executor".
+	SessionExecutorRoleID = "0fb8eba5-a2bb-4abe-b1c1-49dfad359bb0"
 )
 
 // NormalizeRegion turns a region display name into its short name, as used in

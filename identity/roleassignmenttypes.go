@@ -5,55 +5,6 @@ import (
 	"time"
 )
 
-// Identity is a user-assigned managed identity.
-type Identity struct {
-	// ID is the resource ID:
-	// /subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}.
-	ID string
-	// Name is the identity's name.
-	Name string
-	// Type is the resource type, IdentityResourceType.
-	Type string
-	// Location is the Azure region.
-	Location string
-	// Tags are the resource tags.
-	Tags map[string]string
-	// PrincipalID is the object ID of the identity's service principal: the
-	// principalId to assign roles to.
-	PrincipalID string
-	// ClientID selects this identity when requesting tokens
-	// (CredentialOptions.ClientID, AZURE_CLIENT_ID, client_id=).
-	ClientID string
-	// TenantID is the Entra ID tenant of the identity.
-	TenantID string
-}
-
-type identityWire struct {
-	ID         string            `json:"id,omitempty"`
-	Name       string            `json:"name,omitempty"`
-	Type       string            `json:"type,omitempty"`
-	Location   string            `json:"location,omitempty"`
-	Tags       map[string]string `json:"tags,omitempty"`
-	Properties *struct {
-		PrincipalID string `json:"principalId,omitempty"`
-		ClientID    string `json:"clientId,omitempty"`
-		TenantID    string `json:"tenantId,omitempty"`
-	} `json:"properties,omitempty"`
-}
-
-// UnmarshalJSON decodes the ARM resource body.
-func (i *Identity) UnmarshalJSON(b []byte) error {
-	var w identityWire
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
-	}
-	*i = Identity{ID: w.ID, Name: w.Name, Type: w.Type, Location: w.Location, Tags: w.Tags}
-	if w.Properties != nil {
-		i.PrincipalID, i.ClientID, i.TenantID = w.Properties.PrincipalID, w.Properties.ClientID, w.Properties.TenantID
-	}
-	return nil
-}
-
 // PrincipalType is the kind of principal a role assignment is for.
 type PrincipalType string
 
@@ -154,41 +105,6 @@ func (r *RoleAssignment) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// CreateOrUpdateIdentityOptions contains the optional parameters for
-// Client.CreateOrUpdateIdentity.
-type CreateOrUpdateIdentityOptions struct {
-	// Tags to set on the identity. They replace existing tags.
-	Tags map[string]string
-}
-
-// CreateOrUpdateIdentityResponse is the result of Client.CreateOrUpdateIdentity.
-type CreateOrUpdateIdentityResponse struct {
-	Identity
-	// Created is true when the identity was created (201) rather than updated (200).
-	Created bool
-}
-
-// GetIdentityOptions contains the optional parameters for Client.GetIdentity.
-type GetIdentityOptions struct {
-	// placeholder for future options
-}
-
-// GetIdentityResponse is the result of Client.GetIdentity.
-type GetIdentityResponse struct {
-	Identity
-}
-
-// DeleteIdentityOptions contains the optional parameters for Client.DeleteIdentity.
-type DeleteIdentityOptions struct {
-	// placeholder for future options
-}
-
-// DeleteIdentityResponse is the result of Client.DeleteIdentity.
-type DeleteIdentityResponse struct {
-	// Existed is false when there was nothing to delete (204).
-	Existed bool
-}
-
 // AssignRoleOptions contains the optional parameters for Client.AssignRole
 // and Client.AssignSessionExecutor.
 type AssignRoleOptions struct {
@@ -273,7 +189,7 @@ type ListRoleAssignmentsOptions struct {
 // ListRoleAssignmentsResponse is one page of Client.NewListRoleAssignmentsPager.
 type ListRoleAssignmentsResponse struct {
 	// Value holds the page's role assignments.
-	Value []RoleAssignment `json:"value"`
-	// NextLink is the URL of the next page; empty on the last page.
-	NextLink string `json:"nextLink,omitempty"`
+	Value []*RoleAssignment `json:"value"`
+	// NextLink is the URL of the next page; nil on the last page.
+	NextLink *string `json:"nextLink,omitempty"`
 }
