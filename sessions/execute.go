@@ -65,7 +65,7 @@ func (c *Client) Execute(ctx context.Context, sessionID string, cmd Command, opt
 	ctx, endSpan := c.startExecSpan(ctx, "Client.Execute", sessionID, opID)
 	defer func() { endSpan(err) }()
 
-	httpResp, opID, err := c.postExecution(ctx, sessionID, cmd, false, opID, options.RetryAmbiguousFailures)
+	httpResp, opID, err := c.postExecution(ctx, executionPost{sessionID: sessionID, cmd: cmd, operationID: opID, retryAmbiguous: options.RetryAmbiguousFailures})
 	if err != nil {
 		return ExecuteResponse{}, err
 	}
@@ -126,7 +126,7 @@ func (c *Client) BeginExecute(ctx context.Context, sessionID string, cmd Command
 		return poller, nil
 	}
 
-	httpResp, opID, err := c.postExecution(ctx, sessionID, cmd, true, opID, options.RetryAmbiguousFailures)
+	httpResp, opID, err := c.postExecution(ctx, executionPost{sessionID: sessionID, cmd: cmd, async: true, operationID: opID, retryAmbiguous: options.RetryAmbiguousFailures})
 	if err != nil {
 		return nil, err
 	}
@@ -195,10 +195,20 @@ func (c *Client) GetExecution(ctx context.Context, sessionID, executionID string
 	return resp, nil
 }
 
-// postExecution validates the input, sends POST /executions with the retry
-// rules of Execute and returns the 200 or 202 response (its body unread)
-// and the operation-id sent. Any other answer is returned as an error.
-func (c *Client) postExecution(ctx context.Context, sessionID string, cmd Command, async bool, opID string, ambiguous bool) (*http.Response, string, error) {
+// executionPost is one POST /executions.
+type executionPost struct {
+	sessionID      string
+	cmd            Command
+	async          bool   // send executionType "Asynchronous" (BeginExecute)
+	operationID    string // the operation-id header; "" makes a random one
+	retryAmbiguous bool   // ExecuteOptions.RetryAmbiguousFailures: also retry failures after which the command may have run
+}
+
+// postExecution validates p, sends it with the retry rules of the package
+// doc's "Retries" and returns the 200 or 202 response (its body unread) and
+// the operation-id sent. Any other answer is returned as an error.
+func (c *Client) postExecution(ctx context.Context, p executionPost) (*http.Response, string, error) {
+	sessionID, cmd, opID := p.sessionID, p.cmd, p.operationID
 	if err := ValidateSessionID(sessionID); err != nil {
 		return nil, "", err
 	}
@@ -214,12 +224,12 @@ func (c *Client) postExecution(ctx context.Context, sessionID string, cmd Comman
 	if err != nil {
 		return nil, "", redactError(err, sessionID)
 	}
-	if !ambiguous {
+	if !p.retryAmbiguous {
 		guardExecution(req)
 	}
 	req.Raw().Header.Set(headerOperationID, opID)
 	req.Raw().Header.Set("Accept", "application/json")
-	if err := runtime.MarshalAsJSON(req, cmd.requestBody(c.dialect, async)); err != nil {
+	if err := runtime.MarshalAsJSON(req, cmd.requestBody(c.dialect, p.async)); err != nil {
 		return nil, "", err
 	}
 	resp, err := unguard(c.pl.Do(req))

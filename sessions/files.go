@@ -119,7 +119,7 @@ func (c *Client) DownloadFile(ctx context.Context, sessionID, name string, optio
 	if options == nil {
 		options = &DownloadFileOptions{}
 	}
-	httpResp, err := c.fileRequest(ctx, http.MethodGet, "download", sessionID, options.Path, name, "/content", true)
+	httpResp, err := c.fileRequest(ctx, fileCall{fileRef: fileRef{sessionID: sessionID, dir: options.Path, name: name}, method: http.MethodGet, verb: "download", suffix: "/content", stream: true})
 	if err != nil {
 		return resp, err
 	}
@@ -149,7 +149,7 @@ func (c *Client) DownloadFileTo(ctx context.Context, sessionID, name string, w i
 	if w == nil {
 		return resp, &ArgumentError{Name: "w", Reason: "must not be nil; pass the io.Writer the content should go to"}
 	}
-	return c.downloadTo(ctx, sessionID, options.Path, name, w, options.Progress)
+	return c.downloadTo(ctx, fileRef{sessionID: sessionID, dir: options.Path, name: name}, w, options.Progress)
 }
 
 // DownloadFileToPath downloads a file from the session to localPath. The
@@ -199,7 +199,7 @@ func (c *Client) DownloadFileToPath(ctx context.Context, sessionID, name, localP
 			_ = os.Remove(tmp.Name())
 		}
 	}()
-	resp, err = c.downloadTo(ctx, sessionID, options.Path, name, tmp, options.Progress)
+	resp, err = c.downloadTo(ctx, fileRef{sessionID: sessionID, dir: options.Path, name: name}, tmp, options.Progress)
 	if err != nil {
 		return resp, err
 	}
@@ -217,8 +217,9 @@ func (c *Client) DownloadFileToPath(ctx context.Context, sessionID, name, localP
 }
 
 // downloadTo is DownloadFileTo without the span.
-func (c *Client) downloadTo(ctx context.Context, sessionID, path, name string, w io.Writer, progress func(received, total int64)) (DownloadFileToResponse, error) {
-	httpResp, err := c.fileRequest(ctx, http.MethodGet, "download", sessionID, path, name, "/content", true)
+func (c *Client) downloadTo(ctx context.Context, f fileRef, w io.Writer, progress func(received, total int64)) (DownloadFileToResponse, error) {
+	sessionID, name := f.sessionID, f.name
+	httpResp, err := c.fileRequest(ctx, fileCall{fileRef: f, method: http.MethodGet, verb: "download", suffix: "/content", stream: true})
 	if err != nil {
 		return DownloadFileToResponse{}, err
 	}
@@ -269,7 +270,7 @@ func (c *Client) GetFile(ctx context.Context, sessionID, name string, options *G
 	if options == nil {
 		options = &GetFileOptions{}
 	}
-	httpResp, err := c.fileRequest(ctx, http.MethodGet, "get", sessionID, options.Path, name, "", false)
+	httpResp, err := c.fileRequest(ctx, fileCall{fileRef: fileRef{sessionID: sessionID, dir: options.Path, name: name}, method: http.MethodGet, verb: "get"})
 	if err != nil {
 		return resp, err
 	}
@@ -298,7 +299,7 @@ func (c *Client) DeleteFile(ctx context.Context, sessionID, name string, options
 	if options == nil {
 		options = &DeleteFileOptions{}
 	}
-	httpResp, err := c.fileRequest(ctx, http.MethodDelete, "delete", sessionID, options.Path, name, "", false)
+	httpResp, err := c.fileRequest(ctx, fileCall{fileRef: fileRef{sessionID: sessionID, dir: options.Path, name: name}, method: http.MethodDelete, verb: "delete"})
 	if err != nil {
 		return resp, err
 	}
@@ -306,33 +307,49 @@ func (c *Client) DeleteFile(ctx context.Context, sessionID, name string, options
 	return resp, nil
 }
 
-// fileRequest validates, sends {method} files/{name}{suffix} and checks the
-// status. With stream set the body is left unread for the caller.
-func (c *Client) fileRequest(ctx context.Context, method, verb, sessionID, path, name, suffix string, stream bool) (*http.Response, error) {
-	if err := ValidateSessionID(sessionID); err != nil {
+// fileRef names a file of a session as the caller gave it.
+type fileRef struct {
+	sessionID string
+	dir       string // the Path option: a directory relative to /mnt/data
+	name      string // may hold a directory part ("out/report.csv")
+}
+
+// fileCall is one request about a single file: {method} files/{name}{suffix}.
+type fileCall struct {
+	fileRef
+	method string // http.MethodGet or http.MethodDelete
+	verb   string // names the operation in errors: "download", "get", "delete"
+	suffix string // appended to the file's path: "/content" or ""
+	stream bool   // leave the response body unread for the caller
+}
+
+// fileRequest validates f, sends it and checks the status (200, or also 204
+// for a delete). With f.stream set the body is left unread for the caller.
+func (c *Client) fileRequest(ctx context.Context, f fileCall) (*http.Response, error) {
+	if err := ValidateSessionID(f.sessionID); err != nil {
 		return nil, err
 	}
-	dir, base, err := splitFileName(path, name)
+	dir, base, err := splitFileName(f.dir, f.name)
 	if err != nil {
 		return nil, err
 	}
-	req, err := c.newRequest(ctx, method, "files/"+url.PathEscape(base)+suffix, sessionID, dirQuery(dir))
+	req, err := c.newRequest(ctx, f.method, "files/"+url.PathEscape(base)+f.suffix, f.sessionID, dirQuery(dir))
 	if err != nil {
 		return nil, err
 	}
-	if stream {
+	if f.stream {
 		runtime.SkipBodyDownload(req)
 	}
 	httpResp, err := c.pl.Do(req)
 	if err != nil {
-		return nil, redactError(fmt.Errorf("sessions: %s %q: %w", verb, base, ctxErr(ctx, err)), sessionID)
+		return nil, redactError(fmt.Errorf("sessions: %s %q: %w", f.verb, base, ctxErr(ctx, err)), f.sessionID)
 	}
 	want := []int{http.StatusOK}
-	if method == http.MethodDelete {
+	if f.method == http.MethodDelete {
 		want = []int{http.StatusOK, http.StatusNoContent}
 	}
 	if !runtime.HasStatusCode(httpResp, want...) {
-		return nil, redactError(newServiceError(httpResp, "file"), sessionID)
+		return nil, redactError(newServiceError(httpResp, "file"), f.sessionID)
 	}
 	return httpResp, nil
 }
@@ -376,7 +393,7 @@ func (c *Client) NewListFilesPager(sessionID string, options *ListFilesOptions) 
 			if err != nil {
 				return resp, redactError(fmt.Errorf("sessions: list files: %w", err), sessionID)
 			}
-			payload, err := c.send(ctx, req, sessionID, "list files", "file", http.StatusOK)
+			payload, err := c.send(ctx, req, serviceCall{sessionID: sessionID, what: "list files", op: "file", want: okOnly})
 			if err != nil {
 				return resp, err
 			}

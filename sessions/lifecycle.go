@@ -31,7 +31,7 @@ func (c *Client) GetSession(ctx context.Context, sessionID string, options *GetS
 	if err := ValidateSessionID(sessionID); err != nil {
 		return resp, err
 	}
-	payload, err := c.sendJSON(ctx, http.MethodGet, "session", sessionID, nil, "get session", "session", http.StatusOK)
+	payload, err := c.sendJSON(ctx, http.MethodGet, "session", nil, serviceCall{sessionID: sessionID, what: "get session", op: "session", want: okOnly})
 	if err != nil {
 		return resp, err
 	}
@@ -58,7 +58,7 @@ func (c *Client) DeleteSession(ctx context.Context, sessionID string, options *D
 	if err := ValidateSessionID(sessionID); err != nil {
 		return resp, err
 	}
-	_, err = c.sendJSON(ctx, http.MethodDelete, "session", sessionID, nil, "delete session", "session", http.StatusOK, http.StatusNoContent)
+	_, err = c.sendJSON(ctx, http.MethodDelete, "session", nil, serviceCall{sessionID: sessionID, what: "delete session", op: "session", want: okOrNoContent})
 	return resp, err
 }
 
@@ -95,7 +95,7 @@ func (c *Client) NewListSessionsPager(options *ListSessionsOptions) *runtime.Pag
 			if err != nil {
 				return resp, fmt.Errorf("sessions: list sessions: %w", err)
 			}
-			payload, err := c.send(ctx, req, "", "list sessions", "", http.StatusOK)
+			payload, err := c.send(ctx, req, serviceCall{what: "list sessions", want: okOnly})
 			if err != nil {
 				return resp, err
 			}
@@ -123,7 +123,7 @@ func (c *Client) NewListSessionsPager(options *ListSessionsOptions) *runtime.Pag
 func (c *Client) GetMetadata(ctx context.Context, options *GetMetadataOptions) (resp GetMetadataResponse, err error) {
 	ctx, endSpan := c.startSpan(ctx, "Client.GetMetadata")
 	defer func() { endSpan(err) }()
-	payload, err := c.sendJSON(ctx, http.MethodGet, "metadata", "", nil, "get metadata", "", http.StatusOK)
+	payload, err := c.sendJSON(ctx, http.MethodGet, "metadata", nil, serviceCall{what: "get metadata", want: okOnly})
 	if err != nil {
 		return resp, err
 	}

@@ -38,32 +38,47 @@ func (c *Client) nextLinkRequest(ctx context.Context, link, sessionID string) (*
 	return runtime.NewRequest(ctx, http.MethodGet, u.String())
 }
 
-// sendJSON sends a body-less request to {endpoint}/{path}, checks the
-// status and returns the response body.
-func (c *Client) sendJSON(ctx context.Context, method, path, sessionID string, q url.Values, what, op string, want ...int) ([]byte, error) {
-	req, err := c.newRequest(ctx, method, path, sessionID, q)
+// serviceCall says how send reports on one request: which statuses are a
+// success and how errors name the operation. Errors never carry the full
+// session identifier.
+type serviceCall struct {
+	sessionID string // the session the request is about; "" for pool-level calls
+	what      string // names the operation in errors: "list files"
+	op        string // the operation family for newServiceError: "session", "file" or ""
+	want      []int  // the statuses that are a success
+}
+
+// The success statuses of serviceCall.want, shared so that no call builds a
+// slice.
+var (
+	okOnly        = []int{http.StatusOK}
+	okOrNoContent = []int{http.StatusOK, http.StatusNoContent}
+)
+
+// sendJSON sends a body-less {method} {endpoint}/{path}?{query} for call,
+// checks the status and returns the response body.
+func (c *Client) sendJSON(ctx context.Context, method, path string, query url.Values, call serviceCall) ([]byte, error) {
+	req, err := c.newRequest(ctx, method, path, call.sessionID, query)
 	if err != nil {
 		return nil, err
 	}
-	return c.send(ctx, req, sessionID, what, op, want...)
+	return c.send(ctx, req, call)
 }
 
-// send sends req, checks that the status is one of want and returns the
-// response body. what names the operation in errors ("list files"); op is
-// the operation family for newServiceError. Errors never carry the full
-// session identifier.
-func (c *Client) send(ctx context.Context, req *policy.Request, sessionID, what, op string, want ...int) ([]byte, error) {
+// send sends req, checks that the status is one of call.want and returns
+// the response body.
+func (c *Client) send(ctx context.Context, req *policy.Request, call serviceCall) ([]byte, error) {
 	req.Raw().Header.Set("Accept", "application/json")
 	httpResp, err := c.pl.Do(req)
 	if err != nil {
-		return nil, redactError(fmt.Errorf("sessions: %s: %w", what, ctxErr(ctx, err)), sessionID)
+		return nil, redactError(fmt.Errorf("sessions: %s: %w", call.what, ctxErr(ctx, err)), call.sessionID)
 	}
-	if !runtime.HasStatusCode(httpResp, want...) {
-		return nil, redactError(newServiceError(httpResp, op), sessionID)
+	if !runtime.HasStatusCode(httpResp, call.want...) {
+		return nil, redactError(newServiceError(httpResp, call.op), call.sessionID)
 	}
 	payload, err := runtime.Payload(httpResp)
 	if err != nil {
-		return nil, redactError(fmt.Errorf("sessions: %s: read response: %w", what, ctxErr(ctx, err)), sessionID)
+		return nil, redactError(fmt.Errorf("sessions: %s: read response: %w", call.what, ctxErr(ctx, err)), call.sessionID)
 	}
 	return payload, nil
 }
