@@ -204,13 +204,10 @@ type ExecuteOptions struct {
 	// crash, say) recognisable as the same execution by services that dedupe.
 	OperationID string
 
-	// RetryAmbiguousFailures lets the client's ordinary retry policy
-	// (ClientOptions.Retry) retry failures after which the command may
-	// already have run: HTTP 408, 500, 502 and 504, and a connection lost
-	// after the request was sent. Only set it when the service dedupes by
-	// operation-id (the emulator in sessions/sessionstest does; the live
-	// service's behaviour is not documented) or when the command is safe to
-	// run twice.
+	// RetryAmbiguousFailures also retries failures after which the command
+	// may already have run (HTTP 408, 500, 502, 504, a connection lost after
+	// sending). Set it only when a second run is harmless or the service
+	// dedupes by operation-id; see the package doc, "Retries".
 	RetryAmbiguousFailures bool
 }
 

@@ -14,27 +14,14 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 )
 
-// UploadFile uploads body to the session as a file named name.
-//
-//   - sessionID - the session identifier (see NewSessionID); a new
-//     identifier allocates a session.
-//   - name - the file name, relative to /mnt/data. "out/report.csv" is
-//     uploaded as report.csv into the directory out (as the Azure CLI does).
-//     Names with "." or ".." segments, control characters, a trailing slash
-//     or an absolute path outside /mnt/data are refused before sending.
-//   - body - the content. It is streamed, never buffered: memory use is
-//     the same for a kilobyte and a gigabyte. An io.Seeker whose Seek works
-//     (an *os.File on disk, a *bytes.Reader, a *strings.Reader) is sent
-//     from offset 0 to its end with a Content-Length, and rewound if the
-//     request is retried. Any other io.Reader (an HTTP request body, a pipe,
-//     os.Stdin) is sent as it is read, chunked, in a single attempt: it is
-//     not spooled to memory or disk, so the client cannot replay it, and a
-//     failed attempt is returned to the caller rather than retried; seekable
-//     content gets the retries. UploadFile does not close body.
-//   - options - nil for defaults.
-//
-// If the service refuses the upload it returns an *azcore.ResponseError
-// (413 when the file is over the pool's size limit).
+// UploadFile uploads body to the session as the file name, relative to
+// /mnt/data: "out/report.csv" goes into the directory out, as the Azure CLI
+// does. Names that are not a plain path under /mnt/data are refused before
+// sending. body is streamed, never buffered, and not closed. A body whose
+// Seek works (an *os.File, a *bytes.Reader, a *strings.Reader) is sent with
+// a Content-Length and rewound for each retry; any other io.Reader is sent
+// chunked in a single attempt. A file over the pool's size limit gives an
+// *azcore.ResponseError with status 413. options may be nil.
 func (c *Client) UploadFile(ctx context.Context, sessionID, name string, body io.Reader, options *UploadFileOptions) (resp UploadFileResponse, err error) {
 	ctx, endSpan := c.startSpan(ctx, "Client.UploadFile")
 	defer func() { endSpan(err) }()
