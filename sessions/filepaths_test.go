@@ -45,7 +45,7 @@ func TestFileNamesRefusedBeforeSending(t *testing.T) {
 		{name: "control character in path option", fileName: "ok.txt", path: "a\rb"},
 		{name: "traversal hidden behind /mnt/data", fileName: "/mnt/data/../../etc/shadow"},
 	}
-	w := newFileWire(t, func(rw http.ResponseWriter, r *http.Request) {
+	w := setupWire(t, func(rw http.ResponseWriter, r *http.Request) {
 		t.Errorf("request reached the server: %s %s", r.Method, r.URL)
 	})
 	c := w.client
@@ -54,27 +54,27 @@ func TestFileNamesRefusedBeforeSending(t *testing.T) {
 			ctx := t.Context()
 			ops := map[string]func() error{
 				"UploadFile": func() error {
-					_, err := c.UploadFile(ctx, fileTestSession, tc.fileName, strings.NewReader("x"), &sessions.UploadFileOptions{Path: tc.path})
+					_, err := c.UploadFile(ctx, testSessionID, tc.fileName, strings.NewReader("x"), &sessions.UploadFileOptions{Path: tc.path})
 					return err
 				},
 				"DownloadFile": func() error {
-					_, err := c.DownloadFile(ctx, fileTestSession, tc.fileName, &sessions.DownloadFileOptions{Path: tc.path})
+					_, err := c.DownloadFile(ctx, testSessionID, tc.fileName, &sessions.DownloadFileOptions{Path: tc.path})
 					return err
 				},
 				"DownloadFileTo": func() error {
-					_, err := c.DownloadFileTo(ctx, fileTestSession, tc.fileName, io.Discard, &sessions.DownloadFileToOptions{Path: tc.path})
+					_, err := c.DownloadFileTo(ctx, testSessionID, tc.fileName, io.Discard, &sessions.DownloadFileToOptions{Path: tc.path})
 					return err
 				},
 				"DownloadFileToPath": func() error {
-					_, err := c.DownloadFileToPath(ctx, fileTestSession, tc.fileName, filepath.Join(t.TempDir(), "out"), &sessions.DownloadFileToPathOptions{Path: tc.path})
+					_, err := c.DownloadFileToPath(ctx, testSessionID, tc.fileName, filepath.Join(t.TempDir(), "out"), &sessions.DownloadFileToPathOptions{Path: tc.path})
 					return err
 				},
 				"GetFile": func() error {
-					_, err := c.GetFile(ctx, fileTestSession, tc.fileName, &sessions.GetFileOptions{Path: tc.path})
+					_, err := c.GetFile(ctx, testSessionID, tc.fileName, &sessions.GetFileOptions{Path: tc.path})
 					return err
 				},
 				"DeleteFile": func() error {
-					_, err := c.DeleteFile(ctx, fileTestSession, tc.fileName, &sessions.DeleteFileOptions{Path: tc.path})
+					_, err := c.DeleteFile(ctx, testSessionID, tc.fileName, &sessions.DeleteFileOptions{Path: tc.path})
 					return err
 				},
 			}
@@ -94,9 +94,9 @@ func TestFileNamesRefusedBeforeSending(t *testing.T) {
 
 func TestListFilesPathRefusedBeforeSending(t *testing.T) {
 	t.Parallel()
-	w := newFileWire(t, nil)
+	w := setupWire(t, nil)
 	for _, p := range []string{"../x", "/etc", "a/./b", "a\x00"} {
-		pager := w.client.NewListFilesPager(fileTestSession, &sessions.ListFilesOptions{Path: p})
+		pager := w.client.NewListFilesPager(testSessionID, &sessions.ListFilesOptions{Path: p})
 		require.True(t, pager.More())
 		_, err := pager.NextPage(t.Context())
 		assert.ErrorIs(t, err, sessions.ErrInvalidArgument, p)
