@@ -111,14 +111,7 @@ func (c *Client) BeginExecute(ctx context.Context, sessionID string, cmd Command
 // current state of an asynchronous execution, or the result of a finished
 // one.
 //
-//   - sessionID - the session the execution ran in (see ValidateSessionID).
-//   - executionID - the execution's ID (Execution.ID, the operation-id).
-//   - options - nil for defaults.
-//
-// Invalid input is an *ArgumentError. If the service answers with anything
-// but 200 it returns an error that errors.As turns into an
-// *azcore.ResponseError; an unknown execution also matches
-// ErrExecutionNotFound.
+// An unknown execution gives an error matching ErrExecutionNotFound.
 func (c *Client) GetExecution(ctx context.Context, sessionID, executionID string, options *GetExecutionOptions) (resp GetExecutionResponse, err error) {
 	ctx, endSpan := c.startExecSpan(ctx, "Client.GetExecution", sessionID, executionID)
 	defer func() { endSpan(err) }()

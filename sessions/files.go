@@ -94,12 +94,7 @@ func (c *Client) UploadFile(ctx context.Context, sessionID, name string, body io
 // DownloadFile opens a file in the session for reading. The content is not
 // buffered: read it from the response's Body and close the Body.
 //
-//   - sessionID - the session identifier.
-//   - name - the file name, relative to /mnt/data ("out/report.csv" works).
-//   - options - nil for defaults.
-//
-// A missing file gives an error matching ErrFileNotFound; other service
-// failures return an *azcore.ResponseError.
+// A missing file gives an error matching ErrFileNotFound.
 func (c *Client) DownloadFile(ctx context.Context, sessionID, name string, options *DownloadFileOptions) (resp DownloadFileResponse, err error) {
 	ctx, endSpan := c.startSpan(ctx, "Client.DownloadFile")
 	defer func() { endSpan(err) }()
@@ -120,13 +115,7 @@ func (c *Client) DownloadFile(ctx context.Context, sessionID, name string, optio
 // DownloadFileTo downloads a file from the session and writes it to w,
 // streaming. It fails if the service sends fewer bytes than it announced.
 //
-//   - sessionID - the session identifier.
-//   - name - the file name, relative to /mnt/data.
-//   - w - where the content goes.
-//   - options - nil for defaults.
-//
-// A missing file gives an error matching ErrFileNotFound; other service
-// failures return an *azcore.ResponseError.
+// A missing file gives an error matching ErrFileNotFound.
 func (c *Client) DownloadFileTo(ctx context.Context, sessionID, name string, w io.Writer, options *DownloadFileToOptions) (resp DownloadFileToResponse, err error) {
 	ctx, endSpan := c.startSpan(ctx, "Client.DownloadFileTo")
 	defer func() { endSpan(err) }()
@@ -144,13 +133,7 @@ func (c *Client) DownloadFileTo(ctx context.Context, sessionID, name string, w i
 // to localPath only once complete: localPath never holds a partial file, and
 // an existing file there is replaced only on success.
 //
-//   - sessionID - the session identifier.
-//   - name - the file name in the session, relative to /mnt/data.
-//   - localPath - where to write the file on this machine.
-//   - options - nil for defaults.
-//
-// A missing file gives an error matching ErrFileNotFound; other service
-// failures return an *azcore.ResponseError.
+// A missing file gives an error matching ErrFileNotFound.
 func (c *Client) DownloadFileToPath(ctx context.Context, sessionID, name, localPath string, options *DownloadFileToPathOptions) (resp DownloadFileToResponse, err error) {
 	ctx, endSpan := c.startSpan(ctx, "Client.DownloadFileToPath")
 	defer func() { endSpan(err) }()
@@ -245,12 +228,7 @@ func (p *progressWriter) Write(b []byte) (int, error) {
 
 // GetFile returns the metadata of a file or directory in the session.
 //
-//   - sessionID - the session identifier.
-//   - name - the file name, relative to /mnt/data.
-//   - options - nil for defaults.
-//
-// A missing file gives an error matching ErrFileNotFound; other service
-// failures return an *azcore.ResponseError.
+// A missing file gives an error matching ErrFileNotFound.
 func (c *Client) GetFile(ctx context.Context, sessionID, name string, options *GetFileOptions) (resp GetFileResponse, err error) {
 	ctx, endSpan := c.startSpan(ctx, "Client.GetFile")
 	defer func() { endSpan(err) }()
@@ -274,12 +252,7 @@ func (c *Client) GetFile(ctx context.Context, sessionID, name string, options *G
 
 // DeleteFile deletes a file from the session.
 //
-//   - sessionID - the session identifier.
-//   - name - the file name, relative to /mnt/data.
-//   - options - nil for defaults.
-//
-// A missing file gives an error matching ErrFileNotFound; other service
-// failures return an *azcore.ResponseError.
+// A missing file gives an error matching ErrFileNotFound.
 func (c *Client) DeleteFile(ctx context.Context, sessionID, name string, options *DeleteFileOptions) (resp DeleteFileResponse, err error) {
 	ctx, endSpan := c.startSpan(ctx, "Client.DeleteFile")
 	defer func() { endSpan(err) }()
@@ -345,11 +318,7 @@ func (c *Client) fileRequest(ctx context.Context, f fileCall) (*http.Response, e
 // page, following the service's nextLink. It sends nothing until the first
 // call to NextPage.
 //
-//   - sessionID - the session identifier.
-//   - options - nil lists /mnt/data, non-recursively.
-//
-// Invalid arguments are reported by the first NextPage. Service failures
-// return an *azcore.ResponseError.
+// Invalid arguments are reported by the first NextPage.
 func (c *Client) NewListFilesPager(sessionID string, options *ListFilesOptions) *runtime.Pager[ListFilesResponse] {
 	var opts ListFilesOptions
 	if options != nil {

@@ -20,11 +20,7 @@ import (
 // GetSession returns the state of a session: when it was created and last
 // used, and when it expires. It needs api-version 2025-02-02-preview or later.
 //
-//   - sessionID - the session identifier.
-//   - options - nil for defaults.
-//
-// An unknown session gives an error matching ErrSessionNotFound; other
-// service failures return an *azcore.ResponseError.
+// An unknown session gives an error matching ErrSessionNotFound.
 func (c *Client) GetSession(ctx context.Context, sessionID string, options *GetSessionOptions) (resp GetSessionResponse, err error) {
 	ctx, endSpan := c.startSpan(ctx, "Client.GetSession")
 	defer func() { endSpan(err) }()
@@ -47,11 +43,7 @@ func (c *Client) GetSession(ctx context.Context, sessionID string, options *GetS
 // allocates a new, empty session. It needs api-version 2025-02-02-preview or
 // later.
 //
-//   - sessionID - the session identifier.
-//   - options - nil for defaults.
-//
-// An unknown session gives an error matching ErrSessionNotFound; other
-// service failures return an *azcore.ResponseError.
+// An unknown session gives an error matching ErrSessionNotFound.
 func (c *Client) DeleteSession(ctx context.Context, sessionID string, options *DeleteSessionOptions) (resp DeleteSessionResponse, err error) {
 	ctx, endSpan := c.startSpan(ctx, "Client.DeleteSession")
 	defer func() { endSpan(err) }()
@@ -65,10 +57,6 @@ func (c *Client) DeleteSession(ctx context.Context, sessionID string, options *D
 // NewListSessionsPager lists the pool's sessions, page by page, following
 // the service's nextLink. It sends nothing until the first call to NextPage.
 // It needs api-version 2025-02-02-preview or later.
-//
-//   - options - nil for defaults.
-//
-// Service failures return an *azcore.ResponseError.
 func (c *Client) NewListSessionsPager(options *ListSessionsOptions) *runtime.Pager[ListSessionsResponse] {
 	var opts ListSessionsOptions
 	if options != nil {
@@ -116,10 +104,6 @@ func (c *Client) NewListSessionsPager(options *ListSessionsOptions) *runtime.Pag
 // GetMetadata returns what the pool's sessions provide: runtimes, packages
 // and, for code-interpreter pools, the Jupyter kernel. It needs api-version
 // 2025-02-02-preview or later.
-//
-//   - options - nil for defaults.
-//
-// Service failures return an *azcore.ResponseError.
 func (c *Client) GetMetadata(ctx context.Context, options *GetMetadataOptions) (resp GetMetadataResponse, err error) {
 	ctx, endSpan := c.startSpan(ctx, "Client.GetMetadata")
 	defer func() { endSpan(err) }()
@@ -177,9 +161,6 @@ type StopSessionResponse struct {
 
 // StopSession stops the session sessionID (POST /.management/stopSession,
 // API.md §1.7), ending its container and freeing its place in the pool.
-//
-//   - sessionID - the session identifier (see ValidateSessionID).
-//   - options - nil for defaults.
 //
 // The service documents this operation for custom-container pools only
 // (and the specification adds it in api-version 2025-10-02-preview; set
