@@ -12,6 +12,37 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 )
 
+// newRequest builds a request for {endpoint}/{path}?api-version=..&identifier=..
+// path is appended as given (callers escape segments); sessionID is added to
+// the query when non-empty; query holds extra parameters. The query is
+// encoded as url.Values.Encode would encode it (keys sorted).
+func (c *Client) newRequest(ctx context.Context, method, path, sessionID string, query url.Values) (*policy.Request, error) {
+	path = strings.TrimLeft(path, "/")
+	if len(query) == 0 && !strings.ContainsAny(path, "?#") {
+		// The common case: the query is written straight into the URL, in
+		// the order Encode would sort it ("api-version" before "identifier"),
+		// so the URL is built in one allocation.
+		if sessionID == "" {
+			return runtime.NewRequest(ctx, method, c.endpoint+"/"+path+"?api-version="+c.escapedAPIVersion)
+		}
+		return runtime.NewRequest(ctx, method, c.endpoint+"/"+path+"?api-version="+c.escapedAPIVersion+"&identifier="+url.QueryEscape(sessionID))
+	}
+	req, err := runtime.NewRequest(ctx, method, c.endpoint+"/"+path)
+	if err != nil {
+		return nil, err
+	}
+	q := make(url.Values, len(query)+2)
+	for k, v := range query {
+		q[k] = v
+	}
+	q.Set("api-version", c.apiVersion)
+	if sessionID != "" {
+		q.Set("identifier", sessionID)
+	}
+	req.Raw().URL.RawQuery = q.Encode()
+	return req, nil
+}
+
 // nextLinkRequest builds the GET of a page's nextLink. The link must point
 // at the client's own endpoint (the bearer token is never sent elsewhere);
 // api-version and identifier are added when the link lacks them.
@@ -81,37 +112,6 @@ func (c *Client) send(ctx context.Context, req *policy.Request, call serviceCall
 		return nil, redactError(fmt.Errorf("sessions: %s: read response: %w", call.what, ctxErr(ctx, err)), call.sessionID)
 	}
 	return payload, nil
-}
-
-// newRequest builds a request for {endpoint}/{path}?api-version=..&identifier=..
-// path is appended as given (callers escape segments); sessionID is added to
-// the query when non-empty; query holds extra parameters. The query is
-// encoded as url.Values.Encode would encode it (keys sorted).
-func (c *Client) newRequest(ctx context.Context, method, path, sessionID string, query url.Values) (*policy.Request, error) {
-	path = strings.TrimLeft(path, "/")
-	if len(query) == 0 && !strings.ContainsAny(path, "?#") {
-		// The common case: the query is written straight into the URL, in
-		// the order Encode would sort it ("api-version" before "identifier"),
-		// so the URL is built in one allocation.
-		if sessionID == "" {
-			return runtime.NewRequest(ctx, method, c.endpoint+"/"+path+"?api-version="+c.escapedAPIVersion)
-		}
-		return runtime.NewRequest(ctx, method, c.endpoint+"/"+path+"?api-version="+c.escapedAPIVersion+"&identifier="+url.QueryEscape(sessionID))
-	}
-	req, err := runtime.NewRequest(ctx, method, c.endpoint+"/"+path)
-	if err != nil {
-		return nil, err
-	}
-	q := make(url.Values, len(query)+2)
-	for k, v := range query {
-		q[k] = v
-	}
-	q.Set("api-version", c.apiVersion)
-	if sessionID != "" {
-		q.Set("identifier", sessionID)
-	}
-	req.Raw().URL.RawQuery = q.Encode()
-	return req, nil
 }
 
 // ctxErr returns ctx.Err() when the context ended, so that a cancelled call
