@@ -147,18 +147,6 @@ func (c *Client) GetMetadata(ctx context.Context, options *GetMetadataOptions) (
 // (or Session.Close) instead.
 var ErrStopSessionNotSupported = errors.New("sessions: the pool does not support stopSession (documented for custom-container pools only)")
 
-// StopSessionOptions contains the optional parameters of Client.StopSession.
-type StopSessionOptions struct {
-	// placeholder for future options
-}
-
-// StopSessionResponse is the result of Client.StopSession.
-type StopSessionResponse struct {
-	// Message is the service's plain-text answer, such as "Session … in
-	// session pool mypool stopped.", with the session identifier redacted.
-	Message string
-}
-
 // StopSession stops the session sessionID (POST /.management/stopSession,
 // API.md §1.7), ending its container and freeing its place in the pool.
 //

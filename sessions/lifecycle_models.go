@@ -144,6 +144,18 @@ type JupyterKernel struct {
 	Description string
 }
 
+// StopSessionOptions contains the optional parameters of Client.StopSession.
+type StopSessionOptions struct {
+	// placeholder for future options
+}
+
+// StopSessionResponse is the result of Client.StopSession.
+type StopSessionResponse struct {
+	// Message is the service's plain-text answer, such as "Session … in
+	// session pool mypool stopped.", with the session identifier redacted.
+	Message string
+}
+
 // wireSession is the service's Session model.
 type wireSession struct {
 	Identifier     string      `json:"identifier"`
