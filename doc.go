@@ -11,9 +11,8 @@
 // downloads session files, and gets, lists and deletes sessions. A session is
 // created by the service the first time an identifier is used; the
 // sessions.Session handle deletes it again on Close, so leaked sessions do not
-// exhaust the pool's maxConcurrentSessions. Retries never run a command twice:
-// every execution carries one operation-id, and only failures that prove the
-// command cannot have run are retried unless the caller opts in.
+// exhaust the pool's maxConcurrentSessions. Retries never run a command twice
+// (see "Retries" in the sessions package documentation).
 //
 // [github.com/shellpool/shellpool/sessions/sessionstest] is an in-process
 // emulator of the service, in the spirit of net/http/httptest. It runs

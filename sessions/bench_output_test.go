@@ -40,9 +40,9 @@ func largeOutputBody(n int) []byte {
 	return b.Bytes()
 }
 
-// newCannedServer answers every request with body: the one handler both
+// setupCannedServer answers every request with body: the one handler both
 // sides of a benchmark pair talk to.
-func newCannedServer(b *testing.B, body []byte) *httptest.Server {
+func setupCannedServer(b *testing.B, body []byte) *httptest.Server {
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", "application/json")
@@ -77,8 +77,8 @@ type largeOutputResponse struct {
 func BenchmarkExecuteLargeOutput(b *testing.B) {
 	for _, size := range largeOutputSizes {
 		body := largeOutputBody(size.n)
-		srv := newCannedServer(b, body)
-		endpoint := srv.URL + execTestPrefix
+		srv := setupCannedServer(b, body)
+		endpoint := srv.URL + testPrefix
 		cmd := Command{Shell: "cat big", OutputLimit: size.n + 1}
 		b.Run(size.name+"/client", func(b *testing.B) {
 			c, err := NewClient(endpoint, &fake.TokenCredential{}, &ClientOptions{ClientOptions: policy.ClientOptions{Transport: srv.Client()}})
@@ -88,7 +88,7 @@ func BenchmarkExecuteLargeOutput(b *testing.B) {
 			b.SetBytes(int64(len(body)))
 			b.ReportAllocs()
 			for b.Loop() {
-				resp, err := c.Execute(b.Context(), execTestSessionID, cmd, nil)
+				resp, err := c.Execute(b.Context(), testSessionID, cmd, nil)
 				if err != nil || len(resp.Stdout) != size.n || resp.ExitCode == nil {
 					b.Fatalf("Execute: %v, %d bytes", err, len(resp.Stdout))
 				}
@@ -98,7 +98,7 @@ func BenchmarkExecuteLargeOutput(b *testing.B) {
 			pl := runtime.NewPipeline("bench", "v0", runtime.PipelineOptions{
 				PerRetry: []policy.Policy{runtime.NewBearerTokenPolicy(&fake.TokenCredential{}, []string{DefaultAudience + "/.default"}, nil)},
 			}, &policy.ClientOptions{Transport: srv.Client()})
-			u := endpoint + "/executions?api-version=" + url.QueryEscape(DefaultAPIVersion) + "&identifier=" + url.QueryEscape(execTestSessionID)
+			u := endpoint + "/executions?api-version=" + url.QueryEscape(DefaultAPIVersion) + "&identifier=" + url.QueryEscape(testSessionID)
 			b.SetBytes(int64(len(body)))
 			b.ReportAllocs()
 			for b.Loop() {
@@ -127,7 +127,7 @@ func BenchmarkExecuteLargeOutput(b *testing.B) {
 		})
 		b.Run(size.name+"/nethttp", func(b *testing.B) {
 			hc := srv.Client()
-			u := endpoint + "/executions?api-version=" + url.QueryEscape(DefaultAPIVersion) + "&identifier=" + url.QueryEscape(execTestSessionID)
+			u := endpoint + "/executions?api-version=" + url.QueryEscape(DefaultAPIVersion) + "&identifier=" + url.QueryEscape(testSessionID)
 			b.SetBytes(int64(len(body)))
 			b.ReportAllocs()
 			for b.Loop() {

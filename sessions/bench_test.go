@@ -15,8 +15,8 @@ import (
 // execBenchBody is the shell example response of API.md §1.5.3.
 const execBenchBody = `{"id":"testExecutionId","identifier":"testSessionIdentifier","executionType":"Synchronous","status":"0","result":{"stdout":"first_input:testinputlineline\n","stderr":"","executionTimeInMilliseconds":2}}`
 
-func newExecBenchServer(b *testing.B) *execTestServer {
-	srv := newExecTestServer(b, func(w http.ResponseWriter, _ *http.Request, _ int) {
+func setupBenchServer(b *testing.B) *testServer {
+	srv := setupServer(b, func(w http.ResponseWriter, _ *http.Request, _ int) {
 		execReply(w, http.StatusOK, execBenchBody, "operation-id", "testExecutionId")
 	})
 	return srv
@@ -27,13 +27,13 @@ func newExecBenchServer(b *testing.B) *execTestServer {
 // decoding) against an in-process TLS server. Compare with
 // BenchmarkExecuteBaseline, the same exchange with bare net/http.
 func BenchmarkExecute(b *testing.B) {
-	srv := newExecBenchServer(b)
-	c := newExecTestClient(b, srv.URL+execTestPrefix, srv, nil)
+	srv := setupBenchServer(b)
+	c := setupClient(b, srv.URL+testPrefix, srv, nil)
 	cmd := Command{Shell: "read LINE; echo first_input:$LINE", Stdin: "testinputlineline"}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		resp, err := c.Execute(b.Context(), execTestSessionID, cmd, nil)
+		resp, err := c.Execute(b.Context(), testSessionID, cmd, nil)
 		if err != nil || resp.ExitCode == nil || *resp.ExitCode != 0 {
 			b.Fatalf("Execute: %v %+v", err, resp)
 		}
@@ -48,10 +48,10 @@ func BenchmarkExecute(b *testing.B) {
 // operation-id), and decode the same members (id, identifier,
 // executionType, status, result) and the echoed operation-id.
 func BenchmarkExecuteBaseline(b *testing.B) {
-	srv := newExecBenchServer(b)
+	srv := setupBenchServer(b)
 	hc := srv.Client()
-	base := srv.URL + execTestPrefix + "/executions?api-version=" + url.QueryEscape(DefaultAPIVersion) + "&identifier="
-	sessionID := execTestSessionID
+	base := srv.URL + testPrefix + "/executions?api-version=" + url.QueryEscape(DefaultAPIVersion) + "&identifier="
+	sessionID := testSessionID
 	type request struct {
 		ShellCommand string `json:"shellCommand"`
 		Stdin        string `json:"stdin,omitempty"`

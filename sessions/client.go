@@ -1,9 +1,7 @@
 package sessions
 
 import (
-	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -304,69 +302,6 @@ func RedactSessionID(id string) string {
 	}
 	return string(r[:keep]) + "…"
 }
-
-// newRequest builds a request for {endpoint}/{path}?api-version=..&identifier=..
-// path is appended as given (callers escape segments); sessionID is added to
-// the query when non-empty; query holds extra parameters. The query is
-// encoded as url.Values.Encode would encode it (keys sorted).
-func (c *Client) newRequest(ctx context.Context, method, path, sessionID string, query url.Values) (*policy.Request, error) {
-	path = strings.TrimLeft(path, "/")
-	if len(query) == 0 && !strings.ContainsAny(path, "?#") {
-		// The common case: the query is written straight into the URL, in
-		// the order Encode would sort it ("api-version" before "identifier"),
-		// so the URL is built in one allocation.
-		if sessionID == "" {
-			return runtime.NewRequest(ctx, method, c.endpoint+"/"+path+"?api-version="+c.escapedAPIVersion)
-		}
-		return runtime.NewRequest(ctx, method, c.endpoint+"/"+path+"?api-version="+c.escapedAPIVersion+"&identifier="+url.QueryEscape(sessionID))
-	}
-	req, err := runtime.NewRequest(ctx, method, c.endpoint+"/"+path)
-	if err != nil {
-		return nil, err
-	}
-	q := make(url.Values, len(query)+2)
-	for k, v := range query {
-		q[k] = v
-	}
-	q.Set("api-version", c.apiVersion)
-	if sessionID != "" {
-		q.Set("identifier", sessionID)
-	}
-	req.Raw().URL.RawQuery = q.Encode()
-	return req, nil
-}
-
-// startSpan opens the tracing span every public method has. name is the
-// span's full name, "Client.<method>", a constant so that no string is built
-// per call.
-func (c *Client) startSpan(ctx context.Context, name string) (context.Context, func(error)) {
-	return runtime.StartSpan(ctx, name, c.tracer, nil)
-}
-
-// ctxErr returns ctx.Err() when the context ended, so that a cancelled call
-// reports context.Canceled or context.DeadlineExceeded rather than transport
-// noise.
-func ctxErr(ctx context.Context, err error) error {
-	if err == nil {
-		return nil
-	}
-	if ce := ctx.Err(); ce != nil && !errors.Is(err, ce) {
-		return &contextError{ctx: ce, err: err}
-	}
-	return err
-}
-
-// contextError is a call that failed because its context ended: errors.Is
-// matches the context's error (context.Canceled, context.DeadlineExceeded)
-// and also reaches the transport error it caused (*url.Error, net errors),
-// because Unwrap returns both.
-type contextError struct {
-	ctx error // ctx.Err()
-	err error // what the transport reported
-}
-
-func (e *contextError) Error() string   { return e.ctx.Error() + " (" + e.err.Error() + ")" }
-func (e *contextError) Unwrap() []error { return []error{e.ctx, e.err} }
 
 // ensure *http.Client satisfies the transporter interface the tests use.
 var _ policy.Transporter = (*http.Client)(nil)

@@ -158,13 +158,13 @@ func TestNewClientAcceptsRealHosts(t *testing.T) {
 // api-version of every request (before, azcore refused it on every call).
 func TestAzcoreAPIVersionIsTheOneKnob(t *testing.T) {
 	t.Parallel()
-	srv := newExecTestServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+	srv := setupServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
 		execReply(w, http.StatusOK, execOKBody)
 	})
-	c := newExecTestClient(t, srv.URL, srv, &ClientOptions{ClientOptions: azcore.ClientOptions{APIVersion: "2025-10-02-preview"}})
-	_, err := c.Execute(t.Context(), execTestSessionID, ShellCommand("true"), nil)
+	c := setupClient(t, srv.URL, srv, &ClientOptions{ClientOptions: azcore.ClientOptions{APIVersion: "2025-10-02-preview"}})
+	_, err := c.Execute(t.Context(), testSessionID, ShellCommand("true"), nil)
 	require.NoError(t, err)
-	_, err = c.GetExecution(t.Context(), execTestSessionID, "exec-1", nil)
+	_, err = c.GetExecution(t.Context(), testSessionID, "exec-1", nil)
 	require.NoError(t, err)
 	for _, r := range srv.requests() {
 		assert.Equal(t, []string{"2025-10-02-preview"}, r.Query["api-version"], r.Path)
@@ -184,7 +184,7 @@ func TestNewClientAudienceOverride(t *testing.T) {
 	t.Parallel()
 	var scopes []string
 	cred := execScopeRecorder(func(s []string) { scopes = s })
-	srv := newExecTestServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+	srv := setupServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
 		execReply(w, http.StatusOK, execOKBody)
 	})
 	c, err := NewClient(srv.URL, cred, &ClientOptions{ClientOptions: azcore.ClientOptions{
@@ -193,13 +193,13 @@ func TestNewClientAudienceOverride(t *testing.T) {
 	}})
 	require.NoError(t, err)
 	assert.Equal(t, srv.URL, c.Endpoint())
-	_, err = c.Execute(t.Context(), execTestSessionID, ShellCommand("true"), nil)
+	_, err = c.Execute(t.Context(), testSessionID, ShellCommand("true"), nil)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"https://proxy.example/.default"}, scopes)
 
 	c, err = NewClient(srv.URL, cred, &ClientOptions{ClientOptions: azcore.ClientOptions{Transport: srv.Client()}})
 	require.NoError(t, err)
-	_, err = c.Execute(t.Context(), execTestSessionID, ShellCommand("true"), nil)
+	_, err = c.Execute(t.Context(), testSessionID, ShellCommand("true"), nil)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"https://dynamicsessions.io/.default"}, scopes)
 }
@@ -228,10 +228,10 @@ func TestCtxErrKeepsBothErrors(t *testing.T) {
 	assert.Contains(t, err.Error(), "context canceled")
 	assert.Contains(t, err.Error(), "unexpected EOF")
 
-	redacted := redactError(ctxErr(ctx, &url.Error{Op: "Post", URL: "https://host/x?identifier=" + execTestSessionID, Err: io.EOF}), execTestSessionID)
-	assert.NotContains(t, redacted.Error(), execTestSessionID, "redaction walks both branches")
+	redacted := redactError(ctxErr(ctx, &url.Error{Op: "Post", URL: "https://host/x?identifier=" + testSessionID, Err: io.EOF}), testSessionID)
+	assert.NotContains(t, redacted.Error(), testSessionID, "redaction walks both branches")
 	require.ErrorAs(t, redacted, &ue)
-	assert.NotContains(t, ue.URL, execTestSessionID)
+	assert.NotContains(t, ue.URL, testSessionID)
 	assert.Same(t, ctx.Err(), context.Canceled)
 	assert.NoError(t, ctxErr(context.Background(), nil))
 }

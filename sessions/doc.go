@@ -79,17 +79,27 @@
 //
 // Requests go through azcore's retry policy, configured by
 // ClientOptions.Retry. Reads (GetExecution, polling, file and session
-// operations) are retried as azcore usually does. Executions are not
-// idempotent, so Execute and BeginExecute retry only failures after which
-// the command cannot have run: a connection that was never established,
-// HTTP 429 and HTTP 503 (honouring Retry-After). HTTP 408, 500, 502, 504 and
-// a connection lost after the request was sent are returned to the caller,
-// unless ExecuteOptions.RetryAmbiguousFailures is set; retry options set
-// per call with policy.WithRetryOptions can narrow this, never widen it.
-// Every execution carries one operation-id header, reused by its retries,
-// so a service that dedupes by operation-id (the emulator does) runs it
-// once. Cancelling the context ends any call promptly with an error
-// matching ctx.Err().
+// operations) are retried as azcore usually does; an upload is retried only
+// when its body is seekable (see [Client.UploadFile]).
+//
+// Executions are not idempotent, and a retry never runs a command twice.
+// Every execution carries an operation-id header, one per call
+// (ExecuteOptions.OperationID or a random UUID), reused by all of its
+// retries. Execute and BeginExecute retry, within ClientOptions.Retry's
+// limits and delays, only failures after which the command cannot have run:
+// a connection that was never established (dial, DNS or connection-refused
+// errors), HTTP 429 and HTTP 503, honouring Retry-After. HTTP 408, 500, 502
+// and 504, and a connection lost after the request was sent, are returned to
+// the caller, because the command may already have run.
+// ExecuteOptions.RetryAmbiguousFailures retries those too; that is safe only
+// against a service that dedupes executions by operation-id (the emulator
+// in sessions/sessionstest does; the live service's behaviour is not
+// documented) or for commands that are safe to run twice. Retry options set
+// per call with policy.WithRetryOptions on the context are honoured the same
+// way: they can narrow what is retried, never widen it to ambiguous
+// failures. Cancelling the context ends any call promptly with an error
+// matching ctx.Err(); a command already sent may still run to completion in
+// the session.
 //
 // # Errors
 //

@@ -14,46 +14,14 @@ import (
 // maxOperationIDLen bounds ExecuteOptions.OperationID.
 const maxOperationIDLen = 256
 
-// Execute runs cmd in the session sessionID and waits for it to finish.
-//
-//   - ctx - cancelling it abandons the call: Execute returns promptly with an
-//     error that matches ctx.Err() through errors.Is. The command may still
-//     run to completion in the session.
-//   - sessionID - the session to run in, 4 to 128 characters from
-//     [A-Za-z0-9_-] (see ValidateSessionID). A new identifier allocates a new
-//     session; use NewSessionID to make one.
-//   - cmd - the command; see Command, ShellCommand and ExecCommand.
-//   - options - nil for defaults.
-//
-// A command that ran and exited non-zero is a result, not an error: check
-// ExitCode, TimedOut and Error on the response. Execute returns an
-// *ArgumentError (errors.Is(err, ErrInvalidArgument)) for invalid input,
-// before sending anything. If the service answers with anything but 200 or
-// 202 it returns an error that errors.As turns into an *azcore.ResponseError
-// (401 and 403 also match ErrUnauthorized and ErrForbidden and say what to
-// check). Errors never contain the full session identifier.
-//
-// # Retries never run a command twice
-//
-// Every request carries an operation-id header, one per call
-// (options.OperationID or a random UUID), reused by every retry. By default
-// Execute retries, within ClientOptions.Retry's limits and delays, only
-// failures after which the command cannot have run: a connection that was
-// never established (dial, DNS or connection-refused errors), HTTP 429 and
-// HTTP 503, honouring Retry-After. It does not retry HTTP 408, 500, 502 or
-// 504, or a connection dropped after the request was sent, because the
-// command may already have run. Set options.RetryAmbiguousFailures to retry
-// those too; that is safe only against a service that dedupes executions by
-// operation-id (the emulator in sessions/sessionstest does; the live
-// service's behaviour is not documented) or for commands that are safe to
-// run twice. Retry options set per call with policy.WithRetryOptions on ctx
-// are honoured the same way: they can narrow what is retried, never widen
-// it to ambiguous failures.
-//
-// Execute returns the service's first answer. A service that answers 202
-// with a status that is not terminal (Running, NotStarted) gives a response
-// whose Status says so and whose ExitCode is nil; use BeginExecute to wait
-// for such executions.
+// Execute runs cmd in the session sessionID and returns the service's first
+// answer. A command that exited non-zero is a result, not an error: check
+// ExitCode, TimedOut and Error on the response. An answer whose status is
+// not terminal (Running, NotStarted) has a nil ExitCode; use BeginExecute to
+// wait for such executions. A new sessionID allocates a session (see
+// NewSessionID). Failed attempts are retried only when the command cannot
+// have run (see the package doc, "Retries"); errors are described under
+// "Errors". options may be nil.
 func (c *Client) Execute(ctx context.Context, sessionID string, cmd Command, options *ExecuteOptions) (resp ExecuteResponse, err error) {
 	if options == nil {
 		options = &ExecuteOptions{}
@@ -65,7 +33,7 @@ func (c *Client) Execute(ctx context.Context, sessionID string, cmd Command, opt
 	ctx, endSpan := c.startExecSpan(ctx, "Client.Execute", sessionID, opID)
 	defer func() { endSpan(err) }()
 
-	httpResp, opID, err := c.postExecution(ctx, sessionID, cmd, false, opID, options.RetryAmbiguousFailures)
+	httpResp, opID, err := c.postExecution(ctx, executionPost{sessionID: sessionID, cmd: cmd, operationID: opID, retryAmbiguous: options.RetryAmbiguousFailures})
 	if err != nil {
 		return ExecuteResponse{}, err
 	}
@@ -78,25 +46,18 @@ func (c *Client) Execute(ctx context.Context, sessionID string, cmd Command, opt
 }
 
 // BeginExecute starts cmd as an asynchronous execution in the session
-// sessionID and returns a poller that follows it until it finishes. Call
-// PollUntilDone, or Poll and Done, then Result.
+// sessionID and returns a poller that follows it until it finishes: call
+// PollUntilDone, or Poll and Done, then Result. The result is the finished
+// ExecuteResponse; as with Execute, a command that failed is a result, not
+// an error. An answer that is already terminal completes the poller at once,
+// so services that run synchronously work too. The initial POST is retried
+// as Execute's is (package doc, "Retries"); cancelling the context stops
+// polling, not the execution. Set options.ResumeToken to resume a poller
+// from Poller.ResumeToken without posting anything. options may be nil.
 //
-// It posts executionType "Asynchronous" (the spec's casing, in both
-// dialects) and then reads the execution at the Operation-Location the
-// service returns (relative locations resolve against the pool endpoint; a
-// location on another host is ignored, so the token is never sent elsewhere)
-// or, when there is none, at GET {endpoint}/executions/{id}. A response whose
-// status is already terminal (an exit code, Succeeded, Failed or Canceled)
-// completes the poller at once, so services that answer synchronously work
-// too. Whether the live service runs shell commands asynchronously is not
-// documented (API.md §7 q3).
-//
-// The poller's result is the finished ExecuteResponse; as with Execute, a
-// command that failed is a result, not an error. Parameters, validation,
-// errors and retries of the initial POST are as for Execute; polling GETs
-// are retried by the client's ordinary retry policy. Cancelling the context
-// stops polling, not the execution. options.ResumeToken resumes a poller
-// from Poller.ResumeToken without posting anything.
+// The poller reads the execution at the Operation-Location the service
+// returns (a location on another host is ignored, so the token is never sent
+// elsewhere), or else at GET {endpoint}/executions/{id}.
 func (c *Client) BeginExecute(ctx context.Context, sessionID string, cmd Command, options *BeginExecuteOptions) (poller *runtime.Poller[ExecuteResponse], err error) {
 	if options == nil {
 		options = &BeginExecuteOptions{}
@@ -126,7 +87,7 @@ func (c *Client) BeginExecute(ctx context.Context, sessionID string, cmd Command
 		return poller, nil
 	}
 
-	httpResp, opID, err := c.postExecution(ctx, sessionID, cmd, true, opID, options.RetryAmbiguousFailures)
+	httpResp, opID, err := c.postExecution(ctx, executionPost{sessionID: sessionID, cmd: cmd, async: true, operationID: opID, retryAmbiguous: options.RetryAmbiguousFailures})
 	if err != nil {
 		return nil, err
 	}
@@ -150,14 +111,7 @@ func (c *Client) BeginExecute(ctx context.Context, sessionID string, cmd Command
 // current state of an asynchronous execution, or the result of a finished
 // one.
 //
-//   - sessionID - the session the execution ran in (see ValidateSessionID).
-//   - executionID - the execution's ID (Execution.ID, the operation-id).
-//   - options - nil for defaults.
-//
-// Invalid input is an *ArgumentError. If the service answers with anything
-// but 200 it returns an error that errors.As turns into an
-// *azcore.ResponseError; an unknown execution also matches
-// ErrExecutionNotFound.
+// An unknown execution gives an error matching ErrExecutionNotFound.
 func (c *Client) GetExecution(ctx context.Context, sessionID, executionID string, options *GetExecutionOptions) (resp GetExecutionResponse, err error) {
 	ctx, endSpan := c.startExecSpan(ctx, "Client.GetExecution", sessionID, executionID)
 	defer func() { endSpan(err) }()
@@ -195,10 +149,20 @@ func (c *Client) GetExecution(ctx context.Context, sessionID, executionID string
 	return resp, nil
 }
 
-// postExecution validates the input, sends POST /executions with the retry
-// rules of Execute and returns the 200 or 202 response (its body unread)
-// and the operation-id sent. Any other answer is returned as an error.
-func (c *Client) postExecution(ctx context.Context, sessionID string, cmd Command, async bool, opID string, ambiguous bool) (*http.Response, string, error) {
+// executionPost is one POST /executions.
+type executionPost struct {
+	sessionID      string
+	cmd            Command
+	async          bool   // send executionType "Asynchronous" (BeginExecute)
+	operationID    string // the operation-id header; "" makes a random one
+	retryAmbiguous bool   // ExecuteOptions.RetryAmbiguousFailures: also retry failures after which the command may have run
+}
+
+// postExecution validates p, sends it with the retry rules of the package
+// doc's "Retries" and returns the 200 or 202 response (its body unread) and
+// the operation-id sent. Any other answer is returned as an error.
+func (c *Client) postExecution(ctx context.Context, p executionPost) (*http.Response, string, error) {
+	sessionID, cmd, opID := p.sessionID, p.cmd, p.operationID
 	if err := ValidateSessionID(sessionID); err != nil {
 		return nil, "", err
 	}
@@ -214,12 +178,12 @@ func (c *Client) postExecution(ctx context.Context, sessionID string, cmd Comman
 	if err != nil {
 		return nil, "", redactError(err, sessionID)
 	}
-	if !ambiguous {
+	if !p.retryAmbiguous {
 		guardExecution(req)
 	}
 	req.Raw().Header.Set(headerOperationID, opID)
 	req.Raw().Header.Set("Accept", "application/json")
-	if err := runtime.MarshalAsJSON(req, cmd.requestBody(c.dialect, async)); err != nil {
+	if err := runtime.MarshalAsJSON(req, cmd.requestBody(c.dialect, p.async)); err != nil {
 		return nil, "", err
 	}
 	resp, err := unguard(c.pl.Do(req))

@@ -4,103 +4,21 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"math"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/fake"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// execTestPrefix is the path of a regional pool endpoint. Tests use it as a
-// path prefix so that a URL built without the endpoint's path fails.
-const execTestPrefix = "/subscriptions/s/resourceGroups/rg/sessionPools/p"
-
-// execTestSessionID is a valid identifier that tests look for in errors.
-const execTestSessionID = "9f2c4e1a-secret-session-7d3b"
-
-// execRecorded is one request the test server received.
-type execRecorded struct {
-	Method string
-	Path   string
-	Query  url.Values
-	Header http.Header
-	Body   []byte
-}
-
-// execTestServer is a TLS server that records requests and answers through
-// a per-test handler; attempt counts requests from 1.
-type execTestServer struct {
-	*httptest.Server
-	mu   sync.Mutex
-	reqs []execRecorded
-}
-
-func newExecTestServer(t testing.TB, handler func(w http.ResponseWriter, r *http.Request, attempt int)) *execTestServer {
-	t.Helper()
-	s := &execTestServer{}
-	s.Server = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		s.mu.Lock()
-		s.reqs = append(s.reqs, execRecorded{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: body})
-		n := len(s.reqs)
-		s.mu.Unlock()
-		handler(w, r, n)
-	}))
-	t.Cleanup(s.Close)
-	return s
-}
-
-func (s *execTestServer) requests() []execRecorded {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]execRecorded(nil), s.reqs...)
-}
-
-// newExecTestClient returns a client for endpoint that trusts s, with
-// millisecond retry delays unless o sets its own.
-func newExecTestClient(t testing.TB, endpoint string, s *execTestServer, o *ClientOptions) *Client {
-	t.Helper()
-	if o == nil {
-		o = &ClientOptions{}
-	}
-	if o.Transport == nil {
-		o.Transport = s.Client()
-	}
-	if o.Retry.RetryDelay == 0 {
-		o.Retry.RetryDelay = time.Millisecond
-	}
-	if o.Retry.MaxRetryDelay == 0 {
-		o.Retry.MaxRetryDelay = 2 * time.Second
-	}
-	c, err := NewClient(endpoint, &fake.TokenCredential{}, o)
-	require.NoError(t, err)
-	return c
-}
-
-// execReply writes a JSON answer.
-func execReply(w http.ResponseWriter, status int, body string, headers ...string) {
-	for i := 0; i+1 < len(headers); i += 2 {
-		w.Header().Set(headers[i], headers[i+1])
-	}
-	if w.Header().Get("Content-Type") == "" {
-		w.Header().Set("Content-Type", "application/json")
-	}
-	w.WriteHeader(status)
-	_, _ = io.WriteString(w, body)
-}
-
-const execOKBody = `{"id":"exec-1","identifier":"` + execTestSessionID + `","status":"0","result":{"stdout":"hi\n","stderr":"","executionTimeInMilliseconds":2}}`
+const execOKBody = `{"id":"exec-1","identifier":"` + testSessionID + `","status":"0","result":{"stdout":"hi\n","stderr":"","executionTimeInMilliseconds":2}}`
 
 func TestExecuteWireForm(t *testing.T) {
 	t.Parallel()
@@ -150,22 +68,22 @@ func TestExecuteWireForm(t *testing.T) {
 		},
 	}
 	forms := []struct{ name, path string }{
-		{name: "regional form", path: execTestPrefix},
+		{name: "regional form", path: testPrefix},
 		{name: "pool endpoint form", path: ""},
 	}
 	for _, tc := range tests {
 		for _, form := range forms {
 			t.Run(tc.name+"/"+form.name, func(t *testing.T) {
 				t.Parallel()
-				srv := newExecTestServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+				srv := setupServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
 					execReply(w, http.StatusOK, execOKBody)
 				})
-				c := newExecTestClient(t, srv.URL+form.path, srv, &ClientOptions{Dialect: tc.dialect})
+				c := setupClient(t, srv.URL+form.path, srv, &ClientOptions{Dialect: tc.dialect})
 				var err error
 				if tc.begin {
-					_, err = c.BeginExecute(t.Context(), execTestSessionID, tc.cmd, nil)
+					_, err = c.BeginExecute(t.Context(), testSessionID, tc.cmd, nil)
 				} else {
-					_, err = c.Execute(t.Context(), execTestSessionID, tc.cmd, nil)
+					_, err = c.Execute(t.Context(), testSessionID, tc.cmd, nil)
 				}
 				require.NoError(t, err)
 				reqs := srv.requests()
@@ -173,7 +91,7 @@ func TestExecuteWireForm(t *testing.T) {
 				got := reqs[0]
 				assert.Equal(t, http.MethodPost, got.Method)
 				assert.Equal(t, form.path+"/executions", got.Path)
-				assert.Equal(t, url.Values{"api-version": {DefaultAPIVersion}, "identifier": {execTestSessionID}}, got.Query)
+				assert.Equal(t, url.Values{"api-version": {DefaultAPIVersion}, "identifier": {testSessionID}}, got.Query)
 				_, err = uuid.Parse(got.Header.Get("operation-id"))
 				assert.NoError(t, err, "operation-id must be a UUID")
 				assert.Equal(t, "Bearer fake_token", got.Header.Get("Authorization"))
@@ -187,15 +105,15 @@ func TestExecuteWireForm(t *testing.T) {
 
 func TestExecuteOptionsOnTheWire(t *testing.T) {
 	t.Parallel()
-	srv := newExecTestServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+	srv := setupServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
 		execReply(w, http.StatusOK, execOKBody)
 	})
-	c := newExecTestClient(t, srv.URL+execTestPrefix+"/", srv, &ClientOptions{ClientOptions: azcore.ClientOptions{APIVersion: "2025-10-02-preview"}})
-	resp, err := c.Execute(t.Context(), execTestSessionID, ShellCommand("true"), &ExecuteOptions{OperationID: "my-op-42"})
+	c := setupClient(t, srv.URL+testPrefix+"/", srv, &ClientOptions{ClientOptions: azcore.ClientOptions{APIVersion: "2025-10-02-preview"}})
+	resp, err := c.Execute(t.Context(), testSessionID, ShellCommand("true"), &ExecuteOptions{OperationID: "my-op-42"})
 	require.NoError(t, err)
 	reqs := srv.requests()
 	require.Len(t, reqs, 1)
-	assert.Equal(t, execTestPrefix+"/executions", reqs[0].Path, "a trailing slash on the endpoint must not double the slash")
+	assert.Equal(t, testPrefix+"/executions", reqs[0].Path, "a trailing slash on the endpoint must not double the slash")
 	assert.Equal(t, "2025-10-02-preview", reqs[0].Query.Get("api-version"))
 	assert.Equal(t, "my-op-42", reqs[0].Header.Get("operation-id"))
 	assert.Equal(t, "my-op-42", resp.OperationID, "without an operation-id header in the answer, the one sent is reported")
@@ -203,12 +121,12 @@ func TestExecuteOptionsOnTheWire(t *testing.T) {
 
 func TestExecuteOperationIDIsPerCall(t *testing.T) {
 	t.Parallel()
-	srv := newExecTestServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+	srv := setupServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
 		execReply(w, http.StatusOK, execOKBody)
 	})
-	c := newExecTestClient(t, srv.URL, srv, nil)
+	c := setupClient(t, srv.URL, srv, nil)
 	for range 2 {
-		_, err := c.Execute(t.Context(), execTestSessionID, ShellCommand("true"), nil)
+		_, err := c.Execute(t.Context(), testSessionID, ShellCommand("true"), nil)
 		require.NoError(t, err)
 	}
 	reqs := srv.requests()
@@ -306,13 +224,13 @@ func TestExecuteDecodesResponse(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			srv := newExecTestServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+			srv := setupServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
 				execReply(w, tc.status, tc.body, tc.headers...)
 			})
-			c := newExecTestClient(t, srv.URL, srv, nil)
+			c := setupClient(t, srv.URL, srv, nil)
 			cmd := tc.cmd
 			cmd.Shell = "true"
-			resp, err := c.Execute(t.Context(), execTestSessionID, cmd, &ExecuteOptions{OperationID: "sent-op"})
+			resp, err := c.Execute(t.Context(), testSessionID, cmd, &ExecuteOptions{OperationID: "sent-op"})
 			require.NoError(t, err, "a completed command is a result, whatever its exit code")
 			assert.Equal(t, tc.want, resp.Execution)
 			wantOpID := tc.wantOpID
@@ -365,21 +283,21 @@ func TestExecuteServiceErrors(t *testing.T) {
 		},
 		{
 			name: "session id echoed by the service is redacted", status: http.StatusBadRequest,
-			body:     `{"error":{"code":"BadSession","message":"session ` + execTestSessionID + ` is broken"}}`,
-			wantCode: "BadSession", wantInMsg: []string{RedactSessionID(execTestSessionID) + " is broken"},
+			body:     `{"error":{"code":"BadSession","message":"session ` + testSessionID + ` is broken"}}`,
+			wantCode: "BadSession", wantInMsg: []string{RedactSessionID(testSessionID) + " is broken"},
 		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			srv := newExecTestServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+			srv := setupServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
 				if tc.contentType != "" {
 					w.Header().Set("Content-Type", tc.contentType)
 				}
 				execReply(w, tc.status, tc.body, tc.headers...)
 			})
-			c := newExecTestClient(t, srv.URL+execTestPrefix, srv, nil)
-			_, err := c.Execute(t.Context(), execTestSessionID, ShellCommand("true"), nil)
+			c := setupClient(t, srv.URL+testPrefix, srv, nil)
+			_, err := c.Execute(t.Context(), testSessionID, ShellCommand("true"), nil)
 			require.Error(t, err)
 			var re *azcore.ResponseError
 			require.ErrorAs(t, err, &re)
@@ -392,7 +310,7 @@ func TestExecuteServiceErrors(t *testing.T) {
 			for _, s := range tc.wantInMsg {
 				assert.Contains(t, err.Error(), s)
 			}
-			assert.NotContains(t, err.Error(), execTestSessionID)
+			assert.NotContains(t, err.Error(), testSessionID)
 			assert.Len(t, srv.requests(), 1, "4xx answers are not retried")
 		})
 	}
@@ -412,24 +330,24 @@ func TestValidationSendsNothing(t *testing.T) {
 		{name: "long session id", sessionID: strings.Repeat("a", 129), cmd: ShellCommand("true"), wantName: "sessionID"},
 		{name: "session id with a space", sessionID: "abcd efgh", cmd: ShellCommand("true"), wantName: "sessionID"},
 		{name: "session id with a slash", sessionID: "abcd/../x", cmd: ShellCommand("true"), wantName: "sessionID"},
-		{name: "empty command", sessionID: execTestSessionID, cmd: Command{}, wantName: "cmd"},
-		{name: "only stdin", sessionID: execTestSessionID, cmd: Command{Stdin: "x"}, wantName: "cmd"},
-		{name: "both shell and args", sessionID: execTestSessionID, cmd: Command{Shell: "ls", Args: []string{"ls"}}, wantName: "cmd"},
-		{name: "empty executable", sessionID: execTestSessionID, cmd: ExecCommand("", "-a"), wantName: "cmd.Args"},
-		{name: "negative timeout", sessionID: execTestSessionID, cmd: Command{Shell: "true", Timeout: -time.Second}, wantName: "cmd.Timeout"},
-		{name: "timeout beyond int32 seconds", sessionID: execTestSessionID, cmd: Command{Shell: "true", Timeout: time.Duration(1<<31) * time.Second}, wantName: "cmd.Timeout"},
-		{name: "largest duration does not overflow", sessionID: execTestSessionID, cmd: Command{Shell: "true", Timeout: time.Duration(math.MaxInt64)}, wantName: "cmd.Timeout"},
-		{name: "negative output limit", sessionID: execTestSessionID, cmd: Command{Shell: "true", OutputLimit: -1}, wantName: "cmd.OutputLimit"},
-		{name: "operation id with a space", sessionID: execTestSessionID, cmd: ShellCommand("true"), opID: "a b", wantName: "OperationID"},
-		{name: "operation id too long", sessionID: execTestSessionID, cmd: ShellCommand("true"), opID: strings.Repeat("x", 257), wantName: "OperationID"},
+		{name: "empty command", sessionID: testSessionID, cmd: Command{}, wantName: "cmd"},
+		{name: "only stdin", sessionID: testSessionID, cmd: Command{Stdin: "x"}, wantName: "cmd"},
+		{name: "both shell and args", sessionID: testSessionID, cmd: Command{Shell: "ls", Args: []string{"ls"}}, wantName: "cmd"},
+		{name: "empty executable", sessionID: testSessionID, cmd: ExecCommand("", "-a"), wantName: "cmd.Args"},
+		{name: "negative timeout", sessionID: testSessionID, cmd: Command{Shell: "true", Timeout: -time.Second}, wantName: "cmd.Timeout"},
+		{name: "timeout beyond int32 seconds", sessionID: testSessionID, cmd: Command{Shell: "true", Timeout: time.Duration(1<<31) * time.Second}, wantName: "cmd.Timeout"},
+		{name: "largest duration does not overflow", sessionID: testSessionID, cmd: Command{Shell: "true", Timeout: time.Duration(math.MaxInt64)}, wantName: "cmd.Timeout"},
+		{name: "negative output limit", sessionID: testSessionID, cmd: Command{Shell: "true", OutputLimit: -1}, wantName: "cmd.OutputLimit"},
+		{name: "operation id with a space", sessionID: testSessionID, cmd: ShellCommand("true"), opID: "a b", wantName: "OperationID"},
+		{name: "operation id too long", sessionID: testSessionID, cmd: ShellCommand("true"), opID: strings.Repeat("x", 257), wantName: "OperationID"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			srv := newExecTestServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+			srv := setupServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
 				execReply(w, http.StatusOK, execOKBody)
 			})
-			c := newExecTestClient(t, srv.URL, srv, nil)
+			c := setupClient(t, srv.URL, srv, nil)
 			check := func(err error) {
 				t.Helper()
 				require.ErrorIs(t, err, ErrInvalidArgument)
@@ -453,16 +371,16 @@ func TestValidationSendsNothing(t *testing.T) {
 
 func TestGetExecution(t *testing.T) {
 	t.Parallel()
-	srv := newExecTestServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+	srv := setupServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
 		if strings.HasSuffix(r.URL.Path, "/executions/missing") {
 			execReply(w, http.StatusNotFound, "")
 			return
 		}
 		execReply(w, http.StatusOK, `{"id":"ex 1","identifier":"s","status":"Running"}`, "X-Ms-Allocation-Time", "12")
 	})
-	c := newExecTestClient(t, srv.URL+execTestPrefix, srv, nil)
+	c := setupClient(t, srv.URL+testPrefix, srv, nil)
 
-	resp, err := c.GetExecution(t.Context(), execTestSessionID, "ex 1", nil)
+	resp, err := c.GetExecution(t.Context(), testSessionID, "ex 1", nil)
 	require.NoError(t, err)
 	assert.Equal(t, ExecutionStatusRunning, resp.Status)
 	assert.Nil(t, resp.ExitCode, "a running execution has no exit code")
@@ -471,17 +389,17 @@ func TestGetExecution(t *testing.T) {
 	reqs := srv.requests()
 	require.Len(t, reqs, 1)
 	assert.Equal(t, http.MethodGet, reqs[0].Method)
-	assert.Equal(t, execTestPrefix+"/executions/ex 1", reqs[0].Path)
-	assert.Equal(t, url.Values{"api-version": {DefaultAPIVersion}, "identifier": {execTestSessionID}}, reqs[0].Query)
+	assert.Equal(t, testPrefix+"/executions/ex 1", reqs[0].Path)
+	assert.Equal(t, url.Values{"api-version": {DefaultAPIVersion}, "identifier": {testSessionID}}, reqs[0].Query)
 	assert.Equal(t, "Bearer fake_token", reqs[0].Header.Get("Authorization"))
 
-	_, err = c.GetExecution(t.Context(), execTestSessionID, "missing", nil)
+	_, err = c.GetExecution(t.Context(), testSessionID, "missing", nil)
 	require.ErrorIs(t, err, ErrExecutionNotFound)
 	var re *azcore.ResponseError
 	require.ErrorAs(t, err, &re)
 	assert.Equal(t, http.StatusNotFound, re.StatusCode)
 
-	_, err = c.GetExecution(t.Context(), execTestSessionID, " ", nil)
+	_, err = c.GetExecution(t.Context(), testSessionID, " ", nil)
 	require.ErrorIs(t, err, ErrInvalidArgument)
 	_, err = c.GetExecution(t.Context(), "bad id!", "x", nil)
 	require.ErrorIs(t, err, ErrInvalidArgument)
@@ -490,39 +408,39 @@ func TestGetExecution(t *testing.T) {
 
 func TestExecuteUndecodableBody(t *testing.T) {
 	t.Parallel()
-	srv := newExecTestServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+	srv := setupServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
 		execReply(w, http.StatusOK, "<html>login page</html>", "Content-Type", "text/html")
 	})
-	c := newExecTestClient(t, srv.URL, srv, nil)
-	_, err := c.Execute(t.Context(), execTestSessionID, ShellCommand("true"), nil)
+	c := setupClient(t, srv.URL, srv, nil)
+	_, err := c.Execute(t.Context(), testSessionID, ShellCommand("true"), nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "management endpoint", "the error says what to check")
 }
 
 func TestTransportErrorsAreRedacted(t *testing.T) {
 	t.Parallel()
-	srv := newExecTestServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {})
+	srv := setupServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {})
 	endpoint := srv.URL
 	srv.Close() // nothing listens any more: every dial fails
-	c := newExecTestClient(t, endpoint, srv, &ClientOptions{ClientOptions: azcore.ClientOptions{Retry: policy.RetryOptions{MaxRetries: -1}}})
-	_, err := c.Execute(t.Context(), execTestSessionID, ShellCommand("true"), nil)
+	c := setupClient(t, endpoint, srv, &ClientOptions{ClientOptions: azcore.ClientOptions{Retry: policy.RetryOptions{MaxRetries: -1}}})
+	_, err := c.Execute(t.Context(), testSessionID, ShellCommand("true"), nil)
 	require.Error(t, err)
-	assert.NotContains(t, err.Error(), execTestSessionID)
+	assert.NotContains(t, err.Error(), testSessionID)
 	var ue *url.Error
 	require.ErrorAs(t, err, &ue)
-	assert.NotContains(t, ue.URL, execTestSessionID)
-	assert.Contains(t, ue.URL, RedactSessionID(execTestSessionID))
+	assert.NotContains(t, ue.URL, testSessionID)
+	assert.Contains(t, ue.URL, RedactSessionID(testSessionID))
 }
 
 func TestExecuteContextAlreadyCanceled(t *testing.T) {
 	t.Parallel()
-	srv := newExecTestServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+	srv := setupServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
 		execReply(w, http.StatusOK, execOKBody)
 	})
-	c := newExecTestClient(t, srv.URL, srv, nil)
+	c := setupClient(t, srv.URL, srv, nil)
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	_, err := c.Execute(ctx, execTestSessionID, ShellCommand("true"), nil)
+	_, err := c.Execute(ctx, testSessionID, ShellCommand("true"), nil)
 	require.ErrorIs(t, err, context.Canceled)
 	assert.Empty(t, srv.requests())
 	assert.False(t, errors.Is(err, ErrInvalidArgument))

@@ -30,9 +30,9 @@ type benchEnv struct {
 	content  []byte
 }
 
-func newBenchEnv(b *testing.B) *benchEnv {
+func setupBenchEnv(b *testing.B) *benchEnv {
 	b.Helper()
-	srv, c := newEmulator(b, &sessionstest.Options{})
+	srv, c := setupEmulator(b, &sessionstest.Options{})
 	tok, err := srv.Credential().GetToken(context.Background(), policy.TokenRequestOptions{Scopes: []string{sessions.DefaultAudience + "/.default"}})
 	require.NoError(b, err)
 	content := make([]byte, benchFileSize)
@@ -54,7 +54,7 @@ func (e *benchEnv) url(path string, q url.Values) string {
 // BenchmarkUploadFile measures Client.UploadFile of an 8 MiB file to the
 // emulator. Compare with BenchmarkUploadFileBaseline.
 func BenchmarkUploadFile(b *testing.B) {
-	e := newBenchEnv(b)
+	e := setupBenchEnv(b)
 	ctx := context.Background()
 	b.SetBytes(benchFileSize)
 	b.ReportAllocs()
@@ -68,7 +68,7 @@ func BenchmarkUploadFile(b *testing.B) {
 // BenchmarkUploadFileBaseline sends the same multipart upload with bare
 // net/http: mime/multipart writing into an io.Pipe.
 func BenchmarkUploadFileBaseline(b *testing.B) {
-	e := newBenchEnv(b)
+	e := setupBenchEnv(b)
 	b.SetBytes(benchFileSize)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -112,7 +112,7 @@ func (e *benchEnv) uploadBenchFile(b *testing.B) {
 // BenchmarkDownloadFile measures Client.DownloadFileTo of an 8 MiB file from
 // the emulator into io.Discard. Compare with BenchmarkDownloadFileBaseline.
 func BenchmarkDownloadFile(b *testing.B) {
-	e := newBenchEnv(b)
+	e := setupBenchEnv(b)
 	e.uploadBenchFile(b)
 	ctx := context.Background()
 	b.SetBytes(benchFileSize)
@@ -130,7 +130,7 @@ func BenchmarkDownloadFile(b *testing.B) {
 
 // BenchmarkDownloadFileBaseline downloads the same file with bare net/http.
 func BenchmarkDownloadFileBaseline(b *testing.B) {
-	e := newBenchEnv(b)
+	e := setupBenchEnv(b)
 	e.uploadBenchFile(b)
 	b.SetBytes(benchFileSize)
 	b.ReportAllocs()

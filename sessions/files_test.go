@@ -99,7 +99,7 @@ func TestUploadFileWireForm(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			seen := make(chan uploadSeen, 1)
-			w := newFileWire(t, func(rw http.ResponseWriter, r *http.Request) {
+			w := setupWire(t, func(rw http.ResponseWriter, r *http.Request) {
 				s := readUpload(t, r)
 				seen <- s
 				meta := fmt.Sprintf(`{"name":%q,"type":"File","contentType":%q,"sizeInBytes":%d,"lastModifiedAt":"2024-05-29T02:17:25.902Z"}`, s.partFile, s.partType, len(s.partContent))
@@ -112,13 +112,13 @@ func TestUploadFileWireForm(t *testing.T) {
 					rw.WriteHeader(http.StatusOK)
 				}
 			})
-			resp, err := w.client.UploadFile(t.Context(), fileTestSession, tc.fileName, strings.NewReader(tc.content), tc.opts)
+			resp, err := w.client.UploadFile(t.Context(), testSessionID, tc.fileName, strings.NewReader(tc.content), tc.opts)
 			require.NoError(t, err)
 			s := <-seen
 
 			assert.Equal(t, http.MethodPost, s.method)
-			assert.Equal(t, fileTestPrefix+"/files", s.path)
-			wantQuery := url.Values{"api-version": {sessions.DefaultAPIVersion}, "identifier": {fileTestSession}}
+			assert.Equal(t, testPrefix+"/files", s.path)
+			wantQuery := url.Values{"api-version": {sessions.DefaultAPIVersion}, "identifier": {testSessionID}}
 			if tc.wantPath != "" {
 				wantQuery.Set("path", tc.wantPath)
 			}
@@ -148,11 +148,11 @@ func TestUploadFileWireForm(t *testing.T) {
 func TestUploadFileDecodesSpecExample(t *testing.T) {
 	t.Parallel()
 	body := specBody(t, "SessionResourceFiles_Upload.json")
-	w := newFileWire(t, func(rw http.ResponseWriter, r *http.Request) {
+	w := setupWire(t, func(rw http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		writeJSON(rw, http.StatusOK, body)
 	})
-	resp, err := w.client.UploadFile(t.Context(), fileTestSession, "testfile.yaml", strings.NewReader("1010"), nil)
+	resp, err := w.client.UploadFile(t.Context(), testSessionID, "testfile.yaml", strings.NewReader("1010"), nil)
 	require.NoError(t, err)
 	assert.Equal(t, specExampleFile, resp.File)
 }
@@ -163,7 +163,7 @@ func TestUploadFileRewindsOnRetry(t *testing.T) {
 	t.Parallel()
 	var mu sync.Mutex
 	var bodies [][]byte
-	w := newFileWire(t, func(rw http.ResponseWriter, r *http.Request) {
+	w := setupWire(t, func(rw http.ResponseWriter, r *http.Request) {
 		raw, _ := io.ReadAll(r.Body)
 		mu.Lock()
 		bodies = append(bodies, raw)
@@ -177,7 +177,7 @@ func TestUploadFileRewindsOnRetry(t *testing.T) {
 	})
 	content := bytes.Repeat([]byte("0123456789"), 10000)
 	var lastSent, lastTotal, calls atomic.Int64
-	resp, err := w.client.UploadFile(t.Context(), fileTestSession, "data.bin", bytes.NewReader(content), &sessions.UploadFileOptions{
+	resp, err := w.client.UploadFile(t.Context(), testSessionID, "data.bin", bytes.NewReader(content), &sessions.UploadFileOptions{
 		Progress: func(sent, total int64) { calls.Add(1); lastSent.Store(sent); lastTotal.Store(total) },
 	})
 	require.NoError(t, err)
@@ -208,111 +208,19 @@ func (s *shrinkingReader) Seek(off int64, whence int) (int64, error) {
 
 func TestUploadFileBodyShorterThanMeasuredFails(t *testing.T) {
 	t.Parallel()
-	w := newFileWire(t, func(rw http.ResponseWriter, r *http.Request) {
+	w := setupWire(t, func(rw http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		writeJSON(rw, http.StatusOK, []byte(`{}`))
 	})
-	_, err := w.client.UploadFile(t.Context(), fileTestSession, "a.txt", &shrinkingReader{Reader: strings.NewReader("abc"), claimed: 10}, nil)
+	_, err := w.client.UploadFile(t.Context(), testSessionID, "a.txt", &shrinkingReader{Reader: strings.NewReader("abc"), claimed: 10}, nil)
 	require.Error(t, err)
 	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
-	assert.NotContains(t, err.Error(), fileTestSession, "errors never show the whole session id")
-}
-
-// TestFileNamesRefusedBeforeSending: bad names and paths are refused by
-// every file operation with an *ArgumentError, and nothing reaches the
-// server.
-func TestFileNamesRefusedBeforeSending(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name     string
-		fileName string
-		path     string
-	}{
-		{name: "empty name", fileName: ""},
-		{name: "parent traversal", fileName: "../etc/passwd"},
-		{name: "traversal in the middle", fileName: "a/../../b.txt"},
-		{name: "dot segment", fileName: "./a.txt"},
-		{name: "dot segment inside", fileName: "a/./b.txt"},
-		{name: "bare dot dot", fileName: ".."},
-		{name: "NUL", fileName: "a\x00b.txt"},
-		{name: "newline", fileName: "a\nb.txt"},
-		{name: "tab", fileName: "a\tb.txt"},
-		{name: "DEL", fileName: "a\x7fb.txt"},
-		{name: "C1 control", fileName: "a\u0085b.txt"},
-		{name: "absolute outside /mnt/data", fileName: "/etc/passwd"},
-		{name: "absolute sibling of /mnt/data", fileName: "/mnt/database/x.txt"},
-		{name: "the root itself", fileName: "/mnt/data"},
-		{name: "trailing slash", fileName: "dir/"},
-		{name: "empty segment", fileName: "a//b.txt"},
-		{name: "backslash", fileName: `..\..\windows.ini`},
-		{name: "invalid UTF-8", fileName: "a\xffb.txt"},
-		{name: "traversal in path option", fileName: "ok.txt", path: "../outside"},
-		{name: "absolute path option outside root", fileName: "ok.txt", path: "/tmp"},
-		{name: "control character in path option", fileName: "ok.txt", path: "a\rb"},
-		{name: "traversal hidden behind /mnt/data", fileName: "/mnt/data/../../etc/shadow"},
-	}
-	w := newFileWire(t, func(rw http.ResponseWriter, r *http.Request) {
-		t.Errorf("request reached the server: %s %s", r.Method, r.URL)
-	})
-	c := w.client
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			ctx := t.Context()
-			ops := map[string]func() error{
-				"UploadFile": func() error {
-					_, err := c.UploadFile(ctx, fileTestSession, tc.fileName, strings.NewReader("x"), &sessions.UploadFileOptions{Path: tc.path})
-					return err
-				},
-				"DownloadFile": func() error {
-					_, err := c.DownloadFile(ctx, fileTestSession, tc.fileName, &sessions.DownloadFileOptions{Path: tc.path})
-					return err
-				},
-				"DownloadFileTo": func() error {
-					_, err := c.DownloadFileTo(ctx, fileTestSession, tc.fileName, io.Discard, &sessions.DownloadFileToOptions{Path: tc.path})
-					return err
-				},
-				"DownloadFileToPath": func() error {
-					_, err := c.DownloadFileToPath(ctx, fileTestSession, tc.fileName, filepath.Join(t.TempDir(), "out"), &sessions.DownloadFileToPathOptions{Path: tc.path})
-					return err
-				},
-				"GetFile": func() error {
-					_, err := c.GetFile(ctx, fileTestSession, tc.fileName, &sessions.GetFileOptions{Path: tc.path})
-					return err
-				},
-				"DeleteFile": func() error {
-					_, err := c.DeleteFile(ctx, fileTestSession, tc.fileName, &sessions.DeleteFileOptions{Path: tc.path})
-					return err
-				},
-			}
-			for op, call := range ops {
-				err := call()
-				require.Error(t, err, op)
-				assert.ErrorIs(t, err, sessions.ErrInvalidArgument, op)
-				var ae *sessions.ArgumentError
-				if assert.ErrorAs(t, err, &ae, op) {
-					assert.NotEmpty(t, ae.Reason, op)
-				}
-			}
-		})
-	}
-	assert.Zero(t, w.hits.Load(), "no request may reach the server")
-}
-
-func TestListFilesPathRefusedBeforeSending(t *testing.T) {
-	t.Parallel()
-	w := newFileWire(t, nil)
-	for _, p := range []string{"../x", "/etc", "a/./b", "a\x00"} {
-		pager := w.client.NewListFilesPager(fileTestSession, &sessions.ListFilesOptions{Path: p})
-		require.True(t, pager.More())
-		_, err := pager.NextPage(t.Context())
-		assert.ErrorIs(t, err, sessions.ErrInvalidArgument, p)
-	}
-	assert.Zero(t, w.hits.Load())
+	assert.NotContains(t, err.Error(), testSessionID, "errors never show the whole session id")
 }
 
 func TestFileOperationsRefuseBadSessionID(t *testing.T) {
 	t.Parallel()
-	w := newFileWire(t, nil)
+	w := setupWire(t, nil)
 	ctx := t.Context()
 	for _, id := range []string{"", "abc", "has space in it", strings.Repeat("x", 129)} {
 		_, err := w.client.UploadFile(ctx, id, "a.txt", strings.NewReader("x"), nil)
@@ -326,13 +234,13 @@ func TestFileOperationsRefuseBadSessionID(t *testing.T) {
 		_, err = w.client.NewListFilesPager(id, nil).NextPage(ctx)
 		assert.ErrorIs(t, err, sessions.ErrInvalidArgument)
 	}
-	_, err := w.client.UploadFile(ctx, fileTestSession, "a.txt", nil, nil)
+	_, err := w.client.UploadFile(ctx, testSessionID, "a.txt", nil, nil)
 	assert.ErrorIs(t, err, sessions.ErrInvalidArgument, "nil body")
-	_, err = w.client.DownloadFileTo(ctx, fileTestSession, "a.txt", nil, nil)
+	_, err = w.client.DownloadFileTo(ctx, testSessionID, "a.txt", nil, nil)
 	assert.ErrorIs(t, err, sessions.ErrInvalidArgument, "nil writer")
-	_, err = w.client.DownloadFileToPath(ctx, fileTestSession, "a.txt", "", nil)
+	_, err = w.client.DownloadFileToPath(ctx, testSessionID, "a.txt", "", nil)
 	assert.ErrorIs(t, err, sessions.ErrInvalidArgument, "empty local path")
-	_, err = w.client.UploadFile(ctx, fileTestSession, "a.txt", strings.NewReader("x"), &sessions.UploadFileOptions{ContentType: "text/plain\r\nX-Injected: 1"})
+	_, err = w.client.UploadFile(ctx, testSessionID, "a.txt", strings.NewReader("x"), &sessions.UploadFileOptions{ContentType: "text/plain\r\nX-Injected: 1"})
 	assert.ErrorIs(t, err, sessions.ErrInvalidArgument, "header injection through the part's content type")
 	assert.Zero(t, w.hits.Load())
 }
@@ -352,7 +260,7 @@ func TestFileRequestsWireForm(t *testing.T) {
 		{
 			name: "download with dir in name",
 			call: func(c *sessions.Client, ctx context.Context) error {
-				r, err := c.DownloadFile(ctx, fileTestSession, "out/a b#c?d%e.txt", nil)
+				r, err := c.DownloadFile(ctx, testSessionID, "out/a b#c?d%e.txt", nil)
 				if err == nil {
 					r.Body.Close()
 				}
@@ -363,7 +271,7 @@ func TestFileRequestsWireForm(t *testing.T) {
 		{
 			name: "get metadata, unicode name",
 			call: func(c *sessions.Client, ctx context.Context) error {
-				_, err := c.GetFile(ctx, fileTestSession, "données/報告.txt", &sessions.GetFileOptions{Path: "/mnt/data/x"})
+				_, err := c.GetFile(ctx, testSessionID, "données/報告.txt", &sessions.GetFileOptions{Path: "/mnt/data/x"})
 				return err
 			},
 			wantMethod: http.MethodGet, wantPath: "/files/" + url.PathEscape("報告.txt"), wantDir: "x/données",
@@ -371,7 +279,7 @@ func TestFileRequestsWireForm(t *testing.T) {
 		{
 			name: "delete at the root",
 			call: func(c *sessions.Client, ctx context.Context) error {
-				_, err := c.DeleteFile(ctx, fileTestSession, "old.log", nil)
+				_, err := c.DeleteFile(ctx, testSessionID, "old.log", nil)
 				return err
 			},
 			wantMethod: http.MethodDelete, wantPath: "/files/old.log",
@@ -379,7 +287,7 @@ func TestFileRequestsWireForm(t *testing.T) {
 		{
 			name: "download to writer with path option",
 			call: func(c *sessions.Client, ctx context.Context) error {
-				_, err := c.DownloadFileTo(ctx, fileTestSession, "r.csv", io.Discard, &sessions.DownloadFileToOptions{Path: "results"})
+				_, err := c.DownloadFileTo(ctx, testSessionID, "r.csv", io.Discard, &sessions.DownloadFileToOptions{Path: "results"})
 				return err
 			},
 			wantMethod: http.MethodGet, wantPath: "/files/r.csv/content", wantDir: "results",
@@ -393,7 +301,7 @@ func TestFileRequestsWireForm(t *testing.T) {
 				query        url.Values
 			}
 			ch := make(chan seen, 1)
-			w := newFileWire(t, func(rw http.ResponseWriter, r *http.Request) {
+			w := setupWire(t, func(rw http.ResponseWriter, r *http.Request) {
 				ch <- seen{r.Method, r.URL.EscapedPath(), r.URL.Query()}
 				switch r.Method {
 				case http.MethodDelete:
@@ -409,8 +317,8 @@ func TestFileRequestsWireForm(t *testing.T) {
 			require.NoError(t, tc.call(w.client, t.Context()))
 			s := <-ch
 			assert.Equal(t, tc.wantMethod, s.method)
-			assert.Equal(t, fileTestPrefix+tc.wantPath, s.path)
-			want := url.Values{"api-version": {sessions.DefaultAPIVersion}, "identifier": {fileTestSession}}
+			assert.Equal(t, testPrefix+tc.wantPath, s.path)
+			want := url.Values{"api-version": {sessions.DefaultAPIVersion}, "identifier": {testSessionID}}
 			if tc.wantDir != "" {
 				want.Set("path", tc.wantDir)
 			}
@@ -424,7 +332,7 @@ func TestFileRequestsWireForm(t *testing.T) {
 func TestDownloadFileStreams(t *testing.T) {
 	t.Parallel()
 	release := make(chan struct{})
-	w := newFileWire(t, func(rw http.ResponseWriter, r *http.Request) {
+	w := setupWire(t, func(rw http.ResponseWriter, r *http.Request) {
 		rw.Header().Set("Content-Type", "text/plain")
 		rw.Header().Set("Content-Length", "10")
 		_, _ = io.WriteString(rw, "first")
@@ -438,7 +346,7 @@ func TestDownloadFileStreams(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
-	resp, err := w.client.DownloadFile(ctx, fileTestSession, "a.txt", nil)
+	resp, err := w.client.DownloadFile(ctx, testSessionID, "a.txt", nil)
 	require.NoError(t, err, "DownloadFile must return before the body is complete")
 	defer resp.Body.Close()
 	assert.Equal(t, int64(10), resp.ContentLength)
@@ -456,7 +364,7 @@ func TestDownloadFileStreams(t *testing.T) {
 func TestDownloadFileToReportsProgress(t *testing.T) {
 	t.Parallel()
 	content := bytes.Repeat([]byte("abcdefgh"), 64<<10) // 512 KiB
-	w := newFileWire(t, func(rw http.ResponseWriter, r *http.Request) {
+	w := setupWire(t, func(rw http.ResponseWriter, r *http.Request) {
 		rw.Header().Set("Content-Type", "application/octet-stream")
 		http.ServeContent(rw, r, "", time.Time{}, bytes.NewReader(content))
 	})
@@ -464,7 +372,7 @@ func TestDownloadFileToReportsProgress(t *testing.T) {
 	var prev int64
 	var monotonic = true
 	var last, total int64
-	resp, err := w.client.DownloadFileTo(t.Context(), fileTestSession, "big.bin", &buf, &sessions.DownloadFileToOptions{
+	resp, err := w.client.DownloadFileTo(t.Context(), testSessionID, "big.bin", &buf, &sessions.DownloadFileToOptions{
 		Progress: func(received, tot int64) {
 			if received < prev {
 				monotonic = false
@@ -483,21 +391,21 @@ func TestDownloadFileToReportsProgress(t *testing.T) {
 
 func TestDownloadFileToDetectsTruncation(t *testing.T) {
 	t.Parallel()
-	w := newFileWire(t, func(rw http.ResponseWriter, r *http.Request) {
+	w := setupWire(t, func(rw http.ResponseWriter, r *http.Request) {
 		rw.Header().Set("Content-Length", "100")
 		_, _ = io.WriteString(rw, "only part of it")
 		// Returning closes the connection short of Content-Length.
 	})
 	var buf bytes.Buffer
-	_, err := w.client.DownloadFileTo(t.Context(), fileTestSession, "a.txt", &buf, nil)
+	_, err := w.client.DownloadFileTo(t.Context(), testSessionID, "a.txt", &buf, nil)
 	require.Error(t, err)
 	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
-	assert.NotContains(t, err.Error(), fileTestSession)
+	assert.NotContains(t, err.Error(), testSessionID)
 }
 
 func TestDownloadFileToPath(t *testing.T) {
 	t.Parallel()
-	w := newFileWire(t, func(rw http.ResponseWriter, r *http.Request) {
+	w := setupWire(t, func(rw http.ResponseWriter, r *http.Request) {
 		switch path.Base(r.URL.Path[:len(r.URL.Path)-len("/content")]) {
 		case "good.txt":
 			_, _ = io.WriteString(rw, "new content")
@@ -513,7 +421,7 @@ func TestDownloadFileToPath(t *testing.T) {
 	t.Run("writes the file and leaves nothing else", func(t *testing.T) {
 		dir := t.TempDir()
 		dst := filepath.Join(dir, "good.txt")
-		resp, err := w.client.DownloadFileToPath(ctx, fileTestSession, "good.txt", dst, nil)
+		resp, err := w.client.DownloadFileToPath(ctx, testSessionID, "good.txt", dst, nil)
 		require.NoError(t, err)
 		assert.Equal(t, int64(len("new content")), resp.BytesWritten)
 		got, err := os.ReadFile(dst)
@@ -528,7 +436,7 @@ func TestDownloadFileToPath(t *testing.T) {
 			dir := t.TempDir()
 			dst := filepath.Join(dir, "target.txt")
 			require.NoError(t, os.WriteFile(dst, []byte("old"), 0o600))
-			_, err := w.client.DownloadFileToPath(ctx, fileTestSession, name, dst, nil)
+			_, err := w.client.DownloadFileToPath(ctx, testSessionID, name, dst, nil)
 			require.Error(t, err)
 			if name == "missing.txt" {
 				assert.ErrorIs(t, err, sessions.ErrFileNotFound)
@@ -546,8 +454,8 @@ func TestDownloadFileToPath(t *testing.T) {
 func TestGetFileDecodesSpecExample(t *testing.T) {
 	t.Parallel()
 	body := specBody(t, "SessionResourceFiles_Get.json")
-	w := newFileWire(t, func(rw http.ResponseWriter, r *http.Request) { writeJSON(rw, http.StatusOK, body) })
-	resp, err := w.client.GetFile(t.Context(), fileTestSession, "testfile", nil)
+	w := setupWire(t, func(rw http.ResponseWriter, r *http.Request) { writeJSON(rw, http.StatusOK, body) })
+	resp, err := w.client.GetFile(t.Context(), testSessionID, "testfile", nil)
 	require.NoError(t, err)
 	assert.Equal(t, specExampleFile, resp.File)
 }
@@ -570,7 +478,7 @@ func TestFileErrorsAreTyped(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			w := newFileWire(t, func(rw http.ResponseWriter, r *http.Request) {
+			w := setupWire(t, func(rw http.ResponseWriter, r *http.Request) {
 				_, _ = io.Copy(io.Discard, r.Body)
 				if tc.code == "" {
 					rw.WriteHeader(tc.status)
@@ -581,14 +489,14 @@ func TestFileErrorsAreTyped(t *testing.T) {
 				writeJSON(rw, tc.status, []byte(fmt.Sprintf(`{"error":{"code":%q,"message":"session %s: %s"}}`, tc.code, r.URL.Query().Get("identifier"), tc.code)))
 			})
 			ctx := t.Context()
-			dl, dlErr := w.client.DownloadFile(ctx, fileTestSession, "a.txt", nil)
+			dl, dlErr := w.client.DownloadFile(ctx, testSessionID, "a.txt", nil)
 			if dlErr == nil {
 				dl.Body.Close()
 			}
-			_, upErr := w.client.UploadFile(ctx, fileTestSession, "a.txt", strings.NewReader("x"), nil)
-			_, getErr := w.client.GetFile(ctx, fileTestSession, "a.txt", nil)
-			_, delErr := w.client.DeleteFile(ctx, fileTestSession, "a.txt", nil)
-			_, listErr := w.client.NewListFilesPager(fileTestSession, nil).NextPage(ctx)
+			_, upErr := w.client.UploadFile(ctx, testSessionID, "a.txt", strings.NewReader("x"), nil)
+			_, getErr := w.client.GetFile(ctx, testSessionID, "a.txt", nil)
+			_, delErr := w.client.DeleteFile(ctx, testSessionID, "a.txt", nil)
+			_, listErr := w.client.NewListFilesPager(testSessionID, nil).NextPage(ctx)
 			for i, err := range []error{dlErr, upErr, getErr, delErr, listErr} {
 				require.Error(t, err, i)
 				if tc.want != nil {
@@ -598,7 +506,7 @@ func TestFileErrorsAreTyped(t *testing.T) {
 				require.ErrorAs(t, err, &re, i)
 				assert.Equal(t, tc.status, re.StatusCode, i)
 				assert.Equal(t, tc.code, re.ErrorCode, i)
-				assert.NotContains(t, err.Error(), fileTestSession, "errors never show the whole session id")
+				assert.NotContains(t, err.Error(), testSessionID, "errors never show the whole session id")
 				if tc.want != nil {
 					assert.Contains(t, err.Error(), fmt.Sprintf("HTTP %d", tc.status), i)
 					assert.Contains(t, err.Error(), tc.wantAdvice, i)
@@ -610,32 +518,32 @@ func TestFileErrorsAreTyped(t *testing.T) {
 
 func TestTransportErrorsRedactSessionID(t *testing.T) {
 	t.Parallel()
-	w := newFileWire(t, nil)
+	w := setupWire(t, nil)
 	w.srv.Close() // every request now fails to connect
 	ctx := t.Context()
-	_, err := w.client.UploadFile(ctx, fileTestSession, "a.txt", strings.NewReader("x"), nil)
+	_, err := w.client.UploadFile(ctx, testSessionID, "a.txt", strings.NewReader("x"), nil)
 	require.Error(t, err)
-	assert.NotContains(t, err.Error(), fileTestSession)
-	assert.Contains(t, err.Error(), sessions.RedactSessionID(fileTestSession))
-	_, err = w.client.GetFile(ctx, fileTestSession, "a.txt", nil)
+	assert.NotContains(t, err.Error(), testSessionID)
+	assert.Contains(t, err.Error(), sessions.RedactSessionID(testSessionID))
+	_, err = w.client.GetFile(ctx, testSessionID, "a.txt", nil)
 	require.Error(t, err)
-	assert.NotContains(t, err.Error(), fileTestSession)
-	_, err = w.client.NewListFilesPager(fileTestSession, nil).NextPage(ctx)
+	assert.NotContains(t, err.Error(), testSessionID)
+	_, err = w.client.NewListFilesPager(testSessionID, nil).NextPage(ctx)
 	require.Error(t, err)
-	assert.NotContains(t, err.Error(), fileTestSession)
+	assert.NotContains(t, err.Error(), testSessionID)
 }
 
 func TestListFilesPager(t *testing.T) {
 	t.Parallel()
 	var log queryLog
-	var w *fileWire
-	w = newFileWire(t, func(rw http.ResponseWriter, r *http.Request) {
+	var w *wire
+	w = setupWire(t, func(rw http.ResponseWriter, r *http.Request) {
 		assert.Equal(t, http.MethodGet, r.Method)
-		assert.Equal(t, fileTestPrefix+"/files", r.URL.Path)
+		assert.Equal(t, testPrefix+"/files", r.URL.Path)
 		log.add(r)
 		switch r.URL.Query().Get("page") {
 		case "":
-			next := w.srv.URL + fileTestPrefix + "/files?page=2&identifier=" + url.QueryEscape(fileTestSession)
+			next := w.srv.URL + testPrefix + "/files?page=2&identifier=" + url.QueryEscape(testSessionID)
 			writeJSON(rw, http.StatusOK, []byte(fmt.Sprintf(`{"value":[
 				{"name":"a.txt","type":"File","sizeInBytes":3,"lastModifiedAt":"2025-01-02T03:04:05Z"},
 				{"name":"sub","type":"directory","lastModifiedAt":"2025-01-02T03:04:05Z"}],"nextLink":%q}`, next)))
@@ -646,7 +554,7 @@ func TestListFilesPager(t *testing.T) {
 			writeJSON(rw, http.StatusOK, []byte(`[{"name":"c.txt","type":"File","sizeInBytes":2}]`))
 		}
 	})
-	pager := w.client.NewListFilesPager(fileTestSession, &sessions.ListFilesOptions{Path: "sub", Recursive: true})
+	pager := w.client.NewListFilesPager(testSessionID, &sessions.ListFilesOptions{Path: "sub", Recursive: true})
 	var names []string
 	var dirs []bool
 	for pager.More() {
@@ -661,9 +569,9 @@ func TestListFilesPager(t *testing.T) {
 	assert.Equal(t, []bool{false, true, false, false}, dirs)
 	queries := log.all()
 	require.Len(t, queries, 3)
-	assert.Equal(t, url.Values{"api-version": {sessions.DefaultAPIVersion}, "identifier": {fileTestSession}, "path": {"sub"}, "recursive": {"true"}}, queries[0])
-	assert.Equal(t, url.Values{"api-version": {sessions.DefaultAPIVersion}, "identifier": {fileTestSession}, "page": {"2"}}, queries[1])
-	assert.Equal(t, url.Values{"api-version": {sessions.DefaultAPIVersion}, "identifier": {fileTestSession}, "page": {"3"}}, queries[2])
+	assert.Equal(t, url.Values{"api-version": {sessions.DefaultAPIVersion}, "identifier": {testSessionID}, "path": {"sub"}, "recursive": {"true"}}, queries[0])
+	assert.Equal(t, url.Values{"api-version": {sessions.DefaultAPIVersion}, "identifier": {testSessionID}, "page": {"2"}}, queries[1])
+	assert.Equal(t, url.Values{"api-version": {sessions.DefaultAPIVersion}, "identifier": {testSessionID}, "page": {"3"}}, queries[2])
 }
 
 func TestListFilesShapesAndDefaults(t *testing.T) {
@@ -681,11 +589,11 @@ func TestListFilesShapesAndDefaults(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			reqs := make(chan url.Values, 1)
-			w := newFileWire(t, func(rw http.ResponseWriter, r *http.Request) {
+			w := setupWire(t, func(rw http.ResponseWriter, r *http.Request) {
 				reqs <- r.URL.Query()
 				writeJSON(rw, http.StatusOK, tc.body)
 			})
-			pager := w.client.NewListFilesPager(fileTestSession, nil)
+			pager := w.client.NewListFilesPager(testSessionID, nil)
 			page, err := pager.NextPage(t.Context())
 			require.NoError(t, err)
 			assert.False(t, pager.More())
@@ -694,7 +602,7 @@ func TestListFilesShapesAndDefaults(t *testing.T) {
 				names = append(names, f.Name)
 			}
 			assert.Equal(t, tc.wantNames, names)
-			assert.Equal(t, url.Values{"api-version": {sessions.DefaultAPIVersion}, "identifier": {fileTestSession}}, <-reqs, "no path and no recursive by default")
+			assert.Equal(t, url.Values{"api-version": {sessions.DefaultAPIVersion}, "identifier": {testSessionID}}, <-reqs, "no path and no recursive by default")
 		})
 	}
 }
@@ -704,10 +612,10 @@ func TestListFilesRefusesForeignNextLink(t *testing.T) {
 	var foreignHits atomic.Int32
 	foreign := httptest.NewTLSServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { foreignHits.Add(1) }))
 	defer foreign.Close()
-	w := newFileWire(t, func(rw http.ResponseWriter, r *http.Request) {
+	w := setupWire(t, func(rw http.ResponseWriter, r *http.Request) {
 		writeJSON(rw, http.StatusOK, []byte(fmt.Sprintf(`{"value":[],"nextLink":%q}`, foreign.URL+"/files?page=2")))
 	})
-	pager := w.client.NewListFilesPager(fileTestSession, nil)
+	pager := w.client.NewListFilesPager(testSessionID, nil)
 	_, err := pager.NextPage(t.Context())
 	require.NoError(t, err)
 	require.True(t, pager.More())
@@ -821,7 +729,7 @@ func TestUploadDownloadRoundTrip(t *testing.T) {
 	if raceEnabled {
 		large = 64 << 20
 	}
-	_, c := newEmulator(t, &sessionstest.Options{MaxUploadBytes: large + (1 << 20)})
+	_, c := setupEmulator(t, &sessionstest.Options{MaxUploadBytes: large + (1 << 20)})
 	tests := []struct {
 		name   string
 		file   string
@@ -882,7 +790,7 @@ func TestUploadDownloadRoundTrip(t *testing.T) {
 // one directory or the whole tree, and delete removes a file.
 func TestListAndDeleteAgainstEmulator(t *testing.T) {
 	t.Parallel()
-	_, c := newEmulator(t, &sessionstest.Options{PageSize: 2})
+	_, c := setupEmulator(t, &sessionstest.Options{PageSize: 2})
 	ctx := t.Context()
 	s := c.NewSession()
 	defer s.Close(ctx)

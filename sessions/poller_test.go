@@ -22,16 +22,16 @@ func TestBeginExecuteFollowsOperationLocation(t *testing.T) {
 		location string // "" for none
 		wantPath string
 	}{
-		{name: "relative location", location: "/executions/op-1?api-version=" + DefaultAPIVersion + "&identifier=" + execTestSessionID, wantPath: execTestPrefix + "/executions/op-1"},
-		{name: "relative location with the endpoint path", location: execTestPrefix + "/executions/op-1?api-version=" + DefaultAPIVersion, wantPath: execTestPrefix + "/executions/op-1"},
-		{name: "no location: GET executions/{id}", wantPath: execTestPrefix + "/executions/op-1"},
-		{name: "placeholder location is ignored", location: "operation-location-uri", wantPath: execTestPrefix + "/executions/op-1"},
-		{name: "location on another host is ignored", location: "https://elsewhere.example/executions/op-1", wantPath: execTestPrefix + "/executions/op-1"},
+		{name: "relative location", location: "/executions/op-1?api-version=" + DefaultAPIVersion + "&identifier=" + testSessionID, wantPath: testPrefix + "/executions/op-1"},
+		{name: "relative location with the endpoint path", location: testPrefix + "/executions/op-1?api-version=" + DefaultAPIVersion, wantPath: testPrefix + "/executions/op-1"},
+		{name: "no location: GET executions/{id}", wantPath: testPrefix + "/executions/op-1"},
+		{name: "placeholder location is ignored", location: "operation-location-uri", wantPath: testPrefix + "/executions/op-1"},
+		{name: "location on another host is ignored", location: "https://elsewhere.example/executions/op-1", wantPath: testPrefix + "/executions/op-1"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			srv := newExecTestServer(t, func(w http.ResponseWriter, r *http.Request, attempt int) {
+			srv := setupServer(t, func(w http.ResponseWriter, r *http.Request, attempt int) {
 				switch attempt {
 				case 1:
 					var hdr []string
@@ -45,8 +45,8 @@ func TestBeginExecuteFollowsOperationLocation(t *testing.T) {
 					execReply(w, http.StatusOK, `{"id":"op-1","identifier":"s","status":"3","result":{"stdout":"done","stderr":"warn","executionTimeInMilliseconds":1500}}`)
 				}
 			})
-			c := newExecTestClient(t, srv.URL+execTestPrefix, srv, nil)
-			poller, err := c.BeginExecute(t.Context(), execTestSessionID, Command{Shell: "make", OutputLimit: 4}, &BeginExecuteOptions{OperationID: "op-1"})
+			c := setupClient(t, srv.URL+testPrefix, srv, nil)
+			poller, err := c.BeginExecute(t.Context(), testSessionID, Command{Shell: "make", OutputLimit: 4}, &BeginExecuteOptions{OperationID: "op-1"})
 			require.NoError(t, err)
 			assert.False(t, poller.Done())
 			resp, err := poller.PollUntilDone(t.Context(), execPollFast)
@@ -65,7 +65,7 @@ func TestBeginExecuteFollowsOperationLocation(t *testing.T) {
 				assert.Equal(t, http.MethodGet, r.Method)
 				assert.Equal(t, tc.wantPath, r.Path)
 				assert.Equal(t, DefaultAPIVersion, r.Query.Get("api-version"))
-				assert.Equal(t, execTestSessionID, r.Query.Get("identifier"))
+				assert.Equal(t, testSessionID, r.Query.Get("identifier"))
 				assert.Equal(t, "Bearer fake_token", r.Header.Get("Authorization"))
 			}
 		})
@@ -74,11 +74,11 @@ func TestBeginExecuteFollowsOperationLocation(t *testing.T) {
 
 func TestBeginExecuteSynchronousAnswerIsDone(t *testing.T) {
 	t.Parallel()
-	srv := newExecTestServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+	srv := setupServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
 		execReply(w, http.StatusOK, execOKBody, "Operation-Location", "/executions/exec-1")
 	})
-	c := newExecTestClient(t, srv.URL, srv, nil)
-	poller, err := c.BeginExecute(t.Context(), execTestSessionID, ShellCommand("echo hi"), nil)
+	c := setupClient(t, srv.URL, srv, nil)
+	poller, err := c.BeginExecute(t.Context(), testSessionID, ShellCommand("echo hi"), nil)
 	require.NoError(t, err)
 	assert.True(t, poller.Done())
 	resp, err := poller.PollUntilDone(t.Context(), execPollFast)
@@ -89,7 +89,7 @@ func TestBeginExecuteSynchronousAnswerIsDone(t *testing.T) {
 
 func TestBeginExecuteResumeToken(t *testing.T) {
 	t.Parallel()
-	srv := newExecTestServer(t, func(w http.ResponseWriter, r *http.Request, attempt int) {
+	srv := setupServer(t, func(w http.ResponseWriter, r *http.Request, attempt int) {
 		switch attempt {
 		case 1:
 			execReply(w, http.StatusAccepted, `{"id":"op-9","status":"NotStarted"}`)
@@ -97,8 +97,8 @@ func TestBeginExecuteResumeToken(t *testing.T) {
 			execReply(w, http.StatusOK, `{"id":"op-9","status":"Succeeded","exitCode":0,"result":{"stdout":"63\n"}}`)
 		}
 	})
-	c := newExecTestClient(t, srv.URL+execTestPrefix, srv, nil)
-	first, err := c.BeginExecute(t.Context(), execTestSessionID, ShellCommand("true"), nil)
+	c := setupClient(t, srv.URL+testPrefix, srv, nil)
+	first, err := c.BeginExecute(t.Context(), testSessionID, ShellCommand("true"), nil)
 	require.NoError(t, err)
 	token, err := first.ResumeToken()
 	require.NoError(t, err)
@@ -114,16 +114,16 @@ func TestBeginExecuteResumeToken(t *testing.T) {
 	reqs := srv.requests()
 	require.Len(t, reqs, 2, "resuming posts nothing")
 	assert.Equal(t, http.MethodGet, reqs[1].Method)
-	assert.Equal(t, execTestPrefix+"/executions/op-9", reqs[1].Path)
-	assert.Equal(t, execTestSessionID, reqs[1].Query.Get("identifier"))
+	assert.Equal(t, testPrefix+"/executions/op-9", reqs[1].Path)
+	assert.Equal(t, testSessionID, reqs[1].Query.Get("identifier"))
 
-	_, err = c.BeginExecute(t.Context(), execTestSessionID, ShellCommand("true"), &BeginExecuteOptions{ResumeToken: "not a token"})
+	_, err = c.BeginExecute(t.Context(), testSessionID, ShellCommand("true"), &BeginExecuteOptions{ResumeToken: "not a token"})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "ResumeToken")
 	assert.ErrorIs(t, err, ErrInvalidArgument, "a garbage token is the caller's input: an *ArgumentError")
 
 	// A token is data: it may not send the bearer token to another host.
-	other, err := NewClient("https://other.example"+execTestPrefix, &fake.TokenCredential{}, nil)
+	other, err := NewClient("https://other.example"+testPrefix, &fake.TokenCredential{}, nil)
 	require.NoError(t, err)
 	tampered := strings.ReplaceAll(token, strings.TrimPrefix(srv.URL, "https://"), "evil.example")
 	require.NotEqual(t, token, tampered)
@@ -135,51 +135,51 @@ func TestBeginExecuteResumeToken(t *testing.T) {
 		require.Error(t, err, name)
 		assert.Contains(t, err.Error(), "pool endpoint", name)
 		assert.ErrorIs(t, err, ErrInvalidArgument, name)
-		assert.NotContains(t, err.Error(), execTestSessionID, name)
+		assert.NotContains(t, err.Error(), testSessionID, name)
 	}
 	assert.Len(t, srv.requests(), 2, "a refused token sends nothing")
 }
 
 func TestBeginExecutePollErrors(t *testing.T) {
 	t.Parallel()
-	srv := newExecTestServer(t, func(w http.ResponseWriter, r *http.Request, attempt int) {
+	srv := setupServer(t, func(w http.ResponseWriter, r *http.Request, attempt int) {
 		if attempt == 1 {
 			execReply(w, http.StatusAccepted, `{"id":"op-2","status":"Running"}`)
 			return
 		}
-		execReply(w, http.StatusNotFound, `{"error":{"code":"ExecutionNotFound","message":"no execution for `+execTestSessionID+`"}}`)
+		execReply(w, http.StatusNotFound, `{"error":{"code":"ExecutionNotFound","message":"no execution for `+testSessionID+`"}}`)
 	})
-	c := newExecTestClient(t, srv.URL, srv, nil)
-	poller, err := c.BeginExecute(t.Context(), execTestSessionID, ShellCommand("true"), nil)
+	c := setupClient(t, srv.URL, srv, nil)
+	poller, err := c.BeginExecute(t.Context(), testSessionID, ShellCommand("true"), nil)
 	require.NoError(t, err)
 	_, err = poller.PollUntilDone(t.Context(), execPollFast)
 	require.ErrorIs(t, err, ErrExecutionNotFound)
-	assert.NotContains(t, err.Error(), execTestSessionID)
+	assert.NotContains(t, err.Error(), testSessionID)
 }
 
 func TestBeginExecuteNothingToPoll(t *testing.T) {
 	t.Parallel()
-	srv := newExecTestServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+	srv := setupServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
 		execReply(w, http.StatusAccepted, `{"status":"Running"}`)
 	})
-	c := newExecTestClient(t, srv.URL, srv, nil)
-	_, err := c.BeginExecute(t.Context(), execTestSessionID, ShellCommand("true"), nil)
+	c := setupClient(t, srv.URL, srv, nil)
+	_, err := c.BeginExecute(t.Context(), testSessionID, ShellCommand("true"), nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "Operation-Location")
 }
 
 func TestPollURL(t *testing.T) {
 	t.Parallel()
-	c, err := NewClient("https://host.example"+execTestPrefix, &fake.TokenCredential{}, nil)
+	c, err := NewClient("https://host.example"+testPrefix, &fake.TokenCredential{}, nil)
 	require.NoError(t, err)
 	tests := []struct {
 		name, location, id, want string
 	}{
-		{name: "absolute on the endpoint's host", location: "https://host.example" + execTestPrefix + "/executions/a?api-version=x&identifier=s2", want: "https://host.example" + execTestPrefix + "/executions/a?api-version=x&identifier=s2"},
-		{name: "relative adds missing query", location: "/executions/a", want: "https://host.example" + execTestPrefix + "/executions/a?api-version=" + DefaultAPIVersion + "&identifier=sess"},
-		{name: "other scheme falls back", location: "http://host.example/executions/a", id: "b", want: "https://host.example" + execTestPrefix + "/executions/b?api-version=" + DefaultAPIVersion + "&identifier=sess"},
-		{name: "scheme-relative falls back", location: "//evil.example/executions/a", id: "b", want: "https://host.example" + execTestPrefix + "/executions/b?api-version=" + DefaultAPIVersion + "&identifier=sess"},
-		{name: "id is escaped", id: "a/b", want: "https://host.example" + execTestPrefix + "/executions/a%2Fb?api-version=" + DefaultAPIVersion + "&identifier=sess"},
+		{name: "absolute on the endpoint's host", location: "https://host.example" + testPrefix + "/executions/a?api-version=x&identifier=s2", want: "https://host.example" + testPrefix + "/executions/a?api-version=x&identifier=s2"},
+		{name: "relative adds missing query", location: "/executions/a", want: "https://host.example" + testPrefix + "/executions/a?api-version=" + DefaultAPIVersion + "&identifier=sess"},
+		{name: "other scheme falls back", location: "http://host.example/executions/a", id: "b", want: "https://host.example" + testPrefix + "/executions/b?api-version=" + DefaultAPIVersion + "&identifier=sess"},
+		{name: "scheme-relative falls back", location: "//evil.example/executions/a", id: "b", want: "https://host.example" + testPrefix + "/executions/b?api-version=" + DefaultAPIVersion + "&identifier=sess"},
+		{name: "id is escaped", id: "a/b", want: "https://host.example" + testPrefix + "/executions/a%2Fb?api-version=" + DefaultAPIVersion + "&identifier=sess"},
 		{name: "nothing", location: "operation-location-uri", want: ""},
 	}
 	for _, tc := range tests {

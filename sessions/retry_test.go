@@ -70,9 +70,9 @@ func TestExecuteRetryRules(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			srv := newExecTestServer(t, execFailThenOK(1, tc.fail))
-			c := newExecTestClient(t, srv.URL+execTestPrefix, srv, nil)
-			resp, err := c.Execute(t.Context(), execTestSessionID, ShellCommand("date >> log"), &ExecuteOptions{RetryAmbiguousFailures: tc.optIn})
+			srv := setupServer(t, execFailThenOK(1, tc.fail))
+			c := setupClient(t, srv.URL+testPrefix, srv, nil)
+			resp, err := c.Execute(t.Context(), testSessionID, ShellCommand("date >> log"), &ExecuteOptions{RetryAmbiguousFailures: tc.optIn})
 			reqs := srv.requests()
 			require.Len(t, reqs, tc.wantAttempts)
 			for _, r := range reqs[1:] {
@@ -85,7 +85,7 @@ func TestExecuteRetryRules(t *testing.T) {
 				return
 			}
 			require.Error(t, err)
-			assert.NotContains(t, err.Error(), execTestSessionID)
+			assert.NotContains(t, err.Error(), testSessionID)
 		})
 	}
 }
@@ -95,11 +95,11 @@ func TestBeginExecuteRetryRules(t *testing.T) {
 	for _, optIn := range []bool{false, true} {
 		t.Run(fmt.Sprintf("opt-in %v", optIn), func(t *testing.T) {
 			t.Parallel()
-			srv := newExecTestServer(t, execFailThenOK(1, func(w http.ResponseWriter, _ *http.Request) {
+			srv := setupServer(t, execFailThenOK(1, func(w http.ResponseWriter, _ *http.Request) {
 				execReply(w, http.StatusInternalServerError, "")
 			}))
-			c := newExecTestClient(t, srv.URL, srv, nil)
-			_, err := c.BeginExecute(t.Context(), execTestSessionID, ShellCommand("true"), &BeginExecuteOptions{RetryAmbiguousFailures: optIn})
+			c := setupClient(t, srv.URL, srv, nil)
+			_, err := c.BeginExecute(t.Context(), testSessionID, ShellCommand("true"), &BeginExecuteOptions{RetryAmbiguousFailures: optIn})
 			if optIn {
 				require.NoError(t, err)
 				assert.Len(t, srv.requests(), 2)
@@ -115,12 +115,12 @@ func TestBeginExecuteRetryRules(t *testing.T) {
 
 func TestExecuteHonoursRetryAfterSeconds(t *testing.T) {
 	t.Parallel()
-	srv := newExecTestServer(t, execFailThenOK(1, func(w http.ResponseWriter, _ *http.Request) {
+	srv := setupServer(t, execFailThenOK(1, func(w http.ResponseWriter, _ *http.Request) {
 		execReply(w, http.StatusTooManyRequests, "", "Retry-After", "1")
 	}))
-	c := newExecTestClient(t, srv.URL, srv, nil)
+	c := setupClient(t, srv.URL, srv, nil)
 	start := time.Now()
-	_, err := c.Execute(t.Context(), execTestSessionID, ShellCommand("true"), nil)
+	_, err := c.Execute(t.Context(), testSessionID, ShellCommand("true"), nil)
 	require.NoError(t, err)
 	assert.GreaterOrEqual(t, time.Since(start), 900*time.Millisecond, "the client waits as long as Retry-After says")
 	reqs := srv.requests()
@@ -158,15 +158,15 @@ func TestExecuteKeepsCallerRetryLimits(t *testing.T) {
 			if status == 0 {
 				status = http.StatusServiceUnavailable
 			}
-			srv := newExecTestServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
+			srv := setupServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
 				execReply(w, status, `{"error":{"code":"Busy","message":"try later"}}`)
 			})
-			c := newExecTestClient(t, srv.URL, srv, &ClientOptions{ClientOptions: azcore.ClientOptions{Retry: tc.retry}})
+			c := setupClient(t, srv.URL, srv, &ClientOptions{ClientOptions: azcore.ClientOptions{Retry: tc.retry}})
 			ctx := t.Context()
 			if tc.ctxRetry != nil {
 				ctx = policy.WithRetryOptions(ctx, *tc.ctxRetry)
 			}
-			_, err := c.Execute(ctx, execTestSessionID, ShellCommand("true"), &ExecuteOptions{RetryAmbiguousFailures: tc.ambiguous})
+			_, err := c.Execute(ctx, testSessionID, ShellCommand("true"), &ExecuteOptions{RetryAmbiguousFailures: tc.ambiguous})
 			var re *azcore.ResponseError
 			require.ErrorAs(t, err, &re)
 			assert.Equal(t, status, re.StatusCode)
@@ -181,18 +181,18 @@ func TestExecuteKeepsCallerRetryLimits(t *testing.T) {
 // policy.
 func TestExecuteGuardIsInvisibleToReads(t *testing.T) {
 	t.Parallel()
-	srv := newExecTestServer(t, execFailThenOK(1, func(w http.ResponseWriter, _ *http.Request) {
+	srv := setupServer(t, execFailThenOK(1, func(w http.ResponseWriter, _ *http.Request) {
 		execReply(w, http.StatusInternalServerError, "")
 	}))
-	c := newExecTestClient(t, srv.URL, srv, nil)
-	_, err := c.GetExecution(t.Context(), execTestSessionID, "exec-1", nil)
+	c := setupClient(t, srv.URL, srv, nil)
+	_, err := c.GetExecution(t.Context(), testSessionID, "exec-1", nil)
 	require.NoError(t, err)
 	assert.Len(t, srv.requests(), 2, "a GET that failed with 500 is retried")
 }
 
 func TestExecuteRetriesDialFailures(t *testing.T) {
 	t.Parallel()
-	srv := newExecTestServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
+	srv := setupServer(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
 		execReply(w, http.StatusOK, execOKBody)
 	})
 	closed, err := net.Listen("tcp", "127.0.0.1:0")
@@ -210,8 +210,8 @@ func TestExecuteRetriesDialFailures(t *testing.T) {
 		var d net.Dialer
 		return d.DialContext(ctx, network, addr)
 	}
-	c := newExecTestClient(t, srv.URL, srv, &ClientOptions{ClientOptions: azcore.ClientOptions{Transport: &http.Client{Transport: tr}}})
-	resp, err := c.Execute(t.Context(), execTestSessionID, ShellCommand("true"), nil)
+	c := setupClient(t, srv.URL, srv, &ClientOptions{ClientOptions: azcore.ClientOptions{Transport: &http.Client{Transport: tr}}})
+	resp, err := c.Execute(t.Context(), testSessionID, ShellCommand("true"), nil)
 	require.NoError(t, err)
 	assert.Equal(t, "0", string(resp.Status))
 	assert.Equal(t, int32(2), dials.Load())
@@ -243,15 +243,15 @@ func TestExecuteContextCancellation(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			srv := newExecTestServer(t, tc.handler)
-			c := newExecTestClient(t, srv.URL, srv, &ClientOptions{ClientOptions: azcore.ClientOptions{Retry: policy.RetryOptions{MaxRetryDelay: time.Minute}}})
+			srv := setupServer(t, tc.handler)
+			c := setupClient(t, srv.URL, srv, &ClientOptions{ClientOptions: azcore.ClientOptions{Retry: policy.RetryOptions{MaxRetryDelay: time.Minute}}})
 			ctx, cancel := context.WithCancel(t.Context())
 			time.AfterFunc(50*time.Millisecond, cancel)
 			start := time.Now()
-			_, err := c.Execute(ctx, execTestSessionID, ShellCommand("sleep 60"), nil)
+			_, err := c.Execute(ctx, testSessionID, ShellCommand("sleep 60"), nil)
 			assert.Less(t, time.Since(start), 3*time.Second, "cancellation returns promptly")
 			require.ErrorIs(t, err, context.Canceled)
-			assert.NotContains(t, err.Error(), execTestSessionID)
+			assert.NotContains(t, err.Error(), testSessionID)
 		})
 	}
 }

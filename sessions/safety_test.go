@@ -29,7 +29,7 @@ import (
 func TestSessionCloseSurvivesExpiredContext(t *testing.T) {
 	t.Parallel()
 	var deletes atomic.Int32
-	w := newFileWire(t, func(rw http.ResponseWriter, r *http.Request) {
+	w := setupWire(t, func(rw http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodDelete {
 			deletes.Add(1)
 			rw.WriteHeader(http.StatusNoContent)
@@ -74,10 +74,10 @@ func TestCancelledCallIsRedacted(t *testing.T) {
 	})
 	c, err := sessions.NewClient("https://eastus.dynamicsessions.io/p", &countingCredential{}, &sessions.ClientOptions{ClientOptions: azcore.ClientOptions{Transport: transport}})
 	require.NoError(t, err)
-	_, err = c.GetSession(ctx, fileTestSession, nil)
+	_, err = c.GetSession(ctx, testSessionID, nil)
 	require.Error(t, err)
 	assert.ErrorIs(t, err, context.Canceled)
-	assert.NotContains(t, err.Error(), fileTestSession)
+	assert.NotContains(t, err.Error(), testSessionID)
 }
 
 type transporterFunc func(*http.Request) (*http.Response, error)
@@ -96,9 +96,9 @@ func (c *countingCredential) GetToken(context.Context, policy.TokenRequestOption
 // refused before any request or token fetch (it used to panic).
 func TestUploadRefusesTypedNilReader(t *testing.T) {
 	t.Parallel()
-	w := newFileWire(t, nil)
+	w := setupWire(t, nil)
 	cred := &countingCredential{}
-	c, err := sessions.NewClient(w.srv.URL+fileTestPrefix, cred, &sessions.ClientOptions{ClientOptions: azcore.ClientOptions{Transport: w.srv.Client()}})
+	c, err := sessions.NewClient(w.srv.URL+testPrefix, cred, &sessions.ClientOptions{ClientOptions: azcore.ClientOptions{Transport: w.srv.Client()}})
 	require.NoError(t, err)
 	for name, body := range map[string]io.Reader{
 		"nil":                nil,
@@ -106,7 +106,7 @@ func TestUploadRefusesTypedNilReader(t *testing.T) {
 		"nil *bytes.Buffer":  (*bytes.Buffer)(nil),
 		"nil *io.PipeReader": (*io.PipeReader)(nil),
 	} {
-		_, err := c.UploadFile(t.Context(), fileTestSession, "a.txt", body, nil)
+		_, err := c.UploadFile(t.Context(), testSessionID, "a.txt", body, nil)
 		require.ErrorIs(t, err, sessions.ErrInvalidArgument, name)
 		var ae *sessions.ArgumentError
 		require.ErrorAs(t, err, &ae, name)
@@ -134,7 +134,7 @@ func TestUploadStreamsAReaderThatCannotSeek(t *testing.T) {
 	var attempts atomic.Int32
 	var got atomic.Value
 	fail := atomic.Bool{}
-	w := newFileWire(t, func(rw http.ResponseWriter, r *http.Request) {
+	w := setupWire(t, func(rw http.ResponseWriter, r *http.Request) {
 		attempts.Add(1)
 		if fail.Load() {
 			_, _ = io.Copy(io.Discard, r.Body)
@@ -159,7 +159,7 @@ func TestUploadStreamsAReaderThatCannotSeek(t *testing.T) {
 	pr, pw := io.Pipe()
 	go func() { _, _ = pw.Write(payload); _ = pw.Close() }()
 	var lastSent, lastTotal int64
-	resp, err := w.client.UploadFile(t.Context(), fileTestSession, "p.txt", pr, &sessions.UploadFileOptions{
+	resp, err := w.client.UploadFile(t.Context(), testSessionID, "p.txt", pr, &sessions.UploadFileOptions{
 		Progress: func(sent, total int64) { lastSent, lastTotal = sent, total },
 	})
 	require.NoError(t, err)
@@ -172,12 +172,12 @@ func TestUploadStreamsAReaderThatCannotSeek(t *testing.T) {
 	attempts.Store(0)
 	pr, pw = io.Pipe()
 	go func() { _, _ = pw.Write([]byte("x")); _ = pw.Close() }()
-	_, err = w.client.UploadFile(t.Context(), fileTestSession, "p.txt", pr, nil)
+	_, err = w.client.UploadFile(t.Context(), testSessionID, "p.txt", pr, nil)
 	require.Error(t, err)
 	assert.Equal(t, int32(1), attempts.Load(), "a stream is sent once, never retried")
 
 	attempts.Store(0)
-	_, err = w.client.UploadFile(t.Context(), fileTestSession, "p.txt", bytes.NewReader([]byte("x")), nil)
+	_, err = w.client.UploadFile(t.Context(), testSessionID, "p.txt", bytes.NewReader([]byte("x")), nil)
 	require.Error(t, err)
 	assert.Equal(t, int32(3), attempts.Load(), "seekable content keeps the retries (MaxRetries 2)")
 }
@@ -186,7 +186,7 @@ func TestUploadStreamsAReaderThatCannotSeek(t *testing.T) {
 // SessionInfo (and of the responses holding one) never show the identifier.
 func TestSessionInfoRedactsInEveryForm(t *testing.T) {
 	t.Parallel()
-	info := sessions.SessionInfo{Identifier: fileTestSession, CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), ETag: "e"}
+	info := sessions.SessionInfo{Identifier: testSessionID, CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), ETag: "e"}
 	values := map[string]any{
 		"SessionInfo":          info,
 		"*SessionInfo":         &info,
@@ -196,13 +196,13 @@ func TestSessionInfoRedactsInEveryForm(t *testing.T) {
 	for name, v := range values {
 		for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
 			out := fmt.Sprintf(verb, v)
-			assert.NotContains(t, out, fileTestSession, name+" "+verb)
-			assert.Contains(t, out, sessions.RedactSessionID(fileTestSession), name+" "+verb)
+			assert.NotContains(t, out, testSessionID, name+" "+verb)
+			assert.Contains(t, out, sessions.RedactSessionID(testSessionID), name+" "+verb)
 		}
 		b, err := json.Marshal(v)
 		require.NoError(t, err)
-		assert.NotContains(t, string(b), fileTestSession, name+" JSON")
+		assert.NotContains(t, string(b), testSessionID, name+" JSON")
 		assert.Contains(t, string(b), "2026-01-02T03:04:05Z", name+" JSON keeps the other fields")
 	}
-	assert.Equal(t, fileTestSession, info.Identifier, "the field itself keeps the identifier, to use the session")
+	assert.Equal(t, testSessionID, info.Identifier, "the field itself keeps the identifier, to use the session")
 }

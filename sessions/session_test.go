@@ -20,12 +20,12 @@ import (
 
 func TestSessionHandleIdentity(t *testing.T) {
 	t.Parallel()
-	w := newFileWire(t, nil)
-	s := w.client.Session(fileTestSession)
-	assert.Equal(t, fileTestSession, s.ID())
+	w := setupWire(t, nil)
+	s := w.client.Session(testSessionID)
+	assert.Equal(t, testSessionID, s.ID())
 	for _, text := range []string{s.String(), fmt.Sprint(s), fmt.Sprintf("%v %+v %#v %s", s, s, s, s)} {
-		assert.NotContains(t, text, fileTestSession, "the identifier is redacted when printed")
-		assert.Contains(t, text, sessions.RedactSessionID(fileTestSession))
+		assert.NotContains(t, text, testSessionID, "the identifier is redacted when printed")
+		assert.Contains(t, text, sessions.RedactSessionID(testSessionID))
 	}
 
 	a, b := w.client.NewSession(), w.client.NewSession()
@@ -40,10 +40,10 @@ func TestSessionHandleRoutesToItsSession(t *testing.T) {
 	t.Parallel()
 	var mu sync.Mutex
 	got := map[string]string{} // "METHOD path" -> identifier
-	w := newFileWire(t, func(rw http.ResponseWriter, r *http.Request) {
+	w := setupWire(t, func(rw http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		mu.Lock()
-		got[r.Method+" "+strings.TrimPrefix(r.URL.Path, fileTestPrefix)] = r.URL.Query().Get("identifier")
+		got[r.Method+" "+strings.TrimPrefix(r.URL.Path, testPrefix)] = r.URL.Query().Get("identifier")
 		mu.Unlock()
 		switch {
 		case r.Method == http.MethodDelete:
@@ -58,7 +58,7 @@ func TestSessionHandleRoutesToItsSession(t *testing.T) {
 			writeJSON(rw, http.StatusOK, []byte(`{"name":"a.txt","type":"File"}`))
 		}
 	})
-	s := w.client.Session(fileTestSession)
+	s := w.client.Session(testSessionID)
 	ctx := t.Context()
 	_, err := s.UploadFile(ctx, "a.txt", strings.NewReader("data"), nil)
 	require.NoError(t, err)
@@ -83,14 +83,14 @@ func TestSessionHandleRoutesToItsSession(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	for _, k := range []string{"POST /files", "GET /files/a.txt/content", "GET /files/a.txt", "GET /files", "GET /session", "DELETE /files/a.txt", "DELETE /session"} {
-		assert.Equal(t, fileTestSession, got[k], k)
+		assert.Equal(t, testSessionID, got[k], k)
 	}
 }
 
 func TestSessionCloseIsIdempotent(t *testing.T) {
 	t.Parallel()
 	var deletes atomic.Int32
-	w := newFileWire(t, func(rw http.ResponseWriter, r *http.Request) {
+	w := setupWire(t, func(rw http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodDelete && strings.HasSuffix(r.URL.Path, "/session") {
 			deletes.Add(1)
 			rw.WriteHeader(http.StatusNoContent)
@@ -98,7 +98,7 @@ func TestSessionCloseIsIdempotent(t *testing.T) {
 		}
 		t.Errorf("unexpected request after Close: %s %s", r.Method, r.URL.Path)
 	})
-	s := w.client.Session(fileTestSession)
+	s := w.client.Session(testSessionID)
 	ctx := t.Context()
 
 	var wg sync.WaitGroup
@@ -161,7 +161,7 @@ func TestSessionCloseOutcomes(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var calls atomic.Int32
-			w := newFileWire(t, func(rw http.ResponseWriter, r *http.Request) {
+			w := setupWire(t, func(rw http.ResponseWriter, r *http.Request) {
 				if calls.Add(1) > 1 {
 					rw.WriteHeader(http.StatusNoContent) // a later Close succeeds
 					return
@@ -172,7 +172,7 @@ func TestSessionCloseOutcomes(t *testing.T) {
 				}
 				rw.WriteHeader(tc.status)
 			})
-			s := w.client.Session(fileTestSession)
+			s := w.client.Session(testSessionID)
 			err := s.Close(t.Context())
 			if !tc.wantErr {
 				require.NoError(t, err)
@@ -184,7 +184,7 @@ func TestSessionCloseOutcomes(t *testing.T) {
 			var re *azcore.ResponseError
 			require.ErrorAs(t, err, &re)
 			assert.Equal(t, tc.status, re.StatusCode)
-			assert.NotContains(t, err.Error(), fileTestSession)
+			assert.NotContains(t, err.Error(), testSessionID)
 			assert.NotContains(t, s.String(), "closed")
 			require.NoError(t, s.Close(t.Context()), "Close can be retried after a failure")
 			assert.Equal(t, int32(2), calls.Load())
@@ -194,7 +194,7 @@ func TestSessionCloseOutcomes(t *testing.T) {
 
 func TestSessionInvalidIDFailsOnFirstCall(t *testing.T) {
 	t.Parallel()
-	w := newFileWire(t, nil)
+	w := setupWire(t, nil)
 	s := w.client.Session("no spaces allowed")
 	_, err := s.UploadFile(t.Context(), "a.txt", strings.NewReader("x"), nil)
 	assert.ErrorIs(t, err, sessions.ErrInvalidArgument)
@@ -207,7 +207,7 @@ func TestSessionInvalidIDFailsOnFirstCall(t *testing.T) {
 // files are gone.
 func TestCloseFreesCapacity(t *testing.T) {
 	t.Parallel()
-	_, c := newEmulator(t, &sessionstest.Options{Pools: []sessionstest.Pool{{Name: "one", MaxConcurrentSessions: 1}}})
+	_, c := setupEmulator(t, &sessionstest.Options{Pools: []sessionstest.Pool{{Name: "one", MaxConcurrentSessions: 1}}})
 	ctx := t.Context()
 
 	first := c.NewSession()
@@ -242,7 +242,7 @@ func TestCloseFreesCapacity(t *testing.T) {
 // handle and the client.
 func TestSessionLifecycleAgainstEmulator(t *testing.T) {
 	t.Parallel()
-	_, c := newEmulator(t, nil)
+	_, c := setupEmulator(t, nil)
 	ctx := t.Context()
 
 	s := c.NewSession()

@@ -85,3 +85,10 @@ func (c *Client) traceExecution(ctx context.Context, e *Execution, opID string, 
 	attrs = append(attrs, tracing.Attribute{Key: AttrNewAllocation, Value: t.NewAllocation})
 	span.SetAttributes(attrs...)
 }
+
+// startSpan opens the tracing span every public method has. name is the
+// span's full name, "Client.<method>", a constant so that no string is built
+// per call.
+func (c *Client) startSpan(ctx context.Context, name string) (context.Context, func(error)) {
+	return runtime.StartSpan(ctx, name, c.tracer, nil)
+}

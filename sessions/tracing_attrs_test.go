@@ -107,7 +107,7 @@ func (r *fullRecorder) all() []fullSpan {
 func TestExecutionSpansCarryOperatorAttributes(t *testing.T) {
 	t.Parallel()
 	const token = "secret-bearer-token-value"
-	w := newFileWire(t, func(rw http.ResponseWriter, r *http.Request) {
+	w := setupWire(t, func(rw http.ResponseWriter, r *http.Request) {
 		id := r.URL.Query().Get("identifier")
 		rw.Header().Set("x-ms-allocation-time", "12")
 		rw.Header().Set("x-ms-preparation-time", "3.5")
@@ -123,27 +123,27 @@ func TestExecutionSpansCarryOperatorAttributes(t *testing.T) {
 		}
 	})
 	rec := &fullRecorder{}
-	c, err := sessions.NewClient(w.srv.URL+fileTestPrefix, staticToken(token), &sessions.ClientOptions{ClientOptions: azcore.ClientOptions{
+	c, err := sessions.NewClient(w.srv.URL+testPrefix, staticToken(token), &sessions.ClientOptions{ClientOptions: azcore.ClientOptions{
 		Transport:       w.srv.Client(),
 		TracingProvider: rec.provider(),
 		Retry:           policy.RetryOptions{MaxRetries: -1},
 	}})
 	require.NoError(t, err)
 
-	_, err = c.Execute(t.Context(), fileTestSession, sessions.ShellCommand("sleep 9"), &sessions.ExecuteOptions{OperationID: "op-1"})
+	_, err = c.Execute(t.Context(), testSessionID, sessions.ShellCommand("sleep 9"), &sessions.ExecuteOptions{OperationID: "op-1"})
 	require.NoError(t, err)
-	p, err := c.BeginExecute(t.Context(), fileTestSession, sessions.ShellCommand("sleep 9"), &sessions.BeginExecuteOptions{OperationID: "op-1"})
+	p, err := c.BeginExecute(t.Context(), testSessionID, sessions.ShellCommand("sleep 9"), &sessions.BeginExecuteOptions{OperationID: "op-1"})
 	require.NoError(t, err)
 	_, err = p.PollUntilDone(t.Context(), &runtime.PollUntilDoneOptions{Frequency: time.Millisecond})
 	require.NoError(t, err)
-	_, err = c.GetExecution(t.Context(), fileTestSession, "op-1", nil)
+	_, err = c.GetExecution(t.Context(), testSessionID, "op-1", nil)
 	require.NoError(t, err)
-	_, err = c.GetExecution(t.Context(), fileTestSession, "missing", nil)
+	_, err = c.GetExecution(t.Context(), testSessionID, "missing", nil)
 	require.Error(t, err)
 
 	want := map[string]any{
 		sessions.AttrOperationID:            "op-1",
-		sessions.AttrSessionID:              sessions.RedactSessionID(fileTestSession),
+		sessions.AttrSessionID:              sessions.RedactSessionID(testSessionID),
 		sessions.AttrStatus:                 "-1",
 		sessions.AttrExitCode:               int64(-1),
 		sessions.AttrTimedOut:               true,
@@ -164,13 +164,13 @@ func TestExecutionSpansCarryOperatorAttributes(t *testing.T) {
 	failed := rec.named("Client.GetExecution")
 	require.Len(t, failed, 2)
 	assert.Equal(t, "missing", failed[1].attrs[sessions.AttrOperationID])
-	assert.Equal(t, sessions.RedactSessionID(fileTestSession), failed[1].attrs[sessions.AttrSessionID])
+	assert.Equal(t, sessions.RedactSessionID(testSessionID), failed[1].attrs[sessions.AttrSessionID])
 	assert.NotEmpty(t, failed[1].status, "the failed call's span has a status")
 
 	for _, s := range rec.all() {
 		for _, text := range append([]string{s.status, fmt.Sprint(s.attrs)}, s.events...) {
 			assert.NotContains(t, text, token, "span %s", s.name)
-			assert.NotContains(t, text, fileTestSession, "span %s", s.name)
+			assert.NotContains(t, text, testSessionID, "span %s", s.name)
 		}
 	}
 }

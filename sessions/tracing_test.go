@@ -76,7 +76,7 @@ func tracingHandler(fail bool) http.HandlerFunc {
 			writeJSON(rw, http.StatusBadRequest, []byte(`{"error":{"code":"Bad","message":"session `+r.URL.Query().Get("identifier")+` refused"}}`))
 			return
 		}
-		p := strings.TrimPrefix(r.URL.Path, fileTestPrefix)
+		p := strings.TrimPrefix(r.URL.Path, testPrefix)
 		switch {
 		case r.Method == http.MethodDelete:
 			rw.WriteHeader(http.StatusNoContent)
@@ -109,54 +109,54 @@ func TestEveryPublicMethodOpensOneSpan(t *testing.T) {
 		call     func(ctx context.Context, c *sessions.Client, dir string) error
 	}{
 		{"Execute", "Client.Execute", func(ctx context.Context, c *sessions.Client, _ string) error {
-			_, err := c.Execute(ctx, fileTestSession, sessions.ShellCommand("true"), nil)
+			_, err := c.Execute(ctx, testSessionID, sessions.ShellCommand("true"), nil)
 			return err
 		}},
 		{"BeginExecute", "Client.BeginExecute", func(ctx context.Context, c *sessions.Client, _ string) error {
-			_, err := c.BeginExecute(ctx, fileTestSession, sessions.ShellCommand("true"), nil)
+			_, err := c.BeginExecute(ctx, testSessionID, sessions.ShellCommand("true"), nil)
 			return err
 		}},
 		{"GetExecution", "Client.GetExecution", func(ctx context.Context, c *sessions.Client, _ string) error {
-			_, err := c.GetExecution(ctx, fileTestSession, "e1", nil)
+			_, err := c.GetExecution(ctx, testSessionID, "e1", nil)
 			return err
 		}},
 		{"UploadFile", "Client.UploadFile", func(ctx context.Context, c *sessions.Client, _ string) error {
-			_, err := c.UploadFile(ctx, fileTestSession, "a.txt", strings.NewReader("data"), nil)
+			_, err := c.UploadFile(ctx, testSessionID, "a.txt", strings.NewReader("data"), nil)
 			return err
 		}},
 		{"DownloadFile", "Client.DownloadFile", func(ctx context.Context, c *sessions.Client, _ string) error {
-			r, err := c.DownloadFile(ctx, fileTestSession, "a.txt", nil)
+			r, err := c.DownloadFile(ctx, testSessionID, "a.txt", nil)
 			if err == nil {
 				_ = r.Body.Close()
 			}
 			return err
 		}},
 		{"DownloadFileTo", "Client.DownloadFileTo", func(ctx context.Context, c *sessions.Client, _ string) error {
-			_, err := c.DownloadFileTo(ctx, fileTestSession, "a.txt", io.Discard, nil)
+			_, err := c.DownloadFileTo(ctx, testSessionID, "a.txt", io.Discard, nil)
 			return err
 		}},
 		{"DownloadFileToPath", "Client.DownloadFileToPath", func(ctx context.Context, c *sessions.Client, dir string) error {
-			_, err := c.DownloadFileToPath(ctx, fileTestSession, "a.txt", filepath.Join(dir, "a.txt"), nil)
+			_, err := c.DownloadFileToPath(ctx, testSessionID, "a.txt", filepath.Join(dir, "a.txt"), nil)
 			return err
 		}},
 		{"GetFile", "Client.GetFile", func(ctx context.Context, c *sessions.Client, _ string) error {
-			_, err := c.GetFile(ctx, fileTestSession, "a.txt", nil)
+			_, err := c.GetFile(ctx, testSessionID, "a.txt", nil)
 			return err
 		}},
 		{"DeleteFile", "Client.DeleteFile", func(ctx context.Context, c *sessions.Client, _ string) error {
-			_, err := c.DeleteFile(ctx, fileTestSession, "a.txt", nil)
+			_, err := c.DeleteFile(ctx, testSessionID, "a.txt", nil)
 			return err
 		}},
 		{"NewListFilesPager", "Pager[ListFilesResponse].NextPage", func(ctx context.Context, c *sessions.Client, _ string) error {
-			_, err := c.NewListFilesPager(fileTestSession, nil).NextPage(ctx)
+			_, err := c.NewListFilesPager(testSessionID, nil).NextPage(ctx)
 			return err
 		}},
 		{"GetSession", "Client.GetSession", func(ctx context.Context, c *sessions.Client, _ string) error {
-			_, err := c.GetSession(ctx, fileTestSession, nil)
+			_, err := c.GetSession(ctx, testSessionID, nil)
 			return err
 		}},
 		{"DeleteSession", "Client.DeleteSession", func(ctx context.Context, c *sessions.Client, _ string) error {
-			_, err := c.DeleteSession(ctx, fileTestSession, nil)
+			_, err := c.DeleteSession(ctx, testSessionID, nil)
 			return err
 		}},
 		{"NewListSessionsPager", "Pager[ListSessionsResponse].NextPage", func(ctx context.Context, c *sessions.Client, _ string) error {
@@ -168,11 +168,11 @@ func TestEveryPublicMethodOpensOneSpan(t *testing.T) {
 			return err
 		}},
 		{"Session.Close", "Client.DeleteSession", func(ctx context.Context, c *sessions.Client, _ string) error {
-			return c.Session(fileTestSession).Close(ctx)
+			return c.Session(testSessionID).Close(ctx)
 		}},
 	}
 	for _, fail := range []bool{false, true} {
-		w := newFileWire(t, tracingHandler(fail))
+		w := setupWire(t, tracingHandler(fail))
 		for _, tc := range calls {
 			name := tc.name + "/succeeds"
 			if fail {
@@ -181,7 +181,7 @@ func TestEveryPublicMethodOpensOneSpan(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
 				rec := &spanRecorder{}
-				c, err := sessions.NewClient(w.srv.URL+fileTestPrefix, &fake.TokenCredential{}, &sessions.ClientOptions{ClientOptions: azcore.ClientOptions{
+				c, err := sessions.NewClient(w.srv.URL+testPrefix, &fake.TokenCredential{}, &sessions.ClientOptions{ClientOptions: azcore.ClientOptions{
 					Transport:       w.srv.Client(),
 					TracingProvider: rec.provider(),
 					Retry:           policy.RetryOptions{MaxRetries: -1, RetryDelay: time.Millisecond},
@@ -199,7 +199,7 @@ func TestEveryPublicMethodOpensOneSpan(t *testing.T) {
 				}
 				require.Error(t, err)
 				assert.True(t, spans[0].failed, "the span is ended with the method's error")
-				assert.NotContains(t, spans[0].desc, fileTestSession, "span descriptions never hold the session identifier")
+				assert.NotContains(t, spans[0].desc, testSessionID, "span descriptions never hold the session identifier")
 			})
 		}
 	}

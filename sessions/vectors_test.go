@@ -94,22 +94,22 @@ func TestSpecExamplesDecode(t *testing.T) {
 				t.Parallel()
 				status, err := strconv.Atoi(code)
 				require.NoError(t, err)
-				srv := newExecTestServer(t, func(rw http.ResponseWriter, _ *http.Request, _ int) {
+				srv := setupServer(t, func(rw http.ResponseWriter, _ *http.Request, _ int) {
 					var hdr []string
 					for k, v := range resp.Headers {
 						hdr = append(hdr, k, v)
 					}
 					execReply(rw, status, string(resp.Body), hdr...)
 				})
-				c := newExecTestClient(t, srv.URL+execTestPrefix, srv, nil)
+				c := setupClient(t, srv.URL+testPrefix, srv, nil)
 				var got Execution
 				isGet := ex.OperationID == "CodeExecution_Get" || ex.OperationID == "CodeExecution_GetResult"
 				if isGet && status == http.StatusOK {
-					r, err := c.GetExecution(t.Context(), execTestSessionID, w.id, nil)
+					r, err := c.GetExecution(t.Context(), testSessionID, w.id, nil)
 					require.NoError(t, err)
 					got = r.Execution
 				} else {
-					r, err := c.Execute(t.Context(), execTestSessionID, ShellCommand("true"), nil)
+					r, err := c.Execute(t.Context(), testSessionID, ShellCommand("true"), nil)
 					require.NoError(t, err)
 					got = r.Execution
 					if v := resp.Headers["Operation-Location"]; v != "" {

@@ -26,29 +26,29 @@ import (
 
 // Helpers shared by the black-box tests of package sessions.
 
-// fileTestPrefix is the path of the pool endpoint the wire tests serve: a
+// testPrefix is the path of the pool endpoint the wire tests serve: a
 // request that drops it (an accidentally absolute URL) gets a 404.
-const fileTestPrefix = "/subscriptions/sub/resourceGroups/rg/sessionPools/pool"
+const testPrefix = "/subscriptions/sub/resourceGroups/rg/sessionPools/pool"
 
-// fileTestSession is a valid session identifier used by the wire tests.
-const fileTestSession = "0123abcd-session-identifier-for-tests"
+// testSessionID is a valid session identifier used by the wire tests.
+const testSessionID = "0123abcd-session-identifier-for-tests"
 
-// fileWire is an httptest TLS server for one test, with a client pointed at
+// wire is an httptest TLS server for one test, with a client pointed at
 // it and a count of the requests that reached it.
-type fileWire struct {
+type wire struct {
 	srv    *httptest.Server
 	client *sessions.Client
 	hits   atomic.Int32
 }
 
-// newFileWire starts a TLS server whose handler sees only requests under
-// fileTestPrefix (with the prefix still in the path).
-func newFileWire(t *testing.T, h http.HandlerFunc) *fileWire {
+// setupWire starts a TLS server whose handler sees only requests under
+// testPrefix (with the prefix still in the path).
+func setupWire(t *testing.T, h http.HandlerFunc) *wire {
 	t.Helper()
-	w := &fileWire{}
+	w := &wire{}
 	w.srv = httptest.NewTLSServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		w.hits.Add(1)
-		if !strings.HasPrefix(r.URL.Path, fileTestPrefix+"/") {
+		if !strings.HasPrefix(r.URL.Path, testPrefix+"/") {
 			http.Error(rw, "path lost the endpoint prefix: "+r.URL.Path, http.StatusTeapot)
 			return
 		}
@@ -59,7 +59,7 @@ func newFileWire(t *testing.T, h http.HandlerFunc) *fileWire {
 		h(rw, r)
 	}))
 	t.Cleanup(w.srv.Close)
-	c, err := sessions.NewClient(w.srv.URL+fileTestPrefix, &fake.TokenCredential{}, &sessions.ClientOptions{
+	c, err := sessions.NewClient(w.srv.URL+testPrefix, &fake.TokenCredential{}, &sessions.ClientOptions{
 		ClientOptions: azcore.ClientOptions{
 			Transport: w.srv.Client(),
 			Retry:     policy.RetryOptions{MaxRetries: 2, RetryDelay: time.Millisecond, MaxRetryDelay: time.Millisecond},
@@ -99,9 +99,9 @@ func writeServiceError(rw http.ResponseWriter, status int, code string) {
 	writeJSON(rw, status, []byte(fmt.Sprintf(`{"error":{"code":%q,"message":"failed: %s"}}`, code, code)))
 }
 
-// newEmulator starts a sessionstest server for one test and a client for its
+// setupEmulator starts a sessionstest server for one test and a client for its
 // default pool.
-func newEmulator(t testing.TB, opts *sessionstest.Options) (*sessionstest.Server, *sessions.Client) {
+func setupEmulator(t testing.TB, opts *sessionstest.Options) (*sessionstest.Server, *sessions.Client) {
 	t.Helper()
 	if opts == nil {
 		opts = &sessionstest.Options{}

@@ -1,6 +1,7 @@
 package sessions_test
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -18,7 +19,7 @@ func TestGetSessionWireFormAndSpecExample(t *testing.T) {
 	t.Parallel()
 	body := specBody(t, "SessionManagement_Get.json")
 	reqs := make(chan seenRequest, 1)
-	w := newFileWire(t, func(rw http.ResponseWriter, r *http.Request) {
+	w := setupWire(t, func(rw http.ResponseWriter, r *http.Request) {
 		reqs <- seenRequest{r.Method, r.URL.Path, r.URL.Query()}
 		writeJSON(rw, http.StatusOK, body)
 	})
@@ -26,7 +27,7 @@ func TestGetSessionWireFormAndSpecExample(t *testing.T) {
 	require.NoError(t, err)
 	seen := <-reqs
 	assert.Equal(t, http.MethodGet, seen.method)
-	assert.Equal(t, fileTestPrefix+"/session", seen.path)
+	assert.Equal(t, testPrefix+"/session", seen.path)
 	assert.Equal(t, url.Values{"api-version": {sessions.DefaultAPIVersion}, "identifier": {"testid1"}}, seen.query)
 	assert.Equal(t, sessions.SessionInfo{
 		Identifier:     "testid1",
@@ -42,16 +43,16 @@ func TestGetSessionWireFormAndSpecExample(t *testing.T) {
 func TestDeleteSessionWireForm(t *testing.T) {
 	t.Parallel()
 	reqs := make(chan seenRequest, 1)
-	w := newFileWire(t, func(rw http.ResponseWriter, r *http.Request) {
+	w := setupWire(t, func(rw http.ResponseWriter, r *http.Request) {
 		reqs <- seenRequest{r.Method, r.URL.Path, r.URL.Query()}
 		rw.WriteHeader(http.StatusNoContent)
 	})
-	_, err := w.client.DeleteSession(t.Context(), fileTestSession, nil)
+	_, err := w.client.DeleteSession(t.Context(), testSessionID, nil)
 	require.NoError(t, err)
 	seen := <-reqs
 	assert.Equal(t, http.MethodDelete, seen.method)
-	assert.Equal(t, fileTestPrefix+"/session", seen.path)
-	assert.Equal(t, url.Values{"api-version": {sessions.DefaultAPIVersion}, "identifier": {fileTestSession}}, seen.query)
+	assert.Equal(t, testPrefix+"/session", seen.path)
+	assert.Equal(t, url.Values{"api-version": {sessions.DefaultAPIVersion}, "identifier": {testSessionID}}, seen.query)
 }
 
 func TestSessionOperationErrorsAreTyped(t *testing.T) {
@@ -69,22 +70,22 @@ func TestSessionOperationErrorsAreTyped(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			w := newFileWire(t, func(rw http.ResponseWriter, r *http.Request) {
+			w := setupWire(t, func(rw http.ResponseWriter, r *http.Request) {
 				if tc.code == "" {
 					rw.WriteHeader(tc.status)
 					return
 				}
 				writeServiceError(rw, tc.status, tc.code)
 			})
-			_, getErr := w.client.GetSession(t.Context(), fileTestSession, nil)
-			_, delErr := w.client.DeleteSession(t.Context(), fileTestSession, nil)
+			_, getErr := w.client.GetSession(t.Context(), testSessionID, nil)
+			_, delErr := w.client.DeleteSession(t.Context(), testSessionID, nil)
 			for _, err := range []error{getErr, delErr} {
 				require.Error(t, err)
 				assert.ErrorIs(t, err, tc.want)
 				var re *azcore.ResponseError
 				require.ErrorAs(t, err, &re)
 				assert.Equal(t, tc.status, re.StatusCode)
-				assert.NotContains(t, err.Error(), fileTestSession)
+				assert.NotContains(t, err.Error(), testSessionID)
 			}
 		})
 	}
@@ -92,7 +93,7 @@ func TestSessionOperationErrorsAreTyped(t *testing.T) {
 
 func TestSessionOperationsRefuseBadIDs(t *testing.T) {
 	t.Parallel()
-	w := newFileWire(t, nil)
+	w := setupWire(t, nil)
 	_, err := w.client.GetSession(t.Context(), "a b", nil)
 	assert.ErrorIs(t, err, sessions.ErrInvalidArgument)
 	_, err = w.client.DeleteSession(t.Context(), "", nil)
@@ -105,13 +106,13 @@ func TestSessionOperationsRefuseBadIDs(t *testing.T) {
 func TestListSessionsPager(t *testing.T) {
 	t.Parallel()
 	var log queryLog
-	var w *fileWire
-	w = newFileWire(t, func(rw http.ResponseWriter, r *http.Request) {
+	var w *wire
+	w = setupWire(t, func(rw http.ResponseWriter, r *http.Request) {
 		assert.Equal(t, http.MethodGet, r.Method)
-		assert.Equal(t, fileTestPrefix+"/listSessions", r.URL.Path)
+		assert.Equal(t, testPrefix+"/listSessions", r.URL.Path)
 		log.add(r)
 		if r.URL.Query().Get("skip") == "5" {
-			next := w.srv.URL + fileTestPrefix + "/listSessions?skip=6"
+			next := w.srv.URL + testPrefix + "/listSessions?skip=6"
 			writeJSON(rw, http.StatusOK, []byte(fmt.Sprintf(`{"sessions":[{"identifier":"s-0005","createdAt":"2025-01-21T03:38:05.232Z"}],"nextLink":%q}`, next)))
 			return
 		}
@@ -136,7 +137,7 @@ func TestListSessionsPager(t *testing.T) {
 func TestListSessionsDefaultSendsNoSkip(t *testing.T) {
 	t.Parallel()
 	reqs := make(chan seenRequest, 1)
-	w := newFileWire(t, func(rw http.ResponseWriter, r *http.Request) {
+	w := setupWire(t, func(rw http.ResponseWriter, r *http.Request) {
 		reqs <- seenRequest{r.Method, r.URL.Path, r.URL.Query()}
 		writeJSON(rw, http.StatusOK, []byte(`{"sessions":[]}`))
 	})
@@ -151,14 +152,14 @@ func TestListSessionsDefaultSendsNoSkip(t *testing.T) {
 func TestGetMetadataDecodesSpecExample(t *testing.T) {
 	t.Parallel()
 	reqs := make(chan seenRequest, 1)
-	w := newFileWire(t, func(rw http.ResponseWriter, r *http.Request) {
+	w := setupWire(t, func(rw http.ResponseWriter, r *http.Request) {
 		reqs <- seenRequest{r.Method, r.URL.Path, r.URL.Query()}
 		writeJSON(rw, http.StatusOK, specBody(t, "SessionPoolMetadata_Get.json"))
 	})
 	resp, err := w.client.GetMetadata(t.Context(), nil)
 	require.NoError(t, err)
 	seen := <-reqs
-	assert.Equal(t, fileTestPrefix+"/metadata", seen.path)
+	assert.Equal(t, testPrefix+"/metadata", seen.path)
 	assert.Equal(t, url.Values{"api-version": {sessions.DefaultAPIVersion}}, seen.query)
 	ts := time.Date(2025, 1, 5, 22, 18, 41, 495000000, time.UTC)
 	assert.Equal(t, sessions.Metadata{
@@ -175,10 +176,98 @@ func TestGetMetadataDecodesSpecExample(t *testing.T) {
 
 func TestGetMetadataShellPoolHasNoKernel(t *testing.T) {
 	t.Parallel()
-	_, c := newEmulator(t, nil)
+	_, c := setupEmulator(t, nil)
 	resp, err := c.GetMetadata(t.Context(), nil)
 	require.NoError(t, err)
 	require.NotEmpty(t, resp.Runtimes)
 	assert.Equal(t, "bash", resp.Runtimes[0].Name)
 	assert.Nil(t, resp.JupyterKernel, "an all-empty kernel object is no kernel")
+}
+
+func TestStopSessionWireForm(t *testing.T) {
+	t.Parallel()
+	reqs := make(chan seenRequest, 1)
+	w := setupWire(t, func(rw http.ResponseWriter, r *http.Request) {
+		reqs <- seenRequest{r.Method, r.URL.Path, r.URL.Query()}
+		rw.Header().Set("Content-Type", "text/plain")
+		_, _ = rw.Write([]byte("Session " + r.URL.Query().Get("identifier") + " in session pool pool stopped.\n"))
+	})
+	resp, err := w.client.StopSession(t.Context(), testSessionID, nil)
+	require.NoError(t, err)
+	seen := <-reqs
+	assert.Equal(t, http.MethodPost, seen.method)
+	assert.Equal(t, testPrefix+"/.management/stopSession", seen.path)
+	assert.Equal(t, url.Values{"api-version": {sessions.DefaultAPIVersion}, "identifier": {testSessionID}}, seen.query)
+	assert.Equal(t, "Session "+sessions.RedactSessionID(testSessionID)+" in session pool pool stopped.", resp.Message)
+	assert.NotContains(t, resp.Message, testSessionID, "the echoed identifier is redacted")
+}
+
+func TestStopSessionRefusedInputSendsNothing(t *testing.T) {
+	t.Parallel()
+	w := setupWire(t, nil)
+	_, err := w.client.StopSession(t.Context(), "a b", nil)
+	require.ErrorIs(t, err, sessions.ErrInvalidArgument)
+	assert.Zero(t, w.hits.Load())
+}
+
+// A pool that does not serve the operation (a shell pool, per the docs)
+// must give an error that says so and names the alternative.
+func TestStopSessionErrorsAreClear(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		status int
+		code   string // "" sends no body
+		want   error
+		advice string
+	}{
+		{name: "bare 404 (operation not routed)", status: http.StatusNotFound, want: sessions.ErrStopSessionNotSupported, advice: "DeleteSession"},
+		{name: "400", status: http.StatusBadRequest, code: "BadRequest", want: sessions.ErrStopSessionNotSupported, advice: "custom-container"},
+		{name: "405", status: http.StatusMethodNotAllowed, want: sessions.ErrStopSessionNotSupported, advice: "DeleteSession"},
+		{name: "501", status: http.StatusNotImplemented, code: "NotImplemented", want: sessions.ErrStopSessionNotSupported, advice: "DeleteSession"},
+		{name: "api-version refused", status: http.StatusBadRequest, code: "InvalidApiVersionParameter", want: sessions.ErrStopSessionNotSupported, advice: "2025-10-02-preview"},
+		{name: "unknown session", status: http.StatusNotFound, code: "SessionNotFound", want: sessions.ErrSessionNotFound, advice: "nothing to stop"},
+		{name: "forbidden", status: http.StatusForbidden, code: "Forbidden", want: sessions.ErrForbidden, advice: "Session Executor"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			w := setupWire(t, func(rw http.ResponseWriter, r *http.Request) {
+				if tc.code == "" {
+					rw.WriteHeader(tc.status)
+					return
+				}
+				writeServiceError(rw, tc.status, tc.code)
+			})
+			_, err := w.client.StopSession(t.Context(), testSessionID, nil)
+			require.Error(t, err)
+			assert.ErrorIs(t, err, tc.want)
+			if tc.want != sessions.ErrStopSessionNotSupported {
+				assert.NotErrorIs(t, err, sessions.ErrStopSessionNotSupported)
+			}
+			var se *sessions.ServiceError
+			require.True(t, errors.As(err, &se))
+			assert.Equal(t, tc.status, se.Response.StatusCode)
+			assert.Contains(t, err.Error(), tc.advice)
+			assert.NotContains(t, err.Error(), testSessionID)
+		})
+	}
+}
+
+func TestStopSessionAgainstEmulator(t *testing.T) {
+	t.Parallel()
+	srv, c := setupEmulator(t, nil)
+	sid := sessions.NewSessionID()
+	_, err := c.Execute(t.Context(), sid, sessions.ShellCommand("true"), nil)
+	require.NoError(t, err)
+	require.Equal(t, 1, srv.Sessions("shellpool"))
+
+	resp, err := c.StopSession(t.Context(), sid, nil)
+	require.NoError(t, err)
+	assert.Contains(t, resp.Message, "stopped")
+	assert.NotContains(t, resp.Message, sid)
+	assert.Equal(t, 0, srv.Sessions("shellpool"), "a stopped session no longer counts against the pool")
+
+	_, err = c.StopSession(t.Context(), sid, nil)
+	assert.ErrorIs(t, err, sessions.ErrSessionNotFound)
 }
