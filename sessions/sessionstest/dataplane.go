@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/shellpool/shellpool/internal/azname"
 )
 
 // grant is a role assignment as the RBAC check needs it.
@@ -27,8 +29,8 @@ type grant struct {
 func (s *Server) GrantSessionExecutor(principalID, poolName string) {
 	scope := "/subscriptions/" + s.opts.SubscriptionID + "/resourceGroups/" + s.opts.ResourceGroup +
 		"/providers/Microsoft.App/sessionPools/" + poolName
-	roleDef := "/subscriptions/" + s.opts.SubscriptionID + "/providers/Microsoft.Authorization/roleDefinitions/" + SessionExecutorRoleID
-	if s.engine.HasRole(principalID, scope, SessionExecutorRoleID) {
+	roleDef := "/subscriptions/" + s.opts.SubscriptionID + "/providers/Microsoft.Authorization/roleDefinitions/" + azname.SessionExecutorRoleGUID
+	if s.engine.HasRole(principalID, scope, azname.SessionExecutorRoleGUID) {
 		return // already granted (here or above); a second grant ARM cannot revoke would outlive a DELETE
 	}
 	if _, err := s.engine.AssignRole(scope, roleDef, principalID); err != nil {
@@ -64,7 +66,7 @@ func (s *Server) authorizedLocked(p *pool, principal string) bool {
 	id := strings.ToLower(p.resourceID())
 	principal = strings.ToLower(principal)
 	for _, g := range s.grants {
-		if g.principal != principal || g.roleGUID != SessionExecutorRoleID {
+		if g.principal != principal || g.roleGUID != azname.SessionExecutorRoleGUID {
 			continue
 		}
 		if g.scope == "" || id == g.scope || strings.HasPrefix(id, g.scope+"/") {
@@ -103,7 +105,7 @@ func (s *Server) serveDataPlane(w http.ResponseWriter, r *http.Request, rt route
 	if !allowed {
 		writeError(w, http.StatusForbidden, "PermissionDenied", fmt.Sprintf(
 			"the principal %s does not have the \"Azure ContainerApps Session Executor\" role (%s) on session pool %q or a parent scope; assign it on %s",
-			principal, SessionExecutorRoleID, p.spec.Name, p.resourceID()))
+			principal, azname.SessionExecutorRoleGUID, p.spec.Name, p.resourceID()))
 		return
 	}
 	var controlled bool

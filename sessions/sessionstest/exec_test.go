@@ -102,12 +102,12 @@ func TestExecuteRejectsBadBodies(t *testing.T) {
 			assert.Contains(t, r.errorMessage(t), tc.want)
 		})
 	}
-	assert.Equal(t, 0, s.Sessions(DefaultPoolName), "a refused request must not allocate a session")
+	assert.Equal(t, 0, s.SessionCount(DefaultPoolName), "a refused request must not allocate a session")
 }
 
-func TestStrictModeRefusesCodeInputTypeOnShellPools(t *testing.T) {
+func TestRejectTutorialBodyRefusesCodeInputTypeOnShellPools(t *testing.T) {
 	t.Parallel()
-	strict := newRaw(t, newTestServer(t, &Options{Strict: true}))
+	strict := newRaw(t, newTestServer(t, &Options{Behavior: Behavior{RejectTutorialBody: true}}))
 	lenient := newRaw(t, newTestServer(t, nil))
 	tutorial := map[string]any{"codeInputType": "inline", "executionType": "synchronous", "shellCommand": "echo x"}
 	minimal := map[string]any{"shellCommand": "echo x", "timeoutInSeconds": 5}

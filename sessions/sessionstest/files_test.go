@@ -219,7 +219,7 @@ func TestFileOpsOnUnknownSession(t *testing.T) {
 	assert.Equal(t, "FileNotFound", r.errorCode(t))
 	assert.NotContains(t, string(r.body), sid, "messages never carry a full session identifier")
 	assert.Contains(t, string(r.body), "abcd…")
-	assert.Equal(t, 0, s.Sessions(DefaultPoolName), "reads do not allocate sessions")
+	assert.Equal(t, 0, s.SessionCount(DefaultPoolName), "reads do not allocate sessions")
 }
 
 // TestUploadAndDownloadStream moves a 32 MiB file through the emulator and

@@ -15,6 +15,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/shellpool/shellpool/internal/azname"
 	"github.com/shellpool/shellpool/internal/jwt"
 )
 
@@ -307,7 +308,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (string, b
 	}
 	h := r.Header.Get("Authorization")
 	if h == "" {
-		return fail("the request has no Authorization header; send \"Authorization: Bearer <token>\" with a token for " + DataPlaneAudience)
+		return fail("the request has no Authorization header; send \"Authorization: Bearer <token>\" with a token for " + azname.DataPlaneAudience)
 	}
 	scheme, tok, ok := strings.Cut(h, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
@@ -317,8 +318,8 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (string, b
 	if err != nil {
 		return fail("the bearer token was not issued by this emulator or is malformed (" + err.Error() + "); get tokens from Server.Credential or Server.Token")
 	}
-	if aud := strings.TrimSuffix(c.Audience, "/"); aud != DataPlaneAudience {
-		return fail(fmt.Sprintf("the token's audience is %q, but the dynamic sessions data plane needs %q; request the scope %s/.default", c.Audience, DataPlaneAudience, DataPlaneAudience))
+	if aud := strings.TrimSuffix(c.Audience, "/"); aud != azname.DataPlaneAudience {
+		return fail(fmt.Sprintf("the token's audience is %q, but the dynamic sessions data plane needs %q; request the scope %s/.default", c.Audience, azname.DataPlaneAudience, azname.DataPlaneAudience))
 	}
 	now := time.Now()
 	if c.ExpiresAt.IsZero() || !now.Before(c.ExpiresAt) {

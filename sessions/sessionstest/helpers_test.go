@@ -16,6 +16,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
+
+	"github.com/shellpool/shellpool/internal/azname"
 )
 
 const apiVersion = "2025-02-02-preview"
@@ -44,7 +46,7 @@ type raw struct {
 }
 
 func newRaw(t *testing.T, s *Server) *raw {
-	return &raw{t: t, s: s, endpoint: s.PoolEndpoint(), token: s.Token(DataPlaneAudience, s.PrincipalID())}
+	return &raw{t: t, s: s, endpoint: s.PoolEndpoint(), token: s.Token(azname.DataPlaneAudience, s.PrincipalID())}
 }
 
 type reply struct {

@@ -20,6 +20,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/shellpool/shellpool/internal/azname"
 )
 
 // Tests of the live behaviour the emulator reproduces by default, of the
@@ -436,7 +438,7 @@ func helperEmulator(dir string) {
 		fmt.Println(err)
 		os.Exit(3)
 	}
-	tok := s.Token(DataPlaneAudience, s.PrincipalID())
+	tok := s.Token(azname.DataPlaneAudience, s.PrincipalID())
 	sid := newSID()
 	post := func(body string) {
 		req, _ := http.NewRequest(http.MethodPost, s.PoolEndpoint()+"/executions?api-version="+apiVersion+"&identifier="+sid, strings.NewReader(body))

@@ -181,9 +181,9 @@ func (s *Server) poolByNameLocked(name string) *pool {
 	return found
 }
 
-// Sessions returns the number of live sessions in the named pool (server's
+// SessionCount returns the number of live sessions in the named pool (server's
 // subscription and resource group).
-func (s *Server) Sessions(poolName string) int {
+func (s *Server) SessionCount(poolName string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p := s.pools[keyOf(s.opts.SubscriptionID, s.opts.ResourceGroup, poolName)]

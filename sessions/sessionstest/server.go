@@ -30,11 +30,9 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/shellpool/shellpool/internal/armemu"
+	"github.com/shellpool/shellpool/internal/azname"
 	"github.com/shellpool/shellpool/internal/jwt"
 )
-
-// DataPlaneAudience is the audience data-plane tokens must carry.
-const DataPlaneAudience = "https://dynamicsessions.io"
 
 // dataPlaneAPIVersions are the data-plane api-versions the service has
 // documented for the /executions surface (docs/API.md §1.2).
@@ -45,10 +43,6 @@ var dataPlaneAPIVersions = []string{"2024-10-02-preview", "2025-02-02-preview", 
 // so a typo in sessions.ClientOptions.APIVersion fails in tests as it would
 // in Azure.
 func DataPlaneAPIVersions() []string { return slices.Clone(dataPlaneAPIVersions) }
-
-// ResourceManagerAudience is the audience of the emulator's cloud
-// configuration for Azure Resource Manager.
-const ResourceManagerAudience = "https://management.azure.com"
 
 // Server is a running emulator. Its methods are safe for concurrent use.
 type Server struct {
@@ -459,7 +453,7 @@ func (s *Server) Cloud() cloud.Configuration {
 	return cloud.Configuration{
 		ActiveDirectoryAuthorityHost: s.baseURL + "/",
 		Services: map[cloud.ServiceName]cloud.ServiceConfiguration{
-			cloud.ResourceManager: {Endpoint: s.baseURL, Audience: ResourceManagerAudience},
+			cloud.ResourceManager: {Endpoint: s.baseURL, Audience: azname.ARMAudience},
 		},
 	}
 }

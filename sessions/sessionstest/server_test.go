@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shellpool/shellpool/internal/azname"
 	"github.com/shellpool/shellpool/internal/jwt"
 )
 
@@ -28,7 +29,7 @@ func TestAuthentication(t *testing.T) {
 	t.Parallel()
 	s := newTestServer(t, nil)
 	other := newTestServer(t, nil)
-	expired := jwt.Sign(s.key, jwt.Claims{Audience: DataPlaneAudience, ObjectID: "x", ExpiresAt: time.Now().Add(-time.Minute)})
+	expired := jwt.Sign(s.key, jwt.Claims{Audience: azname.DataPlaneAudience, ObjectID: "x", ExpiresAt: time.Now().Add(-time.Minute)})
 	cases := []struct {
 		name   string
 		header string
@@ -37,8 +38,8 @@ func TestAuthentication(t *testing.T) {
 		{"no header", "", "no Authorization header"},
 		{"basic auth", "Basic dXNlcjpwYXNz", "not a bearer token"},
 		{"not a JWT", "Bearer not-a-jwt", "not issued by this emulator"},
-		{"another server's token", "Bearer " + other.Token(DataPlaneAudience, "x"), "not issued by this emulator"},
-		{"ARM audience", "Bearer " + s.Token(ResourceManagerAudience, "x"), `"https://management.azure.com"`},
+		{"another server's token", "Bearer " + other.Token(azname.DataPlaneAudience, "x"), "not issued by this emulator"},
+		{"ARM audience", "Bearer " + s.Token(azname.ARMAudience, "x"), `"https://management.azure.com"`},
 		{"expired", "Bearer " + expired, "expired"},
 	}
 	for _, tc := range cases {
@@ -63,7 +64,7 @@ func TestAuthentication(t *testing.T) {
 	t.Run("trailing slash audience accepted", func(t *testing.T) {
 		t.Parallel()
 		c := newRaw(t, s)
-		c.token = s.Token(DataPlaneAudience+"/", "x")
+		c.token = s.Token(azname.DataPlaneAudience+"/", "x")
 		assert.Equal(t, http.StatusOK, c.do(http.MethodGet, "/metadata", "", nil, nil, nil).status)
 	})
 }
@@ -71,11 +72,11 @@ func TestAuthentication(t *testing.T) {
 func TestCredential(t *testing.T) {
 	t.Parallel()
 	s := newTestServer(t, nil)
-	tok, err := s.Credential().GetToken(context.Background(), policy.TokenRequestOptions{Scopes: []string{DataPlaneAudience + "/.default"}})
+	tok, err := s.Credential().GetToken(context.Background(), policy.TokenRequestOptions{Scopes: []string{azname.DataPlaneAudience + "/.default"}})
 	require.NoError(t, err)
 	c, err := jwt.Verify(s.key, tok.Token)
 	require.NoError(t, err)
-	assert.Equal(t, DataPlaneAudience, c.Audience)
+	assert.Equal(t, azname.DataPlaneAudience, c.Audience)
 	assert.Equal(t, s.PrincipalID(), c.ObjectID)
 	assert.Equal(t, DefaultTenantID, c.TenantID)
 	assert.WithinDuration(t, time.Now().Add(time.Hour), tok.ExpiresOn, time.Minute)
@@ -95,18 +96,18 @@ func TestRBAC(t *testing.T) {
 	s := newTestServer(t, &Options{RBAC: true})
 	c := newRaw(t, s)
 	const who = "11111111-0000-0000-0000-000000000001"
-	c.token = s.Token(DataPlaneAudience, who)
+	c.token = s.Token(azname.DataPlaneAudience, who)
 
 	r := c.do(http.MethodGet, "/metadata", "", nil, nil, nil)
 	require.Equal(t, http.StatusForbidden, r.status)
 	assert.Equal(t, "PermissionDenied", r.errorCode(t))
 	assert.Contains(t, r.errorMessage(t), "Session Executor")
-	assert.Contains(t, r.errorMessage(t), SessionExecutorRoleID)
+	assert.Contains(t, r.errorMessage(t), azname.SessionExecutorRoleGUID)
 
 	sub, rg := s.SubscriptionID(), s.ResourceGroup()
 	poolID := "/subscriptions/" + sub + "/resourceGroups/" + rg + "/providers/Microsoft.App/sessionPools/" + DefaultPoolName
 	readerRole := "/subscriptions/" + sub + "/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7"
-	executor := "/subscriptions/" + sub + "/providers/Microsoft.Authorization/roleDefinitions/" + SessionExecutorRoleID
+	executor := "/subscriptions/" + sub + "/providers/Microsoft.Authorization/roleDefinitions/" + azname.SessionExecutorRoleGUID
 	cases := []struct {
 		name  string
 		scope string
@@ -147,8 +148,8 @@ func TestHostFormEndpoint(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.status, "body: %s", r.body)
 	assert.Equal(t, "host form\n", stdout(r.json(t)))
 	assert.True(t, strings.HasPrefix(r.header.Get("Operation-Location"), c.endpoint+"/executions/"))
-	assert.Equal(t, 1, s.Sessions("second"))
-	assert.Equal(t, 0, s.Sessions(DefaultPoolName))
+	assert.Equal(t, 1, s.SessionCount("second"))
+	assert.Equal(t, 0, s.SessionCount(DefaultPoolName))
 }
 
 func TestRoutingErrors(t *testing.T) {
@@ -481,7 +482,7 @@ func TestFakeClockKeepsTokensValid(t *testing.T) {
 	s := newTestServer(t, &Options{Now: func() time.Time { return past }})
 	req, err := http.NewRequest(http.MethodGet, s.URL()+"/subscriptions/"+s.SubscriptionID()+"/resourceGroups/"+s.ResourceGroup()+"?api-version=2021-04-01", nil)
 	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+s.Token(ResourceManagerAudience, s.PrincipalID()))
+	req.Header.Set("Authorization", "Bearer "+s.Token(azname.ARMAudience, s.PrincipalID()))
 	resp, err := s.Client().Do(req)
 	require.NoError(t, err)
 	resp.Body.Close()

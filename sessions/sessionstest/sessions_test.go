@@ -57,7 +57,7 @@ func TestSessionGetDeleteAndStop(t *testing.T) {
 	require.Equal(t, http.StatusNoContent, d.status)
 	assert.False(t, processAlive(pid), "deleting a session kills its processes")
 	assert.NoDirExists(t, dir, "deleting a session removes its files")
-	assert.Equal(t, 0, s.Sessions(DefaultPoolName))
+	assert.Equal(t, 0, s.SessionCount(DefaultPoolName))
 	assert.Equal(t, "SessionNotFound", c.do(http.MethodDelete, "/session", sid, nil, nil, nil).errorCode(t))
 
 	// A new request with the same identifier gets a fresh, empty session.
@@ -68,7 +68,7 @@ func TestSessionGetDeleteAndStop(t *testing.T) {
 	assert.True(t, strings.HasPrefix(stop.header.Get("Content-Type"), "text/plain"))
 	assert.Contains(t, string(stop.body), "stopped")
 	assert.NotContains(t, string(stop.body), sid)
-	assert.Equal(t, 0, s.Sessions(DefaultPoolName))
+	assert.Equal(t, 0, s.SessionCount(DefaultPoolName))
 }
 
 func TestListSessionsAndMetadata(t *testing.T) {
@@ -179,7 +179,7 @@ func TestIdleSessionsExpireAfterCooldown(t *testing.T) {
 	c.sh(busy, "true") // activity resets the idle timer
 	clock.Advance(2 * time.Minute)
 	assert.Equal(t, 1, s.ExpireIdle())
-	assert.Equal(t, 1, s.Sessions(DefaultPoolName))
+	assert.Equal(t, 1, s.SessionCount(DefaultPoolName))
 	assert.NoDirExists(t, dir)
 	assert.True(t, eventually(5*time.Second, func() bool { return !processAlive(bg) }), "expiry kills background processes")
 	assert.Equal(t, "SessionNotFound", c.do(http.MethodGet, "/session", idle, nil, nil, nil).errorCode(t))
@@ -195,6 +195,6 @@ func TestJanitorExpiresSessions(t *testing.T) {
 	never := newRaw(t, s)
 	never.endpoint = s.PoolEndpointFor("never")
 	never.sh(newSID(), "true")
-	assert.True(t, eventually(5*time.Second, func() bool { return s.Sessions("fast") == 0 }))
-	assert.Equal(t, 1, s.Sessions("never"))
+	assert.True(t, eventually(5*time.Second, func() bool { return s.SessionCount("fast") == 0 }))
+	assert.Equal(t, 1, s.SessionCount("never"))
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/shellpool/shellpool/internal/azname"
 )
 
 // TestClientKeepsAConnectionPerConcurrentCaller: after a round of 128
@@ -18,7 +20,7 @@ import (
 func TestClientKeepsAConnectionPerConcurrentCaller(t *testing.T) {
 	t.Parallel()
 	s := newTestServer(t, nil)
-	tok := s.Token(DataPlaneAudience, s.PrincipalID())
+	tok := s.Token(azname.DataPlaneAudience, s.PrincipalID())
 	const callers = 128
 	round := func() (fresh int64) {
 		var n atomic.Int64
