@@ -96,6 +96,7 @@ type Engine struct {
 	deploys   map[string]*deployment
 	ops       map[string]*operation
 	opOrder   []string // operation ids, oldest first (see newOp)
+	serial    uint64   // the last PoolSpec.Serial given (see stamp)
 }
 
 // New returns an Engine configured by cfg. It panics when cfg.Backend is nil,

@@ -27,6 +27,7 @@ type pool struct {
 	created       time.Time
 	createdBy     string
 	sysPrincipal  string
+	spec          PoolSpec // what the data plane serves (Serial and Created set)
 }
 
 func poolID(sub, rg, name string) string {
@@ -115,7 +116,7 @@ func validationErr(target, format string, args ...any) *armError {
 // missing lifecycle means Timed with a 300-second cooldown. A missing
 // containerType is refused.
 func poolSpec(sub, rg, name, location string, props map[string]any) (PoolSpec, *armError) {
-	spec := PoolSpec{SubscriptionID: sub, ResourceGroup: rg, Name: name, Location: location, MaxConcurrentSessions: 5}
+	spec := PoolSpec{SubscriptionID: sub, ResourceGroup: rg, Name: name, Location: location, MaxConcurrentSessions: 5, Cooldown: -1}
 	if len(name) < 3 || len(name) > 63 || !poolNameRE.MatchString(name) {
 		return spec, &armError{Status: http.StatusBadRequest, Code: "InvalidResourceName", Target: "name",
 			Message: fmt.Sprintf("The session pool name '%s' is invalid: use 3-63 lower-case letters and digits, starting with a letter (^[a-z][a-z0-9]*$).", name)}
@@ -235,7 +236,7 @@ func lifecycle(props map[string]any, custom bool, spec *PoolSpec) *armError {
 		if !ok || n < 300 || n > 3600 {
 			return validationErr(prefix+".cooldownPeriodInSeconds", "%s.cooldownPeriodInSeconds must be an integer between 300 and 3600; got %v.", prefix, cooldown)
 		}
-		spec.CooldownPeriodInSeconds = n
+		spec.Cooldown = time.Duration(n) * time.Second
 	case "oncontainerexit":
 		if !custom {
 			return validationErr(prefix+".lifecycleType", "%s.lifecycleType OnContainerExit requires containerType CustomContainer; use Timed.", prefix)
@@ -255,7 +256,7 @@ func lifecycle(props map[string]any, custom bool, spec *PoolSpec) *armError {
 // immutablePoolProps cannot change after creation (API.md §2.3).
 var immutablePoolProps = []string{"containerType", "environmentId", "poolManagementType", "managedIdentitySettings", "mcpServerSettings"}
 
-// putPool validates and stores a pool and tells the Backend. body is the
+// putPool validates a pool, asks the Backend for its endpoint and stores it. body is the
 // whole resource ({location, tags, identity, properties}). The caller holds
 // e.mu.
 func (e *Engine) putPool(sub, rg, name string, body map[string]any, caller string, async bool) (*pool, bool, *armError) {
@@ -289,7 +290,7 @@ func (e *Engine) putPool(sub, rg, name string, body map[string]any, caller strin
 			}
 		}
 	}
-	endpoint, berr := e.cfg.Backend.UpsertPool(spec)
+	endpoint, berr := e.cfg.Backend.ProvisionPool(spec)
 	if berr != nil {
 		return nil, false, errf(http.StatusBadRequest, "InvalidRequestContent", "The session pool cannot be provisioned: %v.", berr)
 	}
@@ -304,6 +305,8 @@ func (e *Engine) putPool(sub, rg, name string, body map[string]any, caller strin
 	}
 	p.props = props
 	p.endpoint = endpoint
+	p.spec = e.stamp(spec, old)
+	p.spec.Created = p.created
 	if async {
 		p.op = e.newOp("InProgress")
 	}
@@ -411,12 +414,24 @@ func (e *Engine) servePool(q *req, sub, rg, name string) *armError {
 	return methodNotAllowed(q)
 }
 
-// deletePool removes the pool, its data plane and the role assignments
-// scoped to it. The caller holds e.mu.
+// deletePool removes the pool and the role assignments scoped to it, and
+// tells the Backend. The caller holds e.mu.
 func (e *Engine) deletePool(p *pool) {
 	delete(e.pools, key(p.sub, p.rg, p.name))
-	e.cfg.Backend.DeletePool(p.sub, p.rg, p.name)
+	e.cfg.Backend.PoolDeleted(p.spec)
 	e.revokeUnder(p.id())
+}
+
+// stamp gives spec the Serial of the pool it updates, or a new one. The
+// caller holds e.mu.
+func (e *Engine) stamp(spec PoolSpec, old *pool) PoolSpec {
+	if old != nil {
+		spec.Serial = old.spec.Serial
+		return spec
+	}
+	e.serial++
+	spec.Serial = e.serial
+	return spec
 }
 
 func poolNotFound(name string) *armError {
@@ -440,12 +455,15 @@ func (e *Engine) servePoolList(q *req, sub, rg string) *armError {
 	return nil
 }
 
-// SeedPool makes a pool the data plane already serves visible in ARM, as if
-// it had been deployed: GET and list return it with provisioningState
-// Succeeded and poolManagementEndpoint set to endpoint, and deleting it (or
-// its resource group) calls Backend.DeletePool. The resource group is created
-// when missing. It does not call Backend.UpsertPool.
-func (e *Engine) SeedPool(spec PoolSpec, endpoint string) {
+// SeedPool stores a pool that the data plane serves without an ARM
+// deployment (sessionstest's Options.Pools and AddPool), as if it had been
+// deployed: GET and list return it with provisioningState Succeeded and
+// poolManagementEndpoint set to endpoint, and deleting it (or its resource
+// group) calls Backend.PoolDeleted. Seeding an existing pool replaces its
+// settings and keeps its Serial and live sessions. The resource group is
+// created when missing. It does not call Backend.ProvisionPool. It returns
+// the stored spec.
+func (e *Engine) SeedPool(spec PoolSpec, endpoint string) PoolSpec {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.ensureRG(spec.SubscriptionID, spec.ResourceGroup, spec.Location)
@@ -454,35 +472,104 @@ func (e *Engine) SeedPool(spec PoolSpec, endpoint string) {
 		"poolManagementType": "Dynamic",
 		"scaleConfiguration": map[string]any{"maxConcurrentSessions": spec.MaxConcurrentSessions},
 	}
-	if spec.CooldownPeriodInSeconds > 0 {
-		props["dynamicPoolConfiguration"] = map[string]any{"lifecycleConfiguration": map[string]any{"lifecycleType": "Timed", "cooldownPeriodInSeconds": spec.CooldownPeriodInSeconds}}
+	if secs := int(spec.Cooldown / time.Second); secs > 0 {
+		props["dynamicPoolConfiguration"] = map[string]any{"lifecycleConfiguration": map[string]any{"lifecycleType": "Timed", "cooldownPeriodInSeconds": secs}}
 	}
 	status := "EgressDisabled"
 	if spec.EgressEnabled {
 		status = "EgressEnabled"
 	}
 	props["sessionNetworkConfiguration"] = map[string]any{"status": status}
-	e.pools[key(spec.SubscriptionID, spec.ResourceGroup, spec.Name)] = &pool{
+	k := key(spec.SubscriptionID, spec.ResourceGroup, spec.Name)
+	old := e.pools[k]
+	p := &pool{
 		sub: spec.SubscriptionID, rg: spec.ResourceGroup, name: spec.Name, location: spec.Location,
 		props: props, endpoint: endpoint, created: e.cfg.Now(), sysPrincipal: uuid.NewString(),
 	}
+	if old != nil {
+		p.created, p.createdBy, p.sysPrincipal = old.created, old.createdBy, old.sysPrincipal
+	}
+	p.spec = e.stamp(spec, old)
+	p.spec.Created = p.created
+	e.pools[k] = p
+	return p.spec
 }
 
 // ForgetPool removes a pool from ARM (GET answers 404, lists omit it) and
 // deletes the role assignments scoped to it, without calling
-// Backend.DeletePool: the data plane calls it when it stopped serving the
-// pool itself. It reports whether ARM knew the pool.
-func (e *Engine) ForgetPool(sub, rg, name string) bool {
+// Backend.PoolDeleted: the data plane calls it when it stops serving the
+// pool itself. It returns the pool's spec and whether ARM knew the pool.
+func (e *Engine) ForgetPool(sub, rg, name string) (PoolSpec, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	k := key(sub, rg, name)
 	p := e.pools[k]
 	if p == nil {
-		return false
+		return PoolSpec{}, false
 	}
 	delete(e.pools, k)
 	e.revokeUnder(p.id())
-	return true
+	return p.spec, true
+}
+
+// Pool returns the spec of the pool with this subscription, resource group
+// and name (case-insensitive), and whether there is one.
+func (e *Engine) Pool(sub, rg, name string) (PoolSpec, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	p := e.pools[key(sub, rg, name)]
+	if p == nil {
+		return PoolSpec{}, false
+	}
+	return p.spec, true
+}
+
+// PoolNamed returns the spec of a pool found by its name alone (the
+// data plane's host-form endpoints name no resource group): the one in sub
+// and rg if there is one, else the oldest with that name.
+func (e *Engine) PoolNamed(name, sub, rg string) (PoolSpec, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if p := e.pools[key(sub, rg, name)]; p != nil {
+		return p.spec, true
+	}
+	var found *pool
+	for _, p := range e.pools {
+		if strings.EqualFold(p.name, name) && (found == nil || p.spec.Serial < found.spec.Serial) {
+			found = p
+		}
+	}
+	if found == nil {
+		return PoolSpec{}, false
+	}
+	return found.spec, true
+}
+
+// FirstPool returns the spec of the oldest pool, and whether there is any.
+func (e *Engine) FirstPool() (PoolSpec, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var first *pool
+	for _, p := range e.pools {
+		if first == nil || p.spec.Serial < first.spec.Serial {
+			first = p
+		}
+	}
+	if first == nil {
+		return PoolSpec{}, false
+	}
+	return first.spec, true
+}
+
+// Pools returns the specs of every pool, in no particular order.
+func (e *Engine) Pools() []PoolSpec {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]PoolSpec, 0, len(e.pools))
+	for _, p := range e.pools {
+		out = append(out, p.spec)
+	}
+	return out
 }
 
 // --- JSON helpers (property names are matched case-insensitively, as ARM does) ---

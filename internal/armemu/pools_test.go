@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -25,7 +26,12 @@ func TestSessionPoolCreateThroughAzcorePoller(t *testing.T) {
 
 	spec := f.backend.lastUpsert(t)
 	assert.Equal(t, PoolSpec{SubscriptionID: testSub, ResourceGroup: testRG, Name: "shellpool1", Location: "North Central US",
-		ContainerType: "Shell", MaxConcurrentSessions: 7, CooldownPeriodInSeconds: 600, EgressEnabled: true}, spec)
+		ContainerType: "Shell", MaxConcurrentSessions: 7, Cooldown: 600 * time.Second, EgressEnabled: true}, spec)
+	stored, ok := f.eng.Pool(testSub, testRG, "SHELLPOOL1")
+	require.True(t, ok, "the engine serves the pool's spec to the data plane")
+	assert.NotZero(t, stored.Serial)
+	stored.Serial, stored.Created = 0, time.Time{}
+	assert.Equal(t, spec, stored)
 	assert.Equal(t, poolID(testSub, testRG, "shellpool1"), got["id"])
 	assert.Equal(t, "Microsoft.App/sessionPools", got["type"])
 	assert.Equal(t, "Succeeded", dig(got, "properties", "provisioningState"))
@@ -156,7 +162,7 @@ func TestSessionPoolSpecExample(t *testing.T) {
 	assert.NotEmpty(t, dig(body, "identity", "principalId"))
 	spec := f.backend.lastUpsert(t)
 	assert.Equal(t, "CustomContainer", spec.ContainerType)
-	assert.Equal(t, 600, spec.CooldownPeriodInSeconds)
+	assert.Equal(t, 600*time.Second, spec.Cooldown)
 	assert.Equal(t, 500, spec.MaxConcurrentSessions)
 }
 

@@ -177,8 +177,6 @@ func TestRoleAssignmentCRUDAndList(t *testing.T) {
 	resp, body = f.do(t, http.MethodGet, rolePath(poolScope, name), nil)
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
 	assert.Equal(t, "RoleAssignmentNotFound", errCode(body))
-	f.backend.mu.Lock()
-	assert.Len(t, f.backend.grants, 2)
-	assert.Equal(t, []string{poolScope + "/providers/Microsoft.Authorization/roleAssignments/" + name}, f.backend.revoked)
-	f.backend.mu.Unlock()
+	assert.False(t, f.eng.HasRole(user, poolScope, sessionExecutor), "the deleted assignment no longer grants the role")
+	assert.True(t, f.eng.HasRole(other, poolScope, sessionExecutor), "the subscription-level assignment still does")
 }

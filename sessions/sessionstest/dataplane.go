@@ -11,69 +11,23 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/shellpool/shellpool/internal/azname"
 )
 
-// grant is a role assignment as the RBAC check needs it.
-type grant struct {
-	scope     string // lower case, no trailing slash
-	roleGUID  string // lower case
-	principal string // lower case
-}
-
 // GrantSessionExecutor gives principalID the Session Executor role on the
 // named pool of the server's subscription and resource group (RBAC mode).
-// The assignment is visible to ARM clients (role assignment list and get).
+// The assignment is visible to ARM clients (role assignment list and get);
+// the pool need not exist yet.
 func (s *Server) GrantSessionExecutor(principalID, poolName string) {
 	scope := "/subscriptions/" + s.opts.SubscriptionID + "/resourceGroups/" + s.opts.ResourceGroup +
 		"/providers/Microsoft.App/sessionPools/" + poolName
-	roleDef := "/subscriptions/" + s.opts.SubscriptionID + "/providers/Microsoft.Authorization/roleDefinitions/" + azname.SessionExecutorRoleGUID
 	if s.engine.HasRole(principalID, scope, azname.SessionExecutorRoleGUID) {
-		return // already granted (here or above); a second grant ARM cannot revoke would outlive a DELETE
+		return // already granted (here or above); a second grant would outlive a DELETE of the first
 	}
-	if _, err := s.engine.AssignRole(scope, roleDef, principalID); err != nil {
-		// The engine refused it (it cannot for a well-formed scope); record
-		// the grant for the data plane anyway.
-		s.grantRole("sessionstest/"+uuid.NewString(), scope, roleDef, principalID)
-	}
-}
-
-func (s *Server) grantRole(assignmentID, scope, roleDefinitionID, principalID string) {
-	role := roleDefinitionID
-	if i := strings.LastIndex(role, "/"); i >= 0 {
-		role = role[i+1:]
-	}
-	s.mu.Lock()
-	s.grants[strings.ToLower(assignmentID)] = grant{
-		scope:     strings.TrimRight(strings.ToLower(scope), "/"),
-		roleGUID:  strings.ToLower(role),
-		principal: strings.ToLower(principalID),
-	}
-	s.mu.Unlock()
-}
-
-func (s *Server) revokeRole(assignmentID string) {
-	s.mu.Lock()
-	delete(s.grants, strings.ToLower(assignmentID))
-	s.mu.Unlock()
-}
-
-// authorizedLocked reports whether principal holds Session Executor on the
-// pool or a parent scope.
-func (s *Server) authorizedLocked(p *pool, principal string) bool {
-	id := strings.ToLower(p.resourceID())
-	principal = strings.ToLower(principal)
-	for _, g := range s.grants {
-		if g.principal != principal || g.roleGUID != azname.SessionExecutorRoleGUID {
-			continue
-		}
-		if g.scope == "" || id == g.scope || strings.HasPrefix(id, g.scope+"/") {
-			return true
-		}
-	}
-	return false
+	roleDef := "/subscriptions/" + s.opts.SubscriptionID + "/providers/Microsoft.Authorization/roleDefinitions/" + azname.SessionExecutorRoleGUID
+	// The engine refuses only a scope that is no resource ID (a pool name
+	// with a "/"), which no pool can have.
+	_, _ = s.engine.AssignRole(scope, roleDef, principalID)
 }
 
 func (s *Server) serveDataPlane(w http.ResponseWriter, r *http.Request, rt route) {
@@ -85,15 +39,13 @@ func (s *Server) serveDataPlane(w http.ResponseWriter, r *http.Request, rt route
 	if !ok {
 		return
 	}
-	s.mu.Lock()
 	var p *pool
 	if rt.sub == "" {
-		p = s.poolByNameLocked(rt.poolName)
+		p = s.poolNamed(rt.poolName)
 	} else {
-		p = s.pools[keyOf(rt.sub, rt.rg, rt.poolName)]
+		p = s.poolAt(rt.sub, rt.rg, rt.poolName)
 	}
-	allowed := p != nil && (!s.opts.RBAC || s.authorizedLocked(p, principal))
-	s.mu.Unlock()
+	allowed := p != nil && (!s.opts.RBAC || s.engine.HasRole(principal, p.resourceID(), azname.SessionExecutorRoleGUID))
 	if p == nil {
 		where := "in this emulator"
 		if rt.sub != "" {
@@ -220,9 +172,11 @@ type sessionJSON struct {
 	created time.Time // for sorting
 }
 
-func sessionView(ss *session) sessionJSON {
-	exp := ss.lastAccessed.Add(ss.pool.spec.Cooldown)
-	if ss.pool.spec.Cooldown < 0 {
+// sessionView is the session as the service describes it; cooldown is its
+// pool's.
+func sessionView(ss *session, cooldown time.Duration) sessionJSON {
+	exp := ss.lastAccessed.Add(cooldown)
+	if cooldown < 0 {
 		exp = ss.lastAccessed.AddDate(100, 0, 0)
 	}
 	return sessionJSON{
@@ -252,7 +206,7 @@ func (s *Server) handleSession(w http.ResponseWriter, r *http.Request, p *pool) 
 	ss := s.sessionLocked(p, id)
 	var v sessionJSON
 	if ss != nil {
-		v = sessionView(ss)
+		v = sessionView(ss, p.spec.Cooldown)
 	}
 	s.mu.Unlock()
 	if ss == nil {

@@ -289,14 +289,7 @@ func notFoundRoute(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) serveARM(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	arm := s.arm
-	s.mu.Unlock()
-	if arm != nil {
-		arm.ServeHTTP(w, r)
-		return
-	}
-	notFoundRoute(w, r)
+	s.engine.ServeHTTP(w, r)
 }
 
 // authenticate checks the bearer token and returns its principal's object ID.

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/shellpool/shellpool/internal/armemu"
 )
 
 type poolKey struct{ sub, rg, name string } // lower case
@@ -19,9 +21,17 @@ func keyOf(sub, rg, name string) poolKey {
 	return poolKey{strings.ToLower(sub), strings.ToLower(rg), strings.ToLower(name)}
 }
 
+// pool is a served pool as one request sees it: its settings, read from the
+// ARM engine (which holds every pool's settings, and the role assignments),
+// and the data plane's runtime state of it.
 type pool struct {
-	spec      Pool // defaults applied
-	order     int  // creation order, to pick the default pool
+	spec Pool // as the engine holds it now, defaults applied
+	*poolState
+}
+
+// poolState is what the data plane keeps of a pool: its live sessions. It
+// is keyed by the engine's PoolSpec.Serial and guarded by Server.mu.
+type poolState struct {
 	createdAt time.Time
 	sessions  map[string]*session    // by identifier
 	removed   bool                   // no longer served: allocates no sessions
@@ -33,9 +43,69 @@ func (p *pool) resourceID() string {
 		"/providers/Microsoft.App/sessionPools/" + p.spec.Name
 }
 
+// poolFromSpec is the engine's pool spec as a Pool.
+func poolFromSpec(sp armemu.PoolSpec) Pool {
+	return Pool{
+		Name:                  sp.Name,
+		SubscriptionID:        sp.SubscriptionID,
+		ResourceGroup:         sp.ResourceGroup,
+		Location:              sp.Location,
+		ContainerType:         sp.ContainerType,
+		MaxConcurrentSessions: sp.MaxConcurrentSessions,
+		Cooldown:              sp.Cooldown,
+		EgressEnabled:         sp.EgressEnabled,
+	}
+}
+
+// served returns the pool the engine answered with (nil when ok is false),
+// with its runtime state, made on first use. It must be called without
+// Server.mu held.
+func (s *Server) served(sp armemu.PoolSpec, ok bool) *pool {
+	if !ok {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.pools[sp.Serial]
+	if st == nil {
+		st = &poolState{createdAt: sp.Created.UTC(), sessions: map[string]*session{}}
+		if s.gone[sp.Serial] {
+			// Deleted since the engine answered: serve this request, keep nothing.
+			st.removed = true
+		} else {
+			s.pools[sp.Serial] = st
+		}
+	}
+	return &pool{spec: poolFromSpec(sp), poolState: st}
+}
+
+// poolAt returns the pool with this subscription, resource group and name,
+// or nil.
+func (s *Server) poolAt(sub, rg, name string) *pool {
+	return s.served(s.engine.Pool(sub, rg, name))
+}
+
+// poolNamed finds a pool by name alone (host-form requests), preferring the
+// server's subscription and resource group.
+func (s *Server) poolNamed(name string) *pool {
+	return s.served(s.engine.PoolNamed(name, s.opts.SubscriptionID, s.opts.ResourceGroup))
+}
+
+// stateOf returns the runtime state of the named pool of the server's
+// subscription and resource group, or nil when the pool does not exist or has
+// had no session yet. It must be called without Server.mu held; the state is
+// read under it.
+func (s *Server) stateOf(poolName string) (*poolState, func()) {
+	sp, ok := s.engine.Pool(s.opts.SubscriptionID, s.opts.ResourceGroup, poolName)
+	s.mu.Lock()
+	if !ok {
+		return nil, s.mu.Unlock
+	}
+	return s.pools[sp.Serial], s.mu.Unlock
+}
+
 type session struct {
 	id           string
-	pool         *pool
 	dir          string
 	root         *os.Root // the session directory: file operations go through it
 	rootOnce     sync.Once
@@ -61,32 +131,23 @@ type session struct {
 // regional-form endpoint.
 func (s *Server) AddPool(p Pool) (endpoint string, err error) {
 	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
 		return "", errors.New("sessionstest: AddPool on a closed server")
 	}
-	np, err := s.addPoolLocked(p)
+	sp, err := s.seedPool(p)
 	if err != nil {
-		s.mu.Unlock()
 		return "", err
 	}
-	spec := np.spec
-	endpoint = s.regionalEndpoint(np)
-	s.mu.Unlock()
-	s.seedARM(spec)
-	return endpoint, nil
+	return s.regionalEndpoint(sp), nil
 }
 
-func (s *Server) addPool(p Pool) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, err := s.addPoolLocked(p)
-	return err
-}
-
-func (s *Server) addPoolLocked(p Pool) (*pool, error) {
+// seedPool applies the defaults to p and stores it in the engine, which
+// holds every pool's settings.
+func (s *Server) seedPool(p Pool) (armemu.PoolSpec, error) {
 	if strings.TrimSpace(p.Name) == "" || strings.ContainsAny(p.Name, "/?#") {
-		return nil, fmt.Errorf("sessionstest: pool name %q is not valid: use letters, digits and hyphens", p.Name)
+		return armemu.PoolSpec{}, fmt.Errorf("sessionstest: pool name %q is not valid: use letters, digits and hyphens", p.Name)
 	}
 	if p.SubscriptionID == "" {
 		p.SubscriptionID = s.opts.SubscriptionID
@@ -106,36 +167,40 @@ func (s *Server) addPoolLocked(p Pool) (*pool, error) {
 	if p.Cooldown == 0 {
 		p.Cooldown = DefaultCooldown
 	}
-	k := keyOf(p.SubscriptionID, p.ResourceGroup, p.Name)
-	if old, ok := s.pools[k]; ok {
-		old.spec = p
-		return old, nil
+	sp := armemu.PoolSpec{
+		SubscriptionID:        p.SubscriptionID,
+		ResourceGroup:         p.ResourceGroup,
+		Name:                  p.Name,
+		Location:              p.Location,
+		ContainerType:         p.ContainerType,
+		MaxConcurrentSessions: p.MaxConcurrentSessions,
+		Cooldown:              p.Cooldown,
+		EgressEnabled:         p.EgressEnabled,
 	}
-	s.poolSeq++
-	np := &pool{spec: p, order: s.poolSeq, createdAt: s.opts.Now().UTC(), sessions: map[string]*session{}}
-	s.pools[k] = np
-	return np, nil
+	return s.engine.SeedPool(sp, s.regionalEndpoint(sp)), nil
 }
 
-// RemovePool stops serving the named pool of the server's subscription and
-// resource group, destroys its sessions and removes it (and the role
+// RemovePool stops serving the named pool of the server's subscription
+// and resource group, destroys its sessions and removes it (and the role
 // assignments scoped to it) from the ARM side. It reports whether the pool
 // existed.
 func (s *Server) RemovePool(name string) bool {
-	ok := s.removePool(s.opts.SubscriptionID, s.opts.ResourceGroup, name)
-	if s.engine != nil {
-		s.engine.ForgetPool(s.opts.SubscriptionID, s.opts.ResourceGroup, name)
+	sp, ok := s.engine.ForgetPool(s.opts.SubscriptionID, s.opts.ResourceGroup, name)
+	if ok {
+		s.dropPool(sp.Serial)
 	}
 	return ok
 }
 
-func (s *Server) removePool(sub, rg, name string) bool {
+// dropPool forgets the runtime state of a pool the engine no longer has
+// and destroys its sessions.
+func (s *Server) dropPool(serial uint64) {
 	s.mu.Lock()
-	k := keyOf(sub, rg, name)
-	p, ok := s.pools[k]
+	s.gone[serial] = true
+	p := s.pools[serial]
 	var doomed []*session
-	if ok {
-		delete(s.pools, k)
+	if p != nil {
+		delete(s.pools, serial)
 		p.removed = true // a request that found the pool before this allocates nothing
 		for _, ss := range p.sessions {
 			doomed = append(doomed, ss)
@@ -146,63 +211,33 @@ func (s *Server) removePool(sub, rg, name string) bool {
 	for _, ss := range doomed {
 		s.destroySession(ss)
 	}
-	return ok
 }
 
-func (s *Server) regionalEndpoint(p *pool) string {
-	if p == nil {
-		return s.PoolEndpointFor(DefaultPoolName)
-	}
-	return s.baseURL + poolPath(p.spec.SubscriptionID, p.spec.ResourceGroup, p.spec.Name)
+// regionalEndpoint is the pool's regional-form endpoint.
+func (s *Server) regionalEndpoint(sp armemu.PoolSpec) string {
+	return s.baseURL + poolPath(sp.SubscriptionID, sp.ResourceGroup, sp.Name)
 }
 
-func (s *Server) firstPoolLocked() *pool {
-	var first *pool
-	for _, p := range s.pools {
-		if first == nil || p.order < first.order {
-			first = p
-		}
-	}
-	return first
-}
-
-// poolByName finds a pool by name alone (host-form requests), preferring the
-// server's subscription and resource group.
-func (s *Server) poolByNameLocked(name string) *pool {
-	if p, ok := s.pools[keyOf(s.opts.SubscriptionID, s.opts.ResourceGroup, name)]; ok {
-		return p
-	}
-	var found *pool
-	for k, p := range s.pools {
-		if k.name == strings.ToLower(name) && (found == nil || p.order < found.order) {
-			found = p
-		}
-	}
-	return found
-}
-
-// SessionCount returns the number of live sessions in the named pool (server's
-// subscription and resource group).
+// SessionCount returns the number of live sessions in the named pool
+// (server's subscription and resource group).
 func (s *Server) SessionCount(poolName string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	p := s.pools[keyOf(s.opts.SubscriptionID, s.opts.ResourceGroup, poolName)]
-	if p == nil {
+	st, unlock := s.stateOf(poolName)
+	defer unlock()
+	if st == nil {
 		return 0
 	}
-	return len(p.sessions)
+	return len(st.sessions)
 }
 
 // SessionDir returns the local directory that is the session's /mnt/data,
 // and whether the session exists. Tests may place files there directly.
 func (s *Server) SessionDir(poolName, sessionID string) (string, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	p := s.pools[keyOf(s.opts.SubscriptionID, s.opts.ResourceGroup, poolName)]
-	if p == nil {
+	st, unlock := s.stateOf(poolName)
+	defer unlock()
+	if st == nil {
 		return "", false
 	}
-	ss := p.sessions[sessionID]
+	ss := st.sessions[sessionID]
 	if ss == nil {
 		return "", false
 	}
@@ -298,7 +333,7 @@ func (s *Server) newSession(p *pool, id string) (*session, error) {
 	now := s.opts.Now().UTC()
 	ctx, cancel := context.WithCancel(s.ctx)
 	return &session{
-		id: id, pool: p, dir: dir, root: root, etag: uuid.NewString(),
+		id: id, dir: dir, root: root, etag: uuid.NewString(),
 		mark:      s.mark + randomHex(8),
 		createdAt: now, lastAccessed: now,
 		ctx: ctx, cancel: cancel,
@@ -359,15 +394,17 @@ func (s *Server) destroySession(ss *session) {
 // cooldown, as of Options.Now, and returns how many it destroyed. A janitor
 // calls it periodically; tests with a fake clock call it directly.
 func (s *Server) ExpireIdle() int {
+	specs := s.engine.Pools()
 	now := s.opts.Now()
 	s.mu.Lock()
 	var doomed []*session
-	for _, p := range s.pools {
-		if p.spec.Cooldown < 0 {
+	for _, sp := range specs {
+		p := s.pools[sp.Serial]
+		if p == nil || sp.Cooldown < 0 {
 			continue
 		}
 		for id, ss := range p.sessions {
-			if ss.running == 0 && !now.Before(ss.lastAccessed.Add(p.spec.Cooldown)) {
+			if ss.running == 0 && !now.Before(ss.lastAccessed.Add(sp.Cooldown)) {
 				delete(p.sessions, id)
 				doomed = append(doomed, ss)
 			}
@@ -381,11 +418,9 @@ func (s *Server) ExpireIdle() int {
 }
 
 func (s *Server) janitorInterval() time.Duration {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	iv := time.Second
-	for _, p := range s.pools {
-		if c := p.spec.Cooldown / 4; c > 0 && c < iv {
+	for _, sp := range s.engine.Pools() {
+		if c := sp.Cooldown / 4; c > 0 && c < iv {
 			iv = c
 		}
 	}
@@ -409,7 +444,7 @@ func (s *Server) janitor() {
 func (s *Server) sessionViewsLocked(p *pool) []sessionJSON {
 	out := make([]sessionJSON, 0, len(p.sessions))
 	for _, ss := range p.sessions {
-		out = append(out, sessionView(ss))
+		out = append(out, sessionView(ss, p.spec.Cooldown))
 	}
 	return out
 }

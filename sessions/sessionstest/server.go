@@ -71,16 +71,14 @@ type Server struct {
 
 	closeOnce sync.Once
 
-	arm      http.Handler   // the ARM engine
-	engine   *armemu.Engine // the same, typed
+	engine   *armemu.Engine // ARM: every pool's settings and the role assignments
 	idServer *http.Server   // managed identity endpoint, when started
 	idURL    string
 
 	mu      sync.Mutex
 	closed  bool
-	pools   map[poolKey]*pool
-	poolSeq int
-	grants  map[string]grant // by assignment ID
+	pools   map[uint64]*poolState // live sessions, by armemu.PoolSpec.Serial
+	gone    map[uint64]bool       // serials of pools deleted (see served)
 	faults  []*Fault
 	reqs    []RecordedRequest
 	running int // processes (or scripted calls) running now
@@ -179,18 +177,14 @@ func Start(o *Options) (*Server, error) {
 		key:      make([]byte, 32),
 		tenantID: opts.TenantID,
 		prinID:   uuid.NewString(),
-		pools:    map[poolKey]*pool{},
-		grants:   map[string]grant{},
+		pools:    map[uint64]*poolState{},
+		gone:     map[uint64]bool{},
 		quirks:   mrand.New(mrand.NewPCG(uint64(opts.Behavior.Seed), 0x5e55)),
 	}
 	if _, err := rand.Read(s.key); err != nil {
 		return nil, fmt.Errorf("generate signing key: %w", err)
 	}
-	for _, p := range pools {
-		if err := s.addPool(p); err != nil {
-			return nil, err
-		}
-	}
+	s.engine = s.newEngine()
 
 	parent := opts.Dir
 	if parent != "" {
@@ -277,7 +271,13 @@ func Start(o *Options) (*Server, error) {
 		ErrorLog:     nopLogger(),
 		BaseContext:  func(net.Listener) context.Context { return s.ctx },
 	}
-	s.wireARM()
+	for _, p := range pools {
+		if _, err := s.seedPool(p); err != nil {
+			_ = ln.Close()
+			_ = os.RemoveAll(s.root)
+			return nil, err
+		}
+	}
 	s.wg.Add(2)
 	go func() {
 		defer s.wg.Done()
@@ -417,9 +417,11 @@ func (s *Server) URL() string { return s.baseURL }
 // first pool of Options.Pools): {URL}/subscriptions/{sub}/resourceGroups/{rg}/sessionPools/{pool}.
 // Point a sessions.Client at it.
 func (s *Server) PoolEndpoint() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.regionalEndpoint(s.firstPoolLocked())
+	sp, ok := s.engine.FirstPool()
+	if !ok {
+		return s.PoolEndpointFor(DefaultPoolName)
+	}
+	return s.regionalEndpoint(sp)
 }
 
 // PoolEndpointFor returns the regional-form endpoint of the named pool in the

@@ -122,11 +122,11 @@ func TestRBAC(t *testing.T) {
 		{"executor on the resource group (case differs)", strings.ToUpper("/subscriptions/" + sub + "/resourceGroups/" + rg), executor, who, http.StatusOK},
 	}
 	for i, tc := range cases {
-		id := "assignment-" + strconv.Itoa(i)
-		s.grantRole(id, tc.scope, tc.role, tc.who)
+		id, err := s.engine.AssignRole(tc.scope, tc.role, tc.who)
+		require.NoError(t, err, "case %d: %s", i, tc.name)
 		r := c.do(http.MethodGet, "/metadata", "", nil, nil, nil)
 		assert.Equal(t, tc.want, r.status, tc.name)
-		s.revokeRole(id)
+		assert.True(t, s.engine.DeleteRoleAssignment(id), tc.name)
 	}
 	assert.Equal(t, http.StatusForbidden, c.do(http.MethodGet, "/metadata", "", nil, nil, nil).status, "revoked")
 
@@ -457,11 +457,17 @@ func TestRequestRecordIsBoundedAndGoroutineSafe(t *testing.T) {
 func TestRemovedPoolAllocatesNoSession(t *testing.T) {
 	t.Parallel()
 	s := newTestServer(t, nil)
-	s.mu.Lock()
-	p := s.poolByNameLocked(DefaultPoolName)
-	s.mu.Unlock()
+	sp, ok := s.engine.Pool(s.SubscriptionID(), s.ResourceGroup(), DefaultPoolName)
+	require.True(t, ok)
+	p := s.poolNamed(DefaultPoolName)
 	require.NotNil(t, p)
 	require.True(t, s.RemovePool(DefaultPoolName))
+	late := s.served(sp, true) // the engine answered just before the removal
+	assert.True(t, late.removed, "a pool deleted after the engine answered is served as removed")
+	s.mu.Lock()
+	_, kept := s.pools[sp.Serial]
+	s.mu.Unlock()
+	assert.False(t, kept, "and no state is kept for it")
 	s.mu.Lock()
 	ss, err := s.getOrCreateSessionLocked(p, newSID())
 	s.mu.Unlock()
