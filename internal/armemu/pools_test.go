@@ -302,3 +302,48 @@ func TestSessionPoolListPaging(t *testing.T) {
 	assert.Equal(t, "Succeeded", dig(body, "properties", "provisioningState"))
 	assert.True(t, strings.HasSuffix(body["id"].(string), "/sessionPools/seeded"))
 }
+
+// TestEngineIsThePoolStore covers the lookups the data plane serves
+// requests from: the engine holds every pool's settings.
+func TestEngineIsThePoolStore(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil)
+	_, ok := f.eng.FirstPool()
+	assert.False(t, ok, "no pool yet")
+	a := f.eng.SeedPool(PoolSpec{SubscriptionID: testSub, ResourceGroup: "rg2", Name: "same", Location: "eastus", ContainerType: "Shell", MaxConcurrentSessions: 3, Cooldown: 50 * time.Millisecond}, "https://a")
+	b := f.eng.SeedPool(PoolSpec{SubscriptionID: testSub, ResourceGroup: testRG, Name: "same", Location: "eastus", ContainerType: "Shell", MaxConcurrentSessions: 4, Cooldown: -1}, "https://b")
+	require.NotZero(t, a.Serial)
+	assert.Greater(t, b.Serial, a.Serial, "serials follow creation order")
+
+	first, ok := f.eng.FirstPool()
+	require.True(t, ok)
+	assert.Equal(t, a.Serial, first.Serial, "the oldest pool comes first")
+	named, ok := f.eng.PoolNamed("SAME", testSub, testRG)
+	require.True(t, ok)
+	assert.Equal(t, b.Serial, named.Serial, "the preferred group wins")
+	named, ok = f.eng.PoolNamed("same", testSub, "elsewhere")
+	require.True(t, ok)
+	assert.Equal(t, a.Serial, named.Serial, "else the oldest with the name")
+	_, ok = f.eng.PoolNamed("nosuch", testSub, testRG)
+	assert.False(t, ok)
+	assert.Len(t, f.eng.Pools(), 2)
+
+	again := f.eng.SeedPool(PoolSpec{SubscriptionID: testSub, ResourceGroup: "RG2", Name: "SAME", Location: "eastus", ContainerType: "Shell", MaxConcurrentSessions: 9, Cooldown: time.Hour}, "https://a")
+	assert.Equal(t, a.Serial, again.Serial, "replacing the settings keeps the serial")
+	assert.Equal(t, a.Created, again.Created)
+	got, ok := f.eng.Pool(testSub, "rg2", "same")
+	require.True(t, ok)
+	assert.Equal(t, 9, got.MaxConcurrentSessions)
+	assert.Equal(t, time.Hour, got.Cooldown, "sub-second and long cooldowns are kept as given")
+	assert.Len(t, f.eng.Pools(), 2)
+
+	gone, ok := f.eng.ForgetPool(testSub, "rg2", "same")
+	require.True(t, ok)
+	assert.Equal(t, a.Serial, gone.Serial)
+	_, ok = f.eng.Pool(testSub, "rg2", "same")
+	assert.False(t, ok)
+	_, ok = f.eng.ForgetPool(testSub, "rg2", "same")
+	assert.False(t, ok)
+	re := f.eng.SeedPool(PoolSpec{SubscriptionID: testSub, ResourceGroup: "rg2", Name: "same", Location: "eastus", ContainerType: "Shell", MaxConcurrentSessions: 3}, "https://a")
+	assert.Greater(t, re.Serial, b.Serial, "a pool created again gets a new serial")
+}

@@ -3,6 +3,7 @@ package armemu
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -179,4 +180,23 @@ func TestRoleAssignmentCRUDAndList(t *testing.T) {
 	assert.Equal(t, "RoleAssignmentNotFound", errCode(body))
 	assert.False(t, f.eng.HasRole(user, poolScope, sessionExecutor), "the deleted assignment no longer grants the role")
 	assert.True(t, f.eng.HasRole(other, poolScope, sessionExecutor), "the subscription-level assignment still does")
+}
+
+// TestAssignRoleSeedsAheadOfThePool covers the data plane's grants: the
+// scope need not exist yet and the principal may be any object ID, but the
+// scope must be a resource ID.
+func TestAssignRoleSeedsAheadOfThePool(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil)
+	scope := poolID(testSub, "later", "pool")
+	id, err := f.eng.AssignRole(scope, sessionExecutor, "alice")
+	require.NoError(t, err)
+	assert.True(t, f.eng.HasRole("ALICE", scope, sessionExecutor))
+	assert.False(t, f.eng.HasRole("bob", scope, sessionExecutor))
+	_, err = f.eng.AssignRole("relative/scope", sessionExecutor, "alice")
+	assert.ErrorContains(t, err, "InvalidScope")
+
+	assert.True(t, f.eng.DeleteRoleAssignment(strings.ToUpper(id)))
+	assert.False(t, f.eng.HasRole("alice", scope, sessionExecutor))
+	assert.False(t, f.eng.DeleteRoleAssignment(id))
 }

@@ -524,3 +524,21 @@ func TestDataPlaneAPIVersionsIsACopy(t *testing.T) {
 	v[0] = "mutated"
 	assert.NotContains(t, DataPlaneAPIVersions(), "mutated", "callers cannot change what the emulator accepts")
 }
+
+// TestGrantBeforeThePoolExists covers a grant for a pool that is added
+// later: the role assignment lives in the engine from the start and
+// authorises the pool once it is served.
+func TestGrantBeforeThePoolExists(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, &Options{RBAC: true})
+	s.GrantSessionExecutor(s.PrincipalID(), "later")
+	endpoint, err := s.AddPool(Pool{Name: "later"})
+	require.NoError(t, err)
+	c := newRaw(t, s)
+	c.endpoint = endpoint
+	assert.Equal(t, "0", c.sh(newSID(), "true")["status"])
+	assert.Equal(t, 1, s.SessionCount("later"))
+
+	other := newRaw(t, s) // the default pool: no grant there
+	assert.Equal(t, http.StatusForbidden, other.do(http.MethodGet, "/metadata", "", nil, nil, nil).status)
+}
