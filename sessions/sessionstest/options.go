@@ -251,32 +251,3 @@ type ExecResult struct {
 	ErrorCode    string
 	ErrorMessage string
 }
-
-// Fault makes the server misbehave on the next Count requests that match
-// Method and Path.
-type Fault struct {
-	// Method matches the request method; empty matches any.
-	Method string
-	// Path matches the operation path (e.g. "/executions", "/files/a.txt")
-	// exactly, or any request path ending with it; empty matches any.
-	Path string
-	// Count is the number of requests to affect; zero means 1.
-	Count int
-	// Status, when set, is answered instead of running the request, with
-	// Body (default: an error body with code "InjectedFault").
-	Status int
-	// RetryAfter, when positive, adds a Retry-After header (whole seconds,
-	// rounded up) and a retry-after-ms header (milliseconds, which azcore
-	// prefers) to the Status answer.
-	RetryAfter time.Duration
-	// Body is the response body of a Status answer.
-	Body string
-	// Delay is waited before the request is handled (or answered with
-	// Status).
-	Delay time.Duration
-	// Drop closes the connection without running the request.
-	Drop bool
-	// DropAfterRun runs the request (the command really runs) and then closes
-	// the connection without answering.
-	DropAfterRun bool
-}

@@ -1,0 +1,37 @@
+package sessionstest
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/shellpool/shellpool/internal/azname"
+)
+
+// GrantSessionExecutor gives principalID the Session Executor role on the
+// named pool of the server's subscription and resource group (RBAC mode).
+// The assignment is visible to ARM clients (role assignment list and get);
+// the pool need not exist yet.
+func (s *Server) GrantSessionExecutor(principalID, poolName string) {
+	scope := "/subscriptions/" + s.opts.SubscriptionID + "/resourceGroups/" + s.opts.ResourceGroup +
+		"/providers/Microsoft.App/sessionPools/" + poolName
+	if s.engine.HasRole(principalID, scope, azname.SessionExecutorRoleGUID) {
+		return // already granted (here or above); a second grant would outlive a DELETE of the first
+	}
+	roleDef := "/subscriptions/" + s.opts.SubscriptionID + "/providers/Microsoft.Authorization/roleDefinitions/" + azname.SessionExecutorRoleGUID
+	// The engine refuses only a scope that is no resource ID (a pool name
+	// with a "/"), which no pool can have.
+	_, _ = s.engine.AssignRole(scope, roleDef, principalID)
+}
+
+// authorize answers 403 and returns false when RBAC is on and principal
+// does not hold Session Executor on the pool or a parent scope. The role
+// assignments are the engine's, so ones made through ARM count.
+func (s *Server) authorize(w http.ResponseWriter, p *pool, principal string) bool {
+	if !s.opts.RBAC || s.engine.HasRole(principal, p.resourceID(), azname.SessionExecutorRoleGUID) {
+		return true
+	}
+	writeError(w, http.StatusForbidden, "PermissionDenied", fmt.Sprintf(
+		"the principal %s does not have the \"Azure ContainerApps Session Executor\" role (%s) on session pool %q or a parent scope; assign it on %s",
+		principal, azname.SessionExecutorRoleGUID, p.spec.Name, p.resourceID()))
+	return false
+}
