@@ -116,9 +116,9 @@ func (s *Server) SetPoolControl(name string, c PoolControl) error {
 	return nil
 }
 
-// PoolControlOf returns the PoolControl last set for the named pool (the
+// PoolControl returns the PoolControl last set for the named pool (the
 // zero value when none was set).
-func (s *Server) PoolControlOf(name string) PoolControl {
+func (s *Server) PoolControl(name string) PoolControl {
 	s.ctl.mu.Lock()
 	defer s.ctl.mu.Unlock()
 	c := s.ctl.m[keyOf(s.opts.SubscriptionID, s.opts.ResourceGroup, name)]

@@ -86,7 +86,7 @@ func TestPoolControlUnreachableAndBack(t *testing.T) {
 	resp, err := a.Execute(ctx, sid, sessions.ShellCommand("cat f"), nil)
 	require.NoError(t, err)
 	assert.Equal(t, "hi\n", resp.Stdout, "the pool's sessions survive an outage")
-	assert.Equal(t, sessionstest.PoolControl{}, srv.PoolControlOf("a"))
+	assert.Equal(t, sessionstest.PoolControl{}, srv.PoolControl("a"))
 }
 
 func TestPoolControlRefusing(t *testing.T) {
