@@ -85,7 +85,7 @@ func deploymentBody(t *testing.T, template string, params map[string]any) map[st
 
 func TestDeploymentOfPoolIdentityAndRole(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, nil)
+	f := setup(t, nil)
 	f.eng.EnsureResourceGroup(testSub, testRG, "North Central US")
 	pl := f.pipeline(t)
 	p, err := begin[map[string]any](t, f, pl, http.MethodPut, deploymentPath(testRG, "deploy1"), deploymentBody(t, tutorialTemplate, map[string]any{"name": "tutpool"}))
@@ -133,7 +133,7 @@ func TestDeploymentOfPoolIdentityAndRole(t *testing.T) {
 
 func TestDeploymentRawStates(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, nil)
+	f := setup(t, nil)
 	f.eng.EnsureResourceGroup(testSub, testRG, "eastus")
 	resp, body := f.do(t, http.MethodPut, deploymentPath(testRG, "d"), deploymentBody(t, tutorialTemplate, map[string]any{"name": "rawpool"}))
 	require.Equal(t, http.StatusCreated, resp.StatusCode)
@@ -148,7 +148,7 @@ func TestDeploymentRawStates(t *testing.T) {
 
 func TestDeploymentInvalidTemplate(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, nil)
+	f := setup(t, nil)
 	f.eng.EnsureResourceGroup(testSub, testRG, "eastus")
 	poolRes := func(name string) string {
 		return `{"type":"Microsoft.App/sessionPools","apiVersion":"2025-02-02-preview","name":` + name + `,"location":"eastus",
@@ -192,7 +192,7 @@ func TestDeploymentInvalidTemplate(t *testing.T) {
 
 func TestDeploymentResourceFailure(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, nil)
+	f := setup(t, nil)
 	f.eng.EnsureResourceGroup(testSub, testRG, "eastus")
 	pl := f.pipeline(t)
 	template := `{"resources":[{"type":"Microsoft.App/sessionPools","name":"badpool","location":"eastus",
@@ -214,7 +214,7 @@ func TestDeploymentResourceFailure(t *testing.T) {
 
 func TestDeploymentNeedsResourceGroup(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, nil)
+	f := setup(t, nil)
 	resp, body := f.do(t, http.MethodPut, deploymentPath("ghost", "d"), deploymentBody(t, tutorialTemplate, map[string]any{"name": "x"}))
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
 	assert.Equal(t, "ResourceGroupNotFound", errCode(body))
@@ -222,7 +222,7 @@ func TestDeploymentNeedsResourceGroup(t *testing.T) {
 
 func TestTemplateFunctions(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, nil)
+	f := setup(t, nil)
 	f.eng.EnsureResourceGroup(testSub, testRG, "eastus")
 	ctx := &evalCtx{e: f.eng, sub: testSub, rg: testRG, params: map[string]any{"p": "Val"}, paramDecl: map[string]bool{"p": true},
 		vars: map[string]any{"v": "[concat(parameters('p'), '-x')]", "self": "[variables('self')]"}, varCache: map[string]any{}, varBusy: map[string]bool{}}

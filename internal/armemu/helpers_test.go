@@ -87,7 +87,9 @@ type fixture struct {
 	token   string
 }
 
-func newFixture(t *testing.T, mutate func(*Config)) *fixture {
+// setup starts an Engine behind a TLS test server, the package's one
+// fixture: mutate, when not nil, adjusts its Config first.
+func setup(t *testing.T, mutate func(*Config)) *fixture {
 	t.Helper()
 	f := &fixture{backend: &fakeBackend{}, clock: &clock{t: time.Now()}}
 	cfg := Config{Backend: f.backend, SigningKey: testKey, Now: f.clock.Now, BaseURL: func() string { return f.srv.URL }}

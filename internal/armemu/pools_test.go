@@ -16,7 +16,7 @@ import (
 
 func TestSessionPoolCreateThroughAzcorePoller(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, nil)
+	f := setup(t, nil)
 	f.eng.EnsureResourceGroup(testSub, testRG, "eastus")
 	pl := f.pipeline(t)
 	p, err := begin[map[string]any](t, f, pl, http.MethodPut, poolPath(testRG, "shellpool1", "2025-02-02-preview"), shellPool("North Central US", 600, 7))
@@ -41,7 +41,7 @@ func TestSessionPoolCreateThroughAzcorePoller(t *testing.T) {
 
 func TestSessionPoolRawLROSequence(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, nil)
+	f := setup(t, nil)
 	f.eng.EnsureResourceGroup(testSub, testRG, "eastus")
 	path := poolPath(testRG, "shellpool", "2025-10-02-preview")
 	resp, body := f.do(t, http.MethodPut, path, shellPool("eastus", 300, 5))
@@ -69,7 +69,7 @@ func TestSessionPoolRawLROSequence(t *testing.T) {
 
 func TestSessionPoolValidation(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, nil)
+	f := setup(t, nil)
 	f.eng.EnsureResourceGroup(testSub, testRG, "eastus")
 	with := func(edit func(props map[string]any)) map[string]any {
 		b := shellPool("eastus", 300, 5)
@@ -147,7 +147,7 @@ func TestSessionPoolSpecExample(t *testing.T) {
 		} `json:"responses"`
 	}
 	require.NoError(t, json.Unmarshal(raw, &ex))
-	f := newFixture(t, nil)
+	f := setup(t, nil)
 	f.eng.EnsureResourceGroup(testSub, testRG, "eastus")
 	resp, body := f.do(t, http.MethodPut, poolPath(testRG, "testsessionpool", ex.Parameters.APIVersion), ex.Parameters.Envelope)
 	require.Equal(t, http.StatusCreated, resp.StatusCode, "body: %v", body)
@@ -168,7 +168,7 @@ func TestSessionPoolSpecExample(t *testing.T) {
 
 func TestSessionPoolSecretsNeverReturned(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, nil)
+	f := setup(t, nil)
 	f.eng.EnsureResourceGroup(testSub, testRG, "eastus")
 	b := shellPool("eastus", 300, 5)
 	b["properties"].(map[string]any)["secrets"] = []any{map[string]any{"name": "s1", "value": "hunter2-secret"}}
@@ -181,7 +181,7 @@ func TestSessionPoolSecretsNeverReturned(t *testing.T) {
 
 func TestSessionPoolBackendFailure(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, nil)
+	f := setup(t, nil)
 	f.eng.EnsureResourceGroup(testSub, testRG, "eastus")
 	f.backend.fail = errors.New("container type PythonLTS is not supported by this emulator")
 	resp, body := f.do(t, http.MethodPut, poolPath(testRG, "pypool", "2025-02-02-preview"), shellPool("eastus", 300, 5))
@@ -193,7 +193,7 @@ func TestSessionPoolBackendFailure(t *testing.T) {
 
 func TestSessionPoolPatch(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, nil)
+	f := setup(t, nil)
 	f.eng.EnsureResourceGroup(testSub, testRG, "eastus")
 	pl := f.pipeline(t)
 	path := poolPath(testRG, "patchpool", "2025-02-02-preview")
@@ -248,7 +248,7 @@ func TestSessionPoolPatch(t *testing.T) {
 
 func TestSessionPoolDelete(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, nil)
+	f := setup(t, nil)
 	f.eng.EnsureResourceGroup(testSub, testRG, "eastus")
 	pl := f.pipeline(t)
 	path := poolPath(testRG, "delpool", "2025-02-02-preview")
@@ -270,7 +270,7 @@ func TestSessionPoolDelete(t *testing.T) {
 
 func TestSessionPoolListPaging(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, func(c *Config) { c.PageSize = 2 })
+	f := setup(t, func(c *Config) { c.PageSize = 2 })
 	f.eng.EnsureResourceGroup(testSub, testRG, "eastus")
 	f.eng.EnsureResourceGroup(testSub, "rg2", "eastus")
 	for i := range 3 {
@@ -307,7 +307,7 @@ func TestSessionPoolListPaging(t *testing.T) {
 // requests from: the engine holds every pool's settings.
 func TestEngineIsThePoolStore(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, nil)
+	f := setup(t, nil)
 	_, ok := f.eng.FirstPool()
 	assert.False(t, ok, "no pool yet")
 	a := f.eng.SeedPool(PoolSpec{SubscriptionID: testSub, ResourceGroup: "rg2", Name: "same", Location: "eastus", ContainerType: "Shell", MaxConcurrentSessions: 3, Cooldown: 50 * time.Millisecond}, "https://a")

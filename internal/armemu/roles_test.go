@@ -18,7 +18,7 @@ func identityPath(rg, name, version string) string {
 
 func TestUserAssignedIdentity(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, func(c *Config) { c.TenantID = "33333333-3333-3333-3333-333333333333" })
+	f := setup(t, func(c *Config) { c.TenantID = "33333333-3333-3333-3333-333333333333" })
 	f.eng.EnsureResourceGroup(testSub, testRG, "eastus")
 	path := identityPath(testRG, "myidentity", "2024-11-30")
 	resp, created := f.do(t, http.MethodPut, path, map[string]any{"location": "eastus", "tags": map[string]any{"k": "v"}})
@@ -77,7 +77,7 @@ func rolePath(scope, name string) string {
 
 func TestRoleAssignmentPrincipalNotFoundThenSuccess(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, func(c *Config) { c.PrincipalNotFoundFor = time.Minute })
+	f := setup(t, func(c *Config) { c.PrincipalNotFoundFor = time.Minute })
 	f.eng.SeedPool(PoolSpec{SubscriptionID: testSub, ResourceGroup: testRG, Name: "pool", Location: "eastus", ContainerType: "Shell", MaxConcurrentSessions: 1}, "https://e")
 	id := f.eng.CreateIdentity(testSub, testRG, "fresh", "eastus")
 	scope := poolID(testSub, testRG, "pool")
@@ -101,7 +101,7 @@ func TestRoleAssignmentPrincipalNotFoundThenSuccess(t *testing.T) {
 
 func TestRoleAssignmentServicePrincipalSkipsDelay(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, func(c *Config) { c.PrincipalNotFoundFor = time.Hour })
+	f := setup(t, func(c *Config) { c.PrincipalNotFoundFor = time.Hour })
 	f.eng.EnsureResourceGroup(testSub, testRG, "eastus")
 	id := f.eng.CreateIdentity(testSub, testRG, "fresh", "eastus")
 	scope := rgPath(testRG)
@@ -115,7 +115,7 @@ func TestRoleAssignmentServicePrincipalSkipsDelay(t *testing.T) {
 
 func TestRoleAssignmentCRUDAndList(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, nil)
+	f := setup(t, nil)
 	f.eng.SeedPool(PoolSpec{SubscriptionID: testSub, ResourceGroup: testRG, Name: "pool", Location: "eastus", ContainerType: "Shell", MaxConcurrentSessions: 1}, "https://e")
 	poolScope := poolID(testSub, testRG, "pool")
 	subScope := "/subscriptions/" + testSub
@@ -187,7 +187,7 @@ func TestRoleAssignmentCRUDAndList(t *testing.T) {
 // scope must be a resource ID.
 func TestAssignRoleSeedsAheadOfThePool(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, nil)
+	f := setup(t, nil)
 	scope := poolID(testSub, "later", "pool")
 	id, err := f.eng.AssignRole(scope, sessionExecutor, "alice")
 	require.NoError(t, err)

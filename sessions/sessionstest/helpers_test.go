@@ -22,8 +22,8 @@ import (
 
 const apiVersion = "2025-02-02-preview"
 
-// newTestServer starts a server that is closed when the test ends.
-func newTestServer(t *testing.T, o *Options) *Server {
+// setup starts a server that is closed when the test ends.
+func setup(t *testing.T, o *Options) *Server {
 	t.Helper()
 	if o == nil {
 		o = &Options{}

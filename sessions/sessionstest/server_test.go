@@ -27,8 +27,8 @@ import (
 
 func TestAuthentication(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t, nil)
-	other := newTestServer(t, nil)
+	s := setup(t, nil)
+	other := setup(t, nil)
 	expired := jwt.Sign(s.key, jwt.Claims{Audience: azname.DataPlaneAudience, ObjectID: "x", ExpiresAt: time.Now().Add(-time.Minute)})
 	cases := []struct {
 		name   string
@@ -71,7 +71,7 @@ func TestAuthentication(t *testing.T) {
 
 func TestCredential(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t, nil)
+	s := setup(t, nil)
 	tok, err := s.Credential().GetToken(context.Background(), policy.TokenRequestOptions{Scopes: []string{azname.DataPlaneAudience + "/.default"}})
 	require.NoError(t, err)
 	c, err := jwt.Verify(s.key, tok.Token)
@@ -93,7 +93,7 @@ func TestCredential(t *testing.T) {
 
 func TestRBAC(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t, &Options{RBAC: true})
+	s := setup(t, &Options{RBAC: true})
 	c := newRaw(t, s)
 	const who = "11111111-0000-0000-0000-000000000001"
 	c.token = s.Token(azname.DataPlaneAudience, who)
@@ -137,7 +137,7 @@ func TestRBAC(t *testing.T) {
 
 func TestHostFormEndpoint(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t, nil)
+	s := setup(t, nil)
 	_, err := s.AddPool(Pool{Name: "second"})
 	require.NoError(t, err)
 	c := newRaw(t, s)
@@ -154,7 +154,7 @@ func TestHostFormEndpoint(t *testing.T) {
 
 func TestRoutingErrors(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t, nil)
+	s := setup(t, nil)
 	c := newRaw(t, s)
 	cases := []struct {
 		name     string
@@ -203,7 +203,7 @@ func TestRoutingErrors(t *testing.T) {
 
 func TestServerAccessors(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t, nil)
+	s := setup(t, nil)
 	assert.True(t, strings.HasPrefix(s.URL(), "https://127.0.0.1:"))
 	assert.Equal(t, s.URL()+"/subscriptions/"+DefaultSubscriptionID+"/resourceGroups/"+DefaultResourceGroup+"/sessionPools/"+DefaultPoolName, s.PoolEndpoint())
 	assert.Equal(t, DefaultSubscriptionID, s.SubscriptionID())
@@ -233,7 +233,7 @@ func TestServerAccessors(t *testing.T) {
 
 func TestFaultInjection(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t, roomy())
+	s := setup(t, roomy())
 	c := newRaw(t, s)
 
 	t.Run("status with Retry-After, then normal", func(t *testing.T) {
@@ -299,7 +299,7 @@ func doErr(s *Server, c *raw, sid, script, opID string) (*http.Response, error) 
 
 func TestRequestsAreRecordedWithTokensRedacted(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t, nil)
+	s := setup(t, nil)
 	c := newRaw(t, s)
 	sid := newSID()
 	c.sh(sid, "echo recorded")
@@ -417,7 +417,7 @@ func zombieChildren() []int {
 // while reading, and keeps only the most recent MaxRecordedRequests.
 func TestRequestRecordIsBoundedAndGoroutineSafe(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t, &Options{MaxRecordedRequests: 5})
+	s := setup(t, &Options{MaxRecordedRequests: 5})
 	c := newRaw(t, s)
 	var wg sync.WaitGroup
 	for i := range 8 {
@@ -446,7 +446,7 @@ func TestRequestRecordIsBoundedAndGoroutineSafe(t *testing.T) {
 	require.Len(t, reqs, 5)
 	assert.Equal(t, []string{"0", "1", "2"}, []string{reqs[2].Query.Get("last"), reqs[3].Query.Get("last"), reqs[4].Query.Get("last")}, "the most recent are kept, oldest first")
 
-	off := newTestServer(t, &Options{MaxRecordedRequests: -1})
+	off := setup(t, &Options{MaxRecordedRequests: -1})
 	newRaw(t, off).do(http.MethodGet, "/metadata", "", nil, nil, nil)
 	assert.Empty(t, off.Requests())
 }
@@ -456,7 +456,7 @@ func TestRequestRecordIsBoundedAndGoroutineSafe(t *testing.T) {
 // would ever clean up.
 func TestRemovedPoolAllocatesNoSession(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t, nil)
+	s := setup(t, nil)
 	sp, ok := s.engine.Pool(s.SubscriptionID(), s.ResourceGroup(), DefaultPoolName)
 	require.True(t, ok)
 	p := s.poolNamed(DefaultPoolName)
@@ -485,7 +485,7 @@ func TestRemovedPoolAllocatesNoSession(t *testing.T) {
 func TestFakeClockKeepsTokensValid(t *testing.T) {
 	t.Parallel()
 	past := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	s := newTestServer(t, &Options{Now: func() time.Time { return past }})
+	s := setup(t, &Options{Now: func() time.Time { return past }})
 	req, err := http.NewRequest(http.MethodGet, s.URL()+"/subscriptions/"+s.SubscriptionID()+"/resourceGroups/"+s.ResourceGroup()+"?api-version=2021-04-01", nil)
 	require.NoError(t, err)
 	req.Header.Set("Authorization", "Bearer "+s.Token(azname.ARMAudience, s.PrincipalID()))
@@ -530,7 +530,7 @@ func TestDataPlaneAPIVersionsIsACopy(t *testing.T) {
 // authorises the pool once it is served.
 func TestGrantBeforeThePoolExists(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t, &Options{RBAC: true})
+	s := setup(t, &Options{RBAC: true})
 	s.GrantSessionExecutor(s.PrincipalID(), "later")
 	endpoint, err := s.AddPool(Pool{Name: "later"})
 	require.NoError(t, err)

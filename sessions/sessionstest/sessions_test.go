@@ -18,7 +18,7 @@ import (
 func TestSessionGetDeleteAndStop(t *testing.T) {
 	needUnix(t)
 	t.Parallel()
-	s := newTestServer(t, nil)
+	s := setup(t, nil)
 	c := newRaw(t, s)
 	sid := newSID()
 
@@ -73,7 +73,7 @@ func TestSessionGetDeleteAndStop(t *testing.T) {
 
 func TestListSessionsAndMetadata(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t, &Options{PageSize: 2})
+	s := setup(t, &Options{PageSize: 2})
 	c := newRaw(t, s)
 	ids := []string{newSID(), newSID(), newSID()}
 	for _, id := range ids {
@@ -127,7 +127,7 @@ func TestCapacityIsEnforcedForNewSessions(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			s := newTestServer(t, &Options{CapacityStatus: tc.status, Pools: []Pool{{Name: "small", MaxConcurrentSessions: 2}}})
+			s := setup(t, &Options{CapacityStatus: tc.status, Pools: []Pool{{Name: "small", MaxConcurrentSessions: 2}}})
 			c := newRaw(t, s)
 			a, b := newSID(), newSID()
 			c.sh(a, "true")
@@ -163,7 +163,7 @@ func TestIdleSessionsExpireAfterCooldown(t *testing.T) {
 	needUnix(t)
 	t.Parallel()
 	clock := &fakeClock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
-	s := newTestServer(t, &Options{Now: clock.Now, Pools: []Pool{{Name: DefaultPoolName, Cooldown: time.Hour}}})
+	s := setup(t, &Options{Now: clock.Now, Pools: []Pool{{Name: DefaultPoolName, Cooldown: time.Hour}}})
 	c := newRaw(t, s)
 	idle, busy := newSID(), newSID()
 	c.sh(idle, "sleep 1000 > /dev/null 2>&1 & echo $! > bg.pid")
@@ -189,7 +189,7 @@ func TestIdleSessionsExpireAfterCooldown(t *testing.T) {
 
 func TestJanitorExpiresSessions(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t, &Options{Pools: []Pool{{Name: "fast", Cooldown: 50 * time.Millisecond}, {Name: "never", Cooldown: -1}}})
+	s := setup(t, &Options{Pools: []Pool{{Name: "fast", Cooldown: 50 * time.Millisecond}, {Name: "never", Cooldown: -1}}})
 	c := newRaw(t, s)
 	c.sh(newSID(), "true")
 	never := newRaw(t, s)

@@ -19,7 +19,7 @@ import (
 // opening new TLS ones (the transport used to keep 16).
 func TestClientKeepsAConnectionPerConcurrentCaller(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t, nil)
+	s := setup(t, nil)
 	tok := s.Token(azname.DataPlaneAudience, s.PrincipalID())
 	const callers = 128
 	round := func() (fresh int64) {
