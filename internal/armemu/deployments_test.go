@@ -103,7 +103,7 @@ func TestDeploymentOfPoolIdentityAndRole(t *testing.T) {
 	principal, _ := dig(ident, "properties", "principalId").(string)
 	require.NotEmpty(t, principal)
 	poolScope := poolID(testSub, testRG, "tutpool")
-	assert.True(t, f.eng.HasRole(principal, poolScope, sessionExecutor))
+	assert.True(t, f.eng.HasRole(RoleGrant{PrincipalID: principal, Scope: poolScope, Role: sessionExecutor}))
 
 	// guid() is UUIDv5 in ARM's namespace over the arguments joined by "-".
 	wantName := uuid.NewSHA1(uuid.MustParse("11fb06fb-712d-4ddd-98c7-e71bbd588830"), []byte(poolScope+"-tutpool-id-"+sessionExecutor)).String()

@@ -152,9 +152,9 @@ func TestResourceGroupDeleteRemovesEverything(t *testing.T) {
 	require.NoError(t, err)
 	id := f.eng.CreateIdentity(testSub, testRG, "caller", "eastus")
 	poolScope := poolID(testSub, testRG, "pool1")
-	assignment, err := f.eng.AssignRole(poolScope, sessionExecutor, id.PrincipalID)
+	assignment, err := f.eng.AssignRole(RoleGrant{Scope: poolScope, Role: sessionExecutor, PrincipalID: id.PrincipalID})
 	require.NoError(t, err)
-	other, err := f.eng.AssignRole("/subscriptions/"+testSub, sessionExecutor, id.PrincipalID)
+	other, err := f.eng.AssignRole(RoleGrant{Scope: "/subscriptions/" + testSub, Role: sessionExecutor, PrincipalID: id.PrincipalID})
 	require.NoError(t, err)
 
 	del, err := begin[map[string]any](t, f, pl, http.MethodDelete, rgPath(testRG)+"?api-version=2021-04-01", nil)

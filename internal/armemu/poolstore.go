@@ -88,10 +88,11 @@ func (e *Engine) Pool(sub, rg, name string) (PoolSpec, bool) {
 	return p.spec, true
 }
 
-// PoolNamed returns the spec of a pool found by its name alone (the
-// data plane's host-form endpoints name no resource group): the one in sub
-// and rg if there is one, else the oldest with that name.
-func (e *Engine) PoolNamed(name, sub, rg string) (PoolSpec, bool) {
+// PoolNamed returns the spec of a pool found by its name (the data plane's
+// host-form endpoints name no resource group): the one in sub and rg if
+// there is one, else the oldest with that name in any. The arguments are in
+// the order of Pool's.
+func (e *Engine) PoolNamed(sub, rg, name string) (PoolSpec, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if p := e.pools[key(sub, rg, name)]; p != nil {

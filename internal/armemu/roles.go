@@ -274,13 +274,34 @@ func (e *Engine) serveRoleList(q *req, scope string) *armError {
 	return nil
 }
 
-// HasRole reports whether principalID holds the role (by its definition
-// GUID) at scope or at a scope above it.
-func (e *Engine) HasRole(principalID, scope, roleGUID string) bool {
+// RoleGrant is a role held by a principal at a scope: what AssignRole
+// stores and HasRole looks for.
+type RoleGrant struct {
+	// Scope is a subscription, resource group or resource ID.
+	Scope string
+	// Role is a role definition ID or its bare GUID.
+	Role string
+	// PrincipalID is the object ID of the principal.
+	PrincipalID string
+}
+
+// roleGUID is the GUID of g.Role, lower case.
+func (g RoleGrant) roleGUID() string {
+	r := g.Role
+	if i := strings.LastIndex(r, "/"); i >= 0 {
+		r = r[i+1:]
+	}
+	return strings.ToLower(r)
+}
+
+// HasRole reports whether g.PrincipalID holds g.Role at g.Scope or at a
+// scope above it.
+func (e *Engine) HasRole(g RoleGrant) bool {
+	scope, guid := normalizeScope(g.Scope), g.roleGUID()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, ra := range e.roles {
-		if strings.EqualFold(ra.principalID, principalID) && strings.EqualFold(ra.roleGUID, roleGUID) && scopeWithin(normalizeScope(scope), ra.scope) {
+		if strings.EqualFold(ra.principalID, g.PrincipalID) && ra.roleGUID == guid && scopeWithin(scope, ra.scope) {
 			return true
 		}
 	}
@@ -289,19 +310,19 @@ func (e *Engine) HasRole(principalID, scope, roleGUID string) bool {
 
 // AssignRole seeds a role assignment (named by a random GUID, principalType
 // ServicePrincipal so no replication delay applies) and returns its resource
-// ID. roleDefinitionID is a role definition ID or a bare role GUID. Unlike a
-// PUT through ARM, the scope's resource need not exist yet (a pool that is
-// created later is covered) and principalID may be any object ID, not only a
-// GUID; the scope must still be a subscription, resource group or resource
-// ID.
-func (e *Engine) AssignRole(scope, roleDefinitionID, principalID string) (string, error) {
+// ID. Unlike a PUT through ARM, the scope's resource need not exist yet (a
+// pool that is created later is covered) and the principal may be any object
+// ID, not only a GUID; the scope must still be a subscription, resource group
+// or resource ID.
+func (e *Engine) AssignRole(g RoleGrant) (string, error) {
+	roleDefinitionID := g.Role
 	if guidRE.MatchString(roleDefinitionID) {
 		roleDefinitionID = "/providers/Microsoft.Authorization/roleDefinitions/" + roleDefinitionID
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	ra, _, err := e.putRole(rolePut{scope: scope, name: uuid.NewString(), props: map[string]any{
-		"roleDefinitionId": roleDefinitionID, "principalId": principalID, "principalType": "ServicePrincipal",
+	ra, _, err := e.putRole(rolePut{scope: g.Scope, name: uuid.NewString(), props: map[string]any{
+		"roleDefinitionId": roleDefinitionID, "principalId": g.PrincipalID, "principalType": "ServicePrincipal",
 	}, seeded: true})
 	if err != nil {
 		return "", fmt.Errorf("armemu: assign role: %w", err)

@@ -90,13 +90,13 @@ func TestRoleAssignmentPrincipalNotFoundThenSuccess(t *testing.T) {
 	resp, body = f.do(t, http.MethodPut, rolePath(scope, name), roleBody(id.PrincipalID, "User"))
 	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
 	assert.Equal(t, "PrincipalNotFound", errCode(body), "only ServicePrincipal skips the lookup")
-	assert.False(t, f.eng.HasRole(id.PrincipalID, scope, sessionExecutor))
+	assert.False(t, f.eng.HasRole(RoleGrant{PrincipalID: id.PrincipalID, Scope: scope, Role: sessionExecutor}))
 
 	f.clock.Add(time.Minute)
 	resp, body = f.do(t, http.MethodPut, rolePath(scope, name), roleBody(id.PrincipalID, ""))
 	require.Equal(t, http.StatusCreated, resp.StatusCode, "body: %v", body)
 	assert.Equal(t, "ServicePrincipal", dig(body, "properties", "principalType"), "the emulator knows its identities are service principals")
-	assert.True(t, f.eng.HasRole(id.PrincipalID, scope, sessionExecutor))
+	assert.True(t, f.eng.HasRole(RoleGrant{PrincipalID: id.PrincipalID, Scope: scope, Role: sessionExecutor}))
 }
 
 func TestRoleAssignmentServicePrincipalSkipsDelay(t *testing.T) {
@@ -178,8 +178,8 @@ func TestRoleAssignmentCRUDAndList(t *testing.T) {
 	resp, body = f.do(t, http.MethodGet, rolePath(poolScope, name), nil)
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
 	assert.Equal(t, "RoleAssignmentNotFound", errCode(body))
-	assert.False(t, f.eng.HasRole(user, poolScope, sessionExecutor), "the deleted assignment no longer grants the role")
-	assert.True(t, f.eng.HasRole(other, poolScope, sessionExecutor), "the subscription-level assignment still does")
+	assert.False(t, f.eng.HasRole(RoleGrant{PrincipalID: user, Scope: poolScope, Role: sessionExecutor}), "the deleted assignment no longer grants the role")
+	assert.True(t, f.eng.HasRole(RoleGrant{PrincipalID: other, Scope: poolScope, Role: sessionExecutor}), "the subscription-level assignment still does")
 }
 
 // TestAssignRoleSeedsAheadOfThePool covers the data plane's grants: the
@@ -189,14 +189,14 @@ func TestAssignRoleSeedsAheadOfThePool(t *testing.T) {
 	t.Parallel()
 	f := setup(t, nil)
 	scope := poolID(testSub, "later", "pool")
-	id, err := f.eng.AssignRole(scope, sessionExecutor, "alice")
+	id, err := f.eng.AssignRole(RoleGrant{Scope: scope, Role: sessionExecutor, PrincipalID: "alice"})
 	require.NoError(t, err)
-	assert.True(t, f.eng.HasRole("ALICE", scope, sessionExecutor))
-	assert.False(t, f.eng.HasRole("bob", scope, sessionExecutor))
-	_, err = f.eng.AssignRole("relative/scope", sessionExecutor, "alice")
+	assert.True(t, f.eng.HasRole(RoleGrant{PrincipalID: "ALICE", Scope: scope, Role: sessionExecutor}))
+	assert.False(t, f.eng.HasRole(RoleGrant{PrincipalID: "bob", Scope: scope, Role: sessionExecutor}))
+	_, err = f.eng.AssignRole(RoleGrant{Scope: "relative/scope", Role: sessionExecutor, PrincipalID: "alice"})
 	assert.ErrorContains(t, err, "InvalidScope")
 
 	assert.True(t, f.eng.DeleteRoleAssignment(strings.ToUpper(id)))
-	assert.False(t, f.eng.HasRole("alice", scope, sessionExecutor))
+	assert.False(t, f.eng.HasRole(RoleGrant{PrincipalID: "alice", Scope: scope, Role: sessionExecutor}))
 	assert.False(t, f.eng.DeleteRoleAssignment(id))
 }

@@ -82,7 +82,7 @@ func (s *Server) poolAt(sub, rg, name string) *pool {
 // poolNamed finds a pool by name alone (host-form requests), preferring the
 // server's subscription and resource group.
 func (s *Server) poolNamed(name string) *pool {
-	return s.served(s.engine.PoolNamed(name, s.opts.SubscriptionID, s.opts.ResourceGroup))
+	return s.served(s.engine.PoolNamed(s.opts.SubscriptionID, s.opts.ResourceGroup, name))
 }
 
 // stateOf returns the runtime state of the named pool of the server's

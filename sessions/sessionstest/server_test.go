@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shellpool/shellpool/internal/armemu"
 	"github.com/shellpool/shellpool/internal/azname"
 	"github.com/shellpool/shellpool/internal/jwt"
 )
@@ -122,7 +123,7 @@ func TestRBAC(t *testing.T) {
 		{"executor on the resource group (case differs)", strings.ToUpper("/subscriptions/" + sub + "/resourceGroups/" + rg), executor, who, http.StatusOK},
 	}
 	for i, tc := range cases {
-		id, err := s.engine.AssignRole(tc.scope, tc.role, tc.who)
+		id, err := s.engine.AssignRole(armemu.RoleGrant{Scope: tc.scope, Role: tc.role, PrincipalID: tc.who})
 		require.NoError(t, err, "case %d: %s", i, tc.name)
 		r := c.do(http.MethodGet, "/metadata", "", nil, nil, nil)
 		assert.Equal(t, tc.want, r.status, tc.name)
