@@ -260,13 +260,13 @@ func TestStopSessionAgainstEmulator(t *testing.T) {
 	sid := sessions.NewSessionID()
 	_, err := c.Execute(t.Context(), sid, sessions.ShellCommand("true"), nil)
 	require.NoError(t, err)
-	require.Equal(t, 1, srv.Sessions("shellpool"))
+	require.Equal(t, 1, srv.SessionCount("shellpool"))
 
 	resp, err := c.StopSession(t.Context(), sid, nil)
 	require.NoError(t, err)
 	assert.Contains(t, resp.Message, "stopped")
 	assert.NotContains(t, resp.Message, sid)
-	assert.Equal(t, 0, srv.Sessions("shellpool"), "a stopped session no longer counts against the pool")
+	assert.Equal(t, 0, srv.SessionCount("shellpool"), "a stopped session no longer counts against the pool")
 
 	_, err = c.StopSession(t.Context(), sid, nil)
 	assert.ErrorIs(t, err, sessions.ErrSessionNotFound)

@@ -93,7 +93,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	srv, err := sessionstest.Start(&sessionstest.Options{
 		Addr: *addr, SubscriptionID: *sub, ResourceGroup: *rg, Location: *location,
 		Pools: []sessionstest.Pool{{Name: *poolName, EgressEnabled: true}},
-		RBAC:  *rbac, Strict: *strict,
+		RBAC:  *rbac, Behavior: sessionstest.Behavior{RejectTutorialBody: *strict},
 	})
 	if err != nil {
 		return err
@@ -136,8 +136,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			{"SHELLPOOL_ENDPOINT", srv.URL()},
 			{"SHELLPOOL_CA_CERT", caFile},
 			{"SHELLPOOL_PRINCIPAL_ID", srv.PrincipalID()},
-			{"SHELLPOOL_ARM_TOKEN", srv.Token(sessionstest.ResourceManagerAudience, srv.PrincipalID())},
-			{"SHELLPOOL_SESSIONS_TOKEN", srv.Token(sessionstest.DataPlaneAudience, srv.PrincipalID())},
+			{"SHELLPOOL_ARM_TOKEN", srv.Token(identity.ARMAudience, srv.PrincipalID())},
+			{"SHELLPOOL_SESSIONS_TOKEN", srv.Token(sessions.DefaultAudience, srv.PrincipalID())},
 			{"SHELLPOOL_EMULATOR", "1"},
 			{"AZURE_SUBSCRIPTION_ID", *sub},
 			{"SHELLPOOL_RESOURCE_GROUP", *rg},

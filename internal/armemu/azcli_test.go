@@ -58,7 +58,7 @@ func claimsOf(t *testing.T, v any) jwt.Claims {
 // secret header.
 func TestMSIAppService2017(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, nil)
+	f := setup(t, nil)
 	id := f.eng.CreateIdentity(testSub, testRG, "cli-identity", "eastus")
 	mi := httptest.NewServer(f.eng.IdentityHandler())
 	t.Cleanup(mi.Close)
@@ -95,7 +95,7 @@ func TestMSIAppService2017(t *testing.T) {
 // MSI_ENDPOINT alone): POST a form with Metadata: true.
 func TestMSICloudShell(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, nil)
+	f := setup(t, nil)
 	id := f.eng.CreateIdentity(testSub, testRG, "cs-identity", "eastus")
 	mi := httptest.NewServer(f.eng.IdentityHandler())
 	t.Cleanup(mi.Close)
@@ -129,7 +129,7 @@ func TestMSICloudShell(t *testing.T) {
 // discovery, instance discovery, then POST /{tenant}/oauth2/v2.0/token.
 func TestEntraClientCredentials(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, func(c *Config) {
+	f := setup(t, func(c *Config) {
 		c.TenantID = "44444444-4444-4444-4444-444444444444"
 		c.ClientID = "55555555-5555-5555-5555-555555555555"
 		c.ClientSecret = "s3cret"
@@ -231,7 +231,7 @@ func TestEntraClientCredentials(t *testing.T) {
 // TestCloudMetadataWithoutToken is what az cloud register reads.
 func TestCloudMetadataWithoutToken(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, nil)
+	f := setup(t, nil)
 	status, body := sendRaw(t, f.srv.Client(), http.MethodGet, f.srv.URL+"/metadata/endpoints?api-version=2015-01-01", nil, "")
 	require.Equal(t, http.StatusOK, status)
 	assert.Equal(t, f.srv.URL+"/", dig(body, "authentication", "loginEndpoint"))
@@ -257,7 +257,7 @@ func TestCloudMetadataWithoutToken(t *testing.T) {
 // TestSubscriptionsAndTenants is what every az login lists.
 func TestSubscriptionsAndTenants(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, func(c *Config) {
+	f := setup(t, func(c *Config) {
 		c.SubscriptionID = testSub
 		c.TenantID = "44444444-4444-4444-4444-444444444444"
 	})
@@ -293,7 +293,7 @@ func TestSubscriptionsAndTenants(t *testing.T) {
 // Microsoft Graph.
 func TestGraphForRoleAssignments(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, nil)
+	f := setup(t, nil)
 	id := f.eng.CreateIdentity(testSub, testRG, "graph-identity", "eastus")
 	sys := f.eng.SystemIdentity()
 	graph := mint("https://graph.microsoft.com", time.Hour)
@@ -344,7 +344,7 @@ func TestGraphForRoleAssignments(t *testing.T) {
 // read.
 func TestRoleDefinitions(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, nil)
+	f := setup(t, nil)
 	f.eng.SeedPool(PoolSpec{SubscriptionID: testSub, ResourceGroup: testRG, Name: "pool", Location: "eastus", ContainerType: "Shell", MaxConcurrentSessions: 1}, "https://e")
 	scope := poolID(testSub, testRG, "pool")
 	resp, body := f.do(t, http.MethodGet, scope+"/providers/Microsoft.Authorization/roleDefinitions?api-version=2022-04-01", nil)
@@ -386,7 +386,7 @@ func TestRoleDefinitions(t *testing.T) {
 // /subscriptions/{sub}/providers/.../roleDefinitions/{guid} exactly.
 func TestRoleAssignmentSecondCreateAsTheCLIDoes(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, nil)
+	f := setup(t, nil)
 	f.eng.SeedPool(PoolSpec{SubscriptionID: testSub, ResourceGroup: testRG, Name: "pool", Location: "eastus", ContainerType: "Shell", MaxConcurrentSessions: 1}, "https://e")
 	id := f.eng.CreateIdentity(testSub, testRG, "ra-identity", "eastus")
 	scope := poolID(testSub, testRG, "pool")
@@ -415,7 +415,7 @@ func TestRoleAssignmentSecondCreateAsTheCLIDoes(t *testing.T) {
 // and all.
 func TestDeploymentValidateAndJSONC(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, func(c *Config) { c.LROPolls = -1 })
+	f := setup(t, func(c *Config) { c.LROPolls = -1 })
 	f.eng.EnsureResourceGroup(testSub, testRG, "eastus")
 	template := `{
     // the tutorial's pool
@@ -492,7 +492,7 @@ func TestJSONCToJSON(t *testing.T) {
 // provider answers list them newest first.
 func TestAPIVersionsNewestFirst(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, nil)
+	f := setup(t, nil)
 	f.eng.EnsureResourceGroup(testSub, testRG, "eastus")
 	resp, body := f.do(t, http.MethodPut, identityPath(testRG, "preview-identity", "2022-01-31-preview"), map[string]any{"location": "eastus"})
 	require.Equal(t, http.StatusCreated, resp.StatusCode, "%v", body)

@@ -1,7 +1,10 @@
 package armemu
 
-// PoolSpec is what the data plane of the emulator needs to serve a session
-// pool that ARM provisioned.
+import "time"
+
+// PoolSpec is a session pool's settings as the emulator's data plane serves
+// them. The Engine holds the only copy: the data plane asks for it (Pool,
+// PoolNamed, FirstPool, Pools) when it serves a request.
 type PoolSpec struct {
 	// SubscriptionID, ResourceGroup and Name identify the pool.
 	SubscriptionID string
@@ -13,37 +16,37 @@ type PoolSpec struct {
 	ContainerType string
 	// MaxConcurrentSessions is scaleConfiguration.maxConcurrentSessions.
 	MaxConcurrentSessions int
-	// CooldownPeriodInSeconds is lifecycleConfiguration.cooldownPeriodInSeconds
-	// (0 when the pool is not Timed).
-	CooldownPeriodInSeconds int
+	// Cooldown is how long a session may stay idle before it is destroyed:
+	// lifecycleConfiguration.cooldownPeriodInSeconds for a Timed pool;
+	// negative when sessions never expire (a pool that is not Timed).
+	Cooldown time.Duration
 	// EgressEnabled is sessionNetworkConfiguration.status == EgressEnabled.
 	EgressEnabled bool
+
+	// Serial is set by the Engine when it stores the pool: unique to the
+	// pool for its lifetime (updates keep it; a pool deleted and created
+	// again under the same name gets a new one), increasing in creation
+	// order. The data plane keys its live sessions by it. Zero in the spec
+	// Backend.ProvisionPool sees.
+	Serial uint64
+	// Created is when the pool was first stored. Zero in the spec
+	// Backend.ProvisionPool sees.
+	Created time.Time
 }
 
-// RoleGrant is a role assignment as the data plane's RBAC check needs it.
-type RoleGrant struct {
-	// AssignmentID is the role assignment's full resource ID.
-	AssignmentID string
-	// Scope is the assignment's scope, e.g. a pool's resource ID, a resource
-	// group or a subscription ("/subscriptions/{sub}").
-	Scope string
-	// RoleDefinitionID is the role definition ID as sent; compare by its
-	// trailing GUID.
-	RoleDefinitionID string
-	// PrincipalID is the object ID the role is granted to.
-	PrincipalID string
-}
-
-// Backend is implemented by the emulator's data plane (sessions/sessionstest):
-// the ARM engine calls it when pools and role assignments change.
+// Backend is implemented by the emulator's data plane (sessions/sessionstest).
+// It holds no pool settings or role assignments of its own (the Engine does);
+// the Engine tells it about the changes that concern its live sessions. Its
+// methods are called with the Engine's lock held: they must not call back into
+// the Engine.
 type Backend interface {
-	// UpsertPool makes the data plane serve the pool with these settings and
-	// returns its regional management endpoint (properties.poolManagementEndpoint).
-	UpsertPool(p PoolSpec) (endpoint string, err error)
-	// DeletePool stops serving the pool and deletes its sessions.
-	DeletePool(subscriptionID, resourceGroup, name string)
-	// GrantRole records a role assignment for data-plane RBAC checks.
-	GrantRole(g RoleGrant)
-	// RevokeRole removes the role assignment with this full resource ID.
-	RevokeRole(assignmentID string)
+	// ProvisionPool is asked before a pool created or updated through ARM
+	// is stored. It returns the pool's data-plane endpoint
+	// (properties.poolManagementEndpoint), or an error that refuses the
+	// request.
+	ProvisionPool(p PoolSpec) (endpoint string, err error)
+	// PoolDeleted tells the data plane that the pool is gone (deleted
+	// through ARM or with its resource group): it destroys the pool's
+	// sessions.
+	PoolDeleted(p PoolSpec)
 }

@@ -553,7 +553,7 @@ func (e *Engine) deployResource(ctx *evalCtx, r *tmplResource, caller string) *t
 		_, _, aerr = e.createIdentityChecked(ctx.sub, ctx.rg, r.name, body)
 	case "roleassignments":
 		props, _ := body["properties"].(map[string]any)
-		_, _, aerr = e.putRole(r.scope, r.name, props, caller)
+		_, _, aerr = e.putRole(rolePut{scope: r.scope, name: r.name, props: props, caller: caller})
 	}
 	if aerr != nil {
 		return &tmplError{code: aerr.Code, msg: aerr.Message}

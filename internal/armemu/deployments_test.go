@@ -85,7 +85,7 @@ func deploymentBody(t *testing.T, template string, params map[string]any) map[st
 
 func TestDeploymentOfPoolIdentityAndRole(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, nil)
+	f := setup(t, nil)
 	f.eng.EnsureResourceGroup(testSub, testRG, "North Central US")
 	pl := f.pipeline(t)
 	p, err := begin[map[string]any](t, f, pl, http.MethodPut, deploymentPath(testRG, "deploy1"), deploymentBody(t, tutorialTemplate, map[string]any{"name": "tutpool"}))
@@ -103,18 +103,16 @@ func TestDeploymentOfPoolIdentityAndRole(t *testing.T) {
 	principal, _ := dig(ident, "properties", "principalId").(string)
 	require.NotEmpty(t, principal)
 	poolScope := poolID(testSub, testRG, "tutpool")
-	assert.True(t, f.eng.HasRole(principal, poolScope, sessionExecutor))
+	assert.True(t, f.eng.HasRole(RoleGrant{PrincipalID: principal, Scope: poolScope, Role: sessionExecutor}))
 
 	// guid() is UUIDv5 in ARM's namespace over the arguments joined by "-".
 	wantName := uuid.NewSHA1(uuid.MustParse("11fb06fb-712d-4ddd-98c7-e71bbd588830"), []byte(poolScope+"-tutpool-id-"+sessionExecutor)).String()
 	resp, ra := f.do(t, http.MethodGet, poolScope+"/providers/Microsoft.Authorization/roleAssignments/"+wantName+"?api-version=2022-04-01", nil)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Equal(t, "ServicePrincipal", dig(ra, "properties", "principalType"))
-	f.backend.mu.Lock()
-	require.Len(t, f.backend.grants, 1)
-	assert.Equal(t, RoleGrant{AssignmentID: poolScope + "/providers/Microsoft.Authorization/roleAssignments/" + wantName, Scope: poolScope,
-		RoleDefinitionID: "/subscriptions/" + testSub + "/providers/Microsoft.Authorization/roleDefinitions/" + sessionExecutor, PrincipalID: principal}, f.backend.grants[0])
-	f.backend.mu.Unlock()
+	assert.Equal(t, poolScope, dig(ra, "properties", "scope"))
+	assert.Equal(t, principal, dig(ra, "properties", "principalId"))
+	assert.Equal(t, "/subscriptions/"+testSub+"/providers/Microsoft.Authorization/roleDefinitions/"+sessionExecutor, dig(ra, "properties", "roleDefinitionId"))
 
 	_, pool := f.do(t, http.MethodGet, poolPath(testRG, "tutpool", "2025-02-02-preview"), nil)
 	assert.Equal(t, "[not an expression]", dig(pool, "tags", "note"), "the [[ escape yields a literal")
@@ -135,7 +133,7 @@ func TestDeploymentOfPoolIdentityAndRole(t *testing.T) {
 
 func TestDeploymentRawStates(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, nil)
+	f := setup(t, nil)
 	f.eng.EnsureResourceGroup(testSub, testRG, "eastus")
 	resp, body := f.do(t, http.MethodPut, deploymentPath(testRG, "d"), deploymentBody(t, tutorialTemplate, map[string]any{"name": "rawpool"}))
 	require.Equal(t, http.StatusCreated, resp.StatusCode)
@@ -150,7 +148,7 @@ func TestDeploymentRawStates(t *testing.T) {
 
 func TestDeploymentInvalidTemplate(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, nil)
+	f := setup(t, nil)
 	f.eng.EnsureResourceGroup(testSub, testRG, "eastus")
 	poolRes := func(name string) string {
 		return `{"type":"Microsoft.App/sessionPools","apiVersion":"2025-02-02-preview","name":` + name + `,"location":"eastus",
@@ -194,7 +192,7 @@ func TestDeploymentInvalidTemplate(t *testing.T) {
 
 func TestDeploymentResourceFailure(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, nil)
+	f := setup(t, nil)
 	f.eng.EnsureResourceGroup(testSub, testRG, "eastus")
 	pl := f.pipeline(t)
 	template := `{"resources":[{"type":"Microsoft.App/sessionPools","name":"badpool","location":"eastus",
@@ -216,7 +214,7 @@ func TestDeploymentResourceFailure(t *testing.T) {
 
 func TestDeploymentNeedsResourceGroup(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, nil)
+	f := setup(t, nil)
 	resp, body := f.do(t, http.MethodPut, deploymentPath("ghost", "d"), deploymentBody(t, tutorialTemplate, map[string]any{"name": "x"}))
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
 	assert.Equal(t, "ResourceGroupNotFound", errCode(body))
@@ -224,7 +222,7 @@ func TestDeploymentNeedsResourceGroup(t *testing.T) {
 
 func TestTemplateFunctions(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, nil)
+	f := setup(t, nil)
 	f.eng.EnsureResourceGroup(testSub, testRG, "eastus")
 	ctx := &evalCtx{e: f.eng, sub: testSub, rg: testRG, params: map[string]any{"p": "Val"}, paramDecl: map[string]bool{"p": true},
 		vars: map[string]any{"v": "[concat(parameters('p'), '-x')]", "self": "[variables('self')]"}, varCache: map[string]any{}, varBusy: map[string]bool{}}

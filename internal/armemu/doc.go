@@ -11,9 +11,16 @@
 // identity packages, Azure's own ARM Go clients and the Azure CLI work
 // against it unchanged.
 //
-// The data plane implements Backend and routes every management request to
-// Engine.ServeHTTP (over TLS); the token endpoint is served on plain-HTTP
-// loopback, as Azure's IDENTITY_ENDPOINT is:
+// The Engine is the one store of pool settings and role assignments. The
+// data plane keeps only its live sessions: it asks the Engine for a pool's
+// PoolSpec (Pool, PoolNamed, FirstPool, Pools) and for role checks (HasRole)
+// when it serves a request, stores pools it serves without a deployment with
+// SeedPool, and implements Backend, through which the Engine asks it for a
+// new pool's endpoint and tells it that a pool is gone.
+//
+// The data plane routes every management request to Engine.ServeHTTP (over
+// TLS); the token endpoint is served on plain-HTTP loopback, as Azure's
+// IDENTITY_ENDPOINT is:
 //
 //	eng := armemu.New(armemu.Config{Backend: dataPlane, SigningKey: key})
 //	mux.Handle("/subscriptions/", eng)

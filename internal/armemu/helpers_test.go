@@ -39,12 +39,10 @@ type fakeBackend struct {
 	mu      sync.Mutex
 	upserts []PoolSpec
 	deleted []string
-	grants  []RoleGrant
-	revoked []string
 	fail    error
 }
 
-func (b *fakeBackend) UpsertPool(p PoolSpec) (string, error) {
+func (b *fakeBackend) ProvisionPool(p PoolSpec) (string, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.fail != nil {
@@ -54,29 +52,17 @@ func (b *fakeBackend) UpsertPool(p PoolSpec) (string, error) {
 	return "https://" + azname.NormalizeRegion(p.Location) + ".dynamicsessions.io/subscriptions/" + p.SubscriptionID + "/resourceGroups/" + p.ResourceGroup + "/sessionPools/" + p.Name, nil
 }
 
-func (b *fakeBackend) DeletePool(sub, rg, name string) {
+func (b *fakeBackend) PoolDeleted(p PoolSpec) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.deleted = append(b.deleted, sub+"/"+rg+"/"+name)
-}
-
-func (b *fakeBackend) GrantRole(g RoleGrant) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.grants = append(b.grants, g)
-}
-
-func (b *fakeBackend) RevokeRole(id string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.revoked = append(b.revoked, id)
+	b.deleted = append(b.deleted, p.SubscriptionID+"/"+p.ResourceGroup+"/"+p.Name)
 }
 
 func (b *fakeBackend) lastUpsert(t *testing.T) PoolSpec {
 	t.Helper()
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	require.NotEmpty(t, b.upserts, "Backend.UpsertPool was not called")
+	require.NotEmpty(t, b.upserts, "Backend.ProvisionPool was not called")
 	return b.upserts[len(b.upserts)-1]
 }
 
@@ -101,7 +87,9 @@ type fixture struct {
 	token   string
 }
 
-func newFixture(t *testing.T, mutate func(*Config)) *fixture {
+// setup starts an Engine behind a TLS test server, the package's one
+// fixture: mutate, when not nil, adjusts its Config first.
+func setup(t *testing.T, mutate func(*Config)) *fixture {
 	t.Helper()
 	f := &fixture{backend: &fakeBackend{}, clock: &clock{t: time.Now()}}
 	cfg := Config{Backend: f.backend, SigningKey: testKey, Now: f.clock.Now, BaseURL: func() string { return f.srv.URL }}

@@ -33,7 +33,7 @@ func setIdentityEnv(t *testing.T, f *fixture) {
 }
 
 func TestManagedIdentityCredentialAgainstEmulator(t *testing.T) {
-	f := newFixture(t, nil)
+	f := setup(t, nil)
 	// azidentity caches managed identity tokens process-wide by identity and
 	// scope: a unique name and scope keep repeated runs (-count) apart.
 	id := f.eng.CreateIdentity(testSub, testRG, "app"+uuid.NewString()[:8], "eastus")
@@ -79,7 +79,7 @@ func TestManagedIdentityCredentialAgainstEmulator(t *testing.T) {
 }
 
 func TestDefaultAzureCredentialAgainstEmulator(t *testing.T) {
-	f := newFixture(t, nil)
+	f := setup(t, nil)
 	id := f.eng.CreateIdentity(testSub, testRG, "appid", "eastus")
 	setIdentityEnv(t, f)
 	t.Setenv("AZURE_CLIENT_ID", id.ClientID) // how DefaultAzureCredential selects a user-assigned identity
@@ -94,7 +94,7 @@ func TestDefaultAzureCredentialAgainstEmulator(t *testing.T) {
 
 func TestIdentityEndpointErrors(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, nil)
+	f := setup(t, nil)
 	id := f.eng.CreateIdentity(testSub, testRG, "appid", "eastus")
 	mi := httptest.NewServer(f.eng.IdentityHandler())
 	t.Cleanup(mi.Close)

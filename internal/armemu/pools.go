@@ -1,11 +1,7 @@
 package armemu
 
 import (
-	"encoding/json"
-	"fmt"
 	"net/http"
-	"reflect"
-	"regexp"
 	"strings"
 	"time"
 
@@ -27,6 +23,7 @@ type pool struct {
 	created       time.Time
 	createdBy     string
 	sysPrincipal  string
+	spec          PoolSpec // what the data plane serves (Serial and Created set)
 }
 
 func poolID(sub, rg, name string) string {
@@ -101,161 +98,7 @@ func (e *Engine) poolBody(p *pool, read bool) map[string]any {
 	return b
 }
 
-var poolNameRE = regexp.MustCompile(`^[a-z][a-z0-9]*$`)
-
-func validationErr(target, format string, args ...any) *armError {
-	return &armError{Status: http.StatusBadRequest, Code: "ValidationError", Target: target, Message: fmt.Sprintf(format, args...)}
-}
-
-// poolSpec validates a pool's properties against API.md §2.3 and returns
-// what the data plane needs.
-//
-// Defaults where the service's are undocumented (API.md §7.16): a missing
-// scaleConfiguration.maxConcurrentSessions means 5 (Terraform's default); a
-// missing lifecycle means Timed with a 300-second cooldown. A missing
-// containerType is refused.
-func poolSpec(sub, rg, name, location string, props map[string]any) (PoolSpec, *armError) {
-	spec := PoolSpec{SubscriptionID: sub, ResourceGroup: rg, Name: name, Location: location, MaxConcurrentSessions: 5}
-	if len(name) < 3 || len(name) > 63 || !poolNameRE.MatchString(name) {
-		return spec, &armError{Status: http.StatusBadRequest, Code: "InvalidResourceName", Target: "name",
-			Message: fmt.Sprintf("The session pool name '%s' is invalid: use 3-63 lower-case letters and digits, starting with a letter (^[a-z][a-z0-9]*$).", name)}
-	}
-	if strings.TrimSpace(location) == "" {
-		return spec, &armError{Status: http.StatusBadRequest, Code: "LocationRequired", Target: "location", Message: "The location property is required for this definition."}
-	}
-	if props == nil {
-		return spec, validationErr("properties", "properties is required: set at least properties.containerType.")
-	}
-	ct, _ := lookupString(props, "containerType")
-	switch strings.ToLower(ct) {
-	case "shell":
-		spec.ContainerType = "Shell"
-	case "pythonlts":
-		spec.ContainerType = "PythonLTS"
-	case "nodelts":
-		spec.ContainerType = "NodeLTS"
-	case "customcontainer":
-		spec.ContainerType = "CustomContainer"
-	case "":
-		return spec, validationErr("properties.containerType", "properties.containerType is required: use Shell, PythonLTS, NodeLTS or CustomContainer.")
-	default:
-		return spec, validationErr("properties.containerType", "properties.containerType '%s' is not supported: use Shell, PythonLTS, NodeLTS or CustomContainer.", ct)
-	}
-	custom := spec.ContainerType == "CustomContainer"
-	if pm, ok := lookupString(props, "poolManagementType"); ok && !strings.EqualFold(pm, "Dynamic") && !strings.EqualFold(pm, "Manual") {
-		return spec, validationErr("properties.poolManagementType", "properties.poolManagementType '%s' is invalid: use Dynamic or Manual.", pm)
-	}
-	scale, _ := lookupMap(props, "scaleConfiguration")
-	ready, hasReady := 0, false
-	if scale != nil {
-		if v, ok := lookup(scale, "maxConcurrentSessions"); ok && v != nil {
-			n, ok := asInt(v)
-			if !ok || n < 1 {
-				return spec, validationErr("properties.scaleConfiguration.maxConcurrentSessions", "properties.scaleConfiguration.maxConcurrentSessions must be an integer of at least 1; got %v.", v)
-			}
-			spec.MaxConcurrentSessions = n
-		}
-		if v, ok := lookup(scale, "readySessionInstances"); ok && v != nil {
-			n, ok := asInt(v)
-			if !ok || n < 0 {
-				return spec, validationErr("properties.scaleConfiguration.readySessionInstances", "properties.scaleConfiguration.readySessionInstances must be a non-negative integer; got %v.", v)
-			}
-			ready, hasReady = n, true
-		}
-	}
-	if hasReady && ready >= spec.MaxConcurrentSessions {
-		return spec, validationErr("properties.scaleConfiguration.readySessionInstances", "properties.scaleConfiguration.readySessionInstances (%d) must be less than maxConcurrentSessions (%d).", ready, spec.MaxConcurrentSessions)
-	}
-	if err := lifecycle(props, custom, &spec); err != nil {
-		return spec, err
-	}
-	tmpl, hasTmpl := lookup(props, "customContainerTemplate")
-	hasTmpl = hasTmpl && tmpl != nil
-	env, _ := lookupString(props, "environmentId")
-	if custom {
-		if _, ok := tmpl.(map[string]any); !ok {
-			return spec, validationErr("properties.customContainerTemplate", "properties.customContainerTemplate is required when containerType is CustomContainer.")
-		}
-		if env == "" {
-			return spec, validationErr("properties.environmentId", "properties.environmentId is required when containerType is CustomContainer: set the Microsoft.App/managedEnvironments resource ID.")
-		}
-	} else if hasTmpl {
-		return spec, validationErr("properties.customContainerTemplate", "properties.customContainerTemplate is only allowed when containerType is CustomContainer; remove it for %s pools.", spec.ContainerType)
-	}
-	if net, _ := lookupMap(props, "sessionNetworkConfiguration"); net != nil {
-		st, _ := lookupString(net, "status")
-		switch strings.ToLower(st) {
-		case "egressenabled":
-			spec.EgressEnabled = true
-		case "egressdisabled", "":
-		default:
-			return spec, validationErr("properties.sessionNetworkConfiguration.status", "properties.sessionNetworkConfiguration.status '%s' is invalid: use EgressEnabled or EgressDisabled.", st)
-		}
-	}
-	return spec, nil
-}
-
-// lifecycle checks dynamicPoolConfiguration, in the lifecycleConfiguration
-// form (2025-01-01 and later) or the legacy executionType form.
-func lifecycle(props map[string]any, custom bool, spec *PoolSpec) *armError {
-	const lc = "properties.dynamicPoolConfiguration.lifecycleConfiguration"
-	dyn, _ := lookupMap(props, "dynamicPoolConfiguration")
-	typ, cooldown, maxAlive := "Timed", any(nil), any(nil)
-	prefix := lc
-	if dyn != nil {
-		if l, _ := lookupMap(dyn, "lifecycleConfiguration"); l != nil {
-			t, _ := lookupString(l, "lifecycleType")
-			if t == "" {
-				t = "Timed"
-			}
-			typ = t
-			cooldown, _ = lookup(l, "cooldownPeriodInSeconds")
-			maxAlive, _ = lookup(l, "maxAlivePeriodInSeconds")
-		} else if et, ok := lookupString(dyn, "executionType"); ok || hasKey(dyn, "cooldownPeriodInSeconds") {
-			prefix = "properties.dynamicPoolConfiguration"
-			if ok && !strings.EqualFold(et, "Timed") {
-				return validationErr(prefix+".executionType", "%s.executionType '%s' is invalid: use Timed.", prefix, et)
-			}
-			cooldown, _ = lookup(dyn, "cooldownPeriodInSeconds")
-		} else {
-			cooldown = 300
-		}
-	} else {
-		cooldown = 300
-	}
-	switch strings.ToLower(typ) {
-	case "timed":
-		if maxAlive != nil {
-			return validationErr(prefix+".maxAlivePeriodInSeconds", "%s.maxAlivePeriodInSeconds is not allowed when lifecycleType is Timed; remove it or use OnContainerExit.", prefix)
-		}
-		if cooldown == nil {
-			return validationErr(prefix+".cooldownPeriodInSeconds", "%s.cooldownPeriodInSeconds is required when lifecycleType is Timed (300-3600).", prefix)
-		}
-		n, ok := asInt(cooldown)
-		if !ok || n < 300 || n > 3600 {
-			return validationErr(prefix+".cooldownPeriodInSeconds", "%s.cooldownPeriodInSeconds must be an integer between 300 and 3600; got %v.", prefix, cooldown)
-		}
-		spec.CooldownPeriodInSeconds = n
-	case "oncontainerexit":
-		if !custom {
-			return validationErr(prefix+".lifecycleType", "%s.lifecycleType OnContainerExit requires containerType CustomContainer; use Timed.", prefix)
-		}
-		if cooldown != nil {
-			return validationErr(prefix+".cooldownPeriodInSeconds", "%s.cooldownPeriodInSeconds is not allowed when lifecycleType is OnContainerExit.", prefix)
-		}
-		if n, ok := asInt(maxAlive); !ok || n < 1 {
-			return validationErr(prefix+".maxAlivePeriodInSeconds", "%s.maxAlivePeriodInSeconds is required when lifecycleType is OnContainerExit and must be at least 1.", prefix)
-		}
-	default:
-		return validationErr(prefix+".lifecycleType", "%s.lifecycleType '%s' is invalid: use Timed or OnContainerExit.", prefix, typ)
-	}
-	return nil
-}
-
-// immutablePoolProps cannot change after creation (API.md §2.3).
-var immutablePoolProps = []string{"containerType", "environmentId", "poolManagementType", "managedIdentitySettings", "mcpServerSettings"}
-
-// putPool validates and stores a pool and tells the Backend. body is the
+// putPool validates a pool, asks the Backend for its endpoint and stores it. body is the
 // whole resource ({location, tags, identity, properties}). The caller holds
 // e.mu.
 func (e *Engine) putPool(sub, rg, name string, body map[string]any, caller string, async bool) (*pool, bool, *armError) {
@@ -289,7 +132,7 @@ func (e *Engine) putPool(sub, rg, name string, body map[string]any, caller strin
 			}
 		}
 	}
-	endpoint, berr := e.cfg.Backend.UpsertPool(spec)
+	endpoint, berr := e.cfg.Backend.ProvisionPool(spec)
 	if berr != nil {
 		return nil, false, errf(http.StatusBadRequest, "InvalidRequestContent", "The session pool cannot be provisioned: %v.", berr)
 	}
@@ -304,6 +147,8 @@ func (e *Engine) putPool(sub, rg, name string, body map[string]any, caller strin
 	}
 	p.props = props
 	p.endpoint = endpoint
+	p.spec = e.stamp(spec, old)
+	p.spec.Created = p.created
 	if async {
 		p.op = e.newOp("InProgress")
 	}
@@ -411,11 +256,11 @@ func (e *Engine) servePool(q *req, sub, rg, name string) *armError {
 	return methodNotAllowed(q)
 }
 
-// deletePool removes the pool, its data plane and the role assignments
-// scoped to it. The caller holds e.mu.
+// deletePool removes the pool and the role assignments scoped to it, and
+// tells the Backend. The caller holds e.mu.
 func (e *Engine) deletePool(p *pool) {
 	delete(e.pools, key(p.sub, p.rg, p.name))
-	e.cfg.Backend.DeletePool(p.sub, p.rg, p.name)
+	e.cfg.Backend.PoolDeleted(p.spec)
 	e.revokeUnder(p.id())
 }
 
@@ -438,159 +283,4 @@ func (e *Engine) servePoolList(q *req, sub, rg string) *armError {
 	}
 	e.writePage(q, items)
 	return nil
-}
-
-// SeedPool makes a pool the data plane already serves visible in ARM, as if
-// it had been deployed: GET and list return it with provisioningState
-// Succeeded and poolManagementEndpoint set to endpoint, and deleting it (or
-// its resource group) calls Backend.DeletePool. The resource group is created
-// when missing. It does not call Backend.UpsertPool.
-func (e *Engine) SeedPool(spec PoolSpec, endpoint string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.ensureRG(spec.SubscriptionID, spec.ResourceGroup, spec.Location)
-	props := map[string]any{
-		"containerType":      spec.ContainerType,
-		"poolManagementType": "Dynamic",
-		"scaleConfiguration": map[string]any{"maxConcurrentSessions": spec.MaxConcurrentSessions},
-	}
-	if spec.CooldownPeriodInSeconds > 0 {
-		props["dynamicPoolConfiguration"] = map[string]any{"lifecycleConfiguration": map[string]any{"lifecycleType": "Timed", "cooldownPeriodInSeconds": spec.CooldownPeriodInSeconds}}
-	}
-	status := "EgressDisabled"
-	if spec.EgressEnabled {
-		status = "EgressEnabled"
-	}
-	props["sessionNetworkConfiguration"] = map[string]any{"status": status}
-	e.pools[key(spec.SubscriptionID, spec.ResourceGroup, spec.Name)] = &pool{
-		sub: spec.SubscriptionID, rg: spec.ResourceGroup, name: spec.Name, location: spec.Location,
-		props: props, endpoint: endpoint, created: e.cfg.Now(), sysPrincipal: uuid.NewString(),
-	}
-}
-
-// ForgetPool removes a pool from ARM (GET answers 404, lists omit it) and
-// deletes the role assignments scoped to it, without calling
-// Backend.DeletePool: the data plane calls it when it stopped serving the
-// pool itself. It reports whether ARM knew the pool.
-func (e *Engine) ForgetPool(sub, rg, name string) bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	k := key(sub, rg, name)
-	p := e.pools[k]
-	if p == nil {
-		return false
-	}
-	delete(e.pools, k)
-	e.revokeUnder(p.id())
-	return true
-}
-
-// --- JSON helpers (property names are matched case-insensitively, as ARM does) ---
-
-func lookup(m map[string]any, k string) (any, bool) {
-	if m == nil {
-		return nil, false
-	}
-	if v, ok := m[k]; ok {
-		return v, true
-	}
-	for mk, v := range m {
-		if strings.EqualFold(mk, k) {
-			return v, true
-		}
-	}
-	return nil, false
-}
-
-func hasKey(m map[string]any, k string) bool { _, ok := lookup(m, k); return ok }
-
-func deleteKey(m map[string]any, k string) {
-	for mk := range m {
-		if strings.EqualFold(mk, k) {
-			delete(m, mk)
-		}
-	}
-}
-
-func lookupString(m map[string]any, k string) (string, bool) {
-	v, ok := lookup(m, k)
-	s, isStr := v.(string)
-	return s, ok && isStr
-}
-
-func lookupMap(m map[string]any, k string) (map[string]any, bool) {
-	v, _ := lookup(m, k)
-	mm, ok := v.(map[string]any)
-	return mm, ok
-}
-
-func asInt(v any) (int, bool) {
-	switch n := v.(type) {
-	case json.Number:
-		i, err := n.Int64()
-		return int(i), err == nil
-	case float64:
-		return int(n), n == float64(int(n))
-	case int:
-		return n, true
-	case int64:
-		return int(n), true
-	}
-	return 0, false
-}
-
-func deepCopy(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(t))
-		for k, x := range t {
-			m[k] = deepCopy(x)
-		}
-		return m
-	case []any:
-		s := make([]any, len(t))
-		for i, x := range t {
-			s[i] = deepCopy(x)
-		}
-		return s
-	}
-	return v
-}
-
-// mergePatch applies an RFC 7396 JSON merge patch (keys matched
-// case-insensitively).
-func mergePatch(target, patch any) any {
-	pm, ok := patch.(map[string]any)
-	if !ok {
-		return deepCopy(patch)
-	}
-	tm, ok := target.(map[string]any)
-	if !ok {
-		tm = map[string]any{}
-	}
-	for k, v := range pm {
-		existing := k
-		for tk := range tm {
-			if strings.EqualFold(tk, k) {
-				existing = tk
-			}
-		}
-		if v == nil {
-			delete(tm, existing)
-			continue
-		}
-		tm[existing] = mergePatch(tm[existing], v)
-	}
-	return tm
-}
-
-// looseEqual compares JSON values, strings case-insensitively.
-func looseEqual(a, b any) bool {
-	if sa, ok := a.(string); ok {
-		sb, ok := b.(string)
-		return ok && strings.EqualFold(sa, sb)
-	}
-	ja, _ := json.Marshal(a)
-	jb, _ := json.Marshal(b)
-	return reflect.DeepEqual(ja, jb)
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -15,7 +16,7 @@ import (
 
 func TestSessionPoolCreateThroughAzcorePoller(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, nil)
+	f := setup(t, nil)
 	f.eng.EnsureResourceGroup(testSub, testRG, "eastus")
 	pl := f.pipeline(t)
 	p, err := begin[map[string]any](t, f, pl, http.MethodPut, poolPath(testRG, "shellpool1", "2025-02-02-preview"), shellPool("North Central US", 600, 7))
@@ -25,7 +26,12 @@ func TestSessionPoolCreateThroughAzcorePoller(t *testing.T) {
 
 	spec := f.backend.lastUpsert(t)
 	assert.Equal(t, PoolSpec{SubscriptionID: testSub, ResourceGroup: testRG, Name: "shellpool1", Location: "North Central US",
-		ContainerType: "Shell", MaxConcurrentSessions: 7, CooldownPeriodInSeconds: 600, EgressEnabled: true}, spec)
+		ContainerType: "Shell", MaxConcurrentSessions: 7, Cooldown: 600 * time.Second, EgressEnabled: true}, spec)
+	stored, ok := f.eng.Pool(testSub, testRG, "SHELLPOOL1")
+	require.True(t, ok, "the engine serves the pool's spec to the data plane")
+	assert.NotZero(t, stored.Serial)
+	stored.Serial, stored.Created = 0, time.Time{}
+	assert.Equal(t, spec, stored)
 	assert.Equal(t, poolID(testSub, testRG, "shellpool1"), got["id"])
 	assert.Equal(t, "Microsoft.App/sessionPools", got["type"])
 	assert.Equal(t, "Succeeded", dig(got, "properties", "provisioningState"))
@@ -35,7 +41,7 @@ func TestSessionPoolCreateThroughAzcorePoller(t *testing.T) {
 
 func TestSessionPoolRawLROSequence(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, nil)
+	f := setup(t, nil)
 	f.eng.EnsureResourceGroup(testSub, testRG, "eastus")
 	path := poolPath(testRG, "shellpool", "2025-10-02-preview")
 	resp, body := f.do(t, http.MethodPut, path, shellPool("eastus", 300, 5))
@@ -63,7 +69,7 @@ func TestSessionPoolRawLROSequence(t *testing.T) {
 
 func TestSessionPoolValidation(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, nil)
+	f := setup(t, nil)
 	f.eng.EnsureResourceGroup(testSub, testRG, "eastus")
 	with := func(edit func(props map[string]any)) map[string]any {
 		b := shellPool("eastus", 300, 5)
@@ -141,7 +147,7 @@ func TestSessionPoolSpecExample(t *testing.T) {
 		} `json:"responses"`
 	}
 	require.NoError(t, json.Unmarshal(raw, &ex))
-	f := newFixture(t, nil)
+	f := setup(t, nil)
 	f.eng.EnsureResourceGroup(testSub, testRG, "eastus")
 	resp, body := f.do(t, http.MethodPut, poolPath(testRG, "testsessionpool", ex.Parameters.APIVersion), ex.Parameters.Envelope)
 	require.Equal(t, http.StatusCreated, resp.StatusCode, "body: %v", body)
@@ -156,13 +162,13 @@ func TestSessionPoolSpecExample(t *testing.T) {
 	assert.NotEmpty(t, dig(body, "identity", "principalId"))
 	spec := f.backend.lastUpsert(t)
 	assert.Equal(t, "CustomContainer", spec.ContainerType)
-	assert.Equal(t, 600, spec.CooldownPeriodInSeconds)
+	assert.Equal(t, 600*time.Second, spec.Cooldown)
 	assert.Equal(t, 500, spec.MaxConcurrentSessions)
 }
 
 func TestSessionPoolSecretsNeverReturned(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, nil)
+	f := setup(t, nil)
 	f.eng.EnsureResourceGroup(testSub, testRG, "eastus")
 	b := shellPool("eastus", 300, 5)
 	b["properties"].(map[string]any)["secrets"] = []any{map[string]any{"name": "s1", "value": "hunter2-secret"}}
@@ -175,7 +181,7 @@ func TestSessionPoolSecretsNeverReturned(t *testing.T) {
 
 func TestSessionPoolBackendFailure(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, nil)
+	f := setup(t, nil)
 	f.eng.EnsureResourceGroup(testSub, testRG, "eastus")
 	f.backend.fail = errors.New("container type PythonLTS is not supported by this emulator")
 	resp, body := f.do(t, http.MethodPut, poolPath(testRG, "pypool", "2025-02-02-preview"), shellPool("eastus", 300, 5))
@@ -187,7 +193,7 @@ func TestSessionPoolBackendFailure(t *testing.T) {
 
 func TestSessionPoolPatch(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, nil)
+	f := setup(t, nil)
 	f.eng.EnsureResourceGroup(testSub, testRG, "eastus")
 	pl := f.pipeline(t)
 	path := poolPath(testRG, "patchpool", "2025-02-02-preview")
@@ -242,7 +248,7 @@ func TestSessionPoolPatch(t *testing.T) {
 
 func TestSessionPoolDelete(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, nil)
+	f := setup(t, nil)
 	f.eng.EnsureResourceGroup(testSub, testRG, "eastus")
 	pl := f.pipeline(t)
 	path := poolPath(testRG, "delpool", "2025-02-02-preview")
@@ -264,7 +270,7 @@ func TestSessionPoolDelete(t *testing.T) {
 
 func TestSessionPoolListPaging(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, func(c *Config) { c.PageSize = 2 })
+	f := setup(t, func(c *Config) { c.PageSize = 2 })
 	f.eng.EnsureResourceGroup(testSub, testRG, "eastus")
 	f.eng.EnsureResourceGroup(testSub, "rg2", "eastus")
 	for i := range 3 {
@@ -295,4 +301,49 @@ func TestSessionPoolListPaging(t *testing.T) {
 	assert.Equal(t, "https://seeded.example", dig(body, "properties", "poolManagementEndpoint"))
 	assert.Equal(t, "Succeeded", dig(body, "properties", "provisioningState"))
 	assert.True(t, strings.HasSuffix(body["id"].(string), "/sessionPools/seeded"))
+}
+
+// TestEngineIsThePoolStore covers the lookups the data plane serves
+// requests from: the engine holds every pool's settings.
+func TestEngineIsThePoolStore(t *testing.T) {
+	t.Parallel()
+	f := setup(t, nil)
+	_, ok := f.eng.FirstPool()
+	assert.False(t, ok, "no pool yet")
+	a := f.eng.SeedPool(PoolSpec{SubscriptionID: testSub, ResourceGroup: "rg2", Name: "same", Location: "eastus", ContainerType: "Shell", MaxConcurrentSessions: 3, Cooldown: 50 * time.Millisecond}, "https://a")
+	b := f.eng.SeedPool(PoolSpec{SubscriptionID: testSub, ResourceGroup: testRG, Name: "same", Location: "eastus", ContainerType: "Shell", MaxConcurrentSessions: 4, Cooldown: -1}, "https://b")
+	require.NotZero(t, a.Serial)
+	assert.Greater(t, b.Serial, a.Serial, "serials follow creation order")
+
+	first, ok := f.eng.FirstPool()
+	require.True(t, ok)
+	assert.Equal(t, a.Serial, first.Serial, "the oldest pool comes first")
+	named, ok := f.eng.PoolNamed(testSub, testRG, "SAME")
+	require.True(t, ok)
+	assert.Equal(t, b.Serial, named.Serial, "the preferred group wins")
+	named, ok = f.eng.PoolNamed(testSub, "elsewhere", "same")
+	require.True(t, ok)
+	assert.Equal(t, a.Serial, named.Serial, "else the oldest with the name")
+	_, ok = f.eng.PoolNamed(testSub, testRG, "nosuch")
+	assert.False(t, ok)
+	assert.Len(t, f.eng.Pools(), 2)
+
+	again := f.eng.SeedPool(PoolSpec{SubscriptionID: testSub, ResourceGroup: "RG2", Name: "SAME", Location: "eastus", ContainerType: "Shell", MaxConcurrentSessions: 9, Cooldown: time.Hour}, "https://a")
+	assert.Equal(t, a.Serial, again.Serial, "replacing the settings keeps the serial")
+	assert.Equal(t, a.Created, again.Created)
+	got, ok := f.eng.Pool(testSub, "rg2", "same")
+	require.True(t, ok)
+	assert.Equal(t, 9, got.MaxConcurrentSessions)
+	assert.Equal(t, time.Hour, got.Cooldown, "sub-second and long cooldowns are kept as given")
+	assert.Len(t, f.eng.Pools(), 2)
+
+	gone, ok := f.eng.ForgetPool(testSub, "rg2", "same")
+	require.True(t, ok)
+	assert.Equal(t, a.Serial, gone.Serial)
+	_, ok = f.eng.Pool(testSub, "rg2", "same")
+	assert.False(t, ok)
+	_, ok = f.eng.ForgetPool(testSub, "rg2", "same")
+	assert.False(t, ok)
+	re := f.eng.SeedPool(PoolSpec{SubscriptionID: testSub, ResourceGroup: "rg2", Name: "same", Location: "eastus", ContainerType: "Shell", MaxConcurrentSessions: 3}, "https://a")
+	assert.Greater(t, re.Serial, b.Serial, "a pool created again gets a new serial")
 }

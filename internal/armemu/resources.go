@@ -135,14 +135,14 @@ func (e *Engine) serveRG(q *req, sub, name string) *armError {
 	return methodNotAllowed(q)
 }
 
-// deleteRG removes the group and everything in it: pools (Backend.DeletePool),
-// identities, deployments and role assignments at scopes inside it
-// (Backend.RevokeRole). The caller holds e.mu.
+// deleteRG removes the group and everything in it: pools (telling
+// Backend.PoolDeleted), identities, deployments and role assignments at
+// scopes inside it. The caller holds e.mu.
 func (e *Engine) deleteRG(g *resourceGroup) {
 	for k, p := range e.pools {
 		if strings.EqualFold(p.sub, g.sub) && strings.EqualFold(p.rg, g.name) {
 			delete(e.pools, k)
-			e.cfg.Backend.DeletePool(p.sub, p.rg, p.name)
+			e.cfg.Backend.PoolDeleted(p.spec)
 		}
 	}
 	for k, id := range e.idents {
@@ -165,7 +165,6 @@ func (e *Engine) revokeUnder(scope string) {
 	for k, ra := range e.roles {
 		if scopeWithin(ra.scope, scope) {
 			delete(e.roles, k)
-			e.cfg.Backend.RevokeRole(ra.id())
 		}
 	}
 }

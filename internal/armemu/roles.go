@@ -98,10 +98,22 @@ func (e *Engine) checkScope(scope string) *armError {
 	return nil
 }
 
-// putRole validates and stores a role assignment and tells the Backend. The
-// caller holds e.mu.
-func (e *Engine) putRole(scope, name string, props map[string]any, caller string) (*roleAssignment, bool, *armError) {
-	scope = normalizeScope(scope)
+// rolePut is one role assignment to store (putRole).
+type rolePut struct {
+	scope  string         // where the role is assigned
+	name   string         // the assignment's name, a GUID
+	props  map[string]any // properties as sent
+	caller string         // the creating principal's object ID
+	// seeded is an assignment the data plane makes through AssignRole: its
+	// scope's resource need not exist yet (a pool created later is
+	// covered) and its principal need not be a GUID (any object ID a test
+	// mints tokens for).
+	seeded bool
+}
+
+// putRole validates and stores a role assignment. The caller holds e.mu.
+func (e *Engine) putRole(in rolePut) (*roleAssignment, bool, *armError) {
+	scope, name, props, caller := normalizeScope(in.scope), in.name, in.props, in.caller
 	if !guidRE.MatchString(name) {
 		return nil, false, errf(http.StatusBadRequest, "InvalidRoleAssignmentId", "The role assignment ID '%s' is not valid. The role assignment ID must be a GUID.", name)
 	}
@@ -115,7 +127,7 @@ func (e *Engine) putRole(scope, name string, props map[string]any, caller string
 	}
 	roleGUID := strings.ToLower(m[2])
 	principal, _ := lookupString(props, "principalId")
-	if !guidRE.MatchString(principal) {
+	if !guidRE.MatchString(principal) && !in.seeded {
 		return nil, false, errf(http.StatusBadRequest, "InvalidPrincipalId", "The principal ID '%s' is not valid: use the object ID (a GUID) of a user, group or service principal.", principal)
 	}
 	principal = strings.ToLower(principal)
@@ -131,7 +143,7 @@ func (e *Engine) putRole(scope, name string, props map[string]any, caller string
 			return nil, false, errf(http.StatusBadRequest, "InvalidPrincipalType", "The principal type '%s' is not valid: use %s.", ptype, strings.Join(principalTypes, ", "))
 		}
 	}
-	if err := e.checkScope(scope); err != nil {
+	if err := e.checkScope(scope); err != nil && (!in.seeded || err.Code == "InvalidScope") {
 		return nil, false, err
 	}
 	known := e.identityBy(principal, "")
@@ -168,7 +180,6 @@ func (e *Engine) putRole(scope, name string, props map[string]any, caller string
 	ra.condition, _ = lookup(props, "condition")
 	ra.conditionVersion, _ = lookup(props, "conditionVersion")
 	e.roles[strings.ToLower(id)] = ra
-	e.cfg.Backend.GrantRole(RoleGrant{AssignmentID: ra.id(), Scope: ra.scope, RoleDefinitionID: roleDef, PrincipalID: principal})
 	return ra, true, nil
 }
 
@@ -184,7 +195,7 @@ func (e *Engine) serveRoleAssignment(q *req, scope, name string) *armError {
 		props, _ := lookupMap(body, "properties")
 		e.mu.Lock()
 		defer e.mu.Unlock()
-		ra, created, err := e.putRole(scope, name, props, q.caller)
+		ra, created, err := e.putRole(rolePut{scope: scope, name: name, props: props, caller: q.caller})
 		if err != nil {
 			return err
 		}
@@ -208,7 +219,6 @@ func (e *Engine) serveRoleAssignment(q *req, scope, name string) *armError {
 			return nil
 		}
 		delete(e.roles, k)
-		e.cfg.Backend.RevokeRole(ra.id())
 		writeJSON(q.w, http.StatusOK, ra.body())
 		return nil
 	}
@@ -264,13 +274,34 @@ func (e *Engine) serveRoleList(q *req, scope string) *armError {
 	return nil
 }
 
-// HasRole reports whether principalID holds the role (by its definition
-// GUID) at scope or at a scope above it.
-func (e *Engine) HasRole(principalID, scope, roleGUID string) bool {
+// RoleGrant is a role held by a principal at a scope: what AssignRole
+// stores and HasRole looks for.
+type RoleGrant struct {
+	// Scope is a subscription, resource group or resource ID.
+	Scope string
+	// Role is a role definition ID or its bare GUID.
+	Role string
+	// PrincipalID is the object ID of the principal.
+	PrincipalID string
+}
+
+// roleGUID is the GUID of g.Role, lower case.
+func (g RoleGrant) roleGUID() string {
+	r := g.Role
+	if i := strings.LastIndex(r, "/"); i >= 0 {
+		r = r[i+1:]
+	}
+	return strings.ToLower(r)
+}
+
+// HasRole reports whether g.PrincipalID holds g.Role at g.Scope or at a
+// scope above it.
+func (e *Engine) HasRole(g RoleGrant) bool {
+	scope, guid := normalizeScope(g.Scope), g.roleGUID()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, ra := range e.roles {
-		if strings.EqualFold(ra.principalID, principalID) && strings.EqualFold(ra.roleGUID, roleGUID) && scopeWithin(normalizeScope(scope), ra.scope) {
+		if strings.EqualFold(ra.principalID, g.PrincipalID) && ra.roleGUID == guid && scopeWithin(scope, ra.scope) {
 			return true
 		}
 	}
@@ -278,20 +309,36 @@ func (e *Engine) HasRole(principalID, scope, roleGUID string) bool {
 }
 
 // AssignRole seeds a role assignment (named by a random GUID, principalType
-// ServicePrincipal so no replication delay applies), calls Backend.GrantRole
-// and returns the assignment's resource ID. roleDefinitionID is a role
-// definition ID or a bare role GUID.
-func (e *Engine) AssignRole(scope, roleDefinitionID, principalID string) (string, error) {
+// ServicePrincipal so no replication delay applies) and returns its resource
+// ID. Unlike a PUT through ARM, the scope's resource need not exist yet (a
+// pool that is created later is covered) and the principal may be any object
+// ID, not only a GUID; the scope must still be a subscription, resource group
+// or resource ID.
+func (e *Engine) AssignRole(g RoleGrant) (string, error) {
+	roleDefinitionID := g.Role
 	if guidRE.MatchString(roleDefinitionID) {
 		roleDefinitionID = "/providers/Microsoft.Authorization/roleDefinitions/" + roleDefinitionID
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	ra, _, err := e.putRole(scope, uuid.NewString(), map[string]any{
-		"roleDefinitionId": roleDefinitionID, "principalId": principalID, "principalType": "ServicePrincipal",
-	}, "")
+	ra, _, err := e.putRole(rolePut{scope: g.Scope, name: uuid.NewString(), props: map[string]any{
+		"roleDefinitionId": roleDefinitionID, "principalId": g.PrincipalID, "principalType": "ServicePrincipal",
+	}, seeded: true})
 	if err != nil {
 		return "", fmt.Errorf("armemu: assign role: %w", err)
 	}
 	return ra.id(), nil
+}
+
+// DeleteRoleAssignment removes the role assignment with this resource ID, as
+// a DELETE through ARM does, and reports whether it existed.
+func (e *Engine) DeleteRoleAssignment(id string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	k := strings.ToLower(id)
+	if e.roles[k] == nil {
+		return false
+	}
+	delete(e.roles, k)
+	return true
 }

@@ -3,6 +3,7 @@ package armemu
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,7 +18,7 @@ func identityPath(rg, name, version string) string {
 
 func TestUserAssignedIdentity(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, func(c *Config) { c.TenantID = "33333333-3333-3333-3333-333333333333" })
+	f := setup(t, func(c *Config) { c.TenantID = "33333333-3333-3333-3333-333333333333" })
 	f.eng.EnsureResourceGroup(testSub, testRG, "eastus")
 	path := identityPath(testRG, "myidentity", "2024-11-30")
 	resp, created := f.do(t, http.MethodPut, path, map[string]any{"location": "eastus", "tags": map[string]any{"k": "v"}})
@@ -76,7 +77,7 @@ func rolePath(scope, name string) string {
 
 func TestRoleAssignmentPrincipalNotFoundThenSuccess(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, func(c *Config) { c.PrincipalNotFoundFor = time.Minute })
+	f := setup(t, func(c *Config) { c.PrincipalNotFoundFor = time.Minute })
 	f.eng.SeedPool(PoolSpec{SubscriptionID: testSub, ResourceGroup: testRG, Name: "pool", Location: "eastus", ContainerType: "Shell", MaxConcurrentSessions: 1}, "https://e")
 	id := f.eng.CreateIdentity(testSub, testRG, "fresh", "eastus")
 	scope := poolID(testSub, testRG, "pool")
@@ -89,18 +90,18 @@ func TestRoleAssignmentPrincipalNotFoundThenSuccess(t *testing.T) {
 	resp, body = f.do(t, http.MethodPut, rolePath(scope, name), roleBody(id.PrincipalID, "User"))
 	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
 	assert.Equal(t, "PrincipalNotFound", errCode(body), "only ServicePrincipal skips the lookup")
-	assert.False(t, f.eng.HasRole(id.PrincipalID, scope, sessionExecutor))
+	assert.False(t, f.eng.HasRole(RoleGrant{PrincipalID: id.PrincipalID, Scope: scope, Role: sessionExecutor}))
 
 	f.clock.Add(time.Minute)
 	resp, body = f.do(t, http.MethodPut, rolePath(scope, name), roleBody(id.PrincipalID, ""))
 	require.Equal(t, http.StatusCreated, resp.StatusCode, "body: %v", body)
 	assert.Equal(t, "ServicePrincipal", dig(body, "properties", "principalType"), "the emulator knows its identities are service principals")
-	assert.True(t, f.eng.HasRole(id.PrincipalID, scope, sessionExecutor))
+	assert.True(t, f.eng.HasRole(RoleGrant{PrincipalID: id.PrincipalID, Scope: scope, Role: sessionExecutor}))
 }
 
 func TestRoleAssignmentServicePrincipalSkipsDelay(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, func(c *Config) { c.PrincipalNotFoundFor = time.Hour })
+	f := setup(t, func(c *Config) { c.PrincipalNotFoundFor = time.Hour })
 	f.eng.EnsureResourceGroup(testSub, testRG, "eastus")
 	id := f.eng.CreateIdentity(testSub, testRG, "fresh", "eastus")
 	scope := rgPath(testRG)
@@ -114,7 +115,7 @@ func TestRoleAssignmentServicePrincipalSkipsDelay(t *testing.T) {
 
 func TestRoleAssignmentCRUDAndList(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, nil)
+	f := setup(t, nil)
 	f.eng.SeedPool(PoolSpec{SubscriptionID: testSub, ResourceGroup: testRG, Name: "pool", Location: "eastus", ContainerType: "Shell", MaxConcurrentSessions: 1}, "https://e")
 	poolScope := poolID(testSub, testRG, "pool")
 	subScope := "/subscriptions/" + testSub
@@ -177,8 +178,25 @@ func TestRoleAssignmentCRUDAndList(t *testing.T) {
 	resp, body = f.do(t, http.MethodGet, rolePath(poolScope, name), nil)
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
 	assert.Equal(t, "RoleAssignmentNotFound", errCode(body))
-	f.backend.mu.Lock()
-	assert.Len(t, f.backend.grants, 2)
-	assert.Equal(t, []string{poolScope + "/providers/Microsoft.Authorization/roleAssignments/" + name}, f.backend.revoked)
-	f.backend.mu.Unlock()
+	assert.False(t, f.eng.HasRole(RoleGrant{PrincipalID: user, Scope: poolScope, Role: sessionExecutor}), "the deleted assignment no longer grants the role")
+	assert.True(t, f.eng.HasRole(RoleGrant{PrincipalID: other, Scope: poolScope, Role: sessionExecutor}), "the subscription-level assignment still does")
+}
+
+// TestAssignRoleSeedsAheadOfThePool covers the data plane's grants: the
+// scope need not exist yet and the principal may be any object ID, but the
+// scope must be a resource ID.
+func TestAssignRoleSeedsAheadOfThePool(t *testing.T) {
+	t.Parallel()
+	f := setup(t, nil)
+	scope := poolID(testSub, "later", "pool")
+	id, err := f.eng.AssignRole(RoleGrant{Scope: scope, Role: sessionExecutor, PrincipalID: "alice"})
+	require.NoError(t, err)
+	assert.True(t, f.eng.HasRole(RoleGrant{PrincipalID: "ALICE", Scope: scope, Role: sessionExecutor}))
+	assert.False(t, f.eng.HasRole(RoleGrant{PrincipalID: "bob", Scope: scope, Role: sessionExecutor}))
+	_, err = f.eng.AssignRole(RoleGrant{Scope: "relative/scope", Role: sessionExecutor, PrincipalID: "alice"})
+	assert.ErrorContains(t, err, "InvalidScope")
+
+	assert.True(t, f.eng.DeleteRoleAssignment(strings.ToUpper(id)))
+	assert.False(t, f.eng.HasRole(RoleGrant{PrincipalID: "alice", Scope: scope, Role: sessionExecutor}))
+	assert.False(t, f.eng.DeleteRoleAssignment(id))
 }

@@ -182,8 +182,8 @@ func TestKeepReusesAndExpires(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "kept\n", r.Stdout, "the user's next call reuses the kept session")
 	assert.EqualValues(t, 1, f.Stats().Reused)
-	assert.Equal(t, 1, srv.Sessions("a"))
-	require.Eventually(t, func() bool { return srv.Sessions("a") == 0 && f.Stats().Pools[0].Live == 0 }, 10*time.Second, 5*time.Millisecond, "an idle kept session is deleted after KeepIdle")
+	assert.Equal(t, 1, srv.SessionCount("a"))
+	require.Eventually(t, func() bool { return srv.SessionCount("a") == 0 && f.Stats().Pools[0].Live == 0 }, 10*time.Second, 5*time.Millisecond, "an idle kept session is deleted after KeepIdle")
 }
 
 func TestReleaseDeleteStartsFresh(t *testing.T) {
@@ -193,7 +193,7 @@ func TestReleaseDeleteStartsFresh(t *testing.T) {
 	u := fleet.User{ID: "alice"}
 	_, err := f.Execute(t.Context(), u, sessions.ShellCommand("echo x > f"), nil)
 	require.NoError(t, err)
-	require.Eventually(t, func() bool { return srv.Sessions("a") == 0 }, 10*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return srv.SessionCount("a") == 0 }, 10*time.Second, time.Millisecond)
 	r, err := f.Execute(t.Context(), u, sessions.ShellCommand("ls"), nil)
 	require.NoError(t, err)
 	assert.Empty(t, r.Stdout, "every call starts in a fresh session")
@@ -274,11 +274,11 @@ func TestFailoverKeepsServingAUserWhosePoolIsDown(t *testing.T) {
 	st := f.Stats()
 	assert.Positive(t, st.Failovers)
 	require.NoError(t, srv.SetPoolControl(home, sessionstest.PoolControl{}))
-	assert.Equal(t, 1, srv.Sessions(home), "the session left behind still exists")
+	assert.Equal(t, 1, srv.SessionCount(home), "the session left behind still exists")
 	res, err := f.Reap(t.Context(), &fleet.ReapOptions{All: true})
 	require.NoError(t, err)
 	assert.Equal(t, 2, res.Deleted, "the reaper cleans up the session left behind, and the kept one")
-	assert.Equal(t, 0, srv.Sessions(home)+srv.Sessions(other))
+	assert.Equal(t, 0, srv.SessionCount(home)+srv.SessionCount(other))
 	for _, p := range f.Stats().Pools {
 		assert.Zero(t, p.Live, "pool %s", p.Name)
 	}
@@ -410,7 +410,7 @@ func TestReaperDeletesOnlyTheLayersIdleSessions(t *testing.T) {
 	res, err = f.Reap(t.Context(), &fleet.ReapOptions{All: true})
 	require.NoError(t, err)
 	assert.Equal(t, 1, res.Deleted)
-	assert.Equal(t, len(foreign), srv.Sessions("a"), "only the foreign sessions remain")
+	assert.Equal(t, len(foreign), srv.SessionCount("a"), "only the foreign sessions remain")
 	for _, id := range foreign {
 		_, ok := srv.SessionDir("a", id)
 		assert.True(t, ok)
@@ -430,7 +430,7 @@ func TestBackgroundReaper(t *testing.T) {
 		o.ReapIdle = time.Millisecond
 		o.ReapInterval = 10 * time.Millisecond
 	})
-	require.Eventually(t, func() bool { return srv.Sessions("a") == 0 }, 10*time.Second, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return srv.SessionCount("a") == 0 }, 10*time.Second, 5*time.Millisecond)
 }
 
 func TestLeaseHook(t *testing.T) {
@@ -444,7 +444,7 @@ func TestLeaseHook(t *testing.T) {
 		assert.Equal(t, want, l.SessionID())
 		assert.Equal(t, want, l.Session().ID())
 		assert.NotContains(t, l.String(), want)
-		assert.Equal(t, 1, srv.Sessions("a"), "the session is allocated before the hook runs")
+		assert.Equal(t, 1, srv.SessionCount("a"), "the session is allocated before the hook runs")
 		_, err := l.Session().UploadFile(ctx, "in.txt", strings.NewReader("data"), nil)
 		require.NoError(t, err)
 		r, err := l.Execute(ctx, sessions.ShellCommand("cat in.txt"), nil)

@@ -308,7 +308,7 @@ func TestFailover(t *testing.T) {
 	assert.Less(t, failed.Load(), int64(total/10), "only calls caught in flight may fail")
 	_, err := f.Reap(t.Context(), &fleet.ReapOptions{All: true})
 	assert.Error(t, err, "pool b cannot be reaped while it is unreachable")
-	assert.Zero(t, srv.Sessions("a")+srv.Sessions("c"), "the reachable pools are reaped")
+	assert.Zero(t, srv.SessionCount("a")+srv.SessionCount("c"), "the reachable pools are reaped")
 	t.Logf("failover: %d commands, %d completed after pool b became unreachable, %d failed; failovers %d", total, afterOutage.Load(), failed.Load(), st.Failovers)
 	for msg, k := range reasons {
 		t.Logf("  %d x %s", k, msg)

@@ -72,9 +72,9 @@ func TestCloseFailsWaitersAndDeletesKeptSessions(t *testing.T) {
 	assert.ErrorIs(t, <-waitErr, fleet.ErrClosed, "a call waiting for a slot fails with ErrClosed")
 	_, err = f.Acquire(t.Context(), fleet.User{ID: "late"}, nil)
 	assert.ErrorIs(t, err, fleet.ErrClosed)
-	require.Equal(t, 1, srv.Sessions("a"))
+	require.Equal(t, 1, srv.SessionCount("a"))
 	l.Release()
-	require.Eventually(t, func() bool { return srv.Sessions("a") == 0 }, 10*time.Second, time.Millisecond,
+	require.Eventually(t, func() bool { return srv.SessionCount("a") == 0 }, 10*time.Second, time.Millisecond,
 		"a lease released after Close still frees its slot")
 
 	// Close deletes the sessions kept for reuse before it returns.
@@ -82,9 +82,9 @@ func TestCloseFailsWaitersAndDeletesKeptSessions(t *testing.T) {
 	require.NoError(t, err)
 	_, err = g.Execute(t.Context(), fleet.User{ID: "kept"}, sessions.ShellCommand("k"), nil)
 	require.NoError(t, err)
-	require.Equal(t, 1, srv.Sessions("b"))
+	require.Equal(t, 1, srv.SessionCount("b"))
 	require.NoError(t, g.Close(t.Context()))
-	assert.Equal(t, 0, srv.Sessions("b"))
+	assert.Equal(t, 0, srv.SessionCount("b"))
 }
 
 // A response from a pool that became unreachable while the command ran

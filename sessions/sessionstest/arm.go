@@ -10,58 +10,35 @@ import (
 )
 
 // backend is the data plane as the ARM engine sees it (armemu.Backend). The
-// engine calls it with its own lock held; none of these methods calls back
-// into the engine.
+// engine holds every pool's settings and the role assignments; the data
+// plane keeps only its live sessions, keyed by PoolSpec.Serial, and asks the
+// engine when it serves a request. The engine calls these methods with its
+// lock held, so the data plane never calls the engine while it holds
+// Server.mu.
 type backend struct{ s *Server }
 
 var _ armemu.Backend = backend{}
 
-// UpsertPool implements armemu.Backend.
-func (b backend) UpsertPool(p armemu.PoolSpec) (string, error) {
-	cool := time.Duration(p.CooldownPeriodInSeconds) * time.Second
-	if cool <= 0 {
-		cool = -1 // not Timed: sessions do not expire
-	}
+// ProvisionPool implements armemu.Backend.
+func (b backend) ProvisionPool(p armemu.PoolSpec) (string, error) {
 	s := b.s
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
 		return "", errors.New("sessionstest: the emulator is closed")
 	}
-	np, err := s.addPoolLocked(Pool{
-		Name:                  p.Name,
-		SubscriptionID:        p.SubscriptionID,
-		ResourceGroup:         p.ResourceGroup,
-		Location:              p.Location,
-		ContainerType:         p.ContainerType,
-		MaxConcurrentSessions: p.MaxConcurrentSessions,
-		Cooldown:              cool,
-		EgressEnabled:         p.EgressEnabled,
-	})
-	if err != nil {
-		return "", err
-	}
-	return s.regionalEndpoint(np), nil
+	return s.regionalEndpoint(p), nil
 }
 
-// DeletePool implements armemu.Backend.
-func (b backend) DeletePool(subscriptionID, resourceGroup, name string) {
-	b.s.removePool(subscriptionID, resourceGroup, name)
-}
+// PoolDeleted implements armemu.Backend.
+func (b backend) PoolDeleted(p armemu.PoolSpec) { b.s.dropPool(p.Serial) }
 
-// GrantRole implements armemu.Backend.
-func (b backend) GrantRole(g armemu.RoleGrant) {
-	b.s.grantRole(g.AssignmentID, g.Scope, g.RoleDefinitionID, g.PrincipalID)
-}
-
-// RevokeRole implements armemu.Backend.
-func (b backend) RevokeRole(assignmentID string) { b.s.revokeRole(assignmentID) }
-
-// wireARM creates the ARM engine and shows it the pools the server started
-// with. Paths under .../sessionPools/{pool}/... (no /providers/) and
-// *.localhost hosts go to the data plane; everything else to the engine.
-func (s *Server) wireARM() {
-	eng := armemu.New(armemu.Config{
+// newEngine creates the ARM engine. Paths under .../sessionPools/{pool}/...
+// (no /providers/) and *.localhost hosts go to the data plane; everything
+// else to the engine.
+func (s *Server) newEngine() *armemu.Engine {
+	return armemu.New(armemu.Config{
 		Backend:    backend{s},
 		SigningKey: s.key,
 		TenantID:   s.tenantID,
@@ -73,39 +50,6 @@ func (s *Server) wireARM() {
 		PrincipalNotFoundFor: s.opts.PrincipalNotFoundFor,
 		SystemPrincipalID:    s.prinID,
 	})
-	s.mu.Lock()
-	s.arm = eng
-	s.engine = eng
-	specs := make([]Pool, 0, len(s.pools))
-	for _, p := range s.pools {
-		specs = append(specs, p.spec)
-	}
-	s.mu.Unlock()
-	for _, p := range specs {
-		s.seedARM(p)
-	}
-}
-
-// seedARM makes a pool added through Options or AddPool visible to ARM
-// clients. It must be called without s.mu held.
-func (s *Server) seedARM(p Pool) {
-	if s.engine == nil {
-		return
-	}
-	cool := 0
-	if p.Cooldown > 0 {
-		cool = int(p.Cooldown / time.Second)
-	}
-	s.engine.SeedPool(armemu.PoolSpec{
-		SubscriptionID:          p.SubscriptionID,
-		ResourceGroup:           p.ResourceGroup,
-		Name:                    p.Name,
-		Location:                p.Location,
-		ContainerType:           p.ContainerType,
-		MaxConcurrentSessions:   p.MaxConcurrentSessions,
-		CooldownPeriodInSeconds: cool,
-		EgressEnabled:           p.EgressEnabled,
-	}, s.baseURL+poolPath(p.SubscriptionID, p.ResourceGroup, p.Name))
 }
 
 // IdentityEndpoint starts (once) the managed identity token endpoint of the

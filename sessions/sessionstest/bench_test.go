@@ -16,6 +16,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/shellpool/shellpool/internal/azname"
 )
 
 // Benchmarks of the emulator's own costs (issue: performance). Each goal has
@@ -111,7 +113,7 @@ func BenchmarkLargeOutput(b *testing.B) {
 	for _, size := range []int{64 << 10, 1 << 20, 16 << 20} {
 		b.Run(fmt.Sprintf("size=%dKiB", size>>10), func(b *testing.B) {
 			s := benchServer(b, nil)
-			tok := s.Token(DataPlaneAudience, s.PrincipalID())
+			tok := s.Token(azname.SessionsAudience, s.PrincipalID())
 			sid := newSID()
 			body := fmt.Sprintf(`{"shellCommand":"head -c %d /dev/zero | tr '\\0' a","outputStreamsMaxLength":%d,"timeoutInSeconds":60}`, size, size)
 			b.ReportAllocs()
@@ -225,7 +227,7 @@ type benchRaw struct {
 }
 
 func newBenchRaw(b *testing.B, s *Server) *benchRaw {
-	return &benchRaw{b: b, s: s, token: s.Token(DataPlaneAudience, s.PrincipalID())}
+	return &benchRaw{b: b, s: s, token: s.Token(azname.SessionsAudience, s.PrincipalID())}
 }
 
 func (c *benchRaw) mustStatus(want, got int) {

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shellpool/shellpool/identity"
 	"github.com/shellpool/shellpool/sessions"
 	"github.com/shellpool/shellpool/sessions/sessionstest"
 )
@@ -144,7 +145,7 @@ func TestClientFilesAndSessions(t *testing.T) {
 	require.NoError(t, err)
 	_, err = c.DeleteSession(ctx, sid, nil)
 	require.NoError(t, err)
-	assert.Equal(t, 0, srv.Sessions(sessionstest.DefaultPoolName))
+	assert.Equal(t, 0, srv.SessionCount(sessionstest.DefaultPoolName))
 }
 
 // TestARMSide drives the emulator's ARM routes: the default pool is visible
@@ -153,7 +154,7 @@ func TestClientFilesAndSessions(t *testing.T) {
 func TestARMSide(t *testing.T) {
 	t.Parallel()
 	srv := sessionstest.NewServer(&sessionstest.Options{TB: t})
-	tok := srv.Token(sessionstest.ResourceManagerAudience, srv.PrincipalID())
+	tok := srv.Token(identity.ARMAudience, srv.PrincipalID())
 	poolID := "/subscriptions/" + srv.SubscriptionID() + "/resourceGroups/" + srv.ResourceGroup() + "/providers/Microsoft.App/sessionPools/"
 	send := func(method, path, body string) (int, map[string]any) {
 		t.Helper()

@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shellpool/shellpool/identity"
 	"github.com/shellpool/shellpool/sessions"
 	"github.com/shellpool/shellpool/sessions/sessionstest"
 )
@@ -33,7 +34,7 @@ func newClient(t *testing.T, srv *sessionstest.Server, endpoint string, cred azc
 type armCredential struct{ srv *sessionstest.Server }
 
 func (a armCredential) GetToken(context.Context, policy.TokenRequestOptions) (azcore.AccessToken, error) {
-	return azcore.AccessToken{Token: a.srv.Token(sessionstest.ResourceManagerAudience, a.srv.PrincipalID()), ExpiresOn: time.Now().Add(time.Hour)}, nil
+	return azcore.AccessToken{Token: a.srv.Token(identity.ARMAudience, a.srv.PrincipalID()), ExpiresOn: time.Now().Add(time.Hour)}, nil
 }
 
 // armClient drives the emulator's ARM side through azcore's own ARM
@@ -106,7 +107,7 @@ func (a *armClient) lro(ctx context.Context, method, path, apiVersion string, bo
 // Session Executor role assignment.
 func (a *armClient) executorAssignment(scope, principalID, principalType string) (string, map[string]any) {
 	props := map[string]any{
-		"roleDefinitionId": "/subscriptions/" + a.srv.SubscriptionID() + "/providers/Microsoft.Authorization/roleDefinitions/" + sessionstest.SessionExecutorRoleID,
+		"roleDefinitionId": "/subscriptions/" + a.srv.SubscriptionID() + "/providers/Microsoft.Authorization/roleDefinitions/" + identity.SessionExecutorRoleID,
 		"principalId":      principalID,
 	}
 	if principalType != "" {

@@ -1,78 +1,12 @@
 package sessionstest
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
-	"os/exec"
 	"slices"
-	"strconv"
 	"strings"
-	"time"
-
-	"github.com/google/uuid"
 )
-
-// grant is a role assignment as the RBAC check needs it.
-type grant struct {
-	scope     string // lower case, no trailing slash
-	roleGUID  string // lower case
-	principal string // lower case
-}
-
-// GrantSessionExecutor gives principalID the Session Executor role on the
-// named pool of the server's subscription and resource group (RBAC mode).
-// The assignment is visible to ARM clients (role assignment list and get).
-func (s *Server) GrantSessionExecutor(principalID, poolName string) {
-	scope := "/subscriptions/" + s.opts.SubscriptionID + "/resourceGroups/" + s.opts.ResourceGroup +
-		"/providers/Microsoft.App/sessionPools/" + poolName
-	roleDef := "/subscriptions/" + s.opts.SubscriptionID + "/providers/Microsoft.Authorization/roleDefinitions/" + SessionExecutorRoleID
-	if s.engine.HasRole(principalID, scope, SessionExecutorRoleID) {
-		return // already granted (here or above); a second grant ARM cannot revoke would outlive a DELETE
-	}
-	if _, err := s.engine.AssignRole(scope, roleDef, principalID); err != nil {
-		// The engine refused it (it cannot for a well-formed scope); record
-		// the grant for the data plane anyway.
-		s.grantRole("sessionstest/"+uuid.NewString(), scope, roleDef, principalID)
-	}
-}
-
-func (s *Server) grantRole(assignmentID, scope, roleDefinitionID, principalID string) {
-	role := roleDefinitionID
-	if i := strings.LastIndex(role, "/"); i >= 0 {
-		role = role[i+1:]
-	}
-	s.mu.Lock()
-	s.grants[strings.ToLower(assignmentID)] = grant{
-		scope:     strings.TrimRight(strings.ToLower(scope), "/"),
-		roleGUID:  strings.ToLower(role),
-		principal: strings.ToLower(principalID),
-	}
-	s.mu.Unlock()
-}
-
-func (s *Server) revokeRole(assignmentID string) {
-	s.mu.Lock()
-	delete(s.grants, strings.ToLower(assignmentID))
-	s.mu.Unlock()
-}
-
-// authorizedLocked reports whether principal holds Session Executor on the
-// pool or a parent scope.
-func (s *Server) authorizedLocked(p *pool, principal string) bool {
-	id := strings.ToLower(p.resourceID())
-	principal = strings.ToLower(principal)
-	for _, g := range s.grants {
-		if g.principal != principal || g.roleGUID != SessionExecutorRoleID {
-			continue
-		}
-		if g.scope == "" || id == g.scope || strings.HasPrefix(id, g.scope+"/") {
-			return true
-		}
-	}
-	return false
-}
 
 func (s *Server) serveDataPlane(w http.ResponseWriter, r *http.Request, rt route) {
 	if rt.badPath {
@@ -83,15 +17,12 @@ func (s *Server) serveDataPlane(w http.ResponseWriter, r *http.Request, rt route
 	if !ok {
 		return
 	}
-	s.mu.Lock()
 	var p *pool
 	if rt.sub == "" {
-		p = s.poolByNameLocked(rt.poolName)
+		p = s.poolNamed(rt.poolName)
 	} else {
-		p = s.pools[keyOf(rt.sub, rt.rg, rt.poolName)]
+		p = s.poolAt(rt.sub, rt.rg, rt.poolName)
 	}
-	allowed := p != nil && (!s.opts.RBAC || s.authorizedLocked(p, principal))
-	s.mu.Unlock()
 	if p == nil {
 		where := "in this emulator"
 		if rt.sub != "" {
@@ -100,10 +31,7 @@ func (s *Server) serveDataPlane(w http.ResponseWriter, r *http.Request, rt route
 		writePoolNotFound(w, rt.poolName, where)
 		return
 	}
-	if !allowed {
-		writeError(w, http.StatusForbidden, "PermissionDenied", fmt.Sprintf(
-			"the principal %s does not have the \"Azure ContainerApps Session Executor\" role (%s) on session pool %q or a parent scope; assign it on %s",
-			principal, SessionExecutorRoleID, p.spec.Name, p.resourceID()))
+	if !s.authorize(w, p, principal) {
 		return
 	}
 	var controlled bool
@@ -142,190 +70,6 @@ func (s *Server) serveDataPlane(w http.ResponseWriter, r *http.Request, rt route
 	}
 }
 
-// sessionParam reads and validates the identifier query parameter; it writes
-// a 400 and returns false when it is bad.
-func sessionParam(w http.ResponseWriter, r *http.Request) (string, bool) {
-	id := r.URL.Query().Get("identifier")
-	if msg := validIdentifier(id); msg != "" {
-		writeError(w, http.StatusBadRequest, "InvalidRequest", msg)
-		return "", false
-	}
-	return id, true
-}
-
-func writePoolNotFound(w http.ResponseWriter, name, where string) {
-	writeError(w, http.StatusNotFound, "SessionPoolNotFound", fmt.Sprintf(
-		"there is no session pool %q %s; create it (Server.AddPool or an ARM deployment) or check the endpoint", name, where))
-}
-
-// writeAllocError answers a request whose new session could not be
-// allocated (getOrCreateSessionLocked failed).
-func (s *Server) writeAllocError(w http.ResponseWriter, p *pool, err error) {
-	switch {
-	case errors.Is(err, errCapacity):
-		s.writeCapacity(w, p)
-	case errors.Is(err, errPoolRemoved):
-		writePoolNotFound(w, p.spec.Name, "any more (it was deleted)")
-	default:
-		writeError(w, http.StatusServiceUnavailable, "ServiceUnavailable", "the emulator could not allocate a session: "+err.Error())
-	}
-}
-
-func (s *Server) writeCapacity(w http.ResponseWriter, p *pool) {
-	cool := "never (no cooldown)"
-	if p.spec.Cooldown > 0 {
-		cool = fmt.Sprintf("after %d s idle", int64(p.spec.Cooldown/time.Second))
-	}
-	writeError(w, s.capacityAnswer(w, p), "MaxConcurrentSessionsReached", fmt.Sprintf(
-		"session pool %q has reached maxConcurrentSessions (%d) and allocates no new sessions; "+
-			"delete sessions you no longer need (DELETE /session), wait for idle sessions to expire (%s), or raise maxConcurrentSessions",
-		p.spec.Name, p.spec.MaxConcurrentSessions, cool))
-}
-
-// capacityRetryAfter is the Retry-After of the capacity answer: when the
-// pool's first idle session expires (at least 1 s; a minute when no session
-// can expire).
-func (s *Server) capacityRetryAfter(p *pool) time.Duration {
-	if p.spec.Cooldown < 0 {
-		return time.Minute
-	}
-	now := s.opts.Now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	best := time.Duration(-1)
-	for _, ss := range p.sessions {
-		if ss.running > 0 {
-			continue
-		}
-		d := ss.lastAccessed.Add(p.spec.Cooldown).Sub(now)
-		if best < 0 || d < best {
-			best = d
-		}
-	}
-	if best < 0 {
-		return time.Minute
-	}
-	return max(best, time.Second)
-}
-
-type sessionJSON struct {
-	Identifier     string `json:"identifier"`
-	CreatedAt      string `json:"createdAt"`
-	LastAccessedAt string `json:"lastAccessedAt"`
-	ExpireAt       string `json:"expireAt"`
-	ETag           string `json:"etag"`
-
-	created time.Time // for sorting
-}
-
-func sessionView(ss *session) sessionJSON {
-	exp := ss.lastAccessed.Add(ss.pool.spec.Cooldown)
-	if ss.pool.spec.Cooldown < 0 {
-		exp = ss.lastAccessed.AddDate(100, 0, 0)
-	}
-	return sessionJSON{
-		Identifier:     ss.id,
-		CreatedAt:      ss.createdAt.Format(time.RFC3339Nano),
-		LastAccessedAt: ss.lastAccessed.Format(time.RFC3339Nano),
-		ExpireAt:       exp.UTC().Format(time.RFC3339Nano),
-		ETag:           ss.etag,
-		created:        ss.createdAt,
-	}
-}
-
-func (s *Server) handleSession(w http.ResponseWriter, r *http.Request, p *pool) {
-	id, ok := sessionParam(w, r)
-	if !ok {
-		return
-	}
-	if r.Method == http.MethodDelete {
-		if !s.deleteSession(p, id) {
-			writeSessionNotFound(w, id)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-		return
-	}
-	s.mu.Lock()
-	ss := s.sessionLocked(p, id)
-	var v sessionJSON
-	if ss != nil {
-		v = sessionView(ss)
-	}
-	s.mu.Unlock()
-	if ss == nil {
-		writeSessionNotFound(w, id)
-		return
-	}
-	writeJSON(w, http.StatusOK, v)
-}
-
-func writeSessionNotFound(w http.ResponseWriter, id string) {
-	writeError(w, http.StatusNotFound, "SessionNotFound", fmt.Sprintf(
-		"session %s does not exist (it was deleted or expired after its cooldown); an execution or upload with the identifier allocates a new one", redactID(id)))
-}
-
-func (s *Server) handleStopSession(w http.ResponseWriter, r *http.Request, p *pool) {
-	id, ok := sessionParam(w, r)
-	if !ok {
-		return
-	}
-	if !s.deleteSession(p, id) {
-		writeSessionNotFound(w, id)
-		return
-	}
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.WriteHeader(http.StatusOK)
-	// The service echoes the identifier (API.md §1.7); the emulator shortens
-	// it, since identifiers are secrets.
-	fmt.Fprintf(w, "Session %s in session pool %s stopped.", redactID(id), p.spec.Name)
-}
-
-func (s *Server) handleListSessions(w http.ResponseWriter, r *http.Request, rt route, p *pool) {
-	skip := 0
-	if v := r.URL.Query().Get("skip"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			writeError(w, http.StatusBadRequest, "InvalidRequest", "the skip query parameter must be a non-negative integer")
-			return
-		}
-		skip = n
-	}
-	snap := r.URL.Query().Get("listing")
-	s.mu.Lock()
-	all := p.listings.get(snap)
-	if all == nil {
-		all = s.sessionViewsLocked(p)
-		s.mu.Unlock()
-		sortSessionViews(all) // outside the lock
-		if len(all) > s.opts.PageSize {
-			snap = randomHex(8)
-			s.mu.Lock()
-			p.listings.put(snap, all)
-			s.mu.Unlock()
-		}
-	} else {
-		s.mu.Unlock()
-	}
-	page := []sessionJSON{}
-	if skip < len(all) {
-		page = all[skip:min(len(all), skip+s.opts.PageSize)]
-	}
-	more := skip+len(page) < len(all)
-	out := struct {
-		Sessions []sessionJSON `json:"sessions"`
-		NextLink *string       `json:"nextLink"`
-	}{Sessions: page}
-	if more {
-		q := r.URL.Query()
-		q.Set("skip", strconv.Itoa(skip+len(page)))
-		q.Set("listing", snap)
-		link := s.absURL(r, rt, "/listSessions", q)
-		out.NextLink = &link
-	}
-	writeJSON(w, http.StatusOK, out)
-}
-
 // absURL builds an absolute URL on the same endpoint form the request used.
 func (s *Server) absURL(r *http.Request, rt route, op string, q url.Values) string {
 	u := "https://" + r.Host + rt.prefix + op
@@ -335,36 +79,12 @@ func (s *Server) absURL(r *http.Request, rt route, op string, q url.Values) stri
 	return u
 }
 
-func (s *Server) handleMetadata(w http.ResponseWriter, p *pool) {
-	type nv struct {
-		Name    string `json:"name"`
-		Version string `json:"version"`
-	}
-	created := p.createdAt.Format(time.RFC3339Nano)
-	writeJSON(w, http.StatusOK, map[string]any{
-		"runtimes":             []nv{{Name: "bash", Version: s.bashVersion()}},
-		"preInstalledPackages": []nv{},
-		"createdAt":            created,
-		"lastUpdatedAt":        created,
-		"jupyterKernel":        map[string]string{"name": "", "version": "", "projectUrl": "", "description": ""},
-	})
-}
+// dataPlaneAPIVersions are the data-plane api-versions the service has
+// documented for the /executions surface (docs/API.md §1.2).
+var dataPlaneAPIVersions = []string{"2024-10-02-preview", "2025-02-02-preview", "2025-10-02-preview"}
 
-func (s *Server) bashVersion() string {
-	s.mu.Lock()
-	v := s.bashVer
-	s.mu.Unlock()
-	if v != "" {
-		return v
-	}
-	v = "unknown"
-	if path, err := lookPath("bash"); err == nil {
-		if out, err := exec.Command(path, "-c", `printf %s "$BASH_VERSION"`).Output(); err == nil && len(out) > 0 {
-			v = string(out)
-		}
-	}
-	s.mu.Lock()
-	s.bashVer = v
-	s.mu.Unlock()
-	return v
-}
+// DataPlaneAPIVersions returns the data-plane api-versions the emulator
+// accepts. Any other value is answered with 400 InvalidApiVersionParameter,
+// so a typo in sessions.ClientOptions.APIVersion fails in tests as it would
+// in Azure.
+func DataPlaneAPIVersions() []string { return slices.Clone(dataPlaneAPIVersions) }

@@ -79,7 +79,7 @@
 //	capacity answer: 404                        | 404 with Retry-After      | Options.CapacityStatus
 //	final stdout write lost in 1.6-4 % of runs  | off                       | Behavior.LostFinalWriteRate, Seed
 //	flat file store (2025-02-02-preview)        | off: paths, directories   | Behavior.FlatFileStore
-//	codeInputType/executionType refused (some)  | accepted                  | Options.Strict
+//	codeInputType/executionType refused (some)  | accepted                  | Behavior.RejectTutorialBody
 //	detached processes live until session ends  | same                      | none
 //	transient failures, drops, delays           | none                      | Server.InjectFault
 //

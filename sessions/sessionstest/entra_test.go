@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shellpool/shellpool/identity"
 	"github.com/shellpool/shellpool/internal/jwt"
 	"github.com/shellpool/shellpool/sessions"
 	"github.com/shellpool/shellpool/sessions/sessionstest"
@@ -34,7 +35,7 @@ func TestClientSecretCredentialSignsInToTheEmulator(t *testing.T) {
 		opts)
 	require.NoError(t, err)
 
-	for _, aud := range []string{sessionstest.DataPlaneAudience, sessionstest.ResourceManagerAudience} {
+	for _, aud := range []string{sessions.DefaultAudience, identity.ARMAudience} {
 		tok, err := cred.GetToken(t.Context(), policy.TokenRequestOptions{Scopes: []string{aud + "/.default"}})
 		require.NoError(t, err)
 		c, err := jwt.Parse(tok.Token)
@@ -46,7 +47,7 @@ func TestClientSecretCredentialSignsInToTheEmulator(t *testing.T) {
 	}
 
 	// The token works for ARM: list the subscriptions as the Azure CLI does.
-	tok, err := cred.GetToken(t.Context(), policy.TokenRequestOptions{Scopes: []string{sessionstest.ResourceManagerAudience + "/.default"}})
+	tok, err := cred.GetToken(t.Context(), policy.TokenRequestOptions{Scopes: []string{identity.ARMAudience + "/.default"}})
 	require.NoError(t, err)
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL()+"/subscriptions?api-version=2019-11-01", nil)
 	require.NoError(t, err)
@@ -69,7 +70,7 @@ func TestClientSecretCredentialSignsInToTheEmulator(t *testing.T) {
 	bad, err := azidentity.NewClientSecretCredential(srv.TenantID(), clientID, "wrong",
 		opts)
 	require.NoError(t, err)
-	_, err = bad.GetToken(t.Context(), policy.TokenRequestOptions{Scopes: []string{sessionstest.DataPlaneAudience + "/.default"}})
+	_, err = bad.GetToken(t.Context(), policy.TokenRequestOptions{Scopes: []string{sessions.DefaultAudience + "/.default"}})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "AADSTS7000215")
 	assert.NotContains(t, err.Error(), secret)
@@ -92,10 +93,10 @@ func TestManagedIdentityCredentialCloudShell(t *testing.T) {
 	cred, err := azidentity.NewManagedIdentityCredential(nil)
 	require.NoError(t, err)
 	var tc azcore.TokenCredential = cred
-	tok, err := tc.GetToken(t.Context(), policy.TokenRequestOptions{Scopes: []string{sessionstest.DataPlaneAudience + "/.default"}})
+	tok, err := tc.GetToken(t.Context(), policy.TokenRequestOptions{Scopes: []string{sessions.DefaultAudience + "/.default"}})
 	require.NoError(t, err)
 	c, err := jwt.Parse(tok.Token)
 	require.NoError(t, err)
-	assert.Equal(t, sessionstest.DataPlaneAudience, c.Audience)
+	assert.Equal(t, sessions.DefaultAudience, c.Audience)
 	assert.Equal(t, srv.PrincipalID(), c.ObjectID)
 }

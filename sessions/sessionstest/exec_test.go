@@ -18,7 +18,7 @@ import (
 
 func TestExecuteDialects(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t, roomy())
+	s := setup(t, roomy())
 	c := newRaw(t, s)
 	cases := []struct {
 		name     string
@@ -64,7 +64,7 @@ func TestExecuteDialects(t *testing.T) {
 
 func TestExecuteExitCodeAndStderr(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t, nil)
+	s := setup(t, nil)
 	m := newRaw(t, s).sh(newSID(), "echo hello; echo oops >&2; exit 3")
 	assert.Equal(t, "3", m["status"])
 	assert.Equal(t, "hello\n", stdout(m))
@@ -74,7 +74,7 @@ func TestExecuteExitCodeAndStderr(t *testing.T) {
 
 func TestExecuteRejectsBadBodies(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t, roomy())
+	s := setup(t, roomy())
 	c := newRaw(t, s)
 	cases := []struct {
 		name string
@@ -102,13 +102,13 @@ func TestExecuteRejectsBadBodies(t *testing.T) {
 			assert.Contains(t, r.errorMessage(t), tc.want)
 		})
 	}
-	assert.Equal(t, 0, s.Sessions(DefaultPoolName), "a refused request must not allocate a session")
+	assert.Equal(t, 0, s.SessionCount(DefaultPoolName), "a refused request must not allocate a session")
 }
 
-func TestStrictModeRefusesCodeInputTypeOnShellPools(t *testing.T) {
+func TestRejectTutorialBodyRefusesCodeInputTypeOnShellPools(t *testing.T) {
 	t.Parallel()
-	strict := newRaw(t, newTestServer(t, &Options{Strict: true}))
-	lenient := newRaw(t, newTestServer(t, nil))
+	strict := newRaw(t, setup(t, &Options{Behavior: Behavior{RejectTutorialBody: true}}))
+	lenient := newRaw(t, setup(t, nil))
 	tutorial := map[string]any{"codeInputType": "inline", "executionType": "synchronous", "shellCommand": "echo x"}
 	minimal := map[string]any{"shellCommand": "echo x", "timeoutInSeconds": 5}
 
@@ -125,7 +125,7 @@ func TestEnvironmentIsMinimalAndRootedInSessionDir(t *testing.T) {
 	needUnix(t)
 	// Not parallel: it sets a host environment variable.
 	t.Setenv("SESSIONSTEST_HOST_SECRET", "do-not-leak")
-	s := newTestServer(t, nil)
+	s := setup(t, nil)
 	c := newRaw(t, s)
 	sid := newSID()
 	m := c.sh(sid, "env | sort; echo cwd=$(pwd)")
@@ -152,7 +152,7 @@ func TestEnvironmentIsMinimalAndRootedInSessionDir(t *testing.T) {
 func TestTimeoutKillsTheWholeProcessGroup(t *testing.T) {
 	needUnix(t)
 	t.Parallel()
-	s := newTestServer(t, nil)
+	s := setup(t, nil)
 	c := newRaw(t, s)
 	sid := newSID()
 	start := time.Now()
@@ -182,7 +182,7 @@ func TestTimeoutDefaultsAndCap(t *testing.T) {
 	t.Parallel()
 	var mu sync.Mutex
 	var got []time.Duration
-	s := newTestServer(t, &Options{MaxTimeout: 30 * time.Second, Scripted: func(_ context.Context, r ExecRequest) ExecResult {
+	s := setup(t, &Options{MaxTimeout: 30 * time.Second, Scripted: func(_ context.Context, r ExecRequest) ExecResult {
 		mu.Lock()
 		got = append(got, r.Timeout)
 		mu.Unlock()
@@ -192,7 +192,7 @@ func TestTimeoutDefaultsAndCap(t *testing.T) {
 	c.exec(newSID(), map[string]any{"shellCommand": "x", "timeoutInSeconds": 600}, nil)
 	c.exec(newSID(), map[string]any{"shellCommand": "x", "timeoutInSeconds": 7}, nil)
 	c.exec(newSID(), map[string]any{"shellCommand": "x"}, nil)
-	s2 := newTestServer(t, &Options{Scripted: func(_ context.Context, r ExecRequest) ExecResult {
+	s2 := setup(t, &Options{Scripted: func(_ context.Context, r ExecRequest) ExecResult {
 		mu.Lock()
 		got = append(got, r.Timeout)
 		mu.Unlock()
@@ -205,7 +205,7 @@ func TestTimeoutDefaultsAndCap(t *testing.T) {
 func TestOutputIsCappedPerStreamInBytes(t *testing.T) {
 	needUnix(t)
 	t.Parallel()
-	s := newTestServer(t, roomy())
+	s := setup(t, roomy())
 	c := newRaw(t, s)
 	cases := []struct {
 		name    string
@@ -243,7 +243,7 @@ func TestOutputIsCappedPerStreamInBytes(t *testing.T) {
 func TestUncappedOutputIsIdealised(t *testing.T) {
 	needUnix(t)
 	t.Parallel()
-	s := newTestServer(t, &Options{Behavior: Behavior{UncappedOutput: true}})
+	s := setup(t, &Options{Behavior: Behavior{UncappedOutput: true}})
 	c := newRaw(t, s)
 	m := c.sh(newSID(), "head -c 100000 /dev/zero | tr '\\0' a")
 	assert.Len(t, stdout(m), 100000, "no 4,096-byte cap")
@@ -263,7 +263,7 @@ func TestCutBytes(t *testing.T) {
 
 func TestCommandStartError(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t, nil)
+	s := setup(t, nil)
 	m := newRaw(t, s).exec(newSID(), map[string]any{"execCommandAndArgs": []string{"no-such-command-sessionstest"}}, nil).json(t)
 	assert.Equal(t, "-1", m["status"])
 	assert.Equal(t, "CommandStartError", m["error"].(map[string]any)["code"])
@@ -272,7 +272,7 @@ func TestCommandStartError(t *testing.T) {
 
 func TestSameOperationIDRunsOnce(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t, nil)
+	s := setup(t, nil)
 	c := newRaw(t, s)
 	sid := newSID()
 	body := map[string]any{"shellCommand": "sleep 0.2; echo run >> runs.txt; wc -l < runs.txt"}
@@ -307,7 +307,7 @@ func TestSameOperationIDRunsOnce(t *testing.T) {
 
 func TestAsynchronousExecution(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t, nil)
+	s := setup(t, nil)
 	c := newRaw(t, s)
 	sid := newSID()
 	r := c.exec(sid, map[string]any{"executionType": "Asynchronous", "codeInputType": "Inline", "shellCommand": "sleep 0.3; echo done; exit 4"}, nil)
@@ -342,7 +342,7 @@ func TestScriptedMode(t *testing.T) {
 	t.Parallel()
 	var got ExecRequest
 	var mu sync.Mutex
-	s := newTestServer(t, &Options{Scripted: func(ctx context.Context, r ExecRequest) ExecResult {
+	s := setup(t, &Options{Scripted: func(ctx context.Context, r ExecRequest) ExecResult {
 		mu.Lock()
 		got = r
 		mu.Unlock()
@@ -369,7 +369,7 @@ func TestScriptedMode(t *testing.T) {
 
 func TestScriptedTimeout(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t, &Options{Scripted: func(ctx context.Context, r ExecRequest) ExecResult {
+	s := setup(t, &Options{Scripted: func(ctx context.Context, r ExecRequest) ExecResult {
 		<-ctx.Done()
 		return ExecResult{Stdout: "partial"}
 	}})
@@ -381,7 +381,7 @@ func TestScriptedTimeout(t *testing.T) {
 
 func TestNonShellPoolsDoNotExecute(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t, &Options{Pools: []Pool{{Name: "py", ContainerType: "PythonLTS"}}})
+	s := setup(t, &Options{Pools: []Pool{{Name: "py", ContainerType: "PythonLTS"}}})
 	r := newRaw(t, s).exec(newSID(), map[string]any{"shellCommand": "echo"}, nil)
 	assert.Equal(t, http.StatusNotImplemented, r.status)
 	assert.Contains(t, r.errorMessage(t), "PythonLTS")
@@ -403,7 +403,7 @@ func TestSpecExamples(t *testing.T) {
 				}
 			}
 			require.NoError(t, json.Unmarshal(b, &ex))
-			s := newTestServer(t, nil)
+			s := setup(t, nil)
 			c := newRaw(t, s)
 			sid := newSID()
 			// The argv example lists a file uploaded earlier.
@@ -449,7 +449,7 @@ func TestSessionForgetsOldestFinishedExecutions(t *testing.T) {
 func TestRunawayOutputDoesNotFillTheDisk(t *testing.T) {
 	t.Parallel()
 	needUnix(t)
-	s := newTestServer(t, nil)
+	s := setup(t, nil)
 	c := newRaw(t, s)
 	sid := newSID()
 	r := c.exec(sid, map[string]any{"shellCommand": "yes", "timeoutInSeconds": 3, "executionType": "Asynchronous"}, nil)

@@ -19,7 +19,7 @@ import (
 
 func TestFilesLifecycle(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t, nil)
+	s := setup(t, nil)
 	c := newRaw(t, s)
 	sid := newSID()
 
@@ -94,7 +94,7 @@ func names(m map[string]any) []string {
 
 func TestFileListPaging(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t, &Options{PageSize: 2})
+	s := setup(t, &Options{PageSize: 2})
 	c := newRaw(t, s)
 	sid := newSID()
 	for _, n := range []string{"a", "b", "c", "d", "e"} {
@@ -130,7 +130,7 @@ func TestFileListPaging(t *testing.T) {
 
 func TestFilesAreConfinedToTheSession(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t, roomy())
+	s := setup(t, roomy())
 	c := newRaw(t, s)
 	sid := newSID()
 	require.Equal(t, http.StatusOK, c.upload(sid, "", "ok.txt", []byte("x")).status)
@@ -182,7 +182,7 @@ func TestFilesAreConfinedToTheSession(t *testing.T) {
 
 func TestUploadErrors(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t, &Options{MaxUploadBytes: 10, Pools: []Pool{{Name: DefaultPoolName, MaxConcurrentSessions: 100}}})
+	s := setup(t, &Options{MaxUploadBytes: 10, Pools: []Pool{{Name: DefaultPoolName, MaxConcurrentSessions: 100}}})
 	c := newRaw(t, s)
 
 	r := c.upload(newSID(), "", "big.bin", make([]byte, 11))
@@ -209,7 +209,7 @@ func TestUploadErrors(t *testing.T) {
 
 func TestFileOpsOnUnknownSession(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t, nil)
+	s := setup(t, nil)
 	c := newRaw(t, s)
 	sid := "abcdefgh-unknown-session"
 	r := c.do(http.MethodGet, "/files", sid, nil, nil, nil)
@@ -219,13 +219,13 @@ func TestFileOpsOnUnknownSession(t *testing.T) {
 	assert.Equal(t, "FileNotFound", r.errorCode(t))
 	assert.NotContains(t, string(r.body), sid, "messages never carry a full session identifier")
 	assert.Contains(t, string(r.body), "abcd…")
-	assert.Equal(t, 0, s.Sessions(DefaultPoolName), "reads do not allocate sessions")
+	assert.Equal(t, 0, s.SessionCount(DefaultPoolName), "reads do not allocate sessions")
 }
 
 // TestUploadAndDownloadStream moves a 32 MiB file through the emulator and
 // checks that the process did not allocate anything near the file's size.
 func TestUploadAndDownloadStream(t *testing.T) {
-	s := newTestServer(t, nil)
+	s := setup(t, nil)
 	c := newRaw(t, s)
 	sid := newSID()
 	const size = 32 << 20

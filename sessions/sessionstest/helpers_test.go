@@ -16,12 +16,14 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
+
+	"github.com/shellpool/shellpool/internal/azname"
 )
 
 const apiVersion = "2025-02-02-preview"
 
-// newTestServer starts a server that is closed when the test ends.
-func newTestServer(t *testing.T, o *Options) *Server {
+// setup starts a server that is closed when the test ends.
+func setup(t *testing.T, o *Options) *Server {
 	t.Helper()
 	if o == nil {
 		o = &Options{}
@@ -44,7 +46,7 @@ type raw struct {
 }
 
 func newRaw(t *testing.T, s *Server) *raw {
-	return &raw{t: t, s: s, endpoint: s.PoolEndpoint(), token: s.Token(DataPlaneAudience, s.PrincipalID())}
+	return &raw{t: t, s: s, endpoint: s.PoolEndpoint(), token: s.Token(azname.SessionsAudience, s.PrincipalID())}
 }
 
 type reply struct {

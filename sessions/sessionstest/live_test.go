@@ -20,6 +20,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/shellpool/shellpool/internal/azname"
 )
 
 // Tests of the live behaviour the emulator reproduces by default, of the
@@ -27,7 +29,7 @@ import (
 
 func TestRetryAfterOnAsyncAnswersAndCapacity(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t, &Options{Pools: []Pool{{Name: DefaultPoolName, MaxConcurrentSessions: 1}}})
+	s := setup(t, &Options{Pools: []Pool{{Name: DefaultPoolName, MaxConcurrentSessions: 1}}})
 	c := newRaw(t, s)
 	sid := newSID()
 	c.sh(sid, "touch ready") // the session exists
@@ -60,7 +62,7 @@ func TestRetryAfterOnAsyncAnswersAndCapacity(t *testing.T) {
 
 func TestArgumentLimitIsMaxArgStrlen(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t, nil)
+	s := setup(t, nil)
 	c := newRaw(t, s)
 	sid := newSID()
 	// A script of exactly MaxArgBytes runs (Linux accepts 131,071 bytes plus
@@ -87,7 +89,7 @@ func TestArgumentLimitIsMaxArgStrlen(t *testing.T) {
 	}
 	// Scripted servers answer it the same way, without calling the script.
 	called := false
-	sc := newTestServer(t, &Options{Scripted: func(context.Context, ExecRequest) ExecResult { called = true; return ExecResult{} }})
+	sc := setup(t, &Options{Scripted: func(context.Context, ExecRequest) ExecResult { called = true; return ExecResult{} }})
 	m = newRaw(t, sc).exec(newSID(), map[string]any{"shellCommand": big}, nil).json(t)
 	assert.Equal(t, "126", m["status"])
 	assert.False(t, called)
@@ -96,7 +98,7 @@ func TestArgumentLimitIsMaxArgStrlen(t *testing.T) {
 func TestLostFinalWriteRateIsSeededAndClose(t *testing.T) {
 	t.Parallel()
 	count := func(rate float64, seed int64, runs int) (int, []int) {
-		s := newTestServer(t, &Options{
+		s := setup(t, &Options{
 			Behavior: Behavior{LostFinalWriteRate: rate, Seed: seed},
 			Pools:    []Pool{{Name: DefaultPoolName, MaxConcurrentSessions: 1}},
 			Scripted: func(context.Context, ExecRequest) ExecResult { return ExecResult{Stdout: "first\nlast\n"} },
@@ -127,7 +129,7 @@ func TestLostFinalWriteRateIsSeededAndClose(t *testing.T) {
 	assert.Zero(t, none, "off by default")
 
 	// With real processes: the final write (the last line) is what goes.
-	s := newTestServer(t, &Options{Behavior: Behavior{LostFinalWriteRate: 1}})
+	s := setup(t, &Options{Behavior: Behavior{LostFinalWriteRate: 1}})
 	m := newRaw(t, s).sh(newSID(), "echo a; echo b; echo err >&2")
 	assert.Equal(t, "a\n", stdout(m))
 	assert.Equal(t, "err\n", stderr(m), "stderr is untouched")
@@ -136,7 +138,7 @@ func TestLostFinalWriteRateIsSeededAndClose(t *testing.T) {
 
 func TestFlatFileStore(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t, &Options{Behavior: Behavior{FlatFileStore: true}})
+	s := setup(t, &Options{Behavior: Behavior{FlatFileStore: true}})
 	c := newRaw(t, s)
 	sid := newSID()
 	require.Equal(t, http.StatusOK, c.upload(sid, "", "bare.txt", []byte("x")).status)
@@ -156,7 +158,7 @@ func TestFlatFileStore(t *testing.T) {
 	assert.Equal(t, []string{"also.txt:File", "bare.txt:File"}, names(l.json(t)), "a flat store lists files directly under /mnt/data")
 
 	// The default store takes paths.
-	d := newTestServer(t, nil)
+	d := setup(t, nil)
 	assert.Equal(t, http.StatusOK, newRaw(t, d).upload(newSID(), "sub", "a.txt", []byte("x")).status)
 }
 
@@ -168,7 +170,7 @@ func TestNoOutputLostUnderCPUPressure(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short")
 	}
-	s := newTestServer(t, &Options{Pools: []Pool{{Name: DefaultPoolName, MaxConcurrentSessions: 16}}})
+	s := setup(t, &Options{Pools: []Pool{{Name: DefaultPoolName, MaxConcurrentSessions: 16}}})
 	c := newRaw(t, s)
 	prev := runtime.GOMAXPROCS(1)
 	defer runtime.GOMAXPROCS(prev)
@@ -236,7 +238,7 @@ func TestSetsidChildrenDieWithTheSession(t *testing.T) {
 	if _, err := lookPath("setsid"); err != nil {
 		t.Skip("no setsid on the session PATH")
 	}
-	s := newTestServer(t, roomy())
+	s := setup(t, roomy())
 	c := newRaw(t, s)
 	start := func(sid string) int {
 		m := c.sh(sid, "setsid sh -c 'echo $$ > escaped.pid; exec sleep 1000' > /dev/null 2>&1 < /dev/null & sleep 0.01; while [ ! -s escaped.pid ]; do sleep 0.01; done; cat escaped.pid")
@@ -251,7 +253,7 @@ func TestSetsidChildrenDieWithTheSession(t *testing.T) {
 	require.Equal(t, http.StatusNoContent, r.status)
 	assert.True(t, eventually(5*time.Second, func() bool { return !processAlive(pid) }), "setsid child %d survived DeleteSession", pid)
 
-	other := newTestServer(t, nil)
+	other := setup(t, nil)
 	oc := newRaw(t, other)
 	m := oc.sh(newSID(), "setsid sleep 1000 > /dev/null 2>&1 < /dev/null & echo $!")
 	bash, err := strconv.Atoi(strings.TrimSpace(stdout(m)))
@@ -282,7 +284,7 @@ func TestFileOpsCannotEscapeThroughASwappedSymlink(t *testing.T) {
 	}
 	outside := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(outside, "secret.txt"), []byte("SECRET"), 0o644))
-	s := newTestServer(t, nil)
+	s := setup(t, nil)
 	c := newRaw(t, s)
 	sid := newSID()
 	c.sh(sid, "mkdir -p in && echo inside > in/secret.txt && ln -s in link")
@@ -344,7 +346,7 @@ func TestFileOpsCannotEscapeThroughASwappedSymlink(t *testing.T) {
 func TestDetachedBackgroundProcessOutlivesItsExecution(t *testing.T) {
 	needUnix(t)
 	t.Parallel()
-	s := newTestServer(t, nil)
+	s := setup(t, nil)
 	c := newRaw(t, s)
 	sid := newSID()
 	// Its stdout stays open (no redirection): the answer must not wait.
@@ -421,7 +423,7 @@ func TestKilledEmulatorLeavesNoOrphans(t *testing.T) {
 	assert.True(t, eventually(5*time.Second, func() bool { return !processAlive(cmdPID) }), "the running command died with its emulator")
 	assert.DirExists(t, root)
 
-	s := newTestServer(t, &Options{Dir: dir})
+	s := setup(t, &Options{Dir: dir})
 	assert.True(t, eventually(5*time.Second, func() bool { return !processAlive(bgPID) }), "the next Start killed the orphan")
 	assert.NoDirExists(t, root, "the next Start removed the dead emulator's directory")
 	_ = s
@@ -436,7 +438,7 @@ func helperEmulator(dir string) {
 		fmt.Println(err)
 		os.Exit(3)
 	}
-	tok := s.Token(DataPlaneAudience, s.PrincipalID())
+	tok := s.Token(azname.SessionsAudience, s.PrincipalID())
 	sid := newSID()
 	post := func(body string) {
 		req, _ := http.NewRequest(http.MethodPost, s.PoolEndpoint()+"/executions?api-version="+apiVersion+"&identifier="+sid, strings.NewReader(body))
@@ -468,7 +470,7 @@ func helperEmulator(dir string) {
 
 func TestPagedFileListingUsesOneSnapshot(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t, &Options{PageSize: 3})
+	s := setup(t, &Options{PageSize: 3})
 	c := newRaw(t, s)
 	sid := newSID()
 	c.sh(sid, "touch a b c d e f g")

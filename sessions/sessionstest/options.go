@@ -54,10 +54,6 @@ const (
 	// when Options.MaxRecordedRequests is zero.
 	DefaultMaxRecordedRequests = 1000
 
-	// SessionExecutorRoleID is the GUID of the "Azure ContainerApps Session
-	// Executor" role definition that RBAC mode demands on a pool.
-	SessionExecutorRoleID = "0fb8eba5-a2bb-4abe-b1c1-49dfad359bb0"
-
 	// ContainerTypeShell is the container type of shell session pools, the
 	// only type whose executions the emulator runs.
 	ContainerTypeShell = "Shell"
@@ -87,12 +83,6 @@ type Options struct {
 	// RBAC, when true, demands that the token's principal holds the Session
 	// Executor role on the pool (Server.GrantSessionExecutor), else 403.
 	RBAC bool
-
-	// Strict, when true, answers 400 to executions on shell pools whose body
-	// carries codeInputType or executionType, as some live pools are
-	// reported to do (API.md §1.5.2). It is one of the behaviour switches
-	// described on Behavior.
-	Strict bool
 
 	// Behavior holds the switches between the live service's measured
 	// behaviour (the zero value) and its quirks or an idealised service.
@@ -156,10 +146,18 @@ type Options struct {
 // the live shell pool as measured (docs/API.md §1.9.1): output cut silently
 // at 4,096 bytes per stream, arguments bounded by MAX_ARG_STRLEN, Retry-After
 // on asynchronous answers and on the capacity answer, detached background
-// processes kept until their session ends, and the intermittent quirks off.
-// Options.Strict (refuse the tutorial's codeInputType and executionType on
-// shell pools) and Server.InjectFault (scripted failures) complete the set.
+// processes kept until their session ends, the tutorial's body accepted, and
+// the intermittent quirks off. Server.InjectFault (scripted failures) and
+// Server.SetPoolControl (per-pool answers) complete the set.
 type Behavior struct {
+	// RejectTutorialBody answers 400 to executions on shell pools whose
+	// body carries the tutorial's codeInputType or executionType fields,
+	// as some live pools are reported to do (API.md §1.5.2); the message
+	// names the field and says to send the specification's body
+	// (shellCommand or execCommandAndArgs). Off by default: the emulator
+	// accepts both bodies. PoolControl.Body restricts one pool instead.
+	RejectTutorialBody bool
+
 	// LostFinalWriteRate is the probability, from 0 to 1, that the final
 	// write a command makes to stdout before it exits is missing from the
 	// answer, as measured live in 1.6-4 % of runs. The emulator drops the
@@ -252,33 +250,4 @@ type ExecResult struct {
 	// response's error object (e.g. "ExecutionTimeout", "CommandStartError").
 	ErrorCode    string
 	ErrorMessage string
-}
-
-// Fault makes the server misbehave on the next Count requests that match
-// Method and Path.
-type Fault struct {
-	// Method matches the request method; empty matches any.
-	Method string
-	// Path matches the operation path (e.g. "/executions", "/files/a.txt")
-	// exactly, or any request path ending with it; empty matches any.
-	Path string
-	// Count is the number of requests to affect; zero means 1.
-	Count int
-	// Status, when set, is answered instead of running the request, with
-	// Body (default: an error body with code "InjectedFault").
-	Status int
-	// RetryAfter, when positive, adds a Retry-After header (whole seconds,
-	// rounded up) and a retry-after-ms header (milliseconds, which azcore
-	// prefers) to the Status answer.
-	RetryAfter time.Duration
-	// Body is the response body of a Status answer.
-	Body string
-	// Delay is waited before the request is handled (or answered with
-	// Status).
-	Delay time.Duration
-	// Drop closes the connection without running the request.
-	Drop bool
-	// DropAfterRun runs the request (the command really runs) and then closes
-	// the connection without answering.
-	DropAfterRun bool
 }

@@ -98,10 +98,7 @@ func (s *Server) SetPoolControl(name string, c PoolControl) error {
 		return fmt.Errorf("sessionstest: PoolControl.Body %q is unknown; use ExecBodyAny, ExecBodySpec or ExecBodyTutorial", c.Body)
 	}
 	k := keyOf(s.opts.SubscriptionID, s.opts.ResourceGroup, name)
-	s.mu.Lock()
-	_, ok := s.pools[k]
-	s.mu.Unlock()
-	if !ok {
+	if _, ok := s.engine.Pool(s.opts.SubscriptionID, s.opts.ResourceGroup, name); !ok {
 		return fmt.Errorf("sessionstest: SetPoolControl: there is no pool %q in resource group %s; add it with Options.Pools or AddPool", name, s.opts.ResourceGroup)
 	}
 	c.APIVersions = slices.Clone(c.APIVersions)
@@ -119,9 +116,9 @@ func (s *Server) SetPoolControl(name string, c PoolControl) error {
 	return nil
 }
 
-// PoolControlOf returns the PoolControl last set for the named pool (the
+// PoolControl returns the PoolControl last set for the named pool (the
 // zero value when none was set).
-func (s *Server) PoolControlOf(name string) PoolControl {
+func (s *Server) PoolControl(name string) PoolControl {
 	s.ctl.mu.Lock()
 	defer s.ctl.mu.Unlock()
 	c := s.ctl.m[keyOf(s.opts.SubscriptionID, s.opts.ResourceGroup, name)]

@@ -86,7 +86,7 @@ func TestPoolControlUnreachableAndBack(t *testing.T) {
 	resp, err := a.Execute(ctx, sid, sessions.ShellCommand("cat f"), nil)
 	require.NoError(t, err)
 	assert.Equal(t, "hi\n", resp.Stdout, "the pool's sessions survive an outage")
-	assert.Equal(t, sessionstest.PoolControl{}, srv.PoolControlOf("a"))
+	assert.Equal(t, sessionstest.PoolControl{}, srv.PoolControl("a"))
 }
 
 func TestPoolControlRefusing(t *testing.T) {
@@ -101,7 +101,7 @@ func TestPoolControlRefusing(t *testing.T) {
 	assert.Equal(t, http.StatusServiceUnavailable, re.StatusCode)
 	assert.Equal(t, "ServiceUnavailable", re.ErrorCode)
 	assert.Equal(t, "1", re.RawResponse.Header.Get("Retry-After"))
-	assert.Equal(t, 0, srv.Sessions(pool), "a refused request allocates nothing")
+	assert.Equal(t, 0, srv.SessionCount(pool), "a refused request allocates nothing")
 
 	assert.Error(t, srv.SetPoolControl(pool, sessionstest.PoolControl{RefuseStatus: 200}))
 	assert.Error(t, srv.SetPoolControl("nope", sessionstest.PoolControl{}))
@@ -143,5 +143,5 @@ func TestPoolControlContract(t *testing.T) {
 	assert.Contains(t, err.Error(), "codeInputType, executionType, command")
 	_, err = controlClient(t, srv, "spec", nil).Execute(ctx, sessions.NewSessionID(), cmd, nil)
 	assert.NoError(t, err)
-	assert.Equal(t, 1, srv.Sessions("tut"), "refused bodies allocate no session")
+	assert.Equal(t, 1, srv.SessionCount("tut"), "refused bodies allocate no session")
 }

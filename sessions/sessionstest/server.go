@@ -2,53 +2,25 @@ package sessionstest
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/google/uuid"
 
 	"github.com/shellpool/shellpool/internal/armemu"
-	"github.com/shellpool/shellpool/internal/jwt"
 )
-
-// DataPlaneAudience is the audience data-plane tokens must carry.
-const DataPlaneAudience = "https://dynamicsessions.io"
-
-// dataPlaneAPIVersions are the data-plane api-versions the service has
-// documented for the /executions surface (docs/API.md §1.2).
-var dataPlaneAPIVersions = []string{"2024-10-02-preview", "2025-02-02-preview", "2025-10-02-preview"}
-
-// DataPlaneAPIVersions returns the data-plane api-versions the emulator
-// accepts. Any other value is answered with 400 InvalidApiVersionParameter,
-// so a typo in sessions.ClientOptions.APIVersion fails in tests as it would
-// in Azure.
-func DataPlaneAPIVersions() []string { return slices.Clone(dataPlaneAPIVersions) }
-
-// ResourceManagerAudience is the audience of the emulator's cloud
-// configuration for Azure Resource Manager.
-const ResourceManagerAudience = "https://management.azure.com"
 
 // Server is a running emulator. Its methods are safe for concurrent use.
 type Server struct {
@@ -77,16 +49,14 @@ type Server struct {
 
 	closeOnce sync.Once
 
-	arm      http.Handler   // the ARM engine
-	engine   *armemu.Engine // the same, typed
+	engine   *armemu.Engine // ARM: every pool's settings and the role assignments
 	idServer *http.Server   // managed identity endpoint, when started
 	idURL    string
 
 	mu      sync.Mutex
 	closed  bool
-	pools   map[poolKey]*pool
-	poolSeq int
-	grants  map[string]grant // by assignment ID
+	pools   map[uint64]*poolState // live sessions, by armemu.PoolSpec.Serial
+	gone    map[uint64]bool       // serials of pools deleted (see served)
 	faults  []*Fault
 	reqs    []RecordedRequest
 	running int // processes (or scripted calls) running now
@@ -185,18 +155,14 @@ func Start(o *Options) (*Server, error) {
 		key:      make([]byte, 32),
 		tenantID: opts.TenantID,
 		prinID:   uuid.NewString(),
-		pools:    map[poolKey]*pool{},
-		grants:   map[string]grant{},
+		pools:    map[uint64]*poolState{},
+		gone:     map[uint64]bool{},
 		quirks:   mrand.New(mrand.NewPCG(uint64(opts.Behavior.Seed), 0x5e55)),
 	}
 	if _, err := rand.Read(s.key); err != nil {
 		return nil, fmt.Errorf("generate signing key: %w", err)
 	}
-	for _, p := range pools {
-		if err := s.addPool(p); err != nil {
-			return nil, err
-		}
-	}
+	s.engine = s.newEngine()
 
 	parent := opts.Dir
 	if parent != "" {
@@ -246,32 +212,11 @@ func Start(o *Options) (*Server, error) {
 	}
 	s.baseURL = "https://" + net.JoinHostPort(host, s.port)
 
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(certPEM)
 	dialAddr := ln.Addr().String()
 	if addr.IP.IsUnspecified() {
 		dialAddr = net.JoinHostPort("127.0.0.1", s.port)
 	}
-	dialer := &net.Dialer{Timeout: 10 * time.Second}
-	tr := &http.Transport{
-		TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
-		DialContext: func(ctx context.Context, network, address string) (net.Conn, error) {
-			h, _, err := net.SplitHostPort(address)
-			if err == nil && isLocalhostName(h) {
-				if s.hostUnreachable(h) {
-					return nil, refusedDial(network, address)
-				}
-				address = dialAddr
-			}
-			return dialer.DialContext(ctx, network, address)
-		},
-		// Sized for many concurrent callers (benchmarks run 128): every
-		// caller keeps its connection instead of opening a new TLS one.
-		MaxIdleConns:        0, // no limit across hosts
-		MaxIdleConnsPerHost: clientIdleConns,
-		IdleConnTimeout:     30 * time.Second,
-	}
-	s.client = &http.Client{Transport: tr}
+	s.client = s.newClient(certPEM, dialAddr)
 
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.hs = &http.Server{
@@ -283,7 +228,13 @@ func Start(o *Options) (*Server, error) {
 		ErrorLog:     nopLogger(),
 		BaseContext:  func(net.Listener) context.Context { return s.ctx },
 	}
-	s.wireARM()
+	for _, p := range pools {
+		if _, err := s.seedPool(p); err != nil {
+			_ = ln.Close()
+			_ = os.RemoveAll(s.root)
+			return nil, err
+		}
+	}
 	s.wg.Add(2)
 	go func() {
 		defer s.wg.Done()
@@ -298,9 +249,6 @@ func Start(o *Options) (*Server, error) {
 	}
 	return s, nil
 }
-
-// clientIdleConns is how many idle connections Client keeps to the server.
-const clientIdleConns = 512
 
 // ownerFile, in a server's root directory, holds the pid of the process
 // that runs the server, so a later Start can remove the directories of
@@ -335,50 +283,6 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return fmt.Sprintf("%x", b)
-}
-
-func isLocalhostName(h string) bool {
-	h = strings.ToLower(strings.TrimSuffix(h, "."))
-	return h == "localhost" || strings.HasSuffix(h, ".localhost")
-}
-
-func selfSignedCert() (tls.Certificate, []byte, error) {
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return tls.Certificate{}, nil, fmt.Errorf("generate certificate key: %w", err)
-	}
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
-	if err != nil {
-		return tls.Certificate{}, nil, fmt.Errorf("generate certificate serial: %w", err)
-	}
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{Organization: []string{"sessionstest emulator"}, CommonName: "localhost"},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(365 * 24 * time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		DNSNames:              []string{"localhost", "*.localhost"},
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &priv.PublicKey, priv)
-	if err != nil {
-		return tls.Certificate{}, nil, fmt.Errorf("create certificate: %w", err)
-	}
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	keyDER, err := x509.MarshalECPrivateKey(priv)
-	if err != nil {
-		return tls.Certificate{}, nil, fmt.Errorf("marshal certificate key: %w", err)
-	}
-	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
-	cert, err := tls.X509KeyPair(certPEM, keyPEM)
-	if err != nil {
-		return tls.Certificate{}, nil, fmt.Errorf("load certificate: %w", err)
-	}
-	return cert, certPEM, nil
 }
 
 // Close stops the server, kills every process it started (whole process
@@ -423,9 +327,11 @@ func (s *Server) URL() string { return s.baseURL }
 // first pool of Options.Pools): {URL}/subscriptions/{sub}/resourceGroups/{rg}/sessionPools/{pool}.
 // Point a sessions.Client at it.
 func (s *Server) PoolEndpoint() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.regionalEndpoint(s.firstPoolLocked())
+	sp, ok := s.engine.FirstPool()
+	if !ok {
+		return s.PoolEndpointFor(DefaultPoolName)
+	}
+	return s.regionalEndpoint(sp)
 }
 
 // PoolEndpointFor returns the regional-form endpoint of the named pool in the
@@ -446,176 +352,8 @@ func poolPath(sub, rg, name string) string {
 	return "/subscriptions/" + url.PathEscape(sub) + "/resourceGroups/" + url.PathEscape(rg) + "/sessionPools/" + url.PathEscape(name)
 }
 
-// Client returns an *http.Client that trusts the server's certificate and
-// dials the server for any *.localhost host. Use it as
-// azcore.ClientOptions.Transport. It keeps up to 512 idle connections, so
-// up to that many concurrent callers reuse theirs instead of opening new TLS
-// connections.
-func (s *Server) Client() *http.Client { return s.client }
-
-// Cloud returns a cloud configuration that points Entra ID and Azure
-// Resource Manager at the server.
-func (s *Server) Cloud() cloud.Configuration {
-	return cloud.Configuration{
-		ActiveDirectoryAuthorityHost: s.baseURL + "/",
-		Services: map[cloud.ServiceName]cloud.ServiceConfiguration{
-			cloud.ResourceManager: {Endpoint: s.baseURL, Audience: ResourceManagerAudience},
-		},
-	}
-}
-
-// ClientOptions returns azcore client options whose Transport is Client()
-// and whose Cloud is Cloud(). Embed them in a client's options.
-func (s *Server) ClientOptions() azcore.ClientOptions {
-	return azcore.ClientOptions{Transport: s.client, Cloud: s.Cloud()}
-}
-
-// CACertPEM returns the server's self-signed certificate in PEM form, for
-// clients (curl --cacert) that must trust it.
-func (s *Server) CACertPEM() []byte { return append([]byte(nil), s.certPEM...) }
-
-// PrincipalID returns the object ID of the principal Credential acts as. It
-// is also the emulator's system-assigned managed identity: tokens from
-// IdentityEndpoint requested without a client ID (what
-// azidentity.DefaultAzureCredential gets with IDENTITY_ENDPOINT set) carry
-// it, so GrantSessionExecutor(PrincipalID(), pool) authorises both.
-func (s *Server) PrincipalID() string { return s.prinID }
-
 // SubscriptionID returns the subscription of the server's default pools.
 func (s *Server) SubscriptionID() string { return s.opts.SubscriptionID }
 
 // ResourceGroup returns the resource group of the server's default pools.
 func (s *Server) ResourceGroup() string { return s.opts.ResourceGroup }
-
-// TenantID returns the tenant of the tokens the server mints.
-func (s *Server) TenantID() string { return s.tenantID }
-
-// Credential returns a token credential whose tokens the server accepts, for
-// PrincipalID. The token's audience is the requested scope without
-// "/.default".
-func (s *Server) Credential() azcore.TokenCredential { return s.CredentialFor(s.prinID) }
-
-// CredentialFor returns a token credential for another principal (object ID).
-func (s *Server) CredentialFor(principalID string) azcore.TokenCredential {
-	return &credential{s: s, oid: principalID}
-}
-
-// Token mints a bearer token for audience and principal, valid for an hour.
-// Tokens are secrets: do not log them.
-func (s *Server) Token(audience, principalID string) string {
-	tok, _ := s.mint(audience, principalID, time.Hour)
-	return tok
-}
-
-func (s *Server) mint(audience, principalID string, ttl time.Duration) (string, time.Time) {
-	now := time.Now()
-	exp := now.Add(ttl).Truncate(time.Second)
-	return jwt.Sign(s.key, jwt.Claims{
-		Audience:  audience,
-		ObjectID:  principalID,
-		TenantID:  s.tenantID,
-		Subject:   principalID,
-		Issuer:    "https://sts.windows.net/" + s.tenantID + "/",
-		IssuedAt:  now.Truncate(time.Second),
-		NotBefore: now.Add(-5 * time.Minute).Truncate(time.Second),
-		ExpiresAt: exp,
-	}), exp
-}
-
-type credential struct {
-	s   *Server
-	oid string
-}
-
-// GetToken implements azcore.TokenCredential.
-func (c *credential) GetToken(ctx context.Context, o policy.TokenRequestOptions) (azcore.AccessToken, error) {
-	if err := ctx.Err(); err != nil {
-		return azcore.AccessToken{}, err
-	}
-	if len(o.Scopes) == 0 {
-		return azcore.AccessToken{}, errors.New("sessionstest: GetToken needs a scope, such as https://dynamicsessions.io/.default")
-	}
-	aud := strings.TrimSuffix(o.Scopes[0], "/.default")
-	tok, exp := c.s.mint(aud, c.oid, time.Hour)
-	return azcore.AccessToken{Token: tok, ExpiresOn: exp}, nil
-}
-
-// InjectFault makes the next f.Count requests matching f misbehave. Faults
-// are matched in the order they were injected.
-func (s *Server) InjectFault(f Fault) {
-	if f.Count <= 0 {
-		f.Count = 1
-	}
-	s.mu.Lock()
-	s.faults = append(s.faults, &f)
-	s.mu.Unlock()
-}
-
-// RecordedRequest is one request the server received.
-type RecordedRequest struct {
-	// Method is the HTTP method.
-	Method string
-	// Host is the request's Host header.
-	Host string
-	// Path is the URL path as sent.
-	Path string
-	// Query is the parsed query string (it holds the session identifier:
-	// keep it out of logs).
-	Query url.Values
-	// Header is a copy of the headers with Authorization (and x-ms-apikey)
-	// redacted.
-	Header http.Header
-	// Body holds up to 64 KiB of a JSON body; nil for uploads.
-	Body []byte
-}
-
-// Requests returns a copy of the requests received since the start or the
-// last ResetRequests, oldest first: at most Options.MaxRecordedRequests of
-// them, the most recent.
-func (s *Server) Requests() []RecordedRequest {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]RecordedRequest(nil), s.reqs...)
-}
-
-// ResetRequests forgets the recorded requests.
-func (s *Server) ResetRequests() {
-	s.mu.Lock()
-	s.reqs = nil
-	s.mu.Unlock()
-}
-
-// ProcessCount returns how many processes the server is running or tracking
-// for its sessions (running commands plus process groups they left behind).
-// It is 0 after Close.
-func (s *Server) ProcessCount() int {
-	type sg struct {
-		ss *session
-		pg int
-	}
-	s.mu.Lock()
-	n := s.running
-	var groups []sg
-	for _, p := range s.pools {
-		for _, ss := range p.sessions {
-			for pg := range ss.groups {
-				groups = append(groups, sg{ss, pg})
-			}
-		}
-	}
-	s.mu.Unlock()
-	var dead []sg
-	for _, g := range groups {
-		if groupAlive(g.pg) {
-			n++
-		} else {
-			dead = append(dead, g)
-		}
-	}
-	s.mu.Lock()
-	for _, g := range dead {
-		delete(g.ss.groups, g.pg)
-	}
-	s.mu.Unlock()
-	return n
-}

@@ -21,14 +21,16 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shellpool/shellpool/internal/armemu"
+	"github.com/shellpool/shellpool/internal/azname"
 	"github.com/shellpool/shellpool/internal/jwt"
 )
 
 func TestAuthentication(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t, nil)
-	other := newTestServer(t, nil)
-	expired := jwt.Sign(s.key, jwt.Claims{Audience: DataPlaneAudience, ObjectID: "x", ExpiresAt: time.Now().Add(-time.Minute)})
+	s := setup(t, nil)
+	other := setup(t, nil)
+	expired := jwt.Sign(s.key, jwt.Claims{Audience: azname.SessionsAudience, ObjectID: "x", ExpiresAt: time.Now().Add(-time.Minute)})
 	cases := []struct {
 		name   string
 		header string
@@ -37,8 +39,8 @@ func TestAuthentication(t *testing.T) {
 		{"no header", "", "no Authorization header"},
 		{"basic auth", "Basic dXNlcjpwYXNz", "not a bearer token"},
 		{"not a JWT", "Bearer not-a-jwt", "not issued by this emulator"},
-		{"another server's token", "Bearer " + other.Token(DataPlaneAudience, "x"), "not issued by this emulator"},
-		{"ARM audience", "Bearer " + s.Token(ResourceManagerAudience, "x"), `"https://management.azure.com"`},
+		{"another server's token", "Bearer " + other.Token(azname.SessionsAudience, "x"), "not issued by this emulator"},
+		{"ARM audience", "Bearer " + s.Token(azname.ARMAudience, "x"), `"https://management.azure.com"`},
 		{"expired", "Bearer " + expired, "expired"},
 	}
 	for _, tc := range cases {
@@ -63,19 +65,19 @@ func TestAuthentication(t *testing.T) {
 	t.Run("trailing slash audience accepted", func(t *testing.T) {
 		t.Parallel()
 		c := newRaw(t, s)
-		c.token = s.Token(DataPlaneAudience+"/", "x")
+		c.token = s.Token(azname.SessionsAudience+"/", "x")
 		assert.Equal(t, http.StatusOK, c.do(http.MethodGet, "/metadata", "", nil, nil, nil).status)
 	})
 }
 
 func TestCredential(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t, nil)
-	tok, err := s.Credential().GetToken(context.Background(), policy.TokenRequestOptions{Scopes: []string{DataPlaneAudience + "/.default"}})
+	s := setup(t, nil)
+	tok, err := s.Credential().GetToken(context.Background(), policy.TokenRequestOptions{Scopes: []string{azname.SessionsAudience + "/.default"}})
 	require.NoError(t, err)
 	c, err := jwt.Verify(s.key, tok.Token)
 	require.NoError(t, err)
-	assert.Equal(t, DataPlaneAudience, c.Audience)
+	assert.Equal(t, azname.SessionsAudience, c.Audience)
 	assert.Equal(t, s.PrincipalID(), c.ObjectID)
 	assert.Equal(t, DefaultTenantID, c.TenantID)
 	assert.WithinDuration(t, time.Now().Add(time.Hour), tok.ExpiresOn, time.Minute)
@@ -92,21 +94,21 @@ func TestCredential(t *testing.T) {
 
 func TestRBAC(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t, &Options{RBAC: true})
+	s := setup(t, &Options{RBAC: true})
 	c := newRaw(t, s)
 	const who = "11111111-0000-0000-0000-000000000001"
-	c.token = s.Token(DataPlaneAudience, who)
+	c.token = s.Token(azname.SessionsAudience, who)
 
 	r := c.do(http.MethodGet, "/metadata", "", nil, nil, nil)
 	require.Equal(t, http.StatusForbidden, r.status)
 	assert.Equal(t, "PermissionDenied", r.errorCode(t))
 	assert.Contains(t, r.errorMessage(t), "Session Executor")
-	assert.Contains(t, r.errorMessage(t), SessionExecutorRoleID)
+	assert.Contains(t, r.errorMessage(t), azname.SessionExecutorRoleID)
 
 	sub, rg := s.SubscriptionID(), s.ResourceGroup()
 	poolID := "/subscriptions/" + sub + "/resourceGroups/" + rg + "/providers/Microsoft.App/sessionPools/" + DefaultPoolName
 	readerRole := "/subscriptions/" + sub + "/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7"
-	executor := "/subscriptions/" + sub + "/providers/Microsoft.Authorization/roleDefinitions/" + SessionExecutorRoleID
+	executor := "/subscriptions/" + sub + "/providers/Microsoft.Authorization/roleDefinitions/" + azname.SessionExecutorRoleID
 	cases := []struct {
 		name  string
 		scope string
@@ -121,11 +123,11 @@ func TestRBAC(t *testing.T) {
 		{"executor on the resource group (case differs)", strings.ToUpper("/subscriptions/" + sub + "/resourceGroups/" + rg), executor, who, http.StatusOK},
 	}
 	for i, tc := range cases {
-		id := "assignment-" + strconv.Itoa(i)
-		s.grantRole(id, tc.scope, tc.role, tc.who)
+		id, err := s.engine.AssignRole(armemu.RoleGrant{Scope: tc.scope, Role: tc.role, PrincipalID: tc.who})
+		require.NoError(t, err, "case %d: %s", i, tc.name)
 		r := c.do(http.MethodGet, "/metadata", "", nil, nil, nil)
 		assert.Equal(t, tc.want, r.status, tc.name)
-		s.revokeRole(id)
+		assert.True(t, s.engine.DeleteRoleAssignment(id), tc.name)
 	}
 	assert.Equal(t, http.StatusForbidden, c.do(http.MethodGet, "/metadata", "", nil, nil, nil).status, "revoked")
 
@@ -136,7 +138,7 @@ func TestRBAC(t *testing.T) {
 
 func TestHostFormEndpoint(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t, nil)
+	s := setup(t, nil)
 	_, err := s.AddPool(Pool{Name: "second"})
 	require.NoError(t, err)
 	c := newRaw(t, s)
@@ -147,13 +149,13 @@ func TestHostFormEndpoint(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.status, "body: %s", r.body)
 	assert.Equal(t, "host form\n", stdout(r.json(t)))
 	assert.True(t, strings.HasPrefix(r.header.Get("Operation-Location"), c.endpoint+"/executions/"))
-	assert.Equal(t, 1, s.Sessions("second"))
-	assert.Equal(t, 0, s.Sessions(DefaultPoolName))
+	assert.Equal(t, 1, s.SessionCount("second"))
+	assert.Equal(t, 0, s.SessionCount(DefaultPoolName))
 }
 
 func TestRoutingErrors(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t, nil)
+	s := setup(t, nil)
 	c := newRaw(t, s)
 	cases := []struct {
 		name     string
@@ -202,7 +204,7 @@ func TestRoutingErrors(t *testing.T) {
 
 func TestServerAccessors(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t, nil)
+	s := setup(t, nil)
 	assert.True(t, strings.HasPrefix(s.URL(), "https://127.0.0.1:"))
 	assert.Equal(t, s.URL()+"/subscriptions/"+DefaultSubscriptionID+"/resourceGroups/"+DefaultResourceGroup+"/sessionPools/"+DefaultPoolName, s.PoolEndpoint())
 	assert.Equal(t, DefaultSubscriptionID, s.SubscriptionID())
@@ -232,7 +234,7 @@ func TestServerAccessors(t *testing.T) {
 
 func TestFaultInjection(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t, roomy())
+	s := setup(t, roomy())
 	c := newRaw(t, s)
 
 	t.Run("status with Retry-After, then normal", func(t *testing.T) {
@@ -298,7 +300,7 @@ func doErr(s *Server, c *raw, sid, script, opID string) (*http.Response, error) 
 
 func TestRequestsAreRecordedWithTokensRedacted(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t, nil)
+	s := setup(t, nil)
 	c := newRaw(t, s)
 	sid := newSID()
 	c.sh(sid, "echo recorded")
@@ -416,7 +418,7 @@ func zombieChildren() []int {
 // while reading, and keeps only the most recent MaxRecordedRequests.
 func TestRequestRecordIsBoundedAndGoroutineSafe(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t, &Options{MaxRecordedRequests: 5})
+	s := setup(t, &Options{MaxRecordedRequests: 5})
 	c := newRaw(t, s)
 	var wg sync.WaitGroup
 	for i := range 8 {
@@ -445,7 +447,7 @@ func TestRequestRecordIsBoundedAndGoroutineSafe(t *testing.T) {
 	require.Len(t, reqs, 5)
 	assert.Equal(t, []string{"0", "1", "2"}, []string{reqs[2].Query.Get("last"), reqs[3].Query.Get("last"), reqs[4].Query.Get("last")}, "the most recent are kept, oldest first")
 
-	off := newTestServer(t, &Options{MaxRecordedRequests: -1})
+	off := setup(t, &Options{MaxRecordedRequests: -1})
 	newRaw(t, off).do(http.MethodGet, "/metadata", "", nil, nil, nil)
 	assert.Empty(t, off.Requests())
 }
@@ -455,12 +457,18 @@ func TestRequestRecordIsBoundedAndGoroutineSafe(t *testing.T) {
 // would ever clean up.
 func TestRemovedPoolAllocatesNoSession(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t, nil)
-	s.mu.Lock()
-	p := s.poolByNameLocked(DefaultPoolName)
-	s.mu.Unlock()
+	s := setup(t, nil)
+	sp, ok := s.engine.Pool(s.SubscriptionID(), s.ResourceGroup(), DefaultPoolName)
+	require.True(t, ok)
+	p := s.poolNamed(DefaultPoolName)
 	require.NotNil(t, p)
 	require.True(t, s.RemovePool(DefaultPoolName))
+	late := s.served(sp, true) // the engine answered just before the removal
+	assert.True(t, late.removed, "a pool deleted after the engine answered is served as removed")
+	s.mu.Lock()
+	_, kept := s.pools[sp.Serial]
+	s.mu.Unlock()
+	assert.False(t, kept, "and no state is kept for it")
 	s.mu.Lock()
 	ss, err := s.getOrCreateSessionLocked(p, newSID())
 	s.mu.Unlock()
@@ -478,10 +486,10 @@ func TestRemovedPoolAllocatesNoSession(t *testing.T) {
 func TestFakeClockKeepsTokensValid(t *testing.T) {
 	t.Parallel()
 	past := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	s := newTestServer(t, &Options{Now: func() time.Time { return past }})
+	s := setup(t, &Options{Now: func() time.Time { return past }})
 	req, err := http.NewRequest(http.MethodGet, s.URL()+"/subscriptions/"+s.SubscriptionID()+"/resourceGroups/"+s.ResourceGroup()+"?api-version=2021-04-01", nil)
 	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+s.Token(ResourceManagerAudience, s.PrincipalID()))
+	req.Header.Set("Authorization", "Bearer "+s.Token(azname.ARMAudience, s.PrincipalID()))
 	resp, err := s.Client().Do(req)
 	require.NoError(t, err)
 	resp.Body.Close()
@@ -516,4 +524,22 @@ func TestDataPlaneAPIVersionsIsACopy(t *testing.T) {
 	require.Contains(t, v, "2025-02-02-preview", "the tutorial's version is accepted")
 	v[0] = "mutated"
 	assert.NotContains(t, DataPlaneAPIVersions(), "mutated", "callers cannot change what the emulator accepts")
+}
+
+// TestGrantBeforeThePoolExists covers a grant for a pool that is added
+// later: the role assignment lives in the engine from the start and
+// authorises the pool once it is served.
+func TestGrantBeforeThePoolExists(t *testing.T) {
+	t.Parallel()
+	s := setup(t, &Options{RBAC: true})
+	s.GrantSessionExecutor(s.PrincipalID(), "later")
+	endpoint, err := s.AddPool(Pool{Name: "later"})
+	require.NoError(t, err)
+	c := newRaw(t, s)
+	c.endpoint = endpoint
+	assert.Equal(t, "0", c.sh(newSID(), "true")["status"])
+	assert.Equal(t, 1, s.SessionCount("later"))
+
+	other := newRaw(t, s) // the default pool: no grant there
+	assert.Equal(t, http.StatusForbidden, other.do(http.MethodGet, "/metadata", "", nil, nil, nil).status)
 }

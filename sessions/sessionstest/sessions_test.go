@@ -18,7 +18,7 @@ import (
 func TestSessionGetDeleteAndStop(t *testing.T) {
 	needUnix(t)
 	t.Parallel()
-	s := newTestServer(t, nil)
+	s := setup(t, nil)
 	c := newRaw(t, s)
 	sid := newSID()
 
@@ -57,7 +57,7 @@ func TestSessionGetDeleteAndStop(t *testing.T) {
 	require.Equal(t, http.StatusNoContent, d.status)
 	assert.False(t, processAlive(pid), "deleting a session kills its processes")
 	assert.NoDirExists(t, dir, "deleting a session removes its files")
-	assert.Equal(t, 0, s.Sessions(DefaultPoolName))
+	assert.Equal(t, 0, s.SessionCount(DefaultPoolName))
 	assert.Equal(t, "SessionNotFound", c.do(http.MethodDelete, "/session", sid, nil, nil, nil).errorCode(t))
 
 	// A new request with the same identifier gets a fresh, empty session.
@@ -68,12 +68,12 @@ func TestSessionGetDeleteAndStop(t *testing.T) {
 	assert.True(t, strings.HasPrefix(stop.header.Get("Content-Type"), "text/plain"))
 	assert.Contains(t, string(stop.body), "stopped")
 	assert.NotContains(t, string(stop.body), sid)
-	assert.Equal(t, 0, s.Sessions(DefaultPoolName))
+	assert.Equal(t, 0, s.SessionCount(DefaultPoolName))
 }
 
 func TestListSessionsAndMetadata(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t, &Options{PageSize: 2})
+	s := setup(t, &Options{PageSize: 2})
 	c := newRaw(t, s)
 	ids := []string{newSID(), newSID(), newSID()}
 	for _, id := range ids {
@@ -127,7 +127,7 @@ func TestCapacityIsEnforcedForNewSessions(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			s := newTestServer(t, &Options{CapacityStatus: tc.status, Pools: []Pool{{Name: "small", MaxConcurrentSessions: 2}}})
+			s := setup(t, &Options{CapacityStatus: tc.status, Pools: []Pool{{Name: "small", MaxConcurrentSessions: 2}}})
 			c := newRaw(t, s)
 			a, b := newSID(), newSID()
 			c.sh(a, "true")
@@ -163,7 +163,7 @@ func TestIdleSessionsExpireAfterCooldown(t *testing.T) {
 	needUnix(t)
 	t.Parallel()
 	clock := &fakeClock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
-	s := newTestServer(t, &Options{Now: clock.Now, Pools: []Pool{{Name: DefaultPoolName, Cooldown: time.Hour}}})
+	s := setup(t, &Options{Now: clock.Now, Pools: []Pool{{Name: DefaultPoolName, Cooldown: time.Hour}}})
 	c := newRaw(t, s)
 	idle, busy := newSID(), newSID()
 	c.sh(idle, "sleep 1000 > /dev/null 2>&1 & echo $! > bg.pid")
@@ -179,7 +179,7 @@ func TestIdleSessionsExpireAfterCooldown(t *testing.T) {
 	c.sh(busy, "true") // activity resets the idle timer
 	clock.Advance(2 * time.Minute)
 	assert.Equal(t, 1, s.ExpireIdle())
-	assert.Equal(t, 1, s.Sessions(DefaultPoolName))
+	assert.Equal(t, 1, s.SessionCount(DefaultPoolName))
 	assert.NoDirExists(t, dir)
 	assert.True(t, eventually(5*time.Second, func() bool { return !processAlive(bg) }), "expiry kills background processes")
 	assert.Equal(t, "SessionNotFound", c.do(http.MethodGet, "/session", idle, nil, nil, nil).errorCode(t))
@@ -189,12 +189,12 @@ func TestIdleSessionsExpireAfterCooldown(t *testing.T) {
 
 func TestJanitorExpiresSessions(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t, &Options{Pools: []Pool{{Name: "fast", Cooldown: 50 * time.Millisecond}, {Name: "never", Cooldown: -1}}})
+	s := setup(t, &Options{Pools: []Pool{{Name: "fast", Cooldown: 50 * time.Millisecond}, {Name: "never", Cooldown: -1}}})
 	c := newRaw(t, s)
 	c.sh(newSID(), "true")
 	never := newRaw(t, s)
 	never.endpoint = s.PoolEndpointFor("never")
 	never.sh(newSID(), "true")
-	assert.True(t, eventually(5*time.Second, func() bool { return s.Sessions("fast") == 0 }))
-	assert.Equal(t, 1, s.Sessions("never"))
+	assert.True(t, eventually(5*time.Second, func() bool { return s.SessionCount("fast") == 0 }))
+	assert.Equal(t, 1, s.SessionCount("never"))
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/shellpool/shellpool/internal/azname"
 )
 
 // TestClientKeepsAConnectionPerConcurrentCaller: after a round of 128
@@ -17,8 +19,8 @@ import (
 // opening new TLS ones (the transport used to keep 16).
 func TestClientKeepsAConnectionPerConcurrentCaller(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t, nil)
-	tok := s.Token(DataPlaneAudience, s.PrincipalID())
+	s := setup(t, nil)
+	tok := s.Token(azname.SessionsAudience, s.PrincipalID())
 	const callers = 128
 	round := func() (fresh int64) {
 		var n atomic.Int64

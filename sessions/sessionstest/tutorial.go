@@ -14,6 +14,8 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+
+	"github.com/shellpool/shellpool/internal/azname"
 )
 
 // TutorialStep is a step of the Azure Container Apps shell session pool
@@ -216,7 +218,7 @@ func emulatorCloud(base string) cloud.Configuration {
 	return cloud.Configuration{
 		ActiveDirectoryAuthorityHost: base + "/",
 		Services: map[cloud.ServiceName]cloud.ServiceConfiguration{
-			cloud.ResourceManager: {Endpoint: base, Audience: ResourceManagerAudience},
+			cloud.ResourceManager: {Endpoint: base, Audience: azname.ARMAudience},
 		},
 	}
 }
