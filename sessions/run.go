@@ -117,7 +117,7 @@ func (c *Client) Run(ctx context.Context, sessionID string, cmd Command, options
 
 // Run runs cmd in the session and returns its exact result; see
 // Client.Run.
-func (s *Session) Run(ctx context.Context, cmd Command, options *RunOptions) (RunResponse, error) {
+func (s *SessionClient) Run(ctx context.Context, cmd Command, options *RunOptions) (RunResponse, error) {
 	if err := s.check(); err != nil {
 		return RunResponse{}, err
 	}
@@ -125,7 +125,7 @@ func (s *Session) Run(ctx context.Context, cmd Command, options *RunOptions) (Ru
 }
 
 // Start starts cmd in the background in the session; see Client.Start.
-func (s *Session) Start(ctx context.Context, cmd Command, options *StartOptions) (*Process, error) {
+func (s *SessionClient) Start(ctx context.Context, cmd Command, options *StartOptions) (*Process, error) {
 	if err := s.check(); err != nil {
 		return nil, err
 	}
@@ -134,7 +134,7 @@ func (s *Session) Start(ctx context.Context, cmd Command, options *StartOptions)
 
 // AttachProcess returns the process processID of the session; see
 // Client.AttachProcess.
-func (s *Session) AttachProcess(processID string) (*Process, error) {
+func (s *SessionClient) AttachProcess(processID string) (*Process, error) {
 	if err := s.check(); err != nil {
 		return nil, err
 	}

@@ -24,7 +24,7 @@ import (
 
 // newProcEmulator starts an emulator for the process layer's tests (see
 // procOptions), a client counting the bytes it receives, and a session.
-func newProcEmulator(t testing.TB) (*sessionstest.Server, *sessions.Client, *sessions.Session, *countingTransport) {
+func newProcEmulator(t testing.TB) (*sessionstest.Server, *sessions.Client, *sessions.SessionClient, *countingTransport) {
 	t.Helper()
 	o := procOptions()
 	o.TB = t
@@ -65,7 +65,7 @@ func (b *countingBody) Read(p []byte) (int, error) {
 }
 
 // layerFiles lists the process layer's files in the session.
-func layerFiles(t testing.TB, s *sessions.Session) []string {
+func layerFiles(t testing.TB, s *sessions.SessionClient) []string {
 	t.Helper()
 	var names []string
 	pg := s.NewListFilesPager(nil)
@@ -82,7 +82,7 @@ func layerFiles(t testing.TB, s *sessions.Session) []string {
 }
 
 // upload puts data into the session as name.
-func upload(t testing.TB, s *sessions.Session, name string, data []byte) {
+func upload(t testing.TB, s *sessions.SessionClient, name string, data []byte) {
 	t.Helper()
 	_, err := s.UploadFile(context.Background(), name, bytes.NewReader(data), nil)
 	require.NoError(t, err)

@@ -22,7 +22,7 @@ var ErrSessionClosed = errors.New("sessions: session handle is closed; start ano
 // within it is released by the pool at the end of its cooldown.
 const CloseTimeout = 30 * time.Second
 
-// Session is a handle on one session of the pool: the Client's operations
+// SessionClient is a handle on one session of the pool: the Client's operations
 // with the session identifier filled in, and Close to delete the session
 // when you are done, so that it stops counting against the pool's
 // maxConcurrentSessions:
@@ -34,10 +34,10 @@ const CloseTimeout = 30 * time.Second
 // expired by then (a command that hit the caller's deadline): Close's delete
 // ignores the cancellation of ctx and is bounded by CloseTimeout instead.
 //
-// A Session is safe for concurrent use. Creating one sends nothing: the
+// A SessionClient is safe for concurrent use. Creating one sends nothing: the
 // service allocates the session on its first request. Its String method
-// redacts the identifier, so a Session can be logged.
-type Session struct {
+// redacts the identifier, so a SessionClient can be logged.
+type SessionClient struct {
 	c  *Client
 	id string
 
@@ -48,18 +48,18 @@ type Session struct {
 // Session returns a handle on the session with identifier id. The
 // identifier is checked by the handle's first call, which fails with an
 // *ArgumentError if it is invalid (see ValidateSessionID).
-func (c *Client) Session(id string) *Session { return &Session{c: c, id: id} }
+func (c *Client) Session(id string) *SessionClient { return &SessionClient{c: c, id: id} }
 
 // NewSession returns a handle on a new session with a fresh random
 // identifier (NewSessionID). Nothing is sent until its first call.
-func (c *Client) NewSession() *Session { return c.Session(NewSessionID()) }
+func (c *Client) NewSession() *SessionClient { return c.Session(NewSessionID()) }
 
 // ID returns the session identifier. Treat it as a secret: whoever knows it
 // can use the session.
-func (s *Session) ID() string { return s.id }
+func (s *SessionClient) ID() string { return s.id }
 
 // String returns a loggable description with the identifier redacted.
-func (s *Session) String() string {
+func (s *SessionClient) String() string {
 	state := ""
 	if s.closed.Load() {
 		state = ", closed"
@@ -68,9 +68,9 @@ func (s *Session) String() string {
 }
 
 // GoString is String, so that %#v does not print the identifier either.
-func (s *Session) GoString() string { return s.String() }
+func (s *SessionClient) GoString() string { return s.String() }
 
-func (s *Session) check() error {
+func (s *SessionClient) check() error {
 	if s.closed.Load() {
 		return ErrSessionClosed
 	}
@@ -78,7 +78,7 @@ func (s *Session) check() error {
 }
 
 // Execute runs cmd in the session; see Client.Execute.
-func (s *Session) Execute(ctx context.Context, cmd Command, options *ExecuteOptions) (ExecuteResponse, error) {
+func (s *SessionClient) Execute(ctx context.Context, cmd Command, options *ExecuteOptions) (ExecuteResponse, error) {
 	if err := s.check(); err != nil {
 		return ExecuteResponse{}, err
 	}
@@ -87,7 +87,7 @@ func (s *Session) Execute(ctx context.Context, cmd Command, options *ExecuteOpti
 
 // BeginExecute starts cmd in the session and returns a poller for its
 // result; see Client.BeginExecute.
-func (s *Session) BeginExecute(ctx context.Context, cmd Command, options *BeginExecuteOptions) (*runtime.Poller[ExecuteResponse], error) {
+func (s *SessionClient) BeginExecute(ctx context.Context, cmd Command, options *BeginExecuteOptions) (*runtime.Poller[ExecuteResponse], error) {
 	if err := s.check(); err != nil {
 		return nil, err
 	}
@@ -96,7 +96,7 @@ func (s *Session) BeginExecute(ctx context.Context, cmd Command, options *BeginE
 
 // GetExecution reads the execution executionID of the session; see
 // Client.GetExecution.
-func (s *Session) GetExecution(ctx context.Context, executionID string, options *GetExecutionOptions) (GetExecutionResponse, error) {
+func (s *SessionClient) GetExecution(ctx context.Context, executionID string, options *GetExecutionOptions) (GetExecutionResponse, error) {
 	if err := s.check(); err != nil {
 		return GetExecutionResponse{}, err
 	}
@@ -104,7 +104,7 @@ func (s *Session) GetExecution(ctx context.Context, executionID string, options 
 }
 
 // UploadFile uploads body to the session as name; see Client.UploadFile.
-func (s *Session) UploadFile(ctx context.Context, name string, body io.Reader, options *UploadFileOptions) (UploadFileResponse, error) {
+func (s *SessionClient) UploadFile(ctx context.Context, name string, body io.Reader, options *UploadFileOptions) (UploadFileResponse, error) {
 	if err := s.check(); err != nil {
 		return UploadFileResponse{}, err
 	}
@@ -113,7 +113,7 @@ func (s *Session) UploadFile(ctx context.Context, name string, body io.Reader, o
 
 // DownloadFile opens a file of the session for reading; see
 // Client.DownloadFile. Close the response's Body.
-func (s *Session) DownloadFile(ctx context.Context, name string, options *DownloadFileOptions) (DownloadFileResponse, error) {
+func (s *SessionClient) DownloadFile(ctx context.Context, name string, options *DownloadFileOptions) (DownloadFileResponse, error) {
 	if err := s.check(); err != nil {
 		return DownloadFileResponse{}, err
 	}
@@ -122,7 +122,7 @@ func (s *Session) DownloadFile(ctx context.Context, name string, options *Downlo
 
 // DownloadFileTo writes a file of the session to w; see
 // Client.DownloadFileTo.
-func (s *Session) DownloadFileTo(ctx context.Context, name string, w io.Writer, options *DownloadFileToOptions) (DownloadFileToResponse, error) {
+func (s *SessionClient) DownloadFileTo(ctx context.Context, name string, w io.Writer, options *DownloadFileToOptions) (DownloadFileToResponse, error) {
 	if err := s.check(); err != nil {
 		return DownloadFileToResponse{}, err
 	}
@@ -131,7 +131,7 @@ func (s *Session) DownloadFileTo(ctx context.Context, name string, w io.Writer, 
 
 // DownloadFileToPath writes a file of the session to localPath; see
 // Client.DownloadFileToPath.
-func (s *Session) DownloadFileToPath(ctx context.Context, name, localPath string, options *DownloadFileToPathOptions) (DownloadFileToResponse, error) {
+func (s *SessionClient) DownloadFileToPath(ctx context.Context, name, localPath string, options *DownloadFileToPathOptions) (DownloadFileToResponse, error) {
 	if err := s.check(); err != nil {
 		return DownloadFileToResponse{}, err
 	}
@@ -139,7 +139,7 @@ func (s *Session) DownloadFileToPath(ctx context.Context, name, localPath string
 }
 
 // GetFile returns a file's metadata; see Client.GetFile.
-func (s *Session) GetFile(ctx context.Context, name string, options *GetFileOptions) (GetFileResponse, error) {
+func (s *SessionClient) GetFile(ctx context.Context, name string, options *GetFileOptions) (GetFileResponse, error) {
 	if err := s.check(); err != nil {
 		return GetFileResponse{}, err
 	}
@@ -147,7 +147,7 @@ func (s *Session) GetFile(ctx context.Context, name string, options *GetFileOpti
 }
 
 // DeleteFile deletes a file of the session; see Client.DeleteFile.
-func (s *Session) DeleteFile(ctx context.Context, name string, options *DeleteFileOptions) (DeleteFileResponse, error) {
+func (s *SessionClient) DeleteFile(ctx context.Context, name string, options *DeleteFileOptions) (DeleteFileResponse, error) {
 	if err := s.check(); err != nil {
 		return DeleteFileResponse{}, err
 	}
@@ -156,7 +156,7 @@ func (s *Session) DeleteFile(ctx context.Context, name string, options *DeleteFi
 
 // NewListFilesPager lists the session's files; see Client.NewListFilesPager.
 // On a closed handle, the first NextPage returns ErrSessionClosed.
-func (s *Session) NewListFilesPager(options *ListFilesOptions) *runtime.Pager[ListFilesResponse] {
+func (s *SessionClient) NewListFilesPager(options *ListFilesOptions) *runtime.Pager[ListFilesResponse] {
 	if s.closed.Load() {
 		return runtime.NewPager(runtime.PagingHandler[ListFilesResponse]{
 			More: func(ListFilesResponse) bool { return false },
@@ -169,7 +169,7 @@ func (s *Session) NewListFilesPager(options *ListFilesOptions) *runtime.Pager[Li
 }
 
 // Get returns the session's state; see Client.GetSession.
-func (s *Session) Get(ctx context.Context, options *GetSessionOptions) (GetSessionResponse, error) {
+func (s *SessionClient) Get(ctx context.Context, options *GetSessionOptions) (GetSessionResponse, error) {
 	if err := s.check(); err != nil {
 		return GetSessionResponse{}, err
 	}
@@ -191,7 +191,7 @@ func (s *Session) Get(ctx context.Context, options *GetSessionOptions) (GetSessi
 // last delay) even when ctx is already done.
 //
 // If the service fails it returns an *azcore.ResponseError.
-func (s *Session) Close(ctx context.Context) error {
+func (s *SessionClient) Close(ctx context.Context) error {
 	s.closeMu.Lock()
 	defer s.closeMu.Unlock()
 	if s.closed.Load() {

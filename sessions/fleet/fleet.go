@@ -860,7 +860,7 @@ type Lease struct {
 	us *userState
 	p  *poolState
 
-	sess      *sessions.Session
+	sess      *sessions.SessionClient
 	allocated bool
 	probe     bool
 	waited    time.Duration
@@ -921,7 +921,7 @@ func (l *Lease) Client() *sessions.Client {
 // Session returns a *sessions.Session on the lease's session, for layers
 // that take one. Do not Close it: Release decides what happens to the
 // session.
-func (l *Lease) Session() *sessions.Session {
+func (l *Lease) Session() *sessions.SessionClient {
 	if l.sess == nil {
 		l.sess = l.Client().Session(l.us.id)
 	}
