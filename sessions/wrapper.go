@@ -3,9 +3,9 @@ package sessions
 // The process layer's bash scripts and the parsing of what they report.
 //
 // Every process has an ID (24 hex digits) and files named
-// ProcessFilePrefix+ID+"."+kind in the session's file root (/mnt/data, or the
-// directory commands start in when there is no /mnt/data, as in the
-// emulator):
+// ProcessFilePrefix+ID+"."+kind in the session's file root (/mnt/data, or
+// $SHELLPOOL_FILES_ROOT where the session sets it, as the emulator does; see
+// filesRootLine):
 //
 //	.out .err  the command's stdout and stderr, exactly as written
 //	.in        its stdin (written by the wrapper, or uploaded when large)
@@ -120,9 +120,18 @@ func shq(s string) string {
 	return b.String()
 }
 
+// filesRootLine sets F to the directory the files API serves: the one
+// named by $SHELLPOOL_FILES_ROOT when the session sets it (the emulator
+// does: its session directory, the working directory of every command),
+// else /mnt/data (live pools). It never guesses from the host: an emulator
+// on a machine with its own /mnt/data still keeps its files in the
+// session's directory. Without either, F is the working directory, and
+// the files API will not find the files (ErrProcessNotFound).
+const filesRootLine = "F=${SHELLPOOL_FILES_ROOT:-/mnt/data}; [ -d \"$F\" ] || F=$PWD\n"
+
 // scriptHeader sets F (the file root) and P (the process's file stem).
 func scriptHeader(id string) string {
-	return "F=/mnt/data; [ -d \"$F\" ] || F=$PWD\nP=\"$F/" + ProcessFilePrefix + id + "\"\n"
+	return filesRootLine + "P=\"$F/" + ProcessFilePrefix + id + "\"\n"
 }
 
 // cleanupLine removes every file of the processes ids and the single files
@@ -333,7 +342,7 @@ rep -1 -1
 
 // cleanupScript removes the files of ids and names.
 func cleanupScript(ids, names []string) string {
-	return "F=/mnt/data; [ -d \"$F\" ] || F=$PWD\n" + cleanupLine(ids, names) + "true\n"
+	return filesRootLine + cleanupLine(ids, names) + "true\n"
 }
 
 // procState is a process's state in a record.
