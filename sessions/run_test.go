@@ -339,8 +339,8 @@ func TestRunRequestCountsAndCleanup(t *testing.T) {
 	}
 	assert.LessOrEqual(t, len(layerFiles(t, s)), 8*6, "at most eight results' files wait for clean-up")
 
-	// A large Run: one execution, one download per stream with content,
-	// one clean-up; and it takes the first Run's files with it.
+	// A large Run: one execution, one download per stream with content;
+	// its files go with the session's next call, at once (not in a batch).
 	srv.ResetRequests()
 	res, err = s.Run(ctx, sessions.ShellCommand("head -c 100000 /dev/zero; printf small >&2"), nil)
 	require.NoError(t, err)
@@ -358,15 +358,32 @@ func TestRunRequestCountsAndCleanup(t *testing.T) {
 		}
 	}
 	if !res.Recovered {
-		assert.Equal(t, 2, execs, "the run and its clean-up")
+		assert.Equal(t, 1, execs, "the run only; its clean-up rides on the next call")
 		assert.Equal(t, 1, downloads, "stdout only; stderr came inline")
 	}
 	assert.Zero(t, other)
-	assert.Empty(t, layerFiles(t, s), "a large Run cleans up at once")
+	large := res.ProcessID
+	hasFilesOf := func(id string) bool {
+		for _, f := range layerFiles(t, s) {
+			if strings.HasPrefix(f, sessions.ProcessFilePrefix+id) {
+				return true
+			}
+		}
+		return false
+	}
+	require.True(t, hasFilesOf(large), "the large Run's files wait for the next call")
 
-	// Close deletes the session, and with it every file of the layer.
-	_, err = s.Run(ctx, sessions.ShellCommand("echo pending"), nil)
+	// The next call removes the large Run's files (and every other
+	// pending one) in its own request; Close deletes the session, and with
+	// it every file of the layer.
+	srv.ResetRequests()
+	res, err = s.Run(ctx, sessions.ShellCommand("echo pending"), nil)
 	require.NoError(t, err)
+	if !res.Recovered {
+		assert.Len(t, srv.Requests(), 1, "the clean-up rides on the Run's own request")
+	}
+	assert.False(t, hasFilesOf(large), "the next call removed the large Run's files")
+	assert.Len(t, layerFiles(t, s), 4, "only the last Run's files are left: .out .err .pid .rc")
 	require.NotEmpty(t, layerFiles(t, s))
 	require.NoError(t, s.Close(ctx))
 	_, ok := srv.SessionDir(sessionstest.DefaultPoolName, s.ID())
