@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/rand"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -405,4 +406,20 @@ func TestRunCancelKillsTheCommand(t *testing.T) {
 	assert.True(t, errors.Is(err, context.Canceled), "%v", err)
 	assert.Eventually(t, func() bool { return srv.ProcessCount() == 0 }, 5*time.Second, 20*time.Millisecond,
 		"the cancelled command still runs in the emulator")
+}
+
+// TestRunFilesRootIsTheEmulatorsSessionDir: the emulator names its files
+// root (the session's directory, the working directory) to commands, so
+// the layer never writes to a /mnt/data the host may have.
+func TestRunFilesRootIsTheEmulatorsSessionDir(t *testing.T) {
+	_, _, s, _ := newProcEmulator(t)
+	res, err := s.Run(context.Background(), sessions.ShellCommand(`printf '%s\n' "$SHELLPOOL_FILES_ROOT"; pwd -P`), nil)
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(string(res.Stdout)), "\n")
+	require.Len(t, lines, 2, "%q", res.Stdout)
+	assert.NotEmpty(t, lines[0])
+	assert.NotEqual(t, "/mnt/data", lines[0])
+	dir, err := filepath.EvalSymlinks(lines[0])
+	require.NoError(t, err)
+	assert.Equal(t, lines[1], dir, "the files root is the session's working directory")
 }
