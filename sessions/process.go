@@ -360,14 +360,16 @@ func (p *Process) fetch(ctx context.Context, seg segment, w io.Writer) (bool, er
 	if err != nil {
 		return true, err
 	}
-	if n != seg.length {
+	if seg.length >= 0 && n != seg.length {
 		return true, fmt.Errorf("%w: %s holds %d bytes, the record says %d", ErrOutputLost, seg.name, n, seg.length)
 	}
 	p.noteChunk(seg.name)
 	return true, nil
 }
 
-// openSegment downloads the file of seg, limited to seg.length bytes.
+// openSegment downloads the file of seg, limited to seg.length bytes (the
+// whole file when the length is -1: a finished stream, which no longer
+// grows; the transfer's Content-Length still catches a short body).
 func (p *Process) openSegment(ctx context.Context, seg segment) (io.ReadCloser, error) {
 	resp, err := p.c.DownloadFile(ctx, p.sid, seg.name, nil)
 	if err != nil {
@@ -375,6 +377,9 @@ func (p *Process) openSegment(ctx context.Context, seg segment) (io.ReadCloser, 
 			return nil, fmt.Errorf("%w: %s is gone (process %s)", ErrProcessNotFound, seg.name, p.id)
 		}
 		return nil, err
+	}
+	if seg.length < 0 {
+		return resp.Body, nil
 	}
 	return struct {
 		io.Reader
@@ -542,10 +547,11 @@ func (p *Process) waitAndCollect(ctx context.Context, first *record, wout, werr 
 	return resp, nil
 }
 
-// maybeCleanup removes the process's files once its result is read and no
-// reader is open: at once (one request) when output was downloaded, else
-// with the session's next layer call.
-func (p *Process) maybeCleanup(ctx context.Context, now bool) {
+// maybeCleanup queues the process's files for removal once its result is
+// read and no reader is open. The removal rides on the session's next
+// layer call: the very next one when output was downloaded (large files
+// should not linger), else once cleanupBatch results are waiting.
+func (p *Process) maybeCleanup(_ context.Context, large bool) {
 	p.mu.Lock()
 	if p.cleaned || !p.waited || p.readers > 0 {
 		p.mu.Unlock()
@@ -554,16 +560,9 @@ func (p *Process) maybeCleanup(ctx context.Context, now bool) {
 	p.cleaned = true
 	p.chunks = nil
 	p.mu.Unlock()
-	if !now {
-		p.c.layer().add(p.sid, p.id)
-		return
-	}
-	ids, names := p.c.layer().take(p.sid, true)
-	ids = append(ids, p.id)
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), killBudget)
-	defer cancel()
-	if _, err := p.c.Execute(cctx, p.sid, Command{Shell: cleanupScript(ids, names), Timeout: execMargin}, &ExecuteOptions{RetryAmbiguousFailures: true}); err != nil {
-		p.c.layer().giveBack(p.sid, ids, names)
+	p.c.layer().add(p.sid, p.id)
+	if large {
+		p.c.layer().markUrgent(p.sid)
 	}
 }
 
@@ -636,10 +635,15 @@ func (r *outputReader) Read(b []byte) (int, error) {
 			return n, nil
 		}
 		if r.body != nil {
-			n, err := r.body.Read(b[:min(int64(len(b)), r.remain)])
-			r.remain -= int64(n)
+			if r.remain >= 0 {
+				b = b[:min(int64(len(b)), r.remain)]
+			}
+			n, err := r.body.Read(b)
+			if r.remain >= 0 {
+				r.remain -= int64(n)
+			}
 			r.off += int64(n)
-			if r.remain == 0 {
+			if r.remain == 0 || (r.remain < 0 && err == io.EOF) {
 				r.body.Close()
 				r.body = nil
 				r.p.noteChunk(r.seg.name)
@@ -732,6 +736,7 @@ func (r *outputReader) finish() {
 type layerState struct {
 	mu      sync.Mutex
 	pending map[string][]string // session ID -> process IDs
+	urgent  map[string]bool     // session ID -> a large result awaits clean-up
 }
 
 var layerStates sync.Map // weak.Pointer[Client] -> *layerState
@@ -741,7 +746,7 @@ func (c *Client) layer() *layerState {
 	if v, ok := layerStates.Load(k); ok {
 		return v.(*layerState)
 	}
-	v, loaded := layerStates.LoadOrStore(k, &layerState{pending: map[string][]string{}})
+	v, loaded := layerStates.LoadOrStore(k, &layerState{pending: map[string][]string{}, urgent: map[string]bool{}})
 	if !loaded {
 		runtime.AddCleanup(c, func(k weak.Pointer[Client]) { layerStates.Delete(k) }, k)
 	}
@@ -759,17 +764,27 @@ func (l *layerState) add(sessionID string, ids ...string) {
 	l.pending[sessionID] = q
 }
 
+// markUrgent makes the next take in sessionID return what is pending
+// without waiting for a full batch.
+func (l *layerState) markUrgent(sessionID string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.urgent[sessionID] = true
+}
+
 // take removes and returns what awaits clean-up in sessionID: everything
-// when force is set, else only once cleanupBatch processes are waiting (an
-// rm per call would cost as much as a small command).
+// when force is set or a large result is pending, else only once
+// cleanupBatch processes are waiting (an rm per call would cost as much
+// as a small command).
 func (l *layerState) take(sessionID string, force bool) (ids, names []string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	ids = l.pending[sessionID]
-	if !force && len(ids) < cleanupBatch {
+	if !force && !l.urgent[sessionID] && len(ids) < cleanupBatch {
 		return nil, nil
 	}
 	delete(l.pending, sessionID)
+	delete(l.urgent, sessionID)
 	return ids, nil
 }
 
@@ -777,5 +792,6 @@ func (l *layerState) take(sessionID string, force bool) (ids, names []string) {
 func (l *layerState) giveBack(sessionID string, ids, _ []string) {
 	if len(ids) > 0 {
 		l.add(sessionID, ids...)
+		l.markUrgent(sessionID)
 	}
 }

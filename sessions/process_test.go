@@ -141,3 +141,25 @@ func TestStartStreams64MiBWithinBudget(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 0, res.ExitCode)
 }
+
+// TestReaderOfAFinishedStreamReadsToTheEnd: a reader from offset 0 of a
+// process that has ended gets the whole stream in one download, whose
+// length the session did not measure first, byte for byte.
+func TestReaderOfAFinishedStreamReadsToTheEnd(t *testing.T) {
+	_, _, s, _ := newProcEmulator(t)
+	ctx := context.Background()
+	want := exactnessContents(100000)["utf8-shift1"]
+	upload(t, s, "whole.txt", want)
+	p, err := s.Start(ctx, sessions.ShellCommand("cat whole.txt"), nil)
+	require.NoError(t, err)
+	r := p.Stdout(ctx)
+	res, err := p.Wait(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 0, res.ExitCode)
+	assert.Empty(t, res.Stdout, "stdout goes to the reader")
+	got, err := io.ReadAll(r)
+	require.NoError(t, err)
+	assert.Equal(t, sha256.Sum256(want), sha256.Sum256(got))
+	assert.Len(t, got, len(want))
+	require.NoError(t, r.Close())
+}

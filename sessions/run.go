@@ -59,9 +59,9 @@ type RunResponse struct {
 // and fetched from the files (DownloadFile). A command that fits inline
 // costs one request; the clean-up of its files rides on a later Run, Start
 // or read in the session (one rm for every eight such results, see
-// ProcessFilePrefix). Large output costs one download per stream and one
-// clean-up request; a longer command is polled (each poll waits up to 20 s
-// in the session). A script over 32 KiB and stdin over 16 KiB are uploaded
+// ProcessFilePrefix). Large output costs one download per stream, and its
+// files are removed by the session's next Run, Start or read; a longer
+// command is polled (each poll waits up to 20 s in the session). A script over 32 KiB and stdin over 16 KiB are uploaded
 // first, so neither has a size limit.
 //
 // cmd.Timeout kills the command (its process group) after that long; the

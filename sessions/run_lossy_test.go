@@ -129,13 +129,15 @@ func runPrintfOK(t *testing.T, c *sessions.Client, n, workers int) (recovered, t
 }
 
 // TestRunRecoversLostFinalWrites: with half of all execution answers
-// missing their last write (seeded), 100 Runs of `printf ok` each return
-// exactly "ok" or a typed error, never a wrong answer.
+// missing their last write (seeded), 50 Runs of `printf ok` (or a tenth
+// of -lostwrite.runs, if more) each return exactly "ok" or a typed error,
+// never a wrong answer, and the losses forced recoveries.
 func TestRunRecoversLostFinalWrites(t *testing.T) {
-	// The emulator's own quirk gets the issue's 500 Runs
-	// (TestRunSurvivesEmulatorLostFinalWrites); this harsher one, which
-	// also cuts stderr and at random points, gets fewer.
-	n := 100
+	// The emulator's own quirk gets the most Runs
+	// (TestRunSurvivesEmulatorLostFinalWrites, -lostwrite.runs); this
+	// harsher one, which also cuts stderr and at random points, and
+	// forces a recovery in most losses, gets fewer.
+	n := max(50, *lostWriteRuns/10)
 	if testing.Short() {
 		n = 30
 	}

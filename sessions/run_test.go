@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/rand"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -339,8 +340,8 @@ func TestRunRequestCountsAndCleanup(t *testing.T) {
 	}
 	assert.LessOrEqual(t, len(layerFiles(t, s)), 8*6, "at most eight results' files wait for clean-up")
 
-	// A large Run: one execution, one download per stream with content,
-	// one clean-up; and it takes the first Run's files with it.
+	// A large Run: one execution, one download per stream with content;
+	// its files go with the session's next call, at once (not in a batch).
 	srv.ResetRequests()
 	res, err = s.Run(ctx, sessions.ShellCommand("head -c 100000 /dev/zero; printf small >&2"), nil)
 	require.NoError(t, err)
@@ -358,15 +359,32 @@ func TestRunRequestCountsAndCleanup(t *testing.T) {
 		}
 	}
 	if !res.Recovered {
-		assert.Equal(t, 2, execs, "the run and its clean-up")
+		assert.Equal(t, 1, execs, "the run only; its clean-up rides on the next call")
 		assert.Equal(t, 1, downloads, "stdout only; stderr came inline")
 	}
 	assert.Zero(t, other)
-	assert.Empty(t, layerFiles(t, s), "a large Run cleans up at once")
+	large := res.ProcessID
+	hasFilesOf := func(id string) bool {
+		for _, f := range layerFiles(t, s) {
+			if strings.HasPrefix(f, sessions.ProcessFilePrefix+id) {
+				return true
+			}
+		}
+		return false
+	}
+	require.True(t, hasFilesOf(large), "the large Run's files wait for the next call")
 
-	// Close deletes the session, and with it every file of the layer.
-	_, err = s.Run(ctx, sessions.ShellCommand("echo pending"), nil)
+	// The next call removes the large Run's files (and every other
+	// pending one) in its own request; Close deletes the session, and with
+	// it every file of the layer.
+	srv.ResetRequests()
+	res, err = s.Run(ctx, sessions.ShellCommand("echo pending"), nil)
 	require.NoError(t, err)
+	if !res.Recovered {
+		assert.Len(t, srv.Requests(), 1, "the clean-up rides on the Run's own request")
+	}
+	assert.False(t, hasFilesOf(large), "the next call removed the large Run's files")
+	assert.Len(t, layerFiles(t, s), 4, "only the last Run's files are left: .out .err .pid .rc")
 	require.NotEmpty(t, layerFiles(t, s))
 	require.NoError(t, s.Close(ctx))
 	_, ok := srv.SessionDir(sessionstest.DefaultPoolName, s.ID())
@@ -388,4 +406,20 @@ func TestRunCancelKillsTheCommand(t *testing.T) {
 	assert.True(t, errors.Is(err, context.Canceled), "%v", err)
 	assert.Eventually(t, func() bool { return srv.ProcessCount() == 0 }, 5*time.Second, 20*time.Millisecond,
 		"the cancelled command still runs in the emulator")
+}
+
+// TestRunFilesRootIsTheEmulatorsSessionDir: the emulator names its files
+// root (the session's directory, the working directory) to commands, so
+// the layer never writes to a /mnt/data the host may have.
+func TestRunFilesRootIsTheEmulatorsSessionDir(t *testing.T) {
+	_, _, s, _ := newProcEmulator(t)
+	res, err := s.Run(context.Background(), sessions.ShellCommand(`printf '%s\n' "$SHELLPOOL_FILES_ROOT"; pwd -P`), nil)
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(string(res.Stdout)), "\n")
+	require.Len(t, lines, 2, "%q", res.Stdout)
+	assert.NotEmpty(t, lines[0])
+	assert.NotEqual(t, "/mnt/data", lines[0])
+	dir, err := filepath.EvalSymlinks(lines[0])
+	require.NoError(t, err)
+	assert.Equal(t, lines[1], dir, "the files root is the session's working directory")
 }

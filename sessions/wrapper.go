@@ -3,9 +3,9 @@ package sessions
 // The process layer's bash scripts and the parsing of what they report.
 //
 // Every process has an ID (24 hex digits) and files named
-// ProcessFilePrefix+ID+"."+kind in the session's file root (/mnt/data, or the
-// directory commands start in when there is no /mnt/data, as in the
-// emulator):
+// ProcessFilePrefix+ID+"."+kind in the session's file root (/mnt/data, or
+// $SHELLPOOL_FILES_ROOT where the session sets it, as the emulator does; see
+// filesRootLine):
 //
 //	.out .err  the command's stdout and stderr, exactly as written
 //	.in        its stdin (written by the wrapper, or uploaded when large)
@@ -43,12 +43,11 @@ import (
 
 // ProcessFilePrefix is the prefix of the files that Run and Start create in
 // the session's file root (/mnt/data): ProcessFilePrefix + process ID + "." +
-// a kind such as "out". They are deleted once their result has been read:
-// at once after a result that needed a download, else by a later Run,
-// Start or read in the session, which removes the files of up to the last
-// eight small results in the same request; all of them go with the session
-// when it is deleted (Session.Close). Do not create files with this prefix
-// yourself.
+// a kind such as "out". They are deleted once their result has been read,
+// by a later Run, Start or read in the session, in the same request: the
+// next one after a result that needed a download, else the one that finds
+// eight small results waiting; all of them go with the session when it is
+// deleted (Session.Close). Do not create files with this prefix yourself.
 const ProcessFilePrefix = "shellpool-proc-"
 
 // inlineBudget is the most content of one stream a report prints inline:
@@ -120,9 +119,18 @@ func shq(s string) string {
 	return b.String()
 }
 
+// filesRootLine sets F to the directory the files API serves: the one
+// named by $SHELLPOOL_FILES_ROOT when the session sets it (the emulator
+// does: its session directory, the working directory of every command),
+// else /mnt/data (live pools). It never guesses from the host: an emulator
+// on a machine with its own /mnt/data still keeps its files in the
+// session's directory. Without either, F is the working directory, and
+// the files API will not find the files (ErrProcessNotFound).
+const filesRootLine = "F=${SHELLPOOL_FILES_ROOT:-/mnt/data}; [ -d \"$F\" ] || F=$PWD\n"
+
 // scriptHeader sets F (the file root) and P (the process's file stem).
 func scriptHeader(id string) string {
-	return "F=/mnt/data; [ -d \"$F\" ] || F=$PWD\nP=\"$F/" + ProcessFilePrefix + id + "\"\n"
+	return filesRootLine + "P=\"$F/" + ProcessFilePrefix + id + "\"\n"
 }
 
 // cleanupLine removes every file of the processes ids and the single files
@@ -147,7 +155,7 @@ func cleanupLine(ids, names []string) string {
 // `rep OOFF EOFF` (an offset of -1 skips the stream, -2 reports it from
 // the start once the process is done); it needs $M (the
 // record tag with nonce) and $N (a nonce for chunk names).
-const reportFunc = `nap() { [ -e /dev/fd/9 ] || exec 9<> <(:); read -r -t "$1" -u 9 _; }
+const reportFunc = `nap() { [ -e /dev/fd/9 ] || exec 9<>/dev/ptmx 2>/dev/null || exec 9<> <(:); read -r -t "$1" -u 9 _; }
 seg() {
   local f=$1 off=$2 done=$3 src c
   S_m=n S_l=0 S_k=0 S_n=-
@@ -158,11 +166,16 @@ seg() {
     [ -e "$f" ] || return 0
     c="$P.c$N$4"; tail -c "+$((off+1))" -- "$f" > "$c" 2>/dev/null || { rm -f -- "$c"; return 0; }; src=$c
   fi
-  if [ -s "$src" ]; then S_l=$(wc -c < "$src"); S_l=$((S_l)); fi
-  S_n=${src##*/}
-  if [ "$S_l" -eq 0 ]; then S_m=n; [ -n "$c" ] && rm -f -- "$c"; S_n=-; return 0; fi
-  if [ "$S_l" -le ` + "INLINE" + ` ]; then set -- $(cksum < "$src"); S_k=$1; S_m=i; else S_m=d; fi
+  [ -s "$src" ] || { [ -n "$c" ] && rm -f -- "$c"; return 0; }
+  S_n=${src##*/} S_v=
+  IFS= read -r -d '' -N ` + "INLINE1" + ` S_v < "$src"
+  if [ "${#S_v}" -le ` + "INLINE" + ` ]; then set -- $(cksum < "$src"); S_k=$1 S_l=$2 S_m=i
+    [ "$S_l" -le ` + "INLINE" + ` ] || S_m=d
+  elif [ "$src" = "$f" ]; then S_l=-1 S_m=d
+  else S_l=$(wc -c < "$src"); S_l=$((S_l)) S_m=d; fi
 }
+# put NAME LENGTH prints an inline stream, from S_v when it holds every byte.
+put() { if [ "${#S_v}" = "$2" ]; then printf '%s' "$S_v"; else cat -- "$F/$1"; fi; }
 rep() {
   local st=running rc=- to=0 t0=- t1=- e x pg sp
   if [ -e "$P.rc" ]; then read -r rc to t0 t1 e < "$P.rc"; [ "$e" = end ] && st=done; fi
@@ -178,10 +191,11 @@ rep() {
     fi
   fi
   x=0; [ "$st" = done ] && x=1
-  seg "$P.out" "$1" $x o; local om=$S_m ol=$S_l ok=$S_k on=$S_n
-  seg "$P.err" "$2" $x e; local em=$S_m el=$S_l ek=$S_k en=$S_n
-  [ "$om" = i ] && cat -- "$F/$on"
-  [ "$em" = i ] && cat -- "$F/$en" >&2
+  LC_ALL=C
+  seg "$P.out" "$1" $x o; local om=$S_m ol=$S_l ok=$S_k on=$S_n ov=$S_v
+  seg "$P.err" "$2" $x e; local em=$S_m el=$S_l ek=$S_k en=$S_n ev=$S_v
+  S_v=$ov; [ "$om" = i ] && put "$on" "$ol"
+  S_v=$ev; [ "$em" = i ] && put "$en" "$el" >&2
   local r="$M st=$st rc=$rc to=$to t0=$t0 t1=$t1 om=$om ol=$ol ok=$ok on=$on em=$em el=$el ek=$ek en=$en"
   printf '\n%s\n' "$r"
   printf '\n%s\n' "$r" >&2
@@ -201,7 +215,7 @@ waitfor() {
 `
 
 // reportFuncText is reportFunc with the inline budget filled in.
-var reportFuncText = strings.ReplaceAll(reportFunc, "INLINE", strconv.Itoa(inlineBudget))
+var reportFuncText = strings.NewReplacer("INLINE1", strconv.Itoa(inlineBudget+1), "INLINE", strconv.Itoa(inlineBudget)).Replace(reportFunc)
 
 // jobSpec is what the supervisor runs, already quoted for bash.
 type jobSpec struct {
@@ -333,7 +347,7 @@ rep -1 -1
 
 // cleanupScript removes the files of ids and names.
 func cleanupScript(ids, names []string) string {
-	return "F=/mnt/data; [ -d \"$F\" ] || F=$PWD\n" + cleanupLine(ids, names) + "true\n"
+	return filesRootLine + cleanupLine(ids, names) + "true\n"
 }
 
 // procState is a process's state in a record.
@@ -350,7 +364,7 @@ const (
 // segment says how one stream's requested content is delivered.
 type segment struct {
 	mode   byte   // 'n' nothing new, 'i' inline, 'd' download name
-	length int64  // bytes of content
+	length int64  // bytes of content; -1: a whole finished stream, to EOF
 	sum    uint32 // cksum of inline content
 	name   string // the file holding the content (bare name), "-" for none
 	inline []byte // the content that arrived inline, verified
@@ -421,7 +435,7 @@ func parseSegment(mode, length, sum, name string) (segment, bool) {
 		return segment{}, false
 	}
 	l, err := strconv.ParseInt(length, 10, 64)
-	if err != nil || l < 0 {
+	if err != nil || l < -1 || (l == -1 && mode != "d") {
 		return segment{}, false
 	}
 	k, err := strconv.ParseUint(sum, 10, 32)

@@ -109,3 +109,47 @@ func TestWrapperNeedsOnlyBashAndPOSIXTools(t *testing.T) {
 	out, _ = run(cleanupScript([]string{first, id}, nil) + "for f in *; do [ -e \"$f\" ] && echo \"$f\"; done; true")
 	assert.Empty(t, out, "clean-up left files")
 }
+
+// TestFilesRootNeverFollowsTheHost: the layer's files go to
+// $SHELLPOOL_FILES_ROOT when the session names it (the emulator), even when
+// the working directory is elsewhere, and else to /mnt/data (live pools),
+// never to the working directory while /mnt/data exists.
+func TestFilesRootNeverFollowsTheHost(t *testing.T) {
+	bash, err := exec.LookPath("bash")
+	require.NoError(t, err)
+	root, cwd := t.TempDir(), t.TempDir()
+	rootOf := func(env ...string) string {
+		cmd := exec.Command(bash, "-c", scriptHeader(newHexID(12))+`printf '%s' "$F"`)
+		cmd.Dir = cwd
+		cmd.Env = append([]string{"PWD=" + cwd}, env...)
+		out, err := cmd.Output()
+		require.NoError(t, err)
+		return string(out)
+	}
+	assert.Equal(t, root, rootOf("SHELLPOOL_FILES_ROOT="+root), "the session's files root wins over /mnt/data and the working directory")
+	if st, err := os.Stat("/mnt/data"); err == nil && st.IsDir() {
+		assert.Equal(t, "/mnt/data", rootOf(), "live pools: /mnt/data")
+	} else {
+		assert.Equal(t, cwd, rootOf(), "no /mnt/data and no files root: the working directory")
+	}
+
+	// Through the emulator: Run's files sit in the session's directory
+	// (listed by the files API), whatever the host holds at /mnt/data.
+	j, _, err := prepareJob(ShellCommand("printf hi"))
+	require.NoError(t, err)
+	id := newHexID(12)
+	cmd := exec.Command(bash, "-c", wrapperScript(id, "n1", j, 5, nil, nil, -2))
+	cmd.Dir = cwd
+	cmd.Env = []string{"PWD=" + cwd, "SHELLPOOL_FILES_ROOT=" + root, "PATH=" + os.Getenv("PATH")}
+	out, err := cmd.Output()
+	require.NoError(t, err)
+	rec, ok := parseReport(string(out), "", "n1")
+	require.True(t, ok, "%q", out)
+	assert.Equal(t, "hi", string(rec.out.inline))
+	got, err := os.ReadFile(filepath.Join(root, ProcessFilePrefix+id+".out"))
+	require.NoError(t, err)
+	assert.Equal(t, "hi", string(got))
+	left, err := filepath.Glob(filepath.Join(cwd, ProcessFilePrefix+"*"))
+	require.NoError(t, err)
+	assert.Empty(t, left, "nothing of the layer in the working directory")
+}

@@ -442,6 +442,13 @@ func timeoutResult(ctx context.Context, req ExecRequest, res ExecResult) ExecRes
 // random and unrelated to the session identifier.
 const markEnv = "SESSIONSTEST_MARK"
 
+// filesRootEnv names the directory the files API serves (the session's
+// directory, also the working directory) to every command, so that the
+// sessions package's Run and Start keep their files there and never in a
+// /mnt/data the host may have; live pools do not set it (their files root
+// is /mnt/data).
+const filesRootEnv = "SHELLPOOL_FILES_ROOT"
+
 func (s *Server) runProcess(ctx context.Context, ss *session, req ExecRequest) ExecResult {
 	argv := req.Args
 	if argv == nil {
@@ -490,6 +497,7 @@ func (s *Server) runProcess(ctx context.Context, ss *session, req ExecRequest) E
 		"LANG=C.UTF-8",
 		"TERM=dumb",
 		markEnv + "=" + ss.mark,
+		filesRootEnv + "=" + ss.dir,
 	}
 	if stdin != nil {
 		cmd.Stdin = stdin
