@@ -10,7 +10,7 @@
 // Execute, or as a long-running operation with BeginExecute), uploads and
 // downloads session files, and gets, lists and deletes sessions. A session is
 // created by the service the first time an identifier is used; the
-// sessions.Session handle deletes it again on Close, so leaked sessions do not
+// sessions.SessionClient handle deletes it again on Close, so leaked sessions do not
 // exhaust the pool's maxConcurrentSessions. Retries never run a command twice
 // (see "Retries" in the sessions package documentation).
 //

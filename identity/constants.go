@@ -9,7 +9,7 @@ import (
 
 const (
 	// SessionsScope is the scope to request a dynamic sessions token with
-	// through azidentity or any azcore.TokenCredential: sessions.DefaultAudience
+	// through azidentity or any azcore.TokenCredential: sessions.Audience
 	// followed by "/.default".
 	SessionsScope = azname.SessionsAudience + "/.default"
 

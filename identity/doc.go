@@ -10,11 +10,11 @@
 // managed identity with that client ID (what an app in a Container App uses).
 // Clients in this module request the scopes they need from it.
 //
-// The data plane accepts only tokens whose audience is sessions.DefaultAudience
+// The data plane accepts only tokens whose audience is sessions.Audience
 // (https://dynamicsessions.io; request it with [SessionsScope]). `az account get-access-token` without
 // --resource returns an Azure Resource Manager token, which gets 401. For
 // the tutorial's "Get a bearer token" step use [GetToken] with
-// sessions.DefaultAudience. A [Token] never prints its value: fmt, log/slog and
+// sessions.Audience. A [Token] never prints its value: fmt, log/slog and
 // encoding/json all show "REDACTED"; [Token.Value] returns it for an
 // Authorization header. [InspectToken] and [Token.Claims] decode a token's
 // audience, object ID (oid), tenant, app ID and expiry without verifying it,
@@ -22,7 +22,7 @@
 //
 //	claims, err := identity.InspectToken(raw)
 //	if err == nil {
-//		err = claims.Check(sessions.DefaultAudience) // ErrWrongAudience, ErrTokenExpired, ...
+//		err = claims.Check(sessions.Audience) // ErrWrongAudience, ErrTokenExpired, ...
 //	}
 //
 // # Managed identity and role assignments

@@ -112,7 +112,7 @@ func TestEmulatorTutorialFlow(t *testing.T) {
 
 	// The token has the data plane's audience and names the identity; an
 	// ARM token would be refused, and Check says why.
-	tok, err := identity.GetToken(ctx, asIdentity, sessions.DefaultAudience, nil)
+	tok, err := identity.GetToken(ctx, asIdentity, sessions.Audience, nil)
 	require.NoError(t, err)
 	assert.NoError(t, tok.Check())
 	claims, err := tok.Claims()
@@ -122,7 +122,7 @@ func TestEmulatorTutorialFlow(t *testing.T) {
 	require.NoError(t, err)
 	armClaims, err := armTok.Claims()
 	require.NoError(t, err)
-	assert.ErrorIs(t, armClaims.Check(sessions.DefaultAudience), identity.ErrWrongAudience)
+	assert.ErrorIs(t, armClaims.Check(sessions.Audience), identity.ErrWrongAudience)
 
 	// RBAC denies the identity until it holds the role.
 	_, err = e.execute(t, endpoint, asIdentity)

@@ -61,7 +61,7 @@ func ExampleInspectToken() {
 	fmt.Println("audience:", claims.Audience)
 	fmt.Println("object ID:", claims.ObjectID)
 
-	err = claims.Check(sessions.DefaultAudience)
+	err = claims.Check(sessions.Audience)
 	fmt.Println("wrong audience:", errors.Is(err, identity.ErrWrongAudience))
 	// Output:
 	// audience: https://management.azure.com/
@@ -124,7 +124,7 @@ func ExampleGetToken() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	tok, err := identity.GetToken(context.TODO(), cred, sessions.DefaultAudience, nil)
+	tok, err := identity.GetToken(context.TODO(), cred, sessions.Audience, nil)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -75,7 +75,7 @@ func (c *Client) AssignRole(ctx context.Context, scope, roleDefinitionID, princi
 
 // AssignSessionExecutor assigns the "Azure ContainerApps Session Executor"
 // role on a session pool to a principal, so that the principal's data-plane
-// tokens (sessions.DefaultAudience) can run commands, move files and manage sessions in the
+// tokens (sessions.Audience) can run commands, move files and manage sessions in the
 // pool. It is AssignRole with SessionExecutorRoleDefinitionID of the pool's
 // subscription; see AssignRole for naming, retries and errors.
 //

@@ -40,7 +40,7 @@ type Token struct {
 // bearer token" step, with the audience the data plane needs.
 //
 //   - cred - any credential, such as the one NewCredential returns.
-//   - audience - sessions.DefaultAudience for the dynamic sessions data plane. The
+//   - audience - sessions.Audience for the dynamic sessions data plane. The
 //     resource form ("https://dynamicsessions.io") and the scope form
 //     (".../.default") are both accepted.
 //   - options - nil for defaults.
@@ -72,10 +72,10 @@ func normalizeAudience(audience string) (aud, scope string, err error) {
 	a = strings.TrimSuffix(a, "/.default")
 	a = strings.TrimRight(a, "/")
 	if a == "" {
-		return "", "", argErr("audience", "must not be empty; pass sessions.DefaultAudience for the dynamic sessions data plane")
+		return "", "", argErr("audience", "must not be empty; pass sessions.Audience for the dynamic sessions data plane")
 	}
 	if strings.ContainsAny(a, " \t\n") {
-		return "", "", argErr("audience", fmt.Sprintf("%q is one audience, such as sessions.DefaultAudience, not a list", audience))
+		return "", "", argErr("audience", fmt.Sprintf("%q is one audience, such as sessions.Audience, not a list", audience))
 	}
 	return a, a + "/.default", nil
 }
@@ -152,7 +152,7 @@ func (t Token) MarshalJSON() ([]byte, error) {
 // whether it is usable. None of them is secret.
 type Claims struct {
 	// Audience is the "aud" claim: the service the token is for. The dynamic
-	// sessions data plane requires sessions.DefaultAudience.
+	// sessions data plane requires sessions.Audience.
 	Audience string `json:"audience,omitempty"`
 	// ObjectID is the "oid" claim: the principal's object ID, the principalId
 	// a role assignment names.
@@ -197,7 +197,7 @@ func InspectToken(raw string) (Claims, error) {
 
 // Check explains why a service expecting audience would reject a token with
 // these claims (HTTP 401), or returns nil. audience may be given in the
-// resource or the scope (".../.default") form; sessions.DefaultAudience is the one
+// resource or the scope (".../.default") form; sessions.Audience is the one
 // the dynamic sessions data plane expects. The error matches ErrWrongAudience,
 // ErrTokenExpired or ErrTokenNotYetValid and says what to do. Check does not
 // verify the signature and cannot see role assignments (a missing Session

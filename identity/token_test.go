@@ -104,14 +104,14 @@ func TestClaimsCheck(t *testing.T) {
 		want     error
 		mention  []string
 	}{
-		{"right audience", identity.Claims{Audience: "https://dynamicsessions.io", ExpiresAt: now.Add(time.Hour)}, sessions.DefaultAudience, nil, nil},
+		{"right audience", identity.Claims{Audience: "https://dynamicsessions.io", ExpiresAt: now.Add(time.Hour)}, sessions.Audience, nil, nil},
 		{"scope form and trailing slash", identity.Claims{Audience: "https://dynamicsessions.io/", ExpiresAt: now.Add(time.Hour)}, identity.SessionsScope, nil, nil},
-		{"ARM token", identity.Claims{Audience: "https://management.azure.com/", ExpiresAt: now.Add(time.Hour)}, sessions.DefaultAudience, identity.ErrWrongAudience,
+		{"ARM token", identity.Claims{Audience: "https://management.azure.com/", ExpiresAt: now.Add(time.Hour)}, sessions.Audience, identity.ErrWrongAudience,
 			[]string{"Azure Resource Manager", "https://dynamicsessions.io/.default", "--resource https://dynamicsessions.io"}},
-		{"legacy ARM audience", identity.Claims{Audience: "https://management.core.windows.net/"}, sessions.DefaultAudience, identity.ErrWrongAudience, []string{"Azure Resource Manager"}},
-		{"obsolete acasessions audience", identity.Claims{Audience: "https://acasessions.io"}, sessions.DefaultAudience, identity.ErrWrongAudience, []string{"https://acasessions.io"}},
-		{"expired", identity.Claims{Audience: "https://dynamicsessions.io", ExpiresAt: now.Add(-10 * time.Minute)}, sessions.DefaultAudience, identity.ErrTokenExpired, []string{"request a new token"}},
-		{"not yet valid", identity.Claims{Audience: "https://dynamicsessions.io", NotBefore: now.Add(10 * time.Minute)}, sessions.DefaultAudience, identity.ErrTokenNotYetValid, []string{"clock"}},
+		{"legacy ARM audience", identity.Claims{Audience: "https://management.core.windows.net/"}, sessions.Audience, identity.ErrWrongAudience, []string{"Azure Resource Manager"}},
+		{"obsolete acasessions audience", identity.Claims{Audience: "https://acasessions.io"}, sessions.Audience, identity.ErrWrongAudience, []string{"https://acasessions.io"}},
+		{"expired", identity.Claims{Audience: "https://dynamicsessions.io", ExpiresAt: now.Add(-10 * time.Minute)}, sessions.Audience, identity.ErrTokenExpired, []string{"request a new token"}},
+		{"not yet valid", identity.Claims{Audience: "https://dynamicsessions.io", NotBefore: now.Add(10 * time.Minute)}, sessions.Audience, identity.ErrTokenNotYetValid, []string{"clock"}},
 		{"ARM token for ARM", identity.Claims{Audience: "https://management.azure.com/", ExpiresAt: now.Add(time.Hour)}, identity.ARMScope, nil, nil},
 	}
 	for _, tc := range tests {
@@ -166,14 +166,14 @@ func TestGetTokenErrors(t *testing.T) {
 			_, err := identity.GetToken(t.Context(), cred, aud, nil)
 			assert.ErrorIs(t, err, identity.ErrInvalidArgument, "audience %q", aud)
 		}
-		_, err := identity.GetToken(t.Context(), nil, sessions.DefaultAudience, nil)
+		_, err := identity.GetToken(t.Context(), nil, sessions.Audience, nil)
 		assert.ErrorIs(t, err, identity.ErrInvalidArgument)
 		assert.Empty(t, cred.scopes)
 	})
 	t.Run("credential failure is wrapped", func(t *testing.T) {
 		t.Parallel()
 		cause := errors.New("no managed identity endpoint")
-		_, err := identity.GetToken(t.Context(), &tokenCred{err: cause}, sessions.DefaultAudience, nil)
+		_, err := identity.GetToken(t.Context(), &tokenCred{err: cause}, sessions.Audience, nil)
 		require.ErrorIs(t, err, cause)
 		assert.Contains(t, err.Error(), "https://dynamicsessions.io/.default")
 	})
@@ -189,9 +189,9 @@ func TestTokenCheck(t *testing.T) {
 		audience string
 		want     error
 	}{
-		{"sessions token", mint(sessionsClaims()), sessions.DefaultAudience, nil},
-		{"ARM token asked for sessions", mint(arm), sessions.DefaultAudience, identity.ErrWrongAudience},
-		{"opaque token", "opaque", sessions.DefaultAudience, identity.ErrMalformedToken},
+		{"sessions token", mint(sessionsClaims()), sessions.Audience, nil},
+		{"ARM token asked for sessions", mint(arm), sessions.Audience, identity.ErrWrongAudience},
+		{"opaque token", "opaque", sessions.Audience, identity.ErrMalformedToken},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -217,7 +217,7 @@ func TestTokenNeverPrinted(t *testing.T) {
 	raw := mint(sessionsClaims())
 	parts := strings.Split(raw, ".")
 	require.Len(t, parts, 3)
-	tok, err := identity.GetToken(t.Context(), &tokenCred{token: raw}, sessions.DefaultAudience, nil)
+	tok, err := identity.GetToken(t.Context(), &tokenCred{token: raw}, sessions.Audience, nil)
 	require.NoError(t, err)
 
 	type holder struct {

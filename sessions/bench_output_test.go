@@ -96,9 +96,9 @@ func BenchmarkExecuteLargeOutput(b *testing.B) {
 		})
 		b.Run(size.name+"/azcore", func(b *testing.B) {
 			pl := runtime.NewPipeline("bench", "v0", runtime.PipelineOptions{
-				PerRetry: []policy.Policy{runtime.NewBearerTokenPolicy(&fake.TokenCredential{}, []string{DefaultAudience + "/.default"}, nil)},
+				PerRetry: []policy.Policy{runtime.NewBearerTokenPolicy(&fake.TokenCredential{}, []string{Audience + "/.default"}, nil)},
 			}, &policy.ClientOptions{Transport: srv.Client()})
-			u := endpoint + "/executions?api-version=" + url.QueryEscape(DefaultAPIVersion) + "&identifier=" + url.QueryEscape(testSessionID)
+			u := endpoint + "/executions?api-version=" + url.QueryEscape(DefaultDataPlaneAPIVersion) + "&identifier=" + url.QueryEscape(testSessionID)
 			b.SetBytes(int64(len(body)))
 			b.ReportAllocs()
 			for b.Loop() {
@@ -127,7 +127,7 @@ func BenchmarkExecuteLargeOutput(b *testing.B) {
 		})
 		b.Run(size.name+"/nethttp", func(b *testing.B) {
 			hc := srv.Client()
-			u := endpoint + "/executions?api-version=" + url.QueryEscape(DefaultAPIVersion) + "&identifier=" + url.QueryEscape(testSessionID)
+			u := endpoint + "/executions?api-version=" + url.QueryEscape(DefaultDataPlaneAPIVersion) + "&identifier=" + url.QueryEscape(testSessionID)
 			b.SetBytes(int64(len(body)))
 			b.ReportAllocs()
 			for b.Loop() {

@@ -50,7 +50,7 @@ func BenchmarkExecute(b *testing.B) {
 func BenchmarkExecuteBaseline(b *testing.B) {
 	srv := setupBenchServer(b)
 	hc := srv.Client()
-	base := srv.URL + testPrefix + "/executions?api-version=" + url.QueryEscape(DefaultAPIVersion) + "&identifier="
+	base := srv.URL + testPrefix + "/executions?api-version=" + url.QueryEscape(DefaultDataPlaneAPIVersion) + "&identifier="
 	sessionID := testSessionID
 	type request struct {
 		ShellCommand string `json:"shellCommand"`

@@ -22,14 +22,14 @@ import (
 )
 
 const (
-	// DefaultAPIVersion is the data-plane api-version the client sends unless
+	// DefaultDataPlaneAPIVersion is the data-plane api-version the client sends unless
 	// the azcore option ClientOptions.ClientOptions.APIVersion says
 	// otherwise. It is the version the shell session pool tutorial uses.
-	DefaultAPIVersion = "2025-02-02-preview"
+	DefaultDataPlaneAPIVersion = "2025-02-02-preview"
 
-	// DefaultAudience is the audience of the access tokens the dynamic sessions
-	// data plane accepts. The client requests DefaultAudience + "/.default".
-	DefaultAudience = "https://dynamicsessions.io"
+	// Audience is the audience of the access tokens the dynamic sessions
+	// data plane accepts. The client requests Audience + "/.default".
+	Audience = "https://dynamicsessions.io"
 
 	// ServiceName identifies the dynamic sessions data plane in a
 	// cloud.Configuration. Set ClientOptions.Cloud.Services[ServiceName].Audience
@@ -49,7 +49,7 @@ type ClientOptions struct {
 	azcore.ClientOptions
 
 	// Dialect selects the JSON body the client sends for executions. The zero
-	// value, DialectShell, sends the body the service specification defines
+	// value, DialectSpec, sends the body the service specification defines
 	// for shell pools.
 	Dialect Dialect
 }
@@ -62,10 +62,10 @@ type ClientOptions struct {
 type Dialect string
 
 const (
-	// DialectShell sends {"shellCommand": ...} or {"execCommandAndArgs": [...]}
+	// DialectSpec sends {"shellCommand": ...} or {"execCommandAndArgs": [...]}
 	// and timeoutInSeconds (always), plus stdin and outputStreamsMaxLength
 	// when set, and nothing else. It is the default.
-	DialectShell Dialect = ""
+	DialectSpec Dialect = ""
 	// DialectTutorial sends the tutorial's exact body:
 	// {"codeInputType":"inline","executionType":"synchronous","command":[...],"timeoutInSeconds":N}.
 	// A shell script is sent as ["/bin/bash","-c",script].
@@ -73,7 +73,7 @@ const (
 )
 
 // PossibleDialectValues returns every Dialect the client knows.
-func PossibleDialectValues() []Dialect { return []Dialect{DialectShell, DialectTutorial} }
+func PossibleDialectValues() []Dialect { return []Dialect{DialectSpec, DialectTutorial} }
 
 // Client runs commands, moves files and manages sessions in one session pool.
 // It is safe for concurrent use; create one per pool and reuse it.
@@ -108,15 +108,15 @@ func NewClient(endpoint string, cred azcore.TokenCredential, options *ClientOpti
 		return nil, &ArgumentError{Name: "cred", Reason: "must not be nil (nor a nil pointer in the interface); pass a credential such as the one azidentity.NewDefaultAzureCredential returns, and check its error"}
 	}
 	switch options.Dialect {
-	case DialectShell, DialectTutorial:
+	case DialectSpec, DialectTutorial:
 	default:
 		return nil, &ArgumentError{Name: "ClientOptions.Dialect", Reason: fmt.Sprintf("unknown dialect %q; use one of PossibleDialectValues()", options.Dialect)}
 	}
-	audience := DefaultAudience
+	audience := Audience
 	if c, ok := options.Cloud.Services[ServiceName]; ok && c.Audience != "" {
 		audience = c.Audience
 	}
-	apiVersion := DefaultAPIVersion
+	apiVersion := DefaultDataPlaneAPIVersion
 	if options.ClientOptions.APIVersion != "" {
 		apiVersion = options.ClientOptions.APIVersion
 	}
@@ -250,11 +250,6 @@ func isNil(v any) bool {
 func PoolEndpoint(region, subscriptionID, resourceGroup, pool string) string {
 	return azname.RegionalEndpoint(region, subscriptionID, resourceGroup, pool)
 }
-
-// NormalizeRegion turns an Azure region display name into its short name:
-// "North Central US" becomes "northcentralus". Short names are returned
-// lower-cased and otherwise unchanged.
-func NormalizeRegion(region string) string { return azname.NormalizeRegion(region) }
 
 // NewSessionID returns a new random session identifier: a lower-case UUID
 // from a cryptographic random source. It satisfies every identifier rule the

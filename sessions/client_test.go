@@ -36,13 +36,6 @@ func TestPoolEndpoint(t *testing.T) {
 	assert.Equal(t, "https://westus.dynamicsessions.io/subscriptions/s/resourceGroups/my%20rg/sessionPools/p", PoolEndpoint("West US", "s", "my rg", "p"), "segments are escaped")
 }
 
-func TestNormalizeRegion(t *testing.T) {
-	t.Parallel()
-	assert.Equal(t, "northcentralus", NormalizeRegion("North Central US"))
-	assert.Equal(t, "westeurope", NormalizeRegion(" West\tEurope "))
-	assert.Equal(t, "eastus", NormalizeRegion("eastus"))
-}
-
 func TestNewSessionID(t *testing.T) {
 	t.Parallel()
 	seen := map[string]bool{}

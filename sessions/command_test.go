@@ -36,7 +36,7 @@ func TestCommandTimeoutRoundsUp(t *testing.T) {
 			t.Parallel()
 			cmd := Command{Shell: "true", Timeout: tc.timeout}
 			assert.NoError(t, cmd.validate())
-			assert.Equal(t, tc.want, cmd.requestBody(DialectShell, false).TimeoutInSeconds)
+			assert.Equal(t, tc.want, cmd.requestBody(DialectSpec, false).TimeoutInSeconds)
 		})
 	}
 }

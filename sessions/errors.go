@@ -23,7 +23,7 @@ var (
 	// allocate a new, empty session.
 	ErrSessionNotFound = errors.New("sessions: session not found")
 	// ErrPoolAtCapacity: the pool has reached maxConcurrentSessions and is not
-	// allocating new sessions. Delete sessions you no longer need (Session.Close),
+	// allocating new sessions. Delete sessions you no longer need (SessionClient.Close),
 	// wait for idle ones to cool down, or raise maxConcurrentSessions.
 	ErrPoolAtCapacity = errors.New("sessions: session pool at capacity (maxConcurrentSessions reached)")
 	// ErrFileNotFound: the file or directory does not exist in the session.
@@ -123,7 +123,7 @@ func newServiceError(resp *http.Response, op string) error {
 		se.Advice = "assign the \"Azure ContainerApps Session Executor\" role (0fb8eba5-a2bb-4abe-b1c1-49dfad359bb0) on the session pool to the token's principal, then allow a few minutes for it to propagate"
 	case strings.Contains(code, "capacity") || strings.Contains(code, "maxconcurrent") || strings.Contains(code, "nomoresessions"):
 		se.Kind = ErrPoolAtCapacity
-		se.Advice = "delete sessions you no longer need (Session.Close or DeleteSession), wait for idle sessions to cool down, or raise scaleConfiguration.maxConcurrentSessions"
+		se.Advice = "delete sessions you no longer need (SessionClient.Close or DeleteSession), wait for idle sessions to cool down, or raise scaleConfiguration.maxConcurrentSessions"
 	case re.StatusCode == http.StatusNotFound && (code == "sessionnotfound" || (op == "session" && code == "")):
 		se.Kind = ErrSessionNotFound
 		se.Advice = "the session was deleted or its cooldown expired; a new execution or upload with this identifier starts a new, empty session"

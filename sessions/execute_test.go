@@ -91,7 +91,7 @@ func TestExecuteWireForm(t *testing.T) {
 				got := reqs[0]
 				assert.Equal(t, http.MethodPost, got.Method)
 				assert.Equal(t, form.path+"/executions", got.Path)
-				assert.Equal(t, url.Values{"api-version": {DefaultAPIVersion}, "identifier": {testSessionID}}, got.Query)
+				assert.Equal(t, url.Values{"api-version": {DefaultDataPlaneAPIVersion}, "identifier": {testSessionID}}, got.Query)
 				_, err = uuid.Parse(got.Header.Get("operation-id"))
 				assert.NoError(t, err, "operation-id must be a UUID")
 				assert.Equal(t, "Bearer fake_token", got.Header.Get("Authorization"))
@@ -390,7 +390,7 @@ func TestGetExecution(t *testing.T) {
 	require.Len(t, reqs, 1)
 	assert.Equal(t, http.MethodGet, reqs[0].Method)
 	assert.Equal(t, testPrefix+"/executions/ex 1", reqs[0].Path)
-	assert.Equal(t, url.Values{"api-version": {DefaultAPIVersion}, "identifier": {testSessionID}}, reqs[0].Query)
+	assert.Equal(t, url.Values{"api-version": {DefaultDataPlaneAPIVersion}, "identifier": {testSessionID}}, reqs[0].Query)
 	assert.Equal(t, "Bearer fake_token", reqs[0].Header.Get("Authorization"))
 
 	_, err = c.GetExecution(t.Context(), testSessionID, "missing", nil)

@@ -33,7 +33,7 @@ type benchEnv struct {
 func setupBenchEnv(b *testing.B) *benchEnv {
 	b.Helper()
 	srv, c := setupEmulator(b, &sessionstest.Options{})
-	tok, err := srv.Credential().GetToken(context.Background(), policy.TokenRequestOptions{Scopes: []string{sessions.DefaultAudience + "/.default"}})
+	tok, err := srv.Credential().GetToken(context.Background(), policy.TokenRequestOptions{Scopes: []string{sessions.Audience + "/.default"}})
 	require.NoError(b, err)
 	content := make([]byte, benchFileSize)
 	for i := range content {
@@ -46,7 +46,7 @@ func (e *benchEnv) url(path string, q url.Values) string {
 	if q == nil {
 		q = url.Values{}
 	}
-	q.Set("api-version", sessions.DefaultAPIVersion)
+	q.Set("api-version", sessions.DefaultDataPlaneAPIVersion)
 	q.Set("identifier", e.session)
 	return e.endpoint + path + "?" + q.Encode()
 }

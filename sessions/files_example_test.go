@@ -81,12 +81,12 @@ func ExampleClient_DownloadFile() {
 
 // A Session handle carries the identifier for you, and Close deletes the
 // session so it stops counting against maxConcurrentSessions. Defer it.
-func ExampleSession() {
+func ExampleSessionClient() {
 	client, done := exampleClient()
 	defer done()
 	ctx := context.Background()
 
-	s := client.NewSession()
+	s := client.NewSessionClient(sessions.NewSessionID())
 	defer s.Close(ctx) // idempotent: safe even after the explicit Close below
 
 	if _, err := s.UploadFile(ctx, "input.txt", strings.NewReader("3 lines\nof\ninput\n"), nil); err != nil {

@@ -118,7 +118,7 @@ func TestUploadFileWireForm(t *testing.T) {
 
 			assert.Equal(t, http.MethodPost, s.method)
 			assert.Equal(t, testPrefix+"/files", s.path)
-			wantQuery := url.Values{"api-version": {sessions.DefaultAPIVersion}, "identifier": {testSessionID}}
+			wantQuery := url.Values{"api-version": {sessions.DefaultDataPlaneAPIVersion}, "identifier": {testSessionID}}
 			if tc.wantPath != "" {
 				wantQuery.Set("path", tc.wantPath)
 			}
@@ -318,7 +318,7 @@ func TestFileRequestsWireForm(t *testing.T) {
 			s := <-ch
 			assert.Equal(t, tc.wantMethod, s.method)
 			assert.Equal(t, testPrefix+tc.wantPath, s.path)
-			want := url.Values{"api-version": {sessions.DefaultAPIVersion}, "identifier": {testSessionID}}
+			want := url.Values{"api-version": {sessions.DefaultDataPlaneAPIVersion}, "identifier": {testSessionID}}
 			if tc.wantDir != "" {
 				want.Set("path", tc.wantDir)
 			}
@@ -569,9 +569,9 @@ func TestListFilesPager(t *testing.T) {
 	assert.Equal(t, []bool{false, true, false, false}, dirs)
 	queries := log.all()
 	require.Len(t, queries, 3)
-	assert.Equal(t, url.Values{"api-version": {sessions.DefaultAPIVersion}, "identifier": {testSessionID}, "path": {"sub"}, "recursive": {"true"}}, queries[0])
-	assert.Equal(t, url.Values{"api-version": {sessions.DefaultAPIVersion}, "identifier": {testSessionID}, "page": {"2"}}, queries[1])
-	assert.Equal(t, url.Values{"api-version": {sessions.DefaultAPIVersion}, "identifier": {testSessionID}, "page": {"3"}}, queries[2])
+	assert.Equal(t, url.Values{"api-version": {sessions.DefaultDataPlaneAPIVersion}, "identifier": {testSessionID}, "path": {"sub"}, "recursive": {"true"}}, queries[0])
+	assert.Equal(t, url.Values{"api-version": {sessions.DefaultDataPlaneAPIVersion}, "identifier": {testSessionID}, "page": {"2"}}, queries[1])
+	assert.Equal(t, url.Values{"api-version": {sessions.DefaultDataPlaneAPIVersion}, "identifier": {testSessionID}, "page": {"3"}}, queries[2])
 }
 
 func TestListFilesShapesAndDefaults(t *testing.T) {
@@ -602,7 +602,7 @@ func TestListFilesShapesAndDefaults(t *testing.T) {
 				names = append(names, f.Name)
 			}
 			assert.Equal(t, tc.wantNames, names)
-			assert.Equal(t, url.Values{"api-version": {sessions.DefaultAPIVersion}, "identifier": {testSessionID}}, <-reqs, "no path and no recursive by default")
+			assert.Equal(t, url.Values{"api-version": {sessions.DefaultDataPlaneAPIVersion}, "identifier": {testSessionID}}, <-reqs, "no path and no recursive by default")
 		})
 	}
 }
@@ -747,7 +747,7 @@ func TestUploadDownloadRoundTrip(t *testing.T) {
 				t.Skip("moves hundreds of MiB; skipped with -short")
 			}
 			ctx := t.Context()
-			s := c.NewSession()
+			s := c.NewSessionClient(sessions.NewSessionID())
 			defer s.Close(ctx)
 
 			want := sha256Of(t, &patternReader{size: tc.size})
@@ -792,7 +792,7 @@ func TestListAndDeleteAgainstEmulator(t *testing.T) {
 	t.Parallel()
 	_, c := setupEmulator(t, &sessionstest.Options{PageSize: 2})
 	ctx := t.Context()
-	s := c.NewSession()
+	s := c.NewSessionClient(sessions.NewSessionID())
 	defer s.Close(ctx)
 	for _, name := range []string{"a.txt", "b.txt", "c.txt", "sub/d.txt", "sub/deeper/e.txt"} {
 		_, err := s.UploadFile(ctx, name, strings.NewReader(name), nil)

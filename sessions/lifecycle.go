@@ -144,7 +144,7 @@ func (c *Client) GetMetadata(ctx context.Context, options *GetMetadataOptions) (
 // Client.StopSession when the pool does not serve the stop-session
 // operation. The service documents it for custom-container pools only; on
 // shell and code-interpreter pools free a session's slot with DeleteSession
-// (or Session.Close) instead.
+// (or SessionClient.Close) instead.
 var ErrStopSessionNotSupported = errors.New("sessions: the pool does not support stopSession (documented for custom-container pools only)")
 
 // StopSession stops the session sessionID (POST /.management/stopSession,
@@ -211,7 +211,7 @@ func stopSessionError(resp *http.Response) error {
 	case re.StatusCode == http.StatusBadRequest, re.StatusCode == http.StatusNotFound,
 		re.StatusCode == http.StatusMethodNotAllowed, re.StatusCode == http.StatusNotImplemented:
 		return &ServiceError{Kind: ErrStopSessionNotSupported, Response: re,
-			Advice: "stopSession is documented for custom-container pools only; on shell and code-interpreter pools free the slot with DeleteSession (or Session.Close)"}
+			Advice: "stopSession is documented for custom-container pools only; on shell and code-interpreter pools free the slot with DeleteSession (or SessionClient.Close)"}
 	}
 	return err
 }

@@ -28,7 +28,7 @@ func TestGetSessionWireFormAndSpecExample(t *testing.T) {
 	seen := <-reqs
 	assert.Equal(t, http.MethodGet, seen.method)
 	assert.Equal(t, testPrefix+"/session", seen.path)
-	assert.Equal(t, url.Values{"api-version": {sessions.DefaultAPIVersion}, "identifier": {"testid1"}}, seen.query)
+	assert.Equal(t, url.Values{"api-version": {sessions.DefaultDataPlaneAPIVersion}, "identifier": {"testid1"}}, seen.query)
 	assert.Equal(t, sessions.SessionInfo{
 		Identifier:     "testid1",
 		ExpireAt:       time.Date(2025, 1, 5, 22, 18, 41, 752000000, time.UTC),
@@ -52,7 +52,7 @@ func TestDeleteSessionWireForm(t *testing.T) {
 	seen := <-reqs
 	assert.Equal(t, http.MethodDelete, seen.method)
 	assert.Equal(t, testPrefix+"/session", seen.path)
-	assert.Equal(t, url.Values{"api-version": {sessions.DefaultAPIVersion}, "identifier": {testSessionID}}, seen.query)
+	assert.Equal(t, url.Values{"api-version": {sessions.DefaultDataPlaneAPIVersion}, "identifier": {testSessionID}}, seen.query)
 }
 
 func TestSessionOperationErrorsAreTyped(t *testing.T) {
@@ -130,8 +130,8 @@ func TestListSessionsPager(t *testing.T) {
 	assert.Equal(t, []string{"s-0005", "testid1"}, ids)
 	queries := log.all()
 	require.Len(t, queries, 2)
-	assert.Equal(t, url.Values{"api-version": {sessions.DefaultAPIVersion}, "skip": {"5"}}, queries[0], "no identifier on listSessions")
-	assert.Equal(t, url.Values{"api-version": {sessions.DefaultAPIVersion}, "skip": {"6"}}, queries[1])
+	assert.Equal(t, url.Values{"api-version": {sessions.DefaultDataPlaneAPIVersion}, "skip": {"5"}}, queries[0], "no identifier on listSessions")
+	assert.Equal(t, url.Values{"api-version": {sessions.DefaultDataPlaneAPIVersion}, "skip": {"6"}}, queries[1])
 }
 
 func TestListSessionsDefaultSendsNoSkip(t *testing.T) {
@@ -146,7 +146,7 @@ func TestListSessionsDefaultSendsNoSkip(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, page.Sessions)
 	assert.False(t, pager.More())
-	assert.Equal(t, url.Values{"api-version": {sessions.DefaultAPIVersion}}, (<-reqs).query)
+	assert.Equal(t, url.Values{"api-version": {sessions.DefaultDataPlaneAPIVersion}}, (<-reqs).query)
 }
 
 func TestGetMetadataDecodesSpecExample(t *testing.T) {
@@ -160,7 +160,7 @@ func TestGetMetadataDecodesSpecExample(t *testing.T) {
 	require.NoError(t, err)
 	seen := <-reqs
 	assert.Equal(t, testPrefix+"/metadata", seen.path)
-	assert.Equal(t, url.Values{"api-version": {sessions.DefaultAPIVersion}}, seen.query)
+	assert.Equal(t, url.Values{"api-version": {sessions.DefaultDataPlaneAPIVersion}}, seen.query)
 	ts := time.Date(2025, 1, 5, 22, 18, 41, 495000000, time.UTC)
 	assert.Equal(t, sessions.Metadata{
 		Runtimes:             []sessions.Runtime{{Name: "node", Version: "20.2.4"}},
@@ -197,7 +197,7 @@ func TestStopSessionWireForm(t *testing.T) {
 	seen := <-reqs
 	assert.Equal(t, http.MethodPost, seen.method)
 	assert.Equal(t, testPrefix+"/.management/stopSession", seen.path)
-	assert.Equal(t, url.Values{"api-version": {sessions.DefaultAPIVersion}, "identifier": {testSessionID}}, seen.query)
+	assert.Equal(t, url.Values{"api-version": {sessions.DefaultDataPlaneAPIVersion}, "identifier": {testSessionID}}, seen.query)
 	assert.Equal(t, "Session "+sessions.RedactSessionID(testSessionID)+" in session pool pool stopped.", resp.Message)
 	assert.NotContains(t, resp.Message, testSessionID, "the echoed identifier is redacted")
 }

@@ -22,8 +22,8 @@ func TestBeginExecuteFollowsOperationLocation(t *testing.T) {
 		location string // "" for none
 		wantPath string
 	}{
-		{name: "relative location", location: "/executions/op-1?api-version=" + DefaultAPIVersion + "&identifier=" + testSessionID, wantPath: testPrefix + "/executions/op-1"},
-		{name: "relative location with the endpoint path", location: testPrefix + "/executions/op-1?api-version=" + DefaultAPIVersion, wantPath: testPrefix + "/executions/op-1"},
+		{name: "relative location", location: "/executions/op-1?api-version=" + DefaultDataPlaneAPIVersion + "&identifier=" + testSessionID, wantPath: testPrefix + "/executions/op-1"},
+		{name: "relative location with the endpoint path", location: testPrefix + "/executions/op-1?api-version=" + DefaultDataPlaneAPIVersion, wantPath: testPrefix + "/executions/op-1"},
 		{name: "no location: GET executions/{id}", wantPath: testPrefix + "/executions/op-1"},
 		{name: "placeholder location is ignored", location: "operation-location-uri", wantPath: testPrefix + "/executions/op-1"},
 		{name: "location on another host is ignored", location: "https://elsewhere.example/executions/op-1", wantPath: testPrefix + "/executions/op-1"},
@@ -64,7 +64,7 @@ func TestBeginExecuteFollowsOperationLocation(t *testing.T) {
 			for _, r := range reqs[1:] {
 				assert.Equal(t, http.MethodGet, r.Method)
 				assert.Equal(t, tc.wantPath, r.Path)
-				assert.Equal(t, DefaultAPIVersion, r.Query.Get("api-version"))
+				assert.Equal(t, DefaultDataPlaneAPIVersion, r.Query.Get("api-version"))
 				assert.Equal(t, testSessionID, r.Query.Get("identifier"))
 				assert.Equal(t, "Bearer fake_token", r.Header.Get("Authorization"))
 			}
@@ -176,10 +176,10 @@ func TestPollURL(t *testing.T) {
 		name, location, id, want string
 	}{
 		{name: "absolute on the endpoint's host", location: "https://host.example" + testPrefix + "/executions/a?api-version=x&identifier=s2", want: "https://host.example" + testPrefix + "/executions/a?api-version=x&identifier=s2"},
-		{name: "relative adds missing query", location: "/executions/a", want: "https://host.example" + testPrefix + "/executions/a?api-version=" + DefaultAPIVersion + "&identifier=sess"},
-		{name: "other scheme falls back", location: "http://host.example/executions/a", id: "b", want: "https://host.example" + testPrefix + "/executions/b?api-version=" + DefaultAPIVersion + "&identifier=sess"},
-		{name: "scheme-relative falls back", location: "//evil.example/executions/a", id: "b", want: "https://host.example" + testPrefix + "/executions/b?api-version=" + DefaultAPIVersion + "&identifier=sess"},
-		{name: "id is escaped", id: "a/b", want: "https://host.example" + testPrefix + "/executions/a%2Fb?api-version=" + DefaultAPIVersion + "&identifier=sess"},
+		{name: "relative adds missing query", location: "/executions/a", want: "https://host.example" + testPrefix + "/executions/a?api-version=" + DefaultDataPlaneAPIVersion + "&identifier=sess"},
+		{name: "other scheme falls back", location: "http://host.example/executions/a", id: "b", want: "https://host.example" + testPrefix + "/executions/b?api-version=" + DefaultDataPlaneAPIVersion + "&identifier=sess"},
+		{name: "scheme-relative falls back", location: "//evil.example/executions/a", id: "b", want: "https://host.example" + testPrefix + "/executions/b?api-version=" + DefaultDataPlaneAPIVersion + "&identifier=sess"},
+		{name: "id is escaped", id: "a/b", want: "https://host.example" + testPrefix + "/executions/a%2Fb?api-version=" + DefaultDataPlaneAPIVersion + "&identifier=sess"},
 		{name: "nothing", location: "operation-location-uri", want: ""},
 	}
 	for _, tc := range tests {

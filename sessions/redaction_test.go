@@ -185,7 +185,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 				check.value(name+" result", v)
 				check.value(name+" error", err)
 			}
-			s := client.Session(id)
+			s := client.NewSessionClient(id)
 			run("UploadFile", func(ctx context.Context) (any, error) {
 				return client.UploadFile(ctx, id, "a.txt", strings.NewReader("data"), nil)
 			})
@@ -237,7 +237,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 			run("GetMetadata", func(ctx context.Context) (any, error) { return client.GetMetadata(ctx, nil) }, true)
 			run("DeleteFile", func(ctx context.Context) (any, error) { return client.DeleteFile(ctx, id, "a.txt", nil) })
 			run("DeleteSession", func(ctx context.Context) (any, error) { return client.DeleteSession(ctx, id, nil) })
-			run("Session.Close", func(ctx context.Context) (any, error) { return s, s.Close(ctx) })
+			run("SessionClient.Close", func(ctx context.Context) (any, error) { return s, s.Close(ctx) })
 			if fc.fault != nil {
 				assert.NotZero(t, failures, "the fault must make some operation fail, or this case tests nothing")
 			}

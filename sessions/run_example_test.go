@@ -18,7 +18,7 @@ func ExampleClient_Run() {
 	client, done := exampleClient()
 	defer done()
 	ctx := context.Background()
-	s := client.NewSession()
+	s := client.NewSessionClient(sessions.NewSessionID())
 	defer s.Close(ctx)
 
 	cmd := sessions.ShellCommand(`mkdir -p out && cd out && printf '%s\n' "$GREETING" && head -c 100000 /dev/zero | wc -c; exit 2`)
@@ -51,7 +51,7 @@ func ExampleClient_Start() {
 	client, done := exampleClient()
 	defer done()
 	ctx := context.Background()
-	s := client.NewSession()
+	s := client.NewSessionClient(sessions.NewSessionID())
 	defer s.Close(ctx)
 
 	p, err := s.Start(ctx, sessions.ShellCommand("for i in 1 2 3; do echo tick $i; sleep 0.2; done"), nil)

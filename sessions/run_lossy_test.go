@@ -105,7 +105,7 @@ func runPrintfOK(t *testing.T, c *sessions.Client, n, workers int) (recovered, t
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s := c.NewSession()
+			s := c.NewSessionClient(sessions.NewSessionID())
 			defer s.Close(context.Background())
 			for next.Add(1) <= int64(n) {
 				res, err := s.Run(context.Background(), sessions.ShellCommand("printf ok"), nil)
@@ -151,7 +151,7 @@ func TestRunRecoversLostFinalWrites(t *testing.T) {
 // output (cut at 4,096 bytes and mangled at the cut) comes back exact.
 func TestRunLossyLargeAndUTF8(t *testing.T) {
 	_, c, _ := newLossyClient(t, 0.5, 2)
-	s := c.NewSession()
+	s := c.NewSessionClient(sessions.NewSessionID())
 	ctx := context.Background()
 	for _, n := range []int{3000, 3584, 3585, 4095, 4096, 4097, 20000} {
 		want := exactnessContents(n)["utf8-shift1"]

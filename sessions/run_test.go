@@ -37,7 +37,7 @@ func newProcEmulator(t testing.TB) (*sessionstest.Server, *sessions.Client, *ses
 	co.Transport = ct
 	c, err := sessions.NewClient(srv.PoolEndpoint(), srv.Credential(), &sessions.ClientOptions{ClientOptions: co})
 	require.NoError(t, err)
-	return srv, c, c.NewSession(), ct
+	return srv, c, c.NewSessionClient(sessions.NewSessionID()), ct
 }
 
 // countingTransport counts the response body bytes the client reads.

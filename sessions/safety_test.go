@@ -41,7 +41,7 @@ func TestSessionCloseSurvivesExpiredContext(t *testing.T) {
 		"cancelled":         cancelledContext(),
 		"deadline exceeded": expiredContext(t),
 	} {
-		s := w.client.Session(sessions.NewSessionID())
+		s := w.client.NewSessionClient(sessions.NewSessionID())
 		require.NoError(t, s.Close(ctx), name)
 	}
 	assert.Equal(t, int32(2), deletes.Load(), "each Close sent its delete")

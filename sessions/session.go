@@ -16,18 +16,18 @@ import (
 // Client.Session (a known identifier).
 var ErrSessionClosed = errors.New("sessions: session handle is closed; start another with Client.NewSession or Client.Session")
 
-// CloseTimeout bounds the delete that Session.Close sends, whatever the
+// CloseTimeout bounds the delete that SessionClient.Close sends, whatever the
 // state of the context passed to Close. 30 seconds covers azcore's default
 // retries of a slow or throttled delete; a session that cannot be deleted
 // within it is released by the pool at the end of its cooldown.
 const CloseTimeout = 30 * time.Second
 
-// SessionClient is a handle on one session of the pool: the Client's operations
-// with the session identifier filled in, and Close to delete the session
-// when you are done, so that it stops counting against the pool's
-// maxConcurrentSessions:
+// SessionClient is a handle on one session of the pool: each of its methods
+// is the Client method of the same name with the session identifier filled
+// in, and Close deletes the session when you are done, so that it stops
+// counting against the pool's maxConcurrentSessions:
 //
-//	s := client.NewSession()
+//	s := client.NewSessionClient(sessions.NewSessionID()) // sends nothing
 //	defer s.Close(ctx)
 //
 // Deferring Close with the call's own ctx is safe even when that ctx has
@@ -45,14 +45,11 @@ type SessionClient struct {
 	closeMu sync.Mutex // serialises Close
 }
 
-// Session returns a handle on the session with identifier id. The
+// NewSessionClient returns a handle on the session with identifier id
+// (NewSessionID makes a fresh one); it sends nothing. The
 // identifier is checked by the handle's first call, which fails with an
 // *ArgumentError if it is invalid (see ValidateSessionID).
-func (c *Client) Session(id string) *SessionClient { return &SessionClient{c: c, id: id} }
-
-// NewSession returns a handle on a new session with a fresh random
-// identifier (NewSessionID). Nothing is sent until its first call.
-func (c *Client) NewSession() *SessionClient { return c.Session(NewSessionID()) }
+func (c *Client) NewSessionClient(id string) *SessionClient { return &SessionClient{c: c, id: id} }
 
 // ID returns the session identifier. Treat it as a secret: whoever knows it
 // can use the session.
@@ -64,7 +61,7 @@ func (s *SessionClient) String() string {
 	if s.closed.Load() {
 		state = ", closed"
 	}
-	return "sessions.Session(" + RedactSessionID(s.id) + state + ")"
+	return "sessions.SessionClient(" + RedactSessionID(s.id) + state + ")"
 }
 
 // GoString is String, so that %#v does not print the identifier either.
@@ -168,8 +165,8 @@ func (s *SessionClient) NewListFilesPager(options *ListFilesOptions) *runtime.Pa
 	return s.c.NewListFilesPager(s.id, options)
 }
 
-// Get returns the session's state; see Client.GetSession.
-func (s *SessionClient) Get(ctx context.Context, options *GetSessionOptions) (GetSessionResponse, error) {
+// GetSession returns the session's state; see Client.GetSession.
+func (s *SessionClient) GetSession(ctx context.Context, options *GetSessionOptions) (GetSessionResponse, error) {
 	if err := s.check(); err != nil {
 		return GetSessionResponse{}, err
 	}

@@ -21,14 +21,14 @@ import (
 func TestSessionHandleIdentity(t *testing.T) {
 	t.Parallel()
 	w := setupWire(t, nil)
-	s := w.client.Session(testSessionID)
+	s := w.client.NewSessionClient(testSessionID)
 	assert.Equal(t, testSessionID, s.ID())
 	for _, text := range []string{s.String(), fmt.Sprint(s), fmt.Sprintf("%v %+v %#v %s", s, s, s, s)} {
 		assert.NotContains(t, text, testSessionID, "the identifier is redacted when printed")
 		assert.Contains(t, text, sessions.RedactSessionID(testSessionID))
 	}
 
-	a, b := w.client.NewSession(), w.client.NewSession()
+	a, b := w.client.NewSessionClient(sessions.NewSessionID()), w.client.NewSessionClient(sessions.NewSessionID())
 	assert.NotEqual(t, a.ID(), b.ID(), "NewSession draws a fresh identifier")
 	assert.NoError(t, sessions.ValidateSessionID(a.ID()))
 	assert.Zero(t, w.hits.Load(), "creating handles sends nothing")
@@ -58,7 +58,7 @@ func TestSessionHandleRoutesToItsSession(t *testing.T) {
 			writeJSON(rw, http.StatusOK, []byte(`{"name":"a.txt","type":"File"}`))
 		}
 	})
-	s := w.client.Session(testSessionID)
+	s := w.client.NewSessionClient(testSessionID)
 	ctx := t.Context()
 	_, err := s.UploadFile(ctx, "a.txt", strings.NewReader("data"), nil)
 	require.NoError(t, err)
@@ -74,7 +74,7 @@ func TestSessionHandleRoutesToItsSession(t *testing.T) {
 	require.NoError(t, err)
 	_, err = s.NewListFilesPager(nil).NextPage(ctx)
 	require.NoError(t, err)
-	_, err = s.Get(ctx, nil)
+	_, err = s.GetSession(ctx, nil)
 	require.NoError(t, err)
 	_, err = s.DeleteFile(ctx, "a.txt", nil)
 	require.NoError(t, err)
@@ -98,7 +98,7 @@ func TestSessionCloseIsIdempotent(t *testing.T) {
 		}
 		t.Errorf("unexpected request after Close: %s %s", r.Method, r.URL.Path)
 	})
-	s := w.client.Session(testSessionID)
+	s := w.client.NewSessionClient(testSessionID)
 	ctx := t.Context()
 
 	var wg sync.WaitGroup
@@ -127,7 +127,7 @@ func TestSessionCloseIsIdempotent(t *testing.T) {
 	assert.ErrorIs(t, err, sessions.ErrSessionClosed)
 	_, err = s.DeleteFile(ctx, "a.txt", nil)
 	assert.ErrorIs(t, err, sessions.ErrSessionClosed)
-	_, err = s.Get(ctx, nil)
+	_, err = s.GetSession(ctx, nil)
 	assert.ErrorIs(t, err, sessions.ErrSessionClosed)
 	_, err = s.Execute(ctx, sessions.ShellCommand("true"), nil)
 	assert.ErrorIs(t, err, sessions.ErrSessionClosed)
@@ -172,7 +172,7 @@ func TestSessionCloseOutcomes(t *testing.T) {
 				}
 				rw.WriteHeader(tc.status)
 			})
-			s := w.client.Session(testSessionID)
+			s := w.client.NewSessionClient(testSessionID)
 			err := s.Close(t.Context())
 			if !tc.wantErr {
 				require.NoError(t, err)
@@ -195,7 +195,7 @@ func TestSessionCloseOutcomes(t *testing.T) {
 func TestSessionInvalidIDFailsOnFirstCall(t *testing.T) {
 	t.Parallel()
 	w := setupWire(t, nil)
-	s := w.client.Session("no spaces allowed")
+	s := w.client.NewSessionClient("no spaces allowed")
 	_, err := s.UploadFile(t.Context(), "a.txt", strings.NewReader("x"), nil)
 	assert.ErrorIs(t, err, sessions.ErrInvalidArgument)
 	assert.ErrorIs(t, s.Close(t.Context()), sessions.ErrInvalidArgument)
@@ -210,12 +210,12 @@ func TestCloseFreesCapacity(t *testing.T) {
 	_, c := setupEmulator(t, &sessionstest.Options{Pools: []sessionstest.Pool{{Name: "one", MaxConcurrentSessions: 1}}})
 	ctx := t.Context()
 
-	first := c.NewSession()
+	first := c.NewSessionClient(sessions.NewSessionID())
 	defer first.Close(ctx)
 	_, err := first.UploadFile(ctx, "keep.txt", strings.NewReader("first session's data"), nil)
 	require.NoError(t, err)
 
-	second := c.NewSession()
+	second := c.NewSessionClient(sessions.NewSessionID())
 	defer second.Close(ctx)
 	_, err = second.UploadFile(ctx, "x.txt", strings.NewReader("x"), nil)
 	require.Error(t, err, "the pool is full")
@@ -245,7 +245,7 @@ func TestSessionLifecycleAgainstEmulator(t *testing.T) {
 	_, c := setupEmulator(t, nil)
 	ctx := t.Context()
 
-	s := c.NewSession()
+	s := c.NewSessionClient(sessions.NewSessionID())
 	defer s.Close(ctx)
 	_, err := s.UploadFile(ctx, "hello.txt", strings.NewReader("hi"), nil)
 	require.NoError(t, err)
@@ -256,7 +256,7 @@ func TestSessionLifecycleAgainstEmulator(t *testing.T) {
 	require.NoError(t, err, "the handle reads back its own executions")
 	assert.Equal(t, "hi", got.Stdout)
 
-	info, err := s.Get(ctx, nil)
+	info, err := s.GetSession(ctx, nil)
 	require.NoError(t, err)
 	assert.Equal(t, s.ID(), info.Identifier)
 	assert.False(t, info.CreatedAt.IsZero())

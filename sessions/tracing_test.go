@@ -167,8 +167,8 @@ func TestEveryPublicMethodOpensOneSpan(t *testing.T) {
 			_, err := c.GetMetadata(ctx, nil)
 			return err
 		}},
-		{"Session.Close", "Client.DeleteSession", func(ctx context.Context, c *sessions.Client, _ string) error {
-			return c.Session(testSessionID).Close(ctx)
+		{"SessionClient.Close", "Client.DeleteSession", func(ctx context.Context, c *sessions.Client, _ string) error {
+			return c.NewSessionClient(testSessionID).Close(ctx)
 		}},
 	}
 	for _, fail := range []bool{false, true} {

@@ -47,7 +47,7 @@ import (
 // by a later Run, Start or read in the session, in the same request: the
 // next one after a result that needed a download, else the one that finds
 // eight small results waiting; all of them go with the session when it is
-// deleted (Session.Close). Do not create files with this prefix yourself.
+// deleted (SessionClient.Close). Do not create files with this prefix yourself.
 const ProcessFilePrefix = "shellpool-proc-"
 
 // inlineBudget is the most content of one stream a report prints inline:

@@ -137,7 +137,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			{"SHELLPOOL_CA_CERT", caFile},
 			{"SHELLPOOL_PRINCIPAL_ID", srv.PrincipalID()},
 			{"SHELLPOOL_ARM_TOKEN", srv.Token(identity.ARMAudience, srv.PrincipalID())},
-			{"SHELLPOOL_SESSIONS_TOKEN", srv.Token(sessions.DefaultAudience, srv.PrincipalID())},
+			{"SHELLPOOL_SESSIONS_TOKEN", srv.Token(sessions.Audience, srv.PrincipalID())},
 			{"SHELLPOOL_EMULATOR", "1"},
 			{"AZURE_SUBSCRIPTION_ID", *sub},
 			{"SHELLPOOL_RESOURCE_GROUP", *rg},
@@ -152,7 +152,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			{"RG", *rg},
 			{"POOL", *poolName},
 			{"LOCATION", *location},
-			{"API_VERSION", sessions.DefaultAPIVersion},
+			{"API_VERSION", sessions.DefaultDataPlaneAPIVersion},
 			{"EXEC_ID", sessions.NewSessionID()},
 		}
 		var b strings.Builder

@@ -95,7 +95,7 @@ func TestEnvFileHasEveryVariable(t *testing.T) {
 	assert.Equal(t, "CERTIFICATE", block.Type)
 
 	for name, audience := range map[string]string{
-		"SHELLPOOL_SESSIONS_TOKEN": sessions.DefaultAudience,
+		"SHELLPOOL_SESSIONS_TOKEN": sessions.Audience,
 		"SHELLPOOL_ARM_TOKEN":      identity.ARMAudience,
 	} {
 		claims, err := identity.InspectToken(vars[name])

@@ -48,7 +48,7 @@ func run(ctx context.Context, s settings) error {
 		return err
 	}
 
-	token, err := identity.GetToken(ctx, cred, sessions.DefaultAudience, nil)
+	token, err := identity.GetToken(ctx, cred, sessions.Audience, nil)
 	if err != nil {
 		return err
 	}
@@ -56,7 +56,7 @@ func run(ctx context.Context, s settings) error {
 	if err != nil {
 		return err
 	}
-	if err := claims.Check(sessions.DefaultAudience); err != nil {
+	if err := claims.Check(sessions.Audience); err != nil {
 		return err
 	}
 	fmt.Println("Audience:", claims.Audience)

@@ -157,8 +157,8 @@ func run(ctx context.Context, s settings) (err error) {
 		}
 	}
 
-	fmt.Println("6. Get a bearer token for", sessions.DefaultAudience)
-	token, err := identity.GetToken(ctx, runAs, sessions.DefaultAudience, nil)
+	fmt.Println("6. Get a bearer token for", sessions.Audience)
+	token, err := identity.GetToken(ctx, runAs, sessions.Audience, nil)
 	if err != nil {
 		return err
 	}
@@ -175,7 +175,7 @@ func run(ctx context.Context, s settings) (err error) {
 	if err != nil {
 		return err
 	}
-	session := client.NewSession()
+	session := client.NewSessionClient(sessions.NewSessionID())
 	resp, err := session.Execute(ctx, sessions.ShellCommand("echo 'hello world'; echo 'hi'"), nil)
 	if err != nil {
 		return err
@@ -225,7 +225,7 @@ func loadSettings() settings {
 	flag.StringVar(&s.pool, "pool", env("SHELLPOOL_POOL", "myshellpool"), "session pool name ($SHELLPOOL_POOL)")
 	flag.StringVar(&s.location, "location", env("SHELLPOOL_LOCATION", "northcentralus"), "Azure region ($SHELLPOOL_LOCATION)")
 	flag.StringVar(&s.armAPIVersion, "arm-api-version", env("SHELLPOOL_ARM_API_VERSION", pool.DefaultARMAPIVersion), "Microsoft.App (Azure Resource Manager) api-version ($SHELLPOOL_ARM_API_VERSION)")
-	flag.StringVar(&s.sessionsAPIVersion, "sessions-api-version", env("SHELLPOOL_SESSIONS_API_VERSION", sessions.DefaultAPIVersion), "sessions data-plane api-version ($SHELLPOOL_SESSIONS_API_VERSION)")
+	flag.StringVar(&s.sessionsAPIVersion, "sessions-api-version", env("SHELLPOOL_SESSIONS_API_VERSION", sessions.DefaultDataPlaneAPIVersion), "sessions data-plane api-version ($SHELLPOOL_SESSIONS_API_VERSION)")
 	flag.Parse()
 	return s
 }

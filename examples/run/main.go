@@ -62,7 +62,7 @@ func run(ctx context.Context, s settings) error {
 	if err != nil {
 		return err
 	}
-	session := client.NewSession()
+	session := client.NewSessionClient(sessions.NewSessionID())
 	defer session.Close(context.WithoutCancel(ctx)) // frees the session's place in the pool
 
 	// Env values and the directory reach the command unchanged: no quoting.
@@ -102,7 +102,7 @@ func loadSettings() settings {
 	flag.StringVar(&s.pool, "pool", env("SHELLPOOL_POOL", "myshellpool"), "session pool name ($SHELLPOOL_POOL)")
 	flag.StringVar(&s.location, "location", env("SHELLPOOL_LOCATION", "northcentralus"), "Azure region ($SHELLPOOL_LOCATION)")
 	flag.StringVar(&s.armAPIVersion, "arm-api-version", env("SHELLPOOL_ARM_API_VERSION", pool.DefaultARMAPIVersion), "Microsoft.App (Azure Resource Manager) api-version ($SHELLPOOL_ARM_API_VERSION)")
-	flag.StringVar(&s.sessionsAPIVersion, "sessions-api-version", env("SHELLPOOL_SESSIONS_API_VERSION", sessions.DefaultAPIVersion), "sessions data-plane api-version ($SHELLPOOL_SESSIONS_API_VERSION)")
+	flag.StringVar(&s.sessionsAPIVersion, "sessions-api-version", env("SHELLPOOL_SESSIONS_API_VERSION", sessions.DefaultDataPlaneAPIVersion), "sessions data-plane api-version ($SHELLPOOL_SESSIONS_API_VERSION)")
 	flag.Parse()
 	return s
 }

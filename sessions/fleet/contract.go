@@ -30,7 +30,7 @@ type Contract struct {
 	// and refused (400 naming the api-version). Both are empty when
 	// ClientOptions.APIVersion fixed the version.
 	Accepted, Rejected []string
-	// Dialect is the execution body the pool takes: sessions.DialectShell
+	// Dialect is the execution body the pool takes: sessions.DialectSpec
 	// (the specification's) unless an execution with it was refused with a
 	// 400 naming the body's fields and the tutorial's body then worked.
 	Dialect sessions.Dialect
@@ -120,7 +120,7 @@ func (p *poolState) currentClient() (*sessions.Client, error) {
 // of Pool.APIVersions that GET /metadata does not refuse as an invalid
 // api-version. It sends nothing session-scoped, so it allocates nothing.
 func (p *poolState) probeLocked(ctx context.Context) error {
-	fixedDialect := sessions.DialectShell
+	fixedDialect := sessions.DialectSpec
 	if p.cfg.ClientOptions != nil {
 		fixedDialect = p.cfg.ClientOptions.Dialect
 	}
@@ -188,7 +188,7 @@ func (p *poolState) alternative(context.Context) (*sessions.Client, bool) {
 	}
 	other := sessions.DialectTutorial
 	if p.contract.Dialect == sessions.DialectTutorial {
-		other = sessions.DialectShell
+		other = sessions.DialectSpec
 	}
 	if c := p.clients[other]; c != nil {
 		return c, true

@@ -32,7 +32,7 @@
 //
 // Execute runs one command. Acquire and Do hand out a Lease for several
 // calls in one session; Lease.Session and Lease.Client are the hook for
-// layers that take a *sessions.Session or a client and identifier.
+// layers that take a *sessions.SessionClient or a client and identifier.
 //
 // A command is never sent twice after an answer that leaves open whether it
 // ran: the fleet resends only after capacity answers, 429, 503 and

@@ -77,9 +77,9 @@ type Pool struct {
 
 // DefaultAPIVersions returns the api-versions the contract probe tries
 // when Pool.APIVersions is empty, most preferred first: the one the shell
-// tutorial uses (sessions.DefaultAPIVersion), then the newest.
+// tutorial uses (sessions.DefaultDataPlaneAPIVersion), then the newest.
 func DefaultAPIVersions() []string {
-	return []string{sessions.DefaultAPIVersion, "2025-10-02-preview"}
+	return []string{sessions.DefaultDataPlaneAPIVersion, "2025-10-02-preview"}
 }
 
 // Options configures a Fleet.
@@ -352,7 +352,7 @@ func (f *Fleet) Acquire(ctx context.Context, u User, options *AcquireOptions) (*
 // Do runs fn with a Lease on u's session (see Acquire) and releases it when
 // fn returns. fn's error is returned as is; Do never calls fn twice. This is
 // the hook for layers above Execute: fn receives the lease's
-// *sessions.Session (Lease.Session) or its client and identifier. fn must
+// *sessions.SessionClient (Lease.Session) or its client and identifier. fn must
 // make its calls through the lease, not through the Fleet for the same
 // user, which would wait for fn to return.
 func (f *Fleet) Do(ctx context.Context, u User, fn func(ctx context.Context, l *Lease) error, options *AcquireOptions) error {
@@ -918,12 +918,12 @@ func (l *Lease) Client() *sessions.Client {
 	return c
 }
 
-// Session returns a *sessions.Session on the lease's session, for layers
+// Session returns a *sessions.SessionClient on the lease's session, for layers
 // that take one. Do not Close it: Release decides what happens to the
 // session.
 func (l *Lease) Session() *sessions.SessionClient {
 	if l.sess == nil {
-		l.sess = l.Client().Session(l.us.id)
+		l.sess = l.Client().NewSessionClient(l.us.id)
 	}
 	return l.sess
 }

@@ -339,8 +339,8 @@ func TestContractProbe(t *testing.T) {
 		pool string
 		want fleet.Contract
 	}{
-		{"tut", fleet.Contract{APIVersion: "2025-10-02-preview", Accepted: []string{"2025-10-02-preview"}, Rejected: []string{sessions.DefaultAPIVersion}, Dialect: sessions.DialectTutorial, DialectKnown: true}},
-		{"spec", fleet.Contract{APIVersion: sessions.DefaultAPIVersion, Accepted: []string{sessions.DefaultAPIVersion, "2025-10-02-preview"}, Dialect: sessions.DialectShell, DialectKnown: true}},
+		{"tut", fleet.Contract{APIVersion: "2025-10-02-preview", Accepted: []string{"2025-10-02-preview"}, Rejected: []string{sessions.DefaultDataPlaneAPIVersion}, Dialect: sessions.DialectTutorial, DialectKnown: true}},
+		{"spec", fleet.Contract{APIVersion: sessions.DefaultDataPlaneAPIVersion, Accepted: []string{sessions.DefaultDataPlaneAPIVersion, "2025-10-02-preview"}, Dialect: sessions.DialectSpec, DialectKnown: true}},
 	} {
 		f := newFleet(t, srv, 5, []string{tc.pool}, nil)
 		_, ok := f.Contract(tc.pool)

@@ -216,7 +216,7 @@ func TestSystemManagedIdentityIsThePrincipal(t *testing.T) {
 	srv := sessionstest.NewServer(&sessionstest.Options{TB: t, RBAC: true})
 	endpoint, header, err := srv.IdentityEndpoint()
 	require.NoError(t, err)
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, endpoint+"?api-version=2019-08-01&resource="+sessions.DefaultAudience, nil)
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, endpoint+"?api-version=2019-08-01&resource="+sessions.Audience, nil)
 	require.NoError(t, err)
 	req.Header.Set("X-IDENTITY-HEADER", header)
 	resp, err := http.DefaultClient.Do(req)

@@ -35,7 +35,7 @@ func TestClientSecretCredentialSignsInToTheEmulator(t *testing.T) {
 		opts)
 	require.NoError(t, err)
 
-	for _, aud := range []string{sessions.DefaultAudience, identity.ARMAudience} {
+	for _, aud := range []string{sessions.Audience, identity.ARMAudience} {
 		tok, err := cred.GetToken(t.Context(), policy.TokenRequestOptions{Scopes: []string{aud + "/.default"}})
 		require.NoError(t, err)
 		c, err := jwt.Parse(tok.Token)
@@ -70,7 +70,7 @@ func TestClientSecretCredentialSignsInToTheEmulator(t *testing.T) {
 	bad, err := azidentity.NewClientSecretCredential(srv.TenantID(), clientID, "wrong",
 		opts)
 	require.NoError(t, err)
-	_, err = bad.GetToken(t.Context(), policy.TokenRequestOptions{Scopes: []string{sessions.DefaultAudience + "/.default"}})
+	_, err = bad.GetToken(t.Context(), policy.TokenRequestOptions{Scopes: []string{sessions.Audience + "/.default"}})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "AADSTS7000215")
 	assert.NotContains(t, err.Error(), secret)
@@ -93,10 +93,10 @@ func TestManagedIdentityCredentialCloudShell(t *testing.T) {
 	cred, err := azidentity.NewManagedIdentityCredential(nil)
 	require.NoError(t, err)
 	var tc azcore.TokenCredential = cred
-	tok, err := tc.GetToken(t.Context(), policy.TokenRequestOptions{Scopes: []string{sessions.DefaultAudience + "/.default"}})
+	tok, err := tc.GetToken(t.Context(), policy.TokenRequestOptions{Scopes: []string{sessions.Audience + "/.default"}})
 	require.NoError(t, err)
 	c, err := jwt.Parse(tok.Token)
 	require.NoError(t, err)
-	assert.Equal(t, sessions.DefaultAudience, c.Audience)
+	assert.Equal(t, sessions.Audience, c.Audience)
 	assert.Equal(t, srv.PrincipalID(), c.ObjectID)
 }

@@ -127,7 +127,7 @@ func TestPoolControlContract(t *testing.T) {
 		o.APIVersion = "2025-10-02-preview"
 		return controlClient(t, srv, "tut", o)
 	}
-	_, err = tutV(sessions.DialectShell).Execute(ctx, sessions.NewSessionID(), cmd, nil)
+	_, err = tutV(sessions.DialectSpec).Execute(ctx, sessions.NewSessionID(), cmd, nil)
 	require.True(t, errors.As(err, &re))
 	assert.Equal(t, http.StatusBadRequest, re.StatusCode)
 	for _, f := range []string{"codeInputType", "executionType", "command", "shellCommand"} {
