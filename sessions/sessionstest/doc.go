@@ -39,8 +39,10 @@
 // identifier. It gets its own directory (the emulator's /mnt/data). Commands
 // run there with bash (argv forms run the executable directly, found on the
 // session PATH) and a minimal environment: PATH, HOME (the session
-// directory), PWD, LANG=C.UTF-8, TERM=dumb and SESSIONSTEST_MARK (a random
-// mark by which the emulator finds the session's processes), nothing from
+// directory), PWD, LANG=C.UTF-8, TERM=dumb, SESSIONSTEST_MARK (a random
+// mark by which the emulator finds the session's processes) and
+// SHELLPOOL_FILES_ROOT (the session directory, where sessions.Client.Run
+// and Start keep their files instead of the host's /mnt/data), nothing from
 // the host. Each command runs in its own process group; on timeout
 // (timeoutInSeconds, default 180 s, capped by Options.MaxTimeout) the whole
 // group is killed and the result has status "-1" and error code

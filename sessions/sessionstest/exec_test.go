@@ -140,6 +140,8 @@ func TestEnvironmentIsMinimalAndRootedInSessionDir(t *testing.T) {
 	assert.Contains(t, out, "LANG=C.UTF-8\n")
 	assert.Contains(t, out, "TERM=dumb\n")
 	assert.Contains(t, out, "HOME=")
+	assert.Contains(t, out, "SESSIONSTEST_MARK=")
+	assert.Regexp(t, `(?m)^SHELLPOOL_FILES_ROOT=.+$`, out, "the files root is named for the Run layer")
 	assert.Contains(t, out, "cwd="+dir+"\n")
 
 	// Files a command writes are in the session's directory.
