@@ -325,7 +325,7 @@ func (c *Client) NewListFilesPager(sessionID string, options *ListFilesOptions) 
 		opts = *options
 	}
 	return runtime.NewPager(runtime.PagingHandler[ListFilesResponse]{
-		More: func(page ListFilesResponse) bool { return page.NextLink != "" },
+		More: func(page ListFilesResponse) bool { return page.NextLink != nil && *page.NextLink != "" },
 		Fetcher: func(ctx context.Context, page *ListFilesResponse) (resp ListFilesResponse, err error) {
 			ctx, endSpan := c.startSpan(ctx, "Client.NewListFilesPager")
 			defer func() { endSpan(err) }()
@@ -344,7 +344,7 @@ func (c *Client) NewListFilesPager(sessionID string, options *ListFilesOptions) 
 				}
 				req, err = c.newRequest(ctx, http.MethodGet, "files", sessionID, q)
 			} else {
-				req, err = c.nextLinkRequest(ctx, page.NextLink, sessionID)
+				req, err = c.nextLinkRequest(ctx, *page.NextLink, sessionID)
 			}
 			if err != nil {
 				return resp, redactError(fmt.Errorf("sessions: list files: %w", err), sessionID)
@@ -357,9 +357,13 @@ func (c *Client) NewListFilesPager(sessionID string, options *ListFilesOptions) 
 			if err != nil {
 				return resp, err
 			}
-			resp = ListFilesResponse{Files: make([]File, 0, len(items)), NextLink: next}
+			resp = ListFilesResponse{Value: make([]*File, 0, len(items))}
+			if next != "" {
+				resp.NextLink = &next
+			}
 			for _, it := range items {
-				resp.Files = append(resp.Files, it.file())
+				v := it.file()
+				resp.Value = append(resp.Value, &v)
 			}
 			return resp, nil
 		},

@@ -560,7 +560,7 @@ func TestListFilesPager(t *testing.T) {
 	for pager.More() {
 		page, err := pager.NextPage(t.Context())
 		require.NoError(t, err)
-		for _, f := range page.Files {
+		for _, f := range page.Value {
 			names = append(names, f.Directory+"|"+f.Name)
 			dirs = append(dirs, f.IsDir())
 		}
@@ -598,7 +598,7 @@ func TestListFilesShapesAndDefaults(t *testing.T) {
 			require.NoError(t, err)
 			assert.False(t, pager.More())
 			names := []string{}
-			for _, f := range page.Files {
+			for _, f := range page.Value {
 				names = append(names, f.Name)
 			}
 			assert.Equal(t, tc.wantNames, names)
@@ -804,7 +804,7 @@ func TestListAndDeleteAgainstEmulator(t *testing.T) {
 			page, err := pager.NextPage(ctx)
 			require.NoError(t, err)
 			pages++
-			for _, f := range page.Files {
+			for _, f := range page.Value {
 				e := path.Join(f.Directory, f.Name)
 				if f.IsDir() {
 					e += "/"

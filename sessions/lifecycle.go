@@ -63,7 +63,7 @@ func (c *Client) NewListSessionsPager(options *ListSessionsOptions) *runtime.Pag
 		opts = *options
 	}
 	return runtime.NewPager(runtime.PagingHandler[ListSessionsResponse]{
-		More: func(page ListSessionsResponse) bool { return page.NextLink != "" },
+		More: func(page ListSessionsResponse) bool { return page.NextLink != nil && *page.NextLink != "" },
 		Fetcher: func(ctx context.Context, page *ListSessionsResponse) (resp ListSessionsResponse, err error) {
 			ctx, endSpan := c.startSpan(ctx, "Client.NewListSessionsPager")
 			defer func() { endSpan(err) }()
@@ -78,7 +78,7 @@ func (c *Client) NewListSessionsPager(options *ListSessionsOptions) *runtime.Pag
 				}
 				req, err = c.newRequest(ctx, http.MethodGet, "listSessions", "", q)
 			} else {
-				req, err = c.nextLinkRequest(ctx, page.NextLink, "")
+				req, err = c.nextLinkRequest(ctx, *page.NextLink, "")
 			}
 			if err != nil {
 				return resp, fmt.Errorf("sessions: list sessions: %w", err)
@@ -91,9 +91,13 @@ func (c *Client) NewListSessionsPager(options *ListSessionsOptions) *runtime.Pag
 			if err != nil {
 				return resp, err
 			}
-			resp = ListSessionsResponse{Sessions: make([]SessionInfo, 0, len(items)), NextLink: next}
+			resp = ListSessionsResponse{Value: make([]*SessionInfo, 0, len(items))}
+			if next != "" {
+				resp.NextLink = &next
+			}
 			for _, it := range items {
-				resp.Sessions = append(resp.Sessions, it.info())
+				v := it.info()
+				resp.Value = append(resp.Value, &v)
 			}
 			return resp, nil
 		},

@@ -123,7 +123,7 @@ func TestListSessionsPager(t *testing.T) {
 	for pager.More() {
 		page, err := pager.NextPage(t.Context())
 		require.NoError(t, err)
-		for _, s := range page.Sessions {
+		for _, s := range page.Value {
 			ids = append(ids, s.Identifier)
 		}
 	}
@@ -144,7 +144,7 @@ func TestListSessionsDefaultSendsNoSkip(t *testing.T) {
 	pager := w.client.NewListSessionsPager(nil)
 	page, err := pager.NextPage(t.Context())
 	require.NoError(t, err)
-	assert.Empty(t, page.Sessions)
+	assert.Empty(t, page.Value)
 	assert.False(t, pager.More())
 	assert.Equal(t, url.Values{"api-version": {sessions.DefaultDataPlaneAPIVersion}}, (<-reqs).query)
 }
