@@ -357,13 +357,14 @@ func (c *Client) NewListFilesPager(sessionID string, options *ListFilesOptions) 
 			if err != nil {
 				return resp, err
 			}
-			resp = ListFilesResponse{Value: make([]*File, 0, len(items))}
+			resp = ListFilesResponse{Value: make([]*File, len(items))}
 			if next != "" {
 				resp.NextLink = &next
 			}
-			for _, it := range items {
-				v := it.file()
-				resp.Value = append(resp.Value, &v)
+			vals := make([]File, len(items)) // one allocation for the page
+			for i, it := range items {
+				vals[i] = it.file()
+				resp.Value[i] = &vals[i]
 			}
 			return resp, nil
 		},

@@ -91,13 +91,14 @@ func (c *Client) NewListSessionsPager(options *ListSessionsOptions) *runtime.Pag
 			if err != nil {
 				return resp, err
 			}
-			resp = ListSessionsResponse{Value: make([]*SessionInfo, 0, len(items))}
+			resp = ListSessionsResponse{Value: make([]*SessionInfo, len(items))}
 			if next != "" {
 				resp.NextLink = &next
 			}
-			for _, it := range items {
-				v := it.info()
-				resp.Value = append(resp.Value, &v)
+			vals := make([]SessionInfo, len(items)) // one allocation for the page
+			for i, it := range items {
+				vals[i] = it.info()
+				resp.Value[i] = &vals[i]
 			}
 			return resp, nil
 		},
