@@ -105,12 +105,12 @@ func NewClient(endpoint string, cred azcore.TokenCredential, options *ClientOpti
 		return nil, err
 	}
 	if isNil(cred) {
-		return nil, &ArgumentError{Name: "cred", Reason: "must not be nil (nor a nil pointer in the interface); pass a credential such as the one azidentity.NewDefaultAzureCredential returns, and check its error"}
+		return nil, newArgumentError("cred", "must not be nil (nor a nil pointer in the interface); pass a credential such as the one azidentity.NewDefaultAzureCredential returns, and check its error")
 	}
 	switch options.Dialect {
 	case DialectSpec, DialectTutorial:
 	default:
-		return nil, &ArgumentError{Name: "ClientOptions.Dialect", Reason: fmt.Sprintf("unknown dialect %q; use one of PossibleDialectValues()", options.Dialect)}
+		return nil, newArgumentError("ClientOptions.Dialect", fmt.Sprintf("unknown dialect %q; use one of PossibleDialectValues()", options.Dialect))
 	}
 	audience := Audience
 	if c, ok := options.Cloud.Services[ServiceName]; ok && c.Audience != "" {
@@ -172,28 +172,28 @@ func (c *Client) Endpoint() string { return c.endpoint }
 func normalizeEndpoint(endpoint string, allowHTTP bool) (string, error) {
 	const fix = "pass the pool's poolManagementEndpoint, or build one with PoolEndpoint"
 	if strings.TrimSpace(endpoint) == "" {
-		return "", &ArgumentError{Name: "endpoint", Reason: "must not be empty; " + fix}
+		return "", newArgumentError("endpoint", "must not be empty; "+fix)
 	}
 	u, err := url.Parse(endpoint)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return "", &ArgumentError{Name: "endpoint", Reason: "must be an absolute https URL; " + fix}
+		return "", newArgumentError("endpoint", "must be an absolute https URL; "+fix)
 	}
 	if u.Scheme == "http" && !allowHTTP {
-		return "", &ArgumentError{Name: "endpoint", Reason: "uses http, which would send the bearer token in clear text; use https, or set ClientOptions.InsecureAllowCredentialWithHTTP for a local test server"}
+		return "", newArgumentError("endpoint", "uses http, which would send the bearer token in clear text; use https, or set ClientOptions.InsecureAllowCredentialWithHTTP for a local test server")
 	}
 	if u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
-		return "", &ArgumentError{Name: "endpoint", Reason: "must not carry a query or fragment; the client adds api-version and identifier itself"}
+		return "", newArgumentError("endpoint", "must not carry a query or fragment; the client adds api-version and identifier itself")
 	}
 	if u.User != nil {
 		// The user information is not shown: it may be a password.
-		return "", &ArgumentError{Name: "endpoint", Reason: "must not carry user information (user:password@); the client authenticates with the bearer token of its credential, so remove it from the URL"}
+		return "", newArgumentError("endpoint", "must not carry user information (user:password@); the client authenticates with the bearer token of its credential, so remove it from the URL")
 	}
 	if !validHost(u.Hostname()) {
-		return "", &ArgumentError{Name: "endpoint", Reason: fmt.Sprintf("has host %q, which is not a DNS name (letters, digits and hyphens between dots) or an IP address; when it comes from PoolEndpoint, pass a region such as \"northcentralus\" or \"North Central US\"", u.Hostname())}
+		return "", newArgumentError("endpoint", fmt.Sprintf("has host %q, which is not a DNS name (letters, digits and hyphens between dots) or an IP address; when it comes from PoolEndpoint, pass a region such as \"northcentralus\" or \"North Central US\"", u.Hostname()))
 	}
 	if p := u.Port(); p != "" {
 		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return "", &ArgumentError{Name: "endpoint", Reason: fmt.Sprintf("has port %q; use a number from 1 to 65535, or none", p)}
+			return "", newArgumentError("endpoint", fmt.Sprintf("has port %q; use a number from 1 to 65535, or none", p))
 		}
 	}
 	return strings.TrimRight(u.String(), "/"), nil
@@ -272,14 +272,14 @@ const (
 // four characters of id.
 func ValidateSessionID(id string) error {
 	if len(id) < minSessionIDLen || len(id) > maxSessionIDLen {
-		return &ArgumentError{Name: "sessionID", Reason: fmt.Sprintf("%s has %d characters; identifiers must have %d to %d (use NewSessionID)", RedactSessionID(id), len(id), minSessionIDLen, maxSessionIDLen)}
+		return newArgumentError("sessionID", fmt.Sprintf("%s has %d characters; identifiers must have %d to %d (use NewSessionID)", RedactSessionID(id), len(id), minSessionIDLen, maxSessionIDLen))
 	}
 	for i := 0; i < len(id); i++ {
 		ch := id[i]
 		if ch == '-' || ch == '_' || ('0' <= ch && ch <= '9') || ('a' <= ch && ch <= 'z') || ('A' <= ch && ch <= 'Z') {
 			continue
 		}
-		return &ArgumentError{Name: "sessionID", Reason: fmt.Sprintf("%s contains a character outside [A-Za-z0-9_-] at byte %d (use NewSessionID)", RedactSessionID(id), i)}
+		return newArgumentError("sessionID", fmt.Sprintf("%s contains a character outside [A-Za-z0-9_-] at byte %d (use NewSessionID)", RedactSessionID(id), i))
 	}
 	return nil
 }

@@ -88,23 +88,23 @@ func ExecCommand(name string, args ...string) Command {
 func (cmd Command) validate() error {
 	switch {
 	case cmd.Shell == "" && len(cmd.Args) == 0:
-		return &ArgumentError{Name: "cmd", Reason: "is empty; set Shell (a bash script) or Args (an argv), e.g. with ShellCommand or ExecCommand"}
+		return newArgumentError("cmd", "is empty; set Shell (a bash script) or Args (an argv), e.g. with ShellCommand or ExecCommand")
 	case cmd.Shell != "" && len(cmd.Args) > 0:
-		return &ArgumentError{Name: "cmd", Reason: "sets both Shell and Args; set exactly one (wrap an argv in a script, or split a script into an argv)"}
+		return newArgumentError("cmd", "sets both Shell and Args; set exactly one (wrap an argv in a script, or split a script into an argv)")
 	case len(cmd.Args) > 0 && cmd.Args[0] == "":
-		return &ArgumentError{Name: "cmd.Args", Reason: "Args[0] is empty; it must name the executable to run"}
+		return newArgumentError("cmd.Args", "Args[0] is empty; it must name the executable to run")
 	case cmd.Timeout < 0:
-		return &ArgumentError{Name: "cmd.Timeout", Reason: fmt.Sprintf("is negative (%s); use zero for the service's default or a positive duration", cmd.Timeout)}
+		return newArgumentError("cmd.Timeout", fmt.Sprintf("is negative (%s); use zero for the service's default or a positive duration", cmd.Timeout))
 	case cmd.timeoutSeconds() > maxTimeoutSeconds:
-		return &ArgumentError{Name: "cmd.Timeout", Reason: fmt.Sprintf("is %s, more than the %d seconds the service can be asked for", cmd.Timeout, maxTimeoutSeconds)}
+		return newArgumentError("cmd.Timeout", fmt.Sprintf("is %s, more than the %d seconds the service can be asked for", cmd.Timeout, maxTimeoutSeconds))
 	case cmd.OutputLimit < 0:
-		return &ArgumentError{Name: "cmd.OutputLimit", Reason: fmt.Sprintf("is negative (%d); use zero for the service's default (%d) or a positive length", cmd.OutputLimit, DefaultOutputLimit)}
+		return newArgumentError("cmd.OutputLimit", fmt.Sprintf("is negative (%d); use zero for the service's default (%d) or a positive length", cmd.OutputLimit, DefaultOutputLimit))
 	case cmd.OutputLimit > math.MaxInt32:
-		return &ArgumentError{Name: "cmd.OutputLimit", Reason: fmt.Sprintf("is %d, more than the wire format can carry (%d)", cmd.OutputLimit, math.MaxInt32)}
+		return newArgumentError("cmd.OutputLimit", fmt.Sprintf("is %d, more than the wire format can carry (%d)", cmd.OutputLimit, math.MaxInt32))
 	case len(cmd.Env) > 0:
-		return &ArgumentError{Name: "cmd.Env", Reason: "is applied by Run and Start only; Execute sends the command to the service as is (use Run, or set the variables in the script)"}
+		return newArgumentError("cmd.Env", "is applied by Run and Start only; Execute sends the command to the service as is (use Run, or set the variables in the script)")
 	case cmd.Dir != "":
-		return &ArgumentError{Name: "cmd.Dir", Reason: "is applied by Run and Start only; Execute sends the command to the service as is (use Run, or cd in the script)"}
+		return newArgumentError("cmd.Dir", "is applied by Run and Start only; Execute sends the command to the service as is (use Run, or cd in the script)")
 	}
 	return nil
 }

@@ -8,11 +8,15 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
+
+	"github.com/shellpool/shellpool/internal/sdkerr"
 )
 
 // ErrInvalidArgument is matched, through errors.Is, by every *ArgumentError:
-// input the client refused before sending anything.
-var ErrInvalidArgument = errors.New("sessions: invalid argument")
+// input the client refused before sending anything. It is the same value as
+// pool.ErrInvalidArgument and identity.ErrInvalidArgument (its text is
+// "shellpool: invalid argument"), so one check covers the whole module.
+var ErrInvalidArgument = sdkerr.ErrInvalidArgument
 
 // Errors a caller can branch on with errors.Is. Each one is returned wrapped
 // together with the service's *azcore.ResponseError, so errors.As still
@@ -36,70 +40,80 @@ var (
 	ErrForbidden = errors.New("sessions: forbidden")
 )
 
-// ArgumentError reports input the client refused before sending a request.
-// Nothing was sent. errors.Is(err, ErrInvalidArgument) matches it.
-type ArgumentError struct {
-	// Name is the parameter or field that was refused, such as "sessionID".
-	Name string
-	// Reason says which rule failed and what to do instead.
-	Reason string
+// ArgumentError reports input the client refused before sending a request:
+// Name is the parameter or field that was refused (such as "sessionID"),
+// Reason says which rule failed and what to do instead. Nothing was sent.
+// errors.Is(err, ErrInvalidArgument) matches it. It is the type pool and
+// identity return for refused input too; its message starts with the name
+// of the package that refused it ("sessions: invalid sessionID: ...").
+type ArgumentError = sdkerr.ArgumentError
+
+// ServiceError is a failed service call: Response is the *azcore.ResponseError
+// the service's answer produced, Kind a sentinel for errors.Is
+// (ErrSessionNotFound, ErrPoolAtCapacity, ...), and Advice says what to do
+// next. errors.As(err, &respErr) with respErr *azcore.ResponseError works on
+// it. It is the type identity returns for failed calls too; a sessions error
+// reads "sessions: {kind} (HTTP {status} {text}, {code}): {advice}" followed
+// by the service's answer on the next line, and never contains tokens or full
+// session identifiers.
+type ServiceError = sdkerr.ServiceError
+
+// pkgName prefixes the messages of this package's errors.
+const pkgName = "sessions"
+
+func init() { sdkerr.SetServiceFormat(pkgName, formatServiceError) }
+
+// newArgumentError returns the *ArgumentError of this package for name.
+func newArgumentError(name, reason string) *ArgumentError {
+	return sdkerr.NewArgument(pkgName, name, reason)
 }
 
-// Error implements error.
-func (e *ArgumentError) Error() string { return "sessions: invalid " + e.Name + ": " + e.Reason }
-
-// Is makes errors.Is(err, ErrInvalidArgument) true.
-func (e *ArgumentError) Is(target error) bool { return target == ErrInvalidArgument }
-
-// ServiceError is a failed service call: the *azcore.ResponseError the
-// service's answer produced, a sentinel for errors.Is (ErrSessionNotFound,
-// ErrPoolAtCapacity, ...), and advice on what to do next. errors.As(err,
-// &respErr) with respErr *azcore.ResponseError works on it.
-type ServiceError struct {
-	// Kind is the sentinel this failure matches, or nil.
-	Kind error
-	// Advice says what to check or do next; empty when there is nothing
-	// specific to say.
-	Advice string
-	// Response is the service's error.
-	Response *azcore.ResponseError
+// newServiceErrorOf returns the *ServiceError of this package for re.
+func newServiceErrorOf(kind error, advice string, re *azcore.ResponseError) *ServiceError {
+	return sdkerr.NewService(pkgName, "", kind, advice, re, nil)
 }
 
-// Error implements error. It never contains tokens or full session identifiers.
-func (e *ServiceError) Error() string {
+// formatServiceError is the message of a sessions *ServiceError: the kind,
+// the HTTP status and error code, the advice and, on the next line, the
+// service's answer.
+func formatServiceError(e *ServiceError) string {
 	var b strings.Builder
 	b.WriteString("sessions: ")
+	if e.Op != "" {
+		b.WriteString(e.Op)
+		b.WriteString(": ")
+	}
 	if e.Kind != nil {
 		b.WriteString(strings.TrimPrefix(e.Kind.Error(), "sessions: "))
 	} else {
 		b.WriteString("request failed")
 	}
-	b.WriteString(" (HTTP ")
-	b.WriteString(strconv.Itoa(e.Response.StatusCode))
-	if text := http.StatusText(e.Response.StatusCode); text != "" {
-		b.WriteString(" ")
-		b.WriteString(text)
+	if re := e.Response; re != nil {
+		b.WriteString(" (HTTP ")
+		b.WriteString(strconv.Itoa(re.StatusCode))
+		if text := http.StatusText(re.StatusCode); text != "" {
+			b.WriteString(" ")
+			b.WriteString(text)
+		}
+		if re.ErrorCode != "" {
+			b.WriteString(", ")
+			b.WriteString(re.ErrorCode)
+		}
+		b.WriteString(")")
 	}
-	if e.Response.ErrorCode != "" {
-		b.WriteString(", ")
-		b.WriteString(e.Response.ErrorCode)
+	if e.Cause != nil {
+		b.WriteString("; stopped: ")
+		b.WriteString(e.Cause.Error())
 	}
-	b.WriteString(")")
 	if e.Advice != "" {
 		b.WriteString(": ")
 		b.WriteString(e.Advice)
 	}
-	b.WriteString("\n")
-	b.WriteString(e.Response.Error())
-	return b.String()
-}
-
-// Unwrap returns the sentinel (when there is one) and the *azcore.ResponseError.
-func (e *ServiceError) Unwrap() []error {
-	if e.Kind == nil {
-		return []error{e.Response}
+	if e.Response != nil {
+		b.WriteString("\n")
+		b.WriteString(e.Response.Error())
 	}
-	return []error{e.Kind, e.Response}
+	return b.String()
 }
 
 // newServiceError turns a non-success response into an error: an
@@ -113,7 +127,7 @@ func newServiceError(resp *http.Response, op string) error {
 		return err // reading the body failed; nothing better to say
 	}
 	code := strings.ToLower(re.ErrorCode)
-	se := &ServiceError{Response: re}
+	se := newServiceErrorOf(nil, "", re)
 	switch {
 	case re.StatusCode == http.StatusUnauthorized:
 		se.Kind = ErrUnauthorized

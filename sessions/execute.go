@@ -78,11 +78,11 @@ func (c *Client) BeginExecute(ctx context.Context, sessionID string, cmd Command
 		if err != nil {
 			// The parse error is not kept: it may quote the token, which holds
 			// the session identifier.
-			return nil, &ArgumentError{Name: "BeginExecuteOptions.ResumeToken", Reason: "is not a resume token of an execution poller; pass, unchanged, a token returned by Poller.ResumeToken of a poller from BeginExecute"}
+			return nil, newArgumentError("BeginExecuteOptions.ResumeToken", "is not a resume token of an execution poller; pass, unchanged, a token returned by Poller.ResumeToken of a poller from BeginExecute")
 		}
 		// The token is data: never let it send the bearer token to another host.
 		if c.resolveLocation(h.PollURL) == nil || ValidateSessionID(h.SessionID) != nil {
-			return nil, &ArgumentError{Name: "BeginExecuteOptions.ResumeToken", Reason: "does not belong to this client's pool endpoint; resume with a Client created for the endpoint that started the execution"}
+			return nil, newArgumentError("BeginExecuteOptions.ResumeToken", "does not belong to this client's pool endpoint; resume with a Client created for the endpoint that started the execution")
 		}
 		return poller, nil
 	}
@@ -120,7 +120,7 @@ func (c *Client) GetExecution(ctx context.Context, sessionID, executionID string
 		return GetExecutionResponse{}, err
 	}
 	if strings.TrimSpace(executionID) == "" {
-		return GetExecutionResponse{}, &ArgumentError{Name: "executionID", Reason: "must not be empty; pass Execution.ID from Execute or BeginExecute"}
+		return GetExecutionResponse{}, newArgumentError("executionID", "must not be empty; pass Execution.ID from Execute or BeginExecute")
 	}
 	req, err := c.newRequest(ctx, http.MethodGet, "executions/"+url.PathEscape(executionID), sessionID, nil)
 	if err != nil {
@@ -234,11 +234,11 @@ func redactEchoedID(id string) string {
 // maxOperationIDLen characters: anything that is a safe header value.
 func validateOperationID(id string) error {
 	if len(id) > maxOperationIDLen {
-		return &ArgumentError{Name: "OperationID", Reason: fmt.Sprintf("has %d characters, more than %d; leave it empty for a random UUID", len(id), maxOperationIDLen)}
+		return newArgumentError("OperationID", fmt.Sprintf("has %d characters, more than %d; leave it empty for a random UUID", len(id), maxOperationIDLen))
 	}
 	for i := 0; i < len(id); i++ {
 		if id[i] <= ' ' || id[i] >= 0x7f {
-			return &ArgumentError{Name: "OperationID", Reason: fmt.Sprintf("has a space, control or non-ASCII byte at %d; use printable ASCII such as a UUID", i)}
+			return newArgumentError("OperationID", fmt.Sprintf("has a space, control or non-ASCII byte at %d; use printable ASCII such as a UUID", i))
 		}
 	}
 	return nil

@@ -27,17 +27,17 @@ func dirQuery(dir string) url.Values {
 func splitFileName(dirOpt, name string) (dir, base string, err error) {
 	const field = "name"
 	if name == "" {
-		return "", "", &ArgumentError{Name: field, Reason: "must not be empty; pass a file name such as \"report.csv\" or \"out/report.csv\""}
+		return "", "", newArgumentError(field, "must not be empty; pass a file name such as \"report.csv\" or \"out/report.csv\"")
 	}
 	if strings.HasSuffix(name, "/") {
-		return "", "", &ArgumentError{Name: field, Reason: fmt.Sprintf("%q ends with a slash; name a file, and pass directories in the Path option", name)}
+		return "", "", newArgumentError(field, fmt.Sprintf("%q ends with a slash; name a file, and pass directories in the Path option", name))
 	}
 	segs, err := pathSegments(name, field)
 	if err != nil {
 		return "", "", err
 	}
 	if len(segs) == 0 {
-		return "", "", &ArgumentError{Name: field, Reason: fmt.Sprintf("%q names the root directory, not a file", name)}
+		return "", "", newArgumentError(field, fmt.Sprintf("%q names the root directory, not a file", name))
 	}
 	d, err := cleanDir(dirOpt, "Path")
 	if err != nil {
@@ -69,15 +69,15 @@ func cleanDir(dir, field string) (string, error) {
 // segments and characters no file name may hold.
 func pathSegments(p, field string) ([]string, error) {
 	if !utf8.ValidString(p) {
-		return nil, &ArgumentError{Name: field, Reason: "is not valid UTF-8"}
+		return nil, newArgumentError(field, "is not valid UTF-8")
 	}
 	for i, r := range p {
 		if r == 0 || unicode.IsControl(r) {
-			return nil, &ArgumentError{Name: field, Reason: fmt.Sprintf("%q contains a control character at byte %d (NUL, newline, tab, ...); remove it", p, i)}
+			return nil, newArgumentError(field, fmt.Sprintf("%q contains a control character at byte %d (NUL, newline, tab, ...); remove it", p, i))
 		}
 	}
 	if strings.Contains(p, "\\") {
-		return nil, &ArgumentError{Name: field, Reason: fmt.Sprintf("%q contains a backslash; separate directories with \"/\"", p)}
+		return nil, newArgumentError(field, fmt.Sprintf("%q contains a backslash; separate directories with \"/\"", p))
 	}
 	if strings.HasPrefix(p, "/") {
 		switch {
@@ -86,16 +86,16 @@ func pathSegments(p, field string) ([]string, error) {
 		case strings.HasPrefix(p, fileRoot+"/"):
 			p = strings.TrimPrefix(p, fileRoot+"/")
 		default:
-			return nil, &ArgumentError{Name: field, Reason: fmt.Sprintf("%q is an absolute path outside %s; session files live under %s, so pass a path relative to it", p, fileRoot, fileRoot)}
+			return nil, newArgumentError(field, fmt.Sprintf("%q is an absolute path outside %s; session files live under %s, so pass a path relative to it", p, fileRoot, fileRoot))
 		}
 	}
 	segs := strings.Split(p, "/")
 	for _, s := range segs {
 		switch s {
 		case "":
-			return nil, &ArgumentError{Name: field, Reason: fmt.Sprintf("%q has an empty segment (\"//\"); remove the extra slash", p)}
+			return nil, newArgumentError(field, fmt.Sprintf("%q has an empty segment (\"//\"); remove the extra slash", p))
 		case ".", "..":
-			return nil, &ArgumentError{Name: field, Reason: fmt.Sprintf("%q has a %q segment; paths may not traverse directories, pass the path relative to %s without . or ..", p, s, fileRoot)}
+			return nil, newArgumentError(field, fmt.Sprintf("%q has a %q segment; paths may not traverse directories, pass the path relative to %s without . or ..", p, s, fileRoot))
 		}
 	}
 	return segs, nil

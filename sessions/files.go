@@ -32,7 +32,7 @@ func (c *Client) UploadFile(ctx context.Context, sessionID, name string, body io
 		return resp, err
 	}
 	if isNil(body) {
-		return resp, &ArgumentError{Name: "body", Reason: "must not be nil (nor a nil pointer in the interface); pass the content as an io.Reader, such as an *os.File, a *bytes.Reader or a *strings.Reader"}
+		return resp, newArgumentError("body", "must not be nil (nor a nil pointer in the interface); pass the content as an io.Reader, such as an *os.File, a *bytes.Reader or a *strings.Reader")
 	}
 	dir, base, err := splitFileName(options.Path, name)
 	if err != nil {
@@ -43,7 +43,7 @@ func (c *Client) UploadFile(ctx context.Context, sessionID, name string, body io
 		partType = "application/octet-stream"
 	}
 	if strings.ContainsAny(partType, "\r\n") {
-		return resp, &ArgumentError{Name: "UploadFileOptions.ContentType", Reason: "must not contain line breaks"}
+		return resp, newArgumentError("UploadFileOptions.ContentType", "must not contain line breaks")
 	}
 	var seekable *multipartBody
 	var contentType string
@@ -123,7 +123,7 @@ func (c *Client) DownloadFileTo(ctx context.Context, sessionID, name string, w i
 		options = &DownloadFileToOptions{}
 	}
 	if w == nil {
-		return resp, &ArgumentError{Name: "w", Reason: "must not be nil; pass the io.Writer the content should go to"}
+		return resp, newArgumentError("w", "must not be nil; pass the io.Writer the content should go to")
 	}
 	return c.downloadTo(ctx, fileRef{sessionID: sessionID, dir: options.Path, name: name}, w, options.Progress)
 }
@@ -141,7 +141,7 @@ func (c *Client) DownloadFileToPath(ctx context.Context, sessionID, name, localP
 		options = &DownloadFileToPathOptions{}
 	}
 	if localPath == "" {
-		return resp, &ArgumentError{Name: "localPath", Reason: "must not be empty; pass the local file to write"}
+		return resp, newArgumentError("localPath", "must not be empty; pass the local file to write")
 	}
 	perm := options.Perm
 	if perm == 0 {
@@ -325,7 +325,7 @@ func (c *Client) NewListFilesPager(sessionID string, options *ListFilesOptions) 
 		opts = *options
 	}
 	return runtime.NewPager(runtime.PagingHandler[ListFilesResponse]{
-		More: func(page ListFilesResponse) bool { return page.NextLink != "" },
+		More: func(page ListFilesResponse) bool { return page.NextLink != nil && *page.NextLink != "" },
 		Fetcher: func(ctx context.Context, page *ListFilesResponse) (resp ListFilesResponse, err error) {
 			ctx, endSpan := c.startSpan(ctx, "Client.NewListFilesPager")
 			defer func() { endSpan(err) }()
@@ -344,7 +344,7 @@ func (c *Client) NewListFilesPager(sessionID string, options *ListFilesOptions) 
 				}
 				req, err = c.newRequest(ctx, http.MethodGet, "files", sessionID, q)
 			} else {
-				req, err = c.nextLinkRequest(ctx, page.NextLink, sessionID)
+				req, err = c.nextLinkRequest(ctx, *page.NextLink, sessionID)
 			}
 			if err != nil {
 				return resp, redactError(fmt.Errorf("sessions: list files: %w", err), sessionID)
@@ -357,9 +357,14 @@ func (c *Client) NewListFilesPager(sessionID string, options *ListFilesOptions) 
 			if err != nil {
 				return resp, err
 			}
-			resp = ListFilesResponse{Files: make([]File, 0, len(items)), NextLink: next}
-			for _, it := range items {
-				resp.Files = append(resp.Files, it.file())
+			resp = ListFilesResponse{Value: make([]*File, len(items))}
+			if next != "" {
+				resp.NextLink = &next
+			}
+			vals := make([]File, len(items)) // one allocation for the page
+			for i, it := range items {
+				vals[i] = it.file()
+				resp.Value[i] = &vals[i]
 			}
 			return resp, nil
 		},

@@ -103,7 +103,7 @@ func ExampleSessionClient() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		for _, f := range page.Files {
+		for _, f := range page.Value {
 			fmt.Println("file:", f.Name, f.SizeInBytes)
 		}
 	}

@@ -163,10 +163,10 @@ type ListFilesOptions struct {
 
 // ListFilesResponse is one page of Client.NewListFilesPager.
 type ListFilesResponse struct {
-	// Files are the entries on this page.
-	Files []File
-	// NextLink is the URL of the next page; empty on the last page.
-	NextLink string
+	// Value holds the entries on this page.
+	Value []*File
+	// NextLink is the URL of the next page; nil on the last page.
+	NextLink *string
 }
 
 // wireFile is SessionResourceFile as the service sends it.

@@ -557,14 +557,22 @@ func TestListFilesPager(t *testing.T) {
 	pager := w.client.NewListFilesPager(testSessionID, &sessions.ListFilesOptions{Path: "sub", Recursive: true})
 	var names []string
 	var dirs []bool
+	var links []*string
 	for pager.More() {
 		page, err := pager.NextPage(t.Context())
 		require.NoError(t, err)
-		for _, f := range page.Files {
+		links = append(links, page.NextLink)
+		for _, f := range page.Value {
 			names = append(names, f.Directory+"|"+f.Name)
 			dirs = append(dirs, f.IsDir())
 		}
 	}
+	require.Len(t, links, 3)
+	require.NotNil(t, links[0])
+	assert.Contains(t, *links[0], "page=2")
+	require.NotNil(t, links[1])
+	assert.Equal(t, "files?page=3", *links[1])
+	assert.Nil(t, links[2], "NextLink is nil on the last page")
 	assert.Equal(t, []string{"|a.txt", "|sub", "sub|b.txt", "|c.txt"}, names)
 	assert.Equal(t, []bool{false, true, false, false}, dirs)
 	queries := log.all()
@@ -598,7 +606,7 @@ func TestListFilesShapesAndDefaults(t *testing.T) {
 			require.NoError(t, err)
 			assert.False(t, pager.More())
 			names := []string{}
-			for _, f := range page.Files {
+			for _, f := range page.Value {
 				names = append(names, f.Name)
 			}
 			assert.Equal(t, tc.wantNames, names)
@@ -804,7 +812,7 @@ func TestListAndDeleteAgainstEmulator(t *testing.T) {
 			page, err := pager.NextPage(ctx)
 			require.NoError(t, err)
 			pages++
-			for _, f := range page.Files {
+			for _, f := range page.Value {
 				e := path.Join(f.Directory, f.Name)
 				if f.IsDir() {
 					e += "/"

@@ -63,12 +63,12 @@ func (c *Client) NewListSessionsPager(options *ListSessionsOptions) *runtime.Pag
 		opts = *options
 	}
 	return runtime.NewPager(runtime.PagingHandler[ListSessionsResponse]{
-		More: func(page ListSessionsResponse) bool { return page.NextLink != "" },
+		More: func(page ListSessionsResponse) bool { return page.NextLink != nil && *page.NextLink != "" },
 		Fetcher: func(ctx context.Context, page *ListSessionsResponse) (resp ListSessionsResponse, err error) {
 			ctx, endSpan := c.startSpan(ctx, "Client.NewListSessionsPager")
 			defer func() { endSpan(err) }()
 			if opts.Skip < 0 {
-				return resp, &ArgumentError{Name: "ListSessionsOptions.Skip", Reason: fmt.Sprintf("is %d; pass zero or a positive count", opts.Skip)}
+				return resp, newArgumentError("ListSessionsOptions.Skip", fmt.Sprintf("is %d; pass zero or a positive count", opts.Skip))
 			}
 			var req *policy.Request
 			if page == nil {
@@ -78,7 +78,7 @@ func (c *Client) NewListSessionsPager(options *ListSessionsOptions) *runtime.Pag
 				}
 				req, err = c.newRequest(ctx, http.MethodGet, "listSessions", "", q)
 			} else {
-				req, err = c.nextLinkRequest(ctx, page.NextLink, "")
+				req, err = c.nextLinkRequest(ctx, *page.NextLink, "")
 			}
 			if err != nil {
 				return resp, fmt.Errorf("sessions: list sessions: %w", err)
@@ -91,9 +91,14 @@ func (c *Client) NewListSessionsPager(options *ListSessionsOptions) *runtime.Pag
 			if err != nil {
 				return resp, err
 			}
-			resp = ListSessionsResponse{Sessions: make([]SessionInfo, 0, len(items)), NextLink: next}
-			for _, it := range items {
-				resp.Sessions = append(resp.Sessions, it.info())
+			resp = ListSessionsResponse{Value: make([]*SessionInfo, len(items))}
+			if next != "" {
+				resp.NextLink = &next
+			}
+			vals := make([]SessionInfo, len(items)) // one allocation for the page
+			for i, it := range items {
+				vals[i] = it.info()
+				resp.Value[i] = &vals[i]
 			}
 			return resp, nil
 		},
@@ -203,15 +208,12 @@ func stopSessionError(resp *http.Response) error {
 	case errors.Is(err, ErrUnauthorized), errors.Is(err, ErrForbidden), errors.Is(err, ErrPoolAtCapacity):
 		return err
 	case re.StatusCode == http.StatusNotFound && code == "sessionnotfound":
-		return &ServiceError{Kind: ErrSessionNotFound, Response: re,
-			Advice: "the session was deleted or its cooldown expired; there is nothing to stop"}
+		return newServiceErrorOf(ErrSessionNotFound, "the session was deleted or its cooldown expired; there is nothing to stop", re)
 	case re.StatusCode == http.StatusBadRequest && strings.Contains(code, "apiversion"):
-		return &ServiceError{Kind: ErrStopSessionNotSupported, Response: re,
-			Advice: "the pool refused the api-version; stopSession is specified from 2025-10-02-preview, so set ClientOptions.APIVersion to it on a custom-container pool, or use DeleteSession, which every pool type serves"}
+		return newServiceErrorOf(ErrStopSessionNotSupported, "the pool refused the api-version; stopSession is specified from 2025-10-02-preview, so set ClientOptions.APIVersion to it on a custom-container pool, or use DeleteSession, which every pool type serves", re)
 	case re.StatusCode == http.StatusBadRequest, re.StatusCode == http.StatusNotFound,
 		re.StatusCode == http.StatusMethodNotAllowed, re.StatusCode == http.StatusNotImplemented:
-		return &ServiceError{Kind: ErrStopSessionNotSupported, Response: re,
-			Advice: "stopSession is documented for custom-container pools only; on shell and code-interpreter pools free the slot with DeleteSession (or SessionClient.Close)"}
+		return newServiceErrorOf(ErrStopSessionNotSupported, "stopSession is documented for custom-container pools only; on shell and code-interpreter pools free the slot with DeleteSession (or SessionClient.Close)", re)
 	}
 	return err
 }

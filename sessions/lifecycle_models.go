@@ -83,10 +83,30 @@ type ListSessionsOptions struct {
 
 // ListSessionsResponse is one page of Client.NewListSessionsPager.
 type ListSessionsResponse struct {
-	// Sessions are the sessions on this page.
-	Sessions []SessionInfo
-	// NextLink is the URL of the next page; empty on the last page.
-	NextLink string
+	// Value holds the sessions on this page.
+	Value []*SessionInfo
+	// NextLink is the URL of the next page; nil on the last page.
+	NextLink *string
+}
+
+// Format implements fmt.Formatter: every verb prints the page with the
+// sessions themselves (not their addresses), each with its Identifier
+// redacted as SessionInfo.Format does, so a page is safe to log.
+func (r ListSessionsResponse) Format(f fmt.State, verb rune) {
+	type plain struct {
+		Value    []SessionInfo
+		NextLink string
+	}
+	p := plain{Value: make([]SessionInfo, 0, len(r.Value))}
+	for _, s := range r.Value {
+		if s != nil {
+			p.Value = append(p.Value, *s)
+		}
+	}
+	if r.NextLink != nil {
+		p.NextLink = *r.NextLink
+	}
+	fmt.Fprintf(f, fmt.FormatString(f, verb), p)
 }
 
 // GetMetadataOptions contains the optional parameters of Client.GetMetadata.

@@ -120,14 +120,20 @@ func TestListSessionsPager(t *testing.T) {
 	})
 	pager := w.client.NewListSessionsPager(&sessions.ListSessionsOptions{Skip: 5})
 	var ids []string
+	var links []*string
 	for pager.More() {
 		page, err := pager.NextPage(t.Context())
 		require.NoError(t, err)
-		for _, s := range page.Sessions {
+		links = append(links, page.NextLink)
+		for _, s := range page.Value {
 			ids = append(ids, s.Identifier)
 		}
 	}
 	assert.Equal(t, []string{"s-0005", "testid1"}, ids)
+	require.Len(t, links, 2)
+	require.NotNil(t, links[0])
+	assert.Contains(t, *links[0], "skip=6")
+	assert.Nil(t, links[1], "NextLink is nil on the last page")
 	queries := log.all()
 	require.Len(t, queries, 2)
 	assert.Equal(t, url.Values{"api-version": {sessions.DefaultDataPlaneAPIVersion}, "skip": {"5"}}, queries[0], "no identifier on listSessions")
@@ -144,7 +150,8 @@ func TestListSessionsDefaultSendsNoSkip(t *testing.T) {
 	pager := w.client.NewListSessionsPager(nil)
 	page, err := pager.NextPage(t.Context())
 	require.NoError(t, err)
-	assert.Empty(t, page.Sessions)
+	assert.Empty(t, page.Value)
+	assert.Nil(t, page.NextLink)
 	assert.False(t, pager.More())
 	assert.Equal(t, url.Values{"api-version": {sessions.DefaultDataPlaneAPIVersion}}, (<-reqs).query)
 }

@@ -144,7 +144,7 @@ func (c *Client) AttachProcess(sessionID, processID string) (*Process, error) {
 		return nil, err
 	}
 	if !validProcessID(processID) {
-		return nil, &ArgumentError{Name: "processID", Reason: "is not a process ID; pass Process.ID as returned by Start (24 hex digits)"}
+		return nil, newArgumentError("processID", "is not a process ID; pass Process.ID as returned by Start (24 hex digits)")
 	}
 	return &Process{c: c, sid: sessionID, id: processID}, nil
 }
@@ -156,34 +156,34 @@ func prepareJob(cmd Command) (jobSpec, map[string][]byte, error) {
 	up := map[string][]byte{}
 	switch {
 	case cmd.Shell == "" && len(cmd.Args) == 0:
-		return j, nil, &ArgumentError{Name: "cmd", Reason: "is empty; set Shell (a bash script) or Args (an argv), e.g. with ShellCommand or ExecCommand"}
+		return j, nil, newArgumentError("cmd", "is empty; set Shell (a bash script) or Args (an argv), e.g. with ShellCommand or ExecCommand")
 	case cmd.Shell != "" && len(cmd.Args) > 0:
-		return j, nil, &ArgumentError{Name: "cmd", Reason: "sets both Shell and Args; set exactly one"}
+		return j, nil, newArgumentError("cmd", "sets both Shell and Args; set exactly one")
 	case len(cmd.Args) > 0 && cmd.Args[0] == "":
-		return j, nil, &ArgumentError{Name: "cmd.Args", Reason: "Args[0] is empty; it must name the executable to run"}
+		return j, nil, newArgumentError("cmd.Args", "Args[0] is empty; it must name the executable to run")
 	case cmd.Timeout < 0:
-		return j, nil, &ArgumentError{Name: "cmd.Timeout", Reason: fmt.Sprintf("is negative (%s); use zero for no timeout or a positive duration", cmd.Timeout)}
+		return j, nil, newArgumentError("cmd.Timeout", fmt.Sprintf("is negative (%s); use zero for no timeout or a positive duration", cmd.Timeout))
 	case cmd.Timeout > 0 && cmd.Timeout < time.Millisecond:
-		return j, nil, &ArgumentError{Name: "cmd.Timeout", Reason: fmt.Sprintf("is %s; use at least a millisecond, or zero for none", cmd.Timeout)}
+		return j, nil, newArgumentError("cmd.Timeout", fmt.Sprintf("is %s; use at least a millisecond, or zero for none", cmd.Timeout))
 	case cmd.OutputLimit != 0:
-		return j, nil, &ArgumentError{Name: "cmd.OutputLimit", Reason: "applies to Execute only; Run and Start never cut output (leave it zero)"}
+		return j, nil, newArgumentError("cmd.OutputLimit", "applies to Execute only; Run and Start never cut output (leave it zero)")
 	case strings.IndexByte(cmd.Shell, 0) >= 0:
-		return j, nil, &ArgumentError{Name: "cmd.Shell", Reason: "holds a NUL byte, which bash cannot run; remove it"}
+		return j, nil, newArgumentError("cmd.Shell", "holds a NUL byte, which bash cannot run; remove it")
 	case strings.IndexByte(cmd.Dir, 0) >= 0:
-		return j, nil, &ArgumentError{Name: "cmd.Dir", Reason: "holds a NUL byte, which no path can; remove it"}
+		return j, nil, newArgumentError("cmd.Dir", "holds a NUL byte, which no path can; remove it")
 	}
 	for i, a := range cmd.Args {
 		if strings.IndexByte(a, 0) >= 0 {
-			return j, nil, &ArgumentError{Name: fmt.Sprintf("cmd.Args[%d]", i), Reason: "holds a NUL byte, which no argument can; remove it"}
+			return j, nil, newArgumentError(fmt.Sprintf("cmd.Args[%d]", i), "holds a NUL byte, which no argument can; remove it")
 		}
 	}
 	names := make([]string, 0, len(cmd.Env))
 	for k, v := range cmd.Env {
 		if !envNameRE.MatchString(k) {
-			return j, nil, &ArgumentError{Name: "cmd.Env", Reason: fmt.Sprintf("has the name %q; names must match [A-Za-z_][A-Za-z0-9_]*", truncateForError(k))}
+			return j, nil, newArgumentError("cmd.Env", fmt.Sprintf("has the name %q; names must match [A-Za-z_][A-Za-z0-9_]*", truncateForError(k)))
 		}
 		if strings.IndexByte(v, 0) >= 0 {
-			return j, nil, &ArgumentError{Name: "cmd.Env", Reason: fmt.Sprintf("value of %s holds a NUL byte, which no environment variable can; remove it", k)}
+			return j, nil, newArgumentError("cmd.Env", fmt.Sprintf("value of %s holds a NUL byte, which no environment variable can; remove it", k))
 		}
 		names = append(names, k)
 	}
@@ -598,7 +598,7 @@ func (p *Process) NewOutputReader(ctx context.Context, stream OutputStream, offs
 	p.mu.Unlock()
 	r := &outputReader{p: p, ctx: ctx, stream: stream, off: offset}
 	if offset < 0 {
-		r.err = &ArgumentError{Name: "offset", Reason: fmt.Sprintf("is negative (%d); use 0 for the start", offset)}
+		r.err = newArgumentError("offset", fmt.Sprintf("is negative (%d); use 0 for the start", offset))
 	}
 	return r
 }

@@ -73,7 +73,7 @@ func layerFiles(t testing.TB, s *sessions.SessionClient) []string {
 	for pg.More() {
 		page, err := pg.NextPage(context.Background())
 		require.NoError(t, err)
-		for _, f := range page.Files {
+		for _, f := range page.Value {
 			if strings.HasPrefix(f.Name, sessions.ProcessFilePrefix) {
 				names = append(names, f.Name)
 			}

@@ -191,7 +191,7 @@ func TestSessionInfoRedactsInEveryForm(t *testing.T) {
 		"SessionInfo":          info,
 		"*SessionInfo":         &info,
 		"GetSessionResponse":   sessions.GetSessionResponse{SessionInfo: info},
-		"ListSessionsResponse": sessions.ListSessionsResponse{Sessions: []sessions.SessionInfo{info, info}},
+		"ListSessionsResponse": sessions.ListSessionsResponse{Value: []*sessions.SessionInfo{&info, &info}},
 	}
 	for name, v := range values {
 		for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {

@@ -267,7 +267,7 @@ func TestSessionLifecycleAgainstEmulator(t *testing.T) {
 	for pager := c.NewListSessionsPager(nil); pager.More(); {
 		page, err := pager.NextPage(ctx)
 		require.NoError(t, err)
-		for _, si := range page.Sessions {
+		for _, si := range page.Value {
 			found = found || si.Identifier == s.ID()
 		}
 	}

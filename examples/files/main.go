@@ -77,7 +77,7 @@ func run(ctx context.Context, s settings) error {
 		if err != nil {
 			return err
 		}
-		for _, f := range page.Files {
+		for _, f := range page.Value {
 			fmt.Printf("  %-20s %-9s %d bytes\n", f.Name, f.Type, f.SizeInBytes)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
@@ -68,6 +69,16 @@ type ServiceError struct {
 	pkg string
 }
 
+// serviceFormats holds the formatters of SetServiceFormat, by package.
+var serviceFormats sync.Map // string -> func(*ServiceError) string
+
+// SetServiceFormat makes Error of every *ServiceError of package pkg return
+// format(e) instead of the common text, so that a package keeps the message
+// shape its users know. A package calls it once, from an init function.
+func SetServiceFormat(pkg string, format func(*ServiceError) string) {
+	serviceFormats.Store(pkg, format)
+}
+
 // NewService returns a *ServiceError of package pkg.
 func NewService(pkg, op string, kind error, advice string, resp *azcore.ResponseError, cause error) *ServiceError {
 	return &ServiceError{Op: op, Kind: kind, Advice: advice, Response: resp, Cause: cause, pkg: pkg}
@@ -75,8 +86,12 @@ func NewService(pkg, op string, kind error, advice string, resp *azcore.Response
 
 // Error implements error: the package, the operation, the sentinel's text,
 // the status, the error code, the service's message, what stopped it and the
-// advice. It never contains tokens.
+// advice (or what the package's SetServiceFormat formatter returns). It never
+// contains tokens.
 func (e *ServiceError) Error() string {
+	if f, ok := serviceFormats.Load(e.pkg); ok {
+		return f.(func(*ServiceError) string)(e)
+	}
 	var b strings.Builder
 	b.WriteString(prefix(e.pkg))
 	if e.Op != "" {

@@ -62,3 +62,12 @@ func TestServiceError(t *testing.T) {
 	assert.Empty(t, ServiceMessage(nil))
 	assert.Empty(t, ServiceMessage(responseError(t, 500, `not json`)))
 }
+
+func TestSetServiceFormat(t *testing.T) {
+	t.Parallel()
+	re := responseError(t, http.StatusNotFound, `{"error":{"code":"Gone","message":"m"}}`)
+	SetServiceFormat("sdkerrtest", func(e *ServiceError) string { return "sdkerrtest: " + e.Advice + " " + e.Response.ErrorCode })
+	assert.EqualError(t, NewService("sdkerrtest", "Op", nil, "advice", re, nil), "sdkerrtest: advice Gone")
+	assert.EqualError(t, NewService("sdkerrtest2", "Op", nil, "advice", re, nil), "sdkerrtest2: Op: HTTP Not Found (Gone): m. advice",
+		"another package keeps the common text")
+}

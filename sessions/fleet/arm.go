@@ -16,7 +16,7 @@ import (
 // needs the Session Executor role); o may be nil.
 func PoolFromARM(ctx context.Context, arm *pool.Client, resourceGroup, name string, cred azcore.TokenCredential, o *sessions.ClientOptions) (Pool, error) {
 	if arm == nil {
-		return Pool{}, &sessions.ArgumentError{Name: "arm", Reason: "is nil; create one with pool.NewClient, or fill in Pool by hand"}
+		return Pool{}, argumentError("arm", "is nil; create one with pool.NewClient, or fill in Pool by hand")
 	}
 	res, err := arm.Get(ctx, resourceGroup, name, nil)
 	if err != nil {

@@ -170,7 +170,7 @@ func (p *poolState) probeLocked(ctx context.Context) error {
 		}
 	}
 	if chosen == nil {
-		return &sessions.ArgumentError{Name: "Pool.APIVersions", Reason: fmt.Sprintf("pool %q refused every api-version probed (%s); add one it accepts (its 400 answer lists them) or set ClientOptions.APIVersion", p.cfg.Name, strings.Join(ct.Rejected, ", "))}
+		return argumentError("Pool.APIVersions", fmt.Sprintf("pool %q refused every api-version probed (%s); add one it accepts (its 400 answer lists them) or set ClientOptions.APIVersion", p.cfg.Name, strings.Join(ct.Rejected, ", ")))
 	}
 	p.contract = ct
 	p.clients = map[sessions.Dialect]*sessions.Client{ct.Dialect: chosen}

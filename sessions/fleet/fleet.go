@@ -16,6 +16,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/google/uuid"
 
+	"github.com/shellpool/shellpool/internal/sdkerr"
 	"github.com/shellpool/shellpool/sessions"
 )
 
@@ -35,6 +36,13 @@ const (
 
 // ErrClosed is returned by calls on a Fleet after Close.
 var ErrClosed = errors.New("fleet: the fleet is closed; create another with New")
+
+// argumentError returns the *sessions.ArgumentError fleet reports for refused
+// input; its message starts with "fleet: invalid {name}: ", and
+// errors.Is(err, sessions.ErrInvalidArgument) matches it.
+func argumentError(name, reason string) *sessions.ArgumentError {
+	return sdkerr.NewArgument("fleet", name, reason)
+}
 
 // Release says what happens to a user's session when a call or lease ends.
 type Release int
@@ -195,17 +203,17 @@ type waiter struct {
 // nothing (each pool's contract is probed on its first use).
 func New(o *Options) (*Fleet, error) {
 	if o == nil {
-		return nil, &sessions.ArgumentError{Name: "options", Reason: "must not be nil; set at least IDs.Key and Pools"}
+		return nil, argumentError("options", "must not be nil; set at least IDs.Key and Pools")
 	}
 	opts := *o
 	if err := opts.IDs.validate(); err != nil {
 		return nil, err
 	}
 	if len(opts.Pools) == 0 {
-		return nil, &sessions.ArgumentError{Name: "Options.Pools", Reason: "is empty; add at least one Pool (PoolFromARM reads one from Azure Resource Manager)"}
+		return nil, argumentError("Options.Pools", "is empty; add at least one Pool (PoolFromARM reads one from Azure Resource Manager)")
 	}
 	if opts.Release != ReleaseKeep && opts.Release != ReleaseDelete {
-		return nil, &sessions.ArgumentError{Name: "Options.Release", Reason: "is unknown; use ReleaseKeep or ReleaseDelete"}
+		return nil, argumentError("Options.Release", "is unknown; use ReleaseKeep or ReleaseDelete")
 	}
 	for _, d := range []struct {
 		v   *time.Duration
@@ -213,7 +221,7 @@ func New(o *Options) (*Fleet, error) {
 		n   string
 	}{{&opts.KeepIdle, DefaultKeepIdle, "KeepIdle"}, {&opts.ReapIdle, DefaultReapIdle, "ReapIdle"}, {&opts.MaxBackoff, DefaultMaxBackoff, "MaxBackoff"}} {
 		if *d.v < 0 {
-			return nil, &sessions.ArgumentError{Name: "Options." + d.n, Reason: "is negative; use zero for the default or a positive duration"}
+			return nil, argumentError("Options."+d.n, "is negative; use zero for the default or a positive duration")
 		}
 		if *d.v == 0 {
 			*d.v = d.def
@@ -225,13 +233,13 @@ func New(o *Options) (*Fleet, error) {
 		name := fmt.Sprintf("Options.Pools[%d]", i)
 		switch {
 		case p.Name == "":
-			return nil, &sessions.ArgumentError{Name: name + ".Name", Reason: "is empty; name every pool (the name decides the user-to-pool mapping, so keep it stable)"}
+			return nil, argumentError(name+".Name", "is empty; name every pool (the name decides the user-to-pool mapping, so keep it stable)")
 		case f.byName[p.Name] != nil:
-			return nil, &sessions.ArgumentError{Name: name + ".Name", Reason: fmt.Sprintf("%q is used twice; pool names must be unique", p.Name)}
+			return nil, argumentError(name+".Name", fmt.Sprintf("%q is used twice; pool names must be unique", p.Name))
 		case p.Credential == nil:
-			return nil, &sessions.ArgumentError{Name: name + ".Credential", Reason: "is nil; pass a credential whose principal has the Session Executor role on the pool"}
+			return nil, argumentError(name+".Credential", "is nil; pass a credential whose principal has the Session Executor role on the pool")
 		case p.MaxConcurrentSessions < 1:
-			return nil, &sessions.ArgumentError{Name: name + ".MaxConcurrentSessions", Reason: fmt.Sprintf("is %d; set the pool's maxConcurrentSessions by hand or read it with PoolFromARM", p.MaxConcurrentSessions)}
+			return nil, argumentError(name+".MaxConcurrentSessions", fmt.Sprintf("is %d; set the pool's maxConcurrentSessions by hand or read it with PoolFromARM", p.MaxConcurrentSessions))
 		}
 		if len(p.APIVersions) == 0 {
 			p.APIVersions = DefaultAPIVersions()

@@ -478,6 +478,11 @@ func TestNewRefusesBadOptions(t *testing.T) {
 	} {
 		_, err := fleet.New(o)
 		assert.ErrorIs(t, err, sessions.ErrInvalidArgument, name)
+		var ae *sessions.ArgumentError
+		if assert.ErrorAs(t, err, &ae, name) {
+			assert.NotEmpty(t, ae.Name, name)
+			assert.Equal(t, "fleet: invalid "+ae.Name+": "+ae.Reason, err.Error(), "fleet names itself: "+name)
+		}
 	}
 	bad := good
 	bad.Endpoint = "http://plain"

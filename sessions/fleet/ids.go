@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-
-	"github.com/shellpool/shellpool/sessions"
 )
 
 // DefaultPrefix is the prefix of the session identifiers IDs makes when
@@ -87,21 +85,21 @@ func (ids *IDs) prefix() string {
 // validate reports a configuration error as a *sessions.ArgumentError.
 func (ids *IDs) validate() error {
 	if len(ids.Key) < MinKeyLen {
-		return &sessions.ArgumentError{Name: "IDs.Key", Reason: fmt.Sprintf("has %d bytes; use at least %d (32 random bytes from crypto/rand, kept secret)", len(ids.Key), MinKeyLen)}
+		return argumentError("IDs.Key", fmt.Sprintf("has %d bytes; use at least %d (32 random bytes from crypto/rand, kept secret)", len(ids.Key), MinKeyLen))
 	}
 	for i, k := range ids.RetiredKeys {
 		if len(k) < MinKeyLen {
-			return &sessions.ArgumentError{Name: fmt.Sprintf("IDs.RetiredKeys[%d]", i), Reason: fmt.Sprintf("has %d bytes; a key has at least %d", len(k), MinKeyLen)}
+			return argumentError(fmt.Sprintf("IDs.RetiredKeys[%d]", i), fmt.Sprintf("has %d bytes; a key has at least %d", len(k), MinKeyLen))
 		}
 	}
 	p := ids.prefix()
 	if len(p) > maxPrefix {
-		return &sessions.ArgumentError{Name: "IDs.Prefix", Reason: fmt.Sprintf("has %d characters; use 1 to %d letters and digits", len(p), maxPrefix)}
+		return argumentError("IDs.Prefix", fmt.Sprintf("has %d characters; use 1 to %d letters and digits", len(p), maxPrefix))
 	}
 	for i := 0; i < len(p); i++ {
 		c := p[i]
 		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
-			return &sessions.ArgumentError{Name: "IDs.Prefix", Reason: fmt.Sprintf("has %q at byte %d; use only letters and digits (the identifier rules allow no other character everywhere)", c, i)}
+			return argumentError("IDs.Prefix", fmt.Sprintf("has %q at byte %d; use only letters and digits (the identifier rules allow no other character everywhere)", c, i))
 		}
 	}
 	return nil
@@ -115,7 +113,7 @@ func (ids *IDs) ID(u User) (string, error) {
 		return "", err
 	}
 	if u.ID == "" {
-		return "", &sessions.ArgumentError{Name: "User.ID", Reason: "is empty; pass the user's stable identifier in your service"}
+		return "", argumentError("User.ID", "is empty; pass the user's stable identifier in your service")
 	}
 	return ids.make(ids.Key, u), nil
 }

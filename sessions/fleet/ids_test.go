@@ -117,4 +117,5 @@ func TestIDsRefuseBadConfiguration(t *testing.T) {
 	}
 	_, err := (&fleet.IDs{Key: testKey}).ID(fleet.User{Tenant: "t"})
 	assert.ErrorIs(t, err, sessions.ErrInvalidArgument, "a user needs an ID")
+	assert.EqualError(t, err, "fleet: invalid User.ID: is empty; pass the user's stable identifier in your service")
 }

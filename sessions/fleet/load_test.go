@@ -148,7 +148,7 @@ func assertReaped(t *testing.T, srv *sessionstest.Server, f *fleet.Fleet, foreig
 		for pager.More() {
 			page, err := pager.NextPage(t.Context())
 			require.NoError(t, err)
-			for _, s := range page.Sessions {
+			for _, s := range page.Value {
 				left = append(left, s.Identifier)
 			}
 		}

@@ -71,14 +71,14 @@ func (f *Fleet) reapPool(ctx context.Context, p *poolState, o ReapOptions) (Reap
 	if err != nil {
 		return r, err
 	}
-	var listed []sessions.SessionInfo
+	var listed []*sessions.SessionInfo
 	pager := c.NewListSessionsPager(nil)
 	for pager.More() {
 		page, err := pager.NextPage(ctx)
 		if err != nil {
 			return r, err
 		}
-		listed = append(listed, page.Sessions...)
+		listed = append(listed, page.Value...)
 	}
 	r.Listed = len(listed)
 	now := time.Now()

@@ -130,7 +130,7 @@ func TestClientFilesAndSessions(t *testing.T) {
 	for pager.More() {
 		page, err := pager.NextPage(ctx)
 		require.NoError(t, err)
-		for _, f := range page.Files {
+		for _, f := range page.Value {
 			names = append(names, f.Name)
 		}
 	}
