@@ -359,6 +359,9 @@ func (c *Client) NewListFilesPager(sessionID string, options *ListFilesOptions) 
 			}
 			resp = ListFilesResponse{Value: make([]*File, len(items))}
 			if next != "" {
+				// The page is a returned value: it carries no session
+				// identifier (nextLinkRequest adds it back).
+				next = withoutIdentifier(next, sessionID)
 				resp.NextLink = &next
 			}
 			vals := make([]File, len(items)) // one allocation for the page

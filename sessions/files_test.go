@@ -570,6 +570,8 @@ func TestListFilesPager(t *testing.T) {
 	require.Len(t, links, 3)
 	require.NotNil(t, links[0])
 	assert.Contains(t, *links[0], "page=2")
+	assert.NotContains(t, *links[0], testSessionID, "a returned page holds no session identifier")
+	assert.NotContains(t, *links[0], url.QueryEscape(testSessionID))
 	require.NotNil(t, links[1])
 	assert.Equal(t, "files?page=3", *links[1])
 	assert.Nil(t, links[2], "NextLink is nil on the last page")

@@ -69,6 +69,23 @@ func (c *Client) nextLinkRequest(ctx context.Context, link, sessionID string) (*
 	return runtime.NewRequest(ctx, http.MethodGet, u.String())
 }
 
+// withoutIdentifier returns link without its identifier query parameter, so
+// that a page handed to the caller holds no session identifier; a link that
+// does not parse comes back with the identifier redacted instead.
+func withoutIdentifier(link, sessionID string) string {
+	u, err := url.Parse(link)
+	if err != nil {
+		return redactString(link, sessionID)
+	}
+	q := u.Query()
+	if !q.Has("identifier") {
+		return link
+	}
+	q.Del("identifier")
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
 // serviceCall says how send reports on one request: which statuses are a
 // success and how errors name the operation. Errors never carry the full
 // session identifier.
