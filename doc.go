@@ -12,7 +12,17 @@
 // created by the service the first time an identifier is used; the
 // sessions.SessionClient handle deletes it again on Close, so leaked sessions do not
 // exhaust the pool's maxConcurrentSessions. Retries never run a command twice
-// (see "Retries" in the sessions package documentation).
+// (see "Retries" in the sessions package documentation). On top of those raw
+// calls, Run returns a command's true result (exit code, exact output of any
+// size, env, working directory, timeouts, cancel), and Start runs it in the
+// background as a Process that can be read, waited for, killed and
+// re-attached from another program.
+//
+// [github.com/shellpool/shellpool/sessions/fleet] is the layer for services
+// with many users: per-user session identifiers derived from a secret key,
+// callers that wait in line for capacity instead of failing, a reaper that
+// deletes only the layer's own idle sessions, and several pools with
+// spill-over and fail-over.
 //
 // [github.com/shellpool/shellpool/sessions/sessionstest] is an in-process
 // emulator of the service, in the spirit of net/http/httptest. It runs
