@@ -1,3 +1,9 @@
+// The examples run real commands in the emulator, which needs bash; on
+// Windows, where bash may be missing, they are not built (the tests skip
+// there instead).
+
+//go:build !windows
+
 package sessions_test
 
 import (

@@ -2,6 +2,7 @@ package fleet_test
 
 import (
 	"bytes"
+	"errors"
 	"testing"
 	"time"
 
@@ -27,6 +28,9 @@ func newEmu(t testing.TB, capacity int, o *sessionstest.Options, names ...string
 		o.Pools = append(o.Pools, sessionstest.Pool{Name: n, MaxConcurrentSessions: capacity})
 	}
 	srv, err := sessionstest.Start(o)
+	if errors.Is(err, sessionstest.ErrNoBash) {
+		t.Skip(err) // Windows without Git for Windows or MSYS2
+	}
 	require.NoError(t, err)
 	t.Cleanup(srv.Close)
 	return srv
