@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -183,57 +182,10 @@ func TestAssignRolePrincipalNotFoundIsBounded(t *testing.T) {
 	assert.Len(t, f.Requests(), res.resp.Attempts, "Attempts counts the PUTs sent")
 }
 
-// span is one span a recorder saw.
-type span struct {
-	name   string
-	attrs  map[string]any
-	status string
-	events []string
-}
-
-type recorder struct {
-	mu    sync.Mutex
-	spans []*span
-}
-
-func (r *recorder) provider() tracing.Provider {
-	return tracing.NewProvider(func(string, string) tracing.Tracer {
-		return tracing.NewTracer(func(ctx context.Context, name string, o *tracing.SpanOptions) (context.Context, tracing.Span) {
-			s := &span{name: name, attrs: map[string]any{}}
-			r.mu.Lock()
-			r.spans = append(r.spans, s)
-			r.mu.Unlock()
-			set := func(as ...tracing.Attribute) {
-				r.mu.Lock()
-				defer r.mu.Unlock()
-				for _, a := range as {
-					s.attrs[a.Key] = a.Value
-				}
-			}
-			if o != nil {
-				set(o.Attributes...)
-			}
-			return ctx, tracing.NewSpan(tracing.SpanImpl{
-				SetAttributes: set,
-				SetStatus: func(_ tracing.SpanStatus, d string) {
-					r.mu.Lock()
-					s.status = d
-					r.mu.Unlock()
-				},
-				AddEvent: func(n string, as ...tracing.Attribute) {
-					r.mu.Lock()
-					s.events = append(s.events, fmt.Sprint(n, as))
-					r.mu.Unlock()
-				},
-			})
-		}, nil)
-	}, nil)
-}
-
 func TestSpansCarryNamespace(t *testing.T) {
 	t.Parallel()
-	rec := &recorder{}
-	tp := rec.provider()
+	rec := &armfake.SpanRecorder{}
+	tp := rec.Provider()
 	c, _, _ := newCountingFake(t, &tp, func(i int, r recorded) (int, string) {
 		switch {
 		case strings.Contains(r.Path, "userAssignedIdentities"):
@@ -260,8 +212,6 @@ func TestSpansCarryNamespace(t *testing.T) {
 	_, err = c.NewListRoleAssignmentsPager(poolID, nil).NextPage(ctx)
 	require.NoError(t, err)
 
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
 	want := map[string]string{
 		"Client.CreateOrUpdateIdentity": identity.IdentityNamespace, "Client.GetIdentity": identity.IdentityNamespace,
 		"Client.AssignSessionExecutor": identity.AuthorizationNamespace, "Client.AssignRole": identity.AuthorizationNamespace,
@@ -269,20 +219,20 @@ func TestSpansCarryNamespace(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	httpSpans := 0
-	for _, s := range rec.spans {
-		if ns, ok := want[s.name]; ok {
-			seen[s.name] = true
-			assert.Equal(t, ns, s.attrs["az.namespace"], "span %s", s.name)
+	for _, s := range rec.Spans() {
+		if ns, ok := want[s.Name]; ok {
+			seen[s.Name] = true
+			assert.Equal(t, ns, s.Attrs["az.namespace"], "span %s", s.Name)
 		}
-		if strings.HasPrefix(s.name, "HTTP ") {
+		if strings.HasPrefix(s.Name, "HTTP ") {
 			httpSpans++
-			assert.Contains(t, []any{identity.IdentityNamespace, identity.AuthorizationNamespace}, s.attrs["az.namespace"], "HTTP span %s", s.name)
+			assert.Contains(t, []any{identity.IdentityNamespace, identity.AuthorizationNamespace}, s.Attrs["az.namespace"], "HTTP span %s", s.Name)
 		}
-		for k, v := range s.attrs {
-			assert.NotContains(t, fmt.Sprint(v), secretToken, "span %s attribute %s", s.name, k)
+		for k, v := range s.Attrs {
+			assert.NotContains(t, fmt.Sprint(v), secretToken, "span %s attribute %s", s.Name, k)
 		}
-		assert.NotContains(t, s.status, secretToken)
-		assert.NotContains(t, strings.Join(s.events, " "), secretToken)
+		assert.NotContains(t, s.Status, secretToken)
+		assert.NotContains(t, strings.Join(s.Events, " "), secretToken)
 	}
 	for name := range want {
 		assert.True(t, seen[name], "span %s is recorded", name)

@@ -7,14 +7,13 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/tracing"
+	"github.com/shellpool/shellpool/internal/armfake"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -162,63 +161,6 @@ func TestJSONErrorsReachableWithErrorsAs(t *testing.T) {
 	assert.ErrorAs(t, err, &typ, "a response that does not decode keeps the decoding error")
 }
 
-// span is one span a recordingTracer saw.
-type span struct {
-	name   string
-	attrs  map[string]any
-	status string
-	events []string
-}
-
-type recorder struct {
-	mu    sync.Mutex
-	spans []*span
-}
-
-func (r *recorder) provider() tracing.Provider {
-	return tracing.NewProvider(func(string, string) tracing.Tracer {
-		return tracing.NewTracer(func(ctx context.Context, name string, o *tracing.SpanOptions) (context.Context, tracing.Span) {
-			s := &span{name: name, attrs: map[string]any{}}
-			r.mu.Lock()
-			r.spans = append(r.spans, s)
-			r.mu.Unlock()
-			set := func(as ...tracing.Attribute) {
-				r.mu.Lock()
-				defer r.mu.Unlock()
-				for _, a := range as {
-					s.attrs[a.Key] = a.Value
-				}
-			}
-			if o != nil {
-				set(o.Attributes...)
-			}
-			return ctx, tracing.NewSpan(tracing.SpanImpl{
-				SetAttributes: set,
-				SetStatus: func(_ tracing.SpanStatus, d string) {
-					r.mu.Lock()
-					s.status = d
-					r.mu.Unlock()
-				},
-				AddEvent: func(n string, as ...tracing.Attribute) {
-					r.mu.Lock()
-					s.events = append(s.events, fmt.Sprint(n, as))
-					r.mu.Unlock()
-				},
-			})
-		}, nil)
-	}, nil)
-}
-
-func (r *recorder) byName() map[string][]*span {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	m := map[string][]*span{}
-	for _, s := range r.spans {
-		m[s.name] = append(m[s.name], s)
-	}
-	return m
-}
-
 func TestSpansCarryNamespace(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
@@ -228,9 +170,9 @@ func TestSpansCarryNamespace(t *testing.T) {
 	f.On(http.MethodGet, "/subscriptions/sub1/resourcegroups/rg1/providers/Microsoft.Resources/deployments/dep1",
 		step{Status: 404, Body: sprintf(armError, "DeploymentNotFound", "no such deployment")})
 	f.On(http.MethodGet, "/subscriptions/sub1/providers/Microsoft.App", step{Status: 200, Body: `{"namespace":"Microsoft.App","registrationState":"Registered"}`})
-	rec := &recorder{}
+	rec := &armfake.SpanRecorder{}
 	opts := f.options()
-	opts.TracingProvider = rec.provider()
+	opts.TracingProvider = rec.Provider()
 	c, err := NewClient(testSub, &countingCred{}, opts)
 	require.NoError(t, err)
 	ctx := t.Context()
@@ -249,7 +191,7 @@ func TestSpansCarryNamespace(t *testing.T) {
 	_, err = c.Get(ctx, testRG, "..", nil)
 	require.Error(t, err)
 
-	spans := rec.byName()
+	spans := rec.ByName()
 	for name, ns := range map[string]string{
 		"Client.Get": "Microsoft.App", "Client.BeginDelete": "Microsoft.App",
 		"Client.GetResourceGroup": "Microsoft.Resources", "Client.GetDeployment": "Microsoft.Resources",
@@ -257,20 +199,20 @@ func TestSpansCarryNamespace(t *testing.T) {
 	} {
 		require.NotEmpty(t, spans[name], "span %s is recorded", name)
 		for _, s := range spans[name] {
-			assert.Equal(t, ns, s.attrs["az.namespace"], "span %s", name)
+			assert.Equal(t, ns, s.Attrs["az.namespace"], "span %s", name)
 		}
 	}
 	var httpSpans int
-	for _, s := range rec.spans {
-		if strings.HasPrefix(s.name, "HTTP ") {
+	for _, s := range rec.Spans() {
+		if strings.HasPrefix(s.Name, "HTTP ") {
 			httpSpans++
-			assert.Contains(t, []any{"Microsoft.App", "Microsoft.Resources"}, s.attrs["az.namespace"], "the HTTP span %s carries its method's namespace", s.name)
+			assert.Contains(t, []any{"Microsoft.App", "Microsoft.Resources"}, s.Attrs["az.namespace"], "the HTTP span %s carries its method's namespace", s.Name)
 		}
-		for k, v := range s.attrs {
-			assert.NotContains(t, fmt.Sprint(v), secretToken, "span %s attribute %s", s.name, k)
+		for k, v := range s.Attrs {
+			assert.NotContains(t, fmt.Sprint(v), secretToken, "span %s attribute %s", s.Name, k)
 		}
-		assert.NotContains(t, s.status, secretToken)
-		assert.NotContains(t, strings.Join(s.events, " "), secretToken)
+		assert.NotContains(t, s.Status, secretToken)
+		assert.NotContains(t, strings.Join(s.Events, " "), secretToken)
 	}
 	assert.Positive(t, httpSpans, "HTTP spans are recorded")
 	assert.True(t, errors.Is(err, ErrInvalidArgument))
