@@ -17,10 +17,10 @@ import (
 // ClientOptions configures a Client. A nil *ClientOptions is the same as the
 // zero value.
 type ClientOptions struct {
+	// ClientOptions configures azcore's ARM pipeline. Its APIVersion (azcore's
+	// one api-version knob) overrides DefaultARMAPIVersion for session pool
+	// operations only.
 	arm.ClientOptions
-
-	// APIVersion overrides DefaultARMAPIVersion for session pool operations.
-	APIVersion string
 
 	// ResourcesAPIVersion overrides DefaultResourcesAPIVersion for
 	// deployments, resource groups and provider registration.
@@ -59,7 +59,13 @@ func NewClient(subscriptionID string, cred azcore.TokenCredential, options *Clie
 	if options == nil {
 		options = &ClientOptions{}
 	}
-	c, err := arm.NewClient(version.PoolModule, version.Version, cred, options.ClientOptions.Clone())
+	armOpts := options.ClientOptions.Clone()
+	// The client applies azcore's APIVersion to session pool requests itself:
+	// azcore would put it on every request (resource groups and deployments
+	// have api-versions of their own) or refuse it.
+	poolAPIVersion := armOpts.APIVersion
+	armOpts.APIVersion = ""
+	c, err := arm.NewClient(version.PoolModule, version.Version, cred, armOpts)
 	if err != nil {
 		return nil, fmt.Errorf("pool: create ARM client: %w", err)
 	}
@@ -69,7 +75,7 @@ func NewClient(subscriptionID string, cred azcore.TokenCredential, options *Clie
 		pl:             c.Pipeline(),
 		tracer:         withNamespace(c.Tracer(), ProviderNamespace),
 		resTracer:      withNamespace(c.Tracer(), ResourcesNamespace),
-		apiVersion:     options.APIVersion,
+		apiVersion:     poolAPIVersion,
 		resAPIVersion:  options.ResourcesAPIVersion,
 	}
 	if cl.apiVersion == "" {

@@ -568,3 +568,26 @@ func TestRegisterProvider(t *testing.T) {
 		assert.Equal(t, RegistrationStateNotRegistered, res.RegistrationState)
 	})
 }
+
+// azcore's APIVersion is the one api-version knob: it applies to session pool
+// operations and leaves resource groups on their own api-version, and azcore
+// does not refuse it.
+func TestAzcoreAPIVersionIsThePoolAPIVersion(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	f.On(http.MethodGet, testPoolPath, step{Status: 200, Body: poolBody("Succeeded")})
+	f.On(http.MethodGet, "/subscriptions/sub1/resourcegroups/rg1", step{Status: 200, Body: `{"name":"rg1","location":"eastus"}`})
+	opts := f.options()
+	opts.APIVersion = "2025-07-01"
+	c, err := NewClient(testSub, &fake.TokenCredential{}, opts)
+	require.NoError(t, err)
+	_, err = c.Get(t.Context(), testRG, "myshellpool", nil)
+	require.NoError(t, err)
+	_, err = c.GetResourceGroup(t.Context(), testRG, nil)
+	require.NoError(t, err)
+	reqs := f.Requests()
+	require.Len(t, reqs, 2)
+	assert.Equal(t, "2025-07-01", reqs[0].APIVersion, "the session pool request")
+	assert.Equal(t, DefaultResourcesAPIVersion, reqs[1].APIVersion, "the resource group request")
+	assert.Equal(t, "2025-07-01", opts.APIVersion, "the caller's options are not changed")
+}

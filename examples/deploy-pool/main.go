@@ -49,7 +49,9 @@ func run(ctx context.Context, s settings) error {
 	if err != nil {
 		return err
 	}
-	pools, err := pool.NewClient(s.subscription, cred, &pool.ClientOptions{ClientOptions: arm.ClientOptions{ClientOptions: opts}, APIVersion: s.armAPIVersion})
+	armOpts := arm.ClientOptions{ClientOptions: opts}
+	armOpts.APIVersion = s.armAPIVersion // azcore's api-version knob: Microsoft.App's
+	pools, err := pool.NewClient(s.subscription, cred, &pool.ClientOptions{ClientOptions: armOpts})
 	if err != nil {
 		return err
 	}

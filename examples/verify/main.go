@@ -46,7 +46,9 @@ func run(ctx context.Context, s settings) error {
 		return err
 	}
 	armOpts := arm.ClientOptions{ClientOptions: opts}
-	pools, err := pool.NewClient(s.subscription, cred, &pool.ClientOptions{ClientOptions: armOpts, APIVersion: s.armAPIVersion})
+	poolOpts := armOpts
+	poolOpts.APIVersion = s.armAPIVersion // azcore's api-version knob: Microsoft.App's
+	pools, err := pool.NewClient(s.subscription, cred, &pool.ClientOptions{ClientOptions: poolOpts})
 	if err != nil {
 		return err
 	}
