@@ -51,6 +51,7 @@ type Request struct {
 	Body       string
 	Auth       string // the Authorization header
 	Host       string
+	UserAgent  string // the User-Agent header
 }
 
 // HandleFunc answers request number i (0-based) with a status and a JSON body.
@@ -128,6 +129,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	rec := Request{
 		Method: r.Method, Path: path, APIVersion: r.URL.Query().Get("api-version"),
 		Query: r.URL.Query(), Body: string(body), Auth: r.Header.Get("Authorization"), Host: r.Host,
+		UserAgent: r.UserAgent(),
 	}
 	s.mu.Lock()
 	handle := s.handle

@@ -26,6 +26,7 @@ func get(t *testing.T, s *Server, method, path string) (int, string, http.Header
 	req, err := http.NewRequest(method, s.HTTPServer().URL+path, strings.NewReader("in"))
 	require.NoError(t, err)
 	req.Header.Set("Authorization", "Bearer x")
+	req.Header.Set("User-Agent", "armfake-test")
 	resp, err := s.HTTPServer().Client().Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
@@ -53,7 +54,7 @@ func TestRoutes(t *testing.T) {
 
 	reqs := s.Requests()
 	require.Len(t, reqs, 4)
-	assert.Equal(t, Request{Method: "GET", Path: "/a", APIVersion: "v1", Query: reqs[0].Query, Body: "in", Auth: "Bearer x", Host: reqs[0].Host}, reqs[0])
+	assert.Equal(t, Request{Method: "GET", Path: "/a", APIVersion: "v1", Query: reqs[0].Query, Body: "in", Auth: "Bearer x", Host: reqs[0].Host, UserAgent: "armfake-test"}, reqs[0])
 	assert.Equal(t, "v1", reqs[0].Query.Get("api-version"))
 }
 
