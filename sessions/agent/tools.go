@@ -113,6 +113,14 @@ func toolErrorf(format string, args ...any) *ToolError {
 	return &ToolError{Message: fmt.Sprintf(format, args...)}
 }
 
+// SandboxError returns the *ToolError the handlers give for err, a failure
+// of the sandbox while doing what: advice for the model (try again, restart
+// the shell, stop and report), without the service's raw answer, which goes
+// to OnError.
+func (t *Tools) SandboxError(ctx context.Context, what string, err error) error {
+	return t.sandboxError(ctx, what, err)
+}
+
 // sandboxError turns a failure of the sandbox into advice for the model,
 // without the service's raw answer (which the OnError hook receives).
 func (t *Tools) sandboxError(ctx context.Context, what string, err error) *ToolError {
@@ -136,6 +144,18 @@ func (t *Tools) sandboxError(ctx context.Context, what string, err error) *ToolE
 		advice = "the sandbox could not be reached or failed. Try again; if it keeps failing, stop and report it"
 	}
 	return &ToolError{Message: what + ": " + advice + ".", Err: err}
+}
+
+// ResolvePath returns p as the clean absolute path the tools use: a
+// relative p is taken relative to Root, and a path outside Root (after
+// resolving "..") is refused with a *ToolError that says which paths are
+// allowed. It sends nothing.
+func (t *Tools) ResolvePath(p string) (string, error) {
+	full, err := t.resolve(p)
+	if err != nil {
+		return "", err
+	}
+	return full, nil
 }
 
 // resolve checks p and returns it as a clean absolute path under the root.
