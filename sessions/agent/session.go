@@ -167,7 +167,8 @@ mkdir -p -- "$(dirname -- "$f")" && cat > "$f"
 	return fileError(p, res)
 }
 
-// ListDir lists the directory at p down to depth levels.
+// ListDir lists the directory at p down to depth levels, leaving out the
+// files the process layer keeps in /mnt/data (sessions.ProcessFilePrefix).
 func (sb *SessionSandbox) ListDir(ctx context.Context, p string, depth int) ([]string, error) {
 	script := fmt.Sprintf(`f=%s
 if [ ! -e "$f" ]; then exit %d; fi
@@ -184,9 +185,11 @@ find . -mindepth 1 -maxdepth %d -type d -exec printf '%%s/\0' {} + && find . -mi
 	}
 	var out []string
 	for _, e := range bytes.Split(res.Stdout, []byte{0}) {
-		if name, ok := strings.CutPrefix(string(e), "./"); ok && name != "" {
-			out = append(out, name)
+		name, ok := strings.CutPrefix(string(e), "./")
+		if !ok || name == "" || (p == DefaultRoot && strings.HasPrefix(name, sessions.ProcessFilePrefix)) {
+			continue // the process layer's files are not the user's
 		}
+		out = append(out, name)
 	}
 	return out, nil
 }
