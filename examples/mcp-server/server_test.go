@@ -159,7 +159,13 @@ func TestUploadThenCat(t *testing.T) {
 
 func TestBackgroundProcess(t *testing.T) {
 	h := newHarness(t, time.Hour)
-	cs := h.connect(t, nil)
+	checkBackgroundProcess(t, h.connect(t, nil))
+}
+
+// checkBackgroundProcess starts a process, reads its output, kills it and
+// reads its exit code.
+func checkBackgroundProcess(t *testing.T, cs *mcp.ClientSession) {
+	t.Helper()
 	text := mustCall(t, cs, "start_process", map[string]any{"command": "for i in 1 2 3; do echo tick $i; done; echo oops >&2; exec sleep 600"})
 	id := strings.Fields(strings.TrimPrefix(text, "started process_id "))[0]
 	id = strings.TrimSuffix(id, ".")

@@ -1,0 +1,277 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"go/parser"
+	"go/token"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// bin is the program, built once by TestMain so that no test's time limit
+// includes the toolchain.
+var bin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "shellpool-mcp-server-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	bin = filepath.Join(dir, "mcp-server")
+	if runtime.GOOS == "windows" {
+		bin += ".exe"
+	}
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// command returns the built program with args, in an environment without
+// the settings of a shared emulator or of Azure.
+func command(t *testing.T, env []string, args ...string) *exec.Cmd {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("runs the program against the emulator")
+	}
+	cmd := exec.Command(bin, args...)
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(name, "SHELLPOOL_") && !strings.HasPrefix(name, "AZURE_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, env...)
+	return cmd
+}
+
+// syncBuffer collects a program's stderr.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestStdioAgainstEmulator(t *testing.T) {
+	cmd := command(t, nil, "-emulator")
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test-client", Version: "1"}, nil).Connect(t.Context(), &mcp.CommandTransport{Command: cmd}, nil)
+	require.NoError(t, err, "stderr: %s", stderr.String())
+	defer func() {
+		require.NoError(t, cs.Close())
+		assert.Contains(t, stderr.String(), "mcp-server: using the emulator at")
+		assert.NotContains(t, stderr.String(), "mcp-0-", "no session identifier is logged")
+	}()
+
+	checkToolsList(t, cs)
+	mustCall(t, cs, "run_command", map[string]any{"command": "cd /tmp; export X=1"})
+	assert.Equal(t, "/tmp\n1\n", mustCall(t, cs, "run_command", map[string]any{"command": "pwd; echo $X"}))
+	mustCall(t, cs, "upload_file", map[string]any{"path": "/mnt/data/notes.txt", "content": "uploaded\n"})
+	assert.Equal(t, "uploaded\n", mustCall(t, cs, "run_command", map[string]any{"command": `cat "$HOME/notes.txt"`}))
+	checkBackgroundProcess(t, cs)
+}
+
+// httpServer starts the program serving HTTP with secret and returns its
+// endpoint.
+func httpServer(t *testing.T, secret string) string {
+	t.Helper()
+	cmd := command(t, []string{"SHELLPOOL_MCP_SECRET=" + secret}, "-emulator", "-http", "127.0.0.1:0")
+	pipe, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	var stderr syncBuffer
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pipe)
+		re := regexp.MustCompile(`serving MCP at (http://\S+/mcp)`)
+		for sc.Scan() {
+			_, _ = stderr.Write(append(sc.Bytes(), '\n'))
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				found <- m[1]
+			}
+		}
+		close(found)
+	}()
+	t.Cleanup(func() {
+		if runtime.GOOS == "windows" || cmd.Process.Signal(os.Interrupt) != nil {
+			_ = cmd.Process.Kill()
+		}
+		_ = cmd.Wait()
+		assert.NotContains(t, stderr.String(), secret, "the secret is never logged")
+	})
+	endpoint, ok := <-found
+	require.True(t, ok, "the program did not start: %s", stderr.String())
+	return endpoint
+}
+
+type bearer struct{ token string }
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func TestHTTPRequiresTheSecret(t *testing.T) {
+	secret := strings.Repeat("5ec7e7", 8)
+	endpoint := httpServer(t, secret)
+	initialize := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"curl","version":"1"}}}`
+	for name, auth := range map[string]string{"missing": "", "wrong": "Bearer " + strings.Repeat("0", len(secret)), "not bearer": secret, "prefix": "Bearer " + secret[:10]} {
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, endpoint, strings.NewReader(initialize))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, name)
+		assert.Equal(t, `Bearer realm="shellpool-mcp"`, resp.Header.Get("WWW-Authenticate"), name)
+		assert.Contains(t, string(body), "SHELLPOOL_MCP_SECRET", name)
+	}
+
+	// With the secret: two clients, each with its own sandbox.
+	connect := func() *mcp.ClientSession {
+		tr := &mcp.StreamableClientTransport{Endpoint: endpoint, HTTPClient: &http.Client{Transport: bearer{secret}}}
+		cs, err := mcp.NewClient(&mcp.Implementation{Name: "test-client", Version: "1"}, nil).Connect(t.Context(), tr, nil)
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = cs.Close() })
+		return cs
+	}
+	a, b := connect(), connect()
+	checkToolsList(t, a)
+	mustCall(t, a, "upload_file", map[string]any{"path": "a.txt", "content": "a\n"})
+	mustCall(t, a, "run_command", map[string]any{"command": "export WHO=a"})
+	mustCall(t, b, "run_command", map[string]any{"command": "export WHO=b"})
+	assert.Equal(t, "a\n", mustCall(t, a, "run_command", map[string]any{"command": "echo $WHO"}))
+	assert.Equal(t, "b\n", mustCall(t, b, "run_command", map[string]any{"command": "echo $WHO"}))
+	text, isErr := call(t, b, "download_file", map[string]any{"path": "a.txt"})
+	assert.True(t, isErr, "b cannot see a's files: %s", text)
+	assert.Equal(t, "a\n", mustCall(t, a, "download_file", map[string]any{"path": "a.txt"}))
+}
+
+func TestSettingsFailClosed(t *testing.T) {
+	env := map[string]string{}
+	getenv := func(k string) string { return env[k] }
+	_, err := loadSettings(nil, getenv)
+	require.Error(t, err)
+	for _, want := range []string{"SHELLPOOL_POOL_ENDPOINT", "AZURE_SUBSCRIPTION_ID", "-emulator"} {
+		assert.Contains(t, err.Error(), want)
+	}
+
+	env["SHELLPOOL_POOL_ENDPOINT"] = "https://eastus.dynamicsessions.io/subscriptions/s/resourceGroups/rg/sessionPools/p"
+	s, err := loadSettings(nil, getenv)
+	require.NoError(t, err)
+	assert.Empty(t, s.httpAddr, "stdio by default")
+	assert.Len(t, s.key, 32, "a random key when none is set")
+
+	_, err = loadSettings([]string{"-http", "127.0.0.1:8765"}, getenv)
+	assert.ErrorContains(t, err, "needs a bearer secret, even on 127.0.0.1:8765")
+	_, err = loadSettings([]string{"-http", "0.0.0.0:8765"}, getenv)
+	assert.ErrorContains(t, err, "refusing to serve on 0.0.0.0:8765, which is not a loopback address, without a bearer secret")
+	_, err = loadSettings([]string{"-http", "8765"}, getenv)
+	assert.ErrorContains(t, err, "give host:port")
+	env["SHELLPOOL_MCP_SECRET"] = "short"
+	_, err = loadSettings([]string{"-http", "127.0.0.1:8765"}, getenv)
+	assert.ErrorContains(t, err, "use at least 32 random ones")
+	env["SHELLPOOL_MCP_SECRET"] = strings.Repeat("x", 32)
+	s, err = loadSettings([]string{"-http", "[::]:8765"}, getenv)
+	require.NoError(t, err)
+	assert.Equal(t, "[::]:8765", s.httpAddr)
+
+	env["SHELLPOOL_MCP_KEY"] = "00ff"
+	_, err = loadSettings(nil, getenv)
+	assert.ErrorContains(t, err, "openssl rand -hex 32")
+	env["SHELLPOOL_MCP_KEY"] = strings.Repeat("ab", 32)
+	s, err = loadSettings(nil, getenv)
+	require.NoError(t, err)
+	assert.Equal(t, bytes.Repeat([]byte{0xab}, 32), s.key)
+}
+
+func TestRefusesToStartWithoutSecret(t *testing.T) {
+	for _, addr := range []string{"127.0.0.1:0", "0.0.0.0:0"} {
+		cmd := command(t, nil, "-emulator", "-http", addr)
+		out, err := cmd.CombinedOutput()
+		require.Error(t, err, addr)
+		assert.Contains(t, string(out), "SHELLPOOL_MCP_SECRET", addr)
+		assert.NotContains(t, string(out), "serving MCP", addr)
+	}
+}
+
+// The MCP SDK is a dependency of this example only: the library packages
+// do not link it.
+func TestLibraryDoesNotDependOnMCP(t *testing.T) {
+	cmd := exec.Command("go", "list", "-deps", "./sessions", "./sessions/fleet", "./sessions/agent", "./pool", "./identity")
+	cmd.Dir = filepath.Join("..", "..")
+	out, err := cmd.Output()
+	require.NoError(t, err)
+	deps := strings.Fields(string(out))
+	require.Contains(t, deps, "github.com/shellpool/shellpool/sessions", "the listing covers the packages")
+	for _, d := range deps {
+		assert.NotContains(t, d, "modelcontextprotocol", "a library package depends on %s", d)
+	}
+}
+
+// The program is copyable: it imports public packages only (this module's,
+// the Azure SDK's and the MCP SDK's), and main.go never the emulator.
+func TestCopyable(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	require.NoError(t, err)
+	for _, path := range files {
+		if strings.HasSuffix(path, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ParseComments|parser.ImportsOnly)
+		require.NoError(t, err)
+		if path == "main.go" {
+			require.NotNil(t, f.Doc)
+			assert.True(t, strings.HasPrefix(f.Doc.Text(), "Command mcp-server "))
+		}
+		for _, imp := range f.Imports {
+			p, err := strconv.Unquote(imp.Path.Value)
+			require.NoError(t, err)
+			assert.NotContains(t, p, "/internal", path)
+			if path != "emulator.go" {
+				assert.NotContains(t, p, "sessionstest", path)
+			}
+			if strings.Contains(p, ".") {
+				assert.True(t, strings.HasPrefix(p, "github.com/shellpool/shellpool/") || strings.HasPrefix(p, "github.com/Azure/azure-sdk-for-go/sdk/") ||
+					strings.HasPrefix(p, "github.com/modelcontextprotocol/go-sdk/"), "%s imports %s", path, p)
+			}
+		}
+	}
+}
