@@ -21,6 +21,7 @@ import (
 	"github.com/shellpool/shellpool/sessions"
 	"github.com/shellpool/shellpool/sessions/agent"
 	"github.com/shellpool/shellpool/sessions/fleet"
+	"github.com/shellpool/shellpool/sessions/proc"
 )
 
 // protocolVersions are the MCP versions the server speaks: those with
@@ -62,7 +63,7 @@ type sandbox struct {
 	inFlight int
 	timer    *time.Timer
 	gone     bool
-	procs    map[string]*sessions.Process
+	procs    map[string]*proc.Process
 	ended    map[string]int // exit codes of processes whose output was read to the end
 	firstUse string         // a note for the first result, after an idle-out
 }
@@ -96,7 +97,7 @@ func (s *sandboxServer) acquire(ss *mcp.ServerSession) (*sandbox, error) {
 			return nil, err
 		}
 		session := s.cfg.client.NewSessionClient(id)
-		b = &sandbox{session: session, shell: agent.NewSessionSandbox(session), procs: map[string]*sessions.Process{}, ended: map[string]int{}}
+		b = &sandbox{session: session, shell: agent.NewSessionSandbox(session), procs: map[string]*proc.Process{}, ended: map[string]int{}}
 		b.tools = agent.Tools{Sandbox: &usedSandbox{Sandbox: b.shell, used: &b.used}, OnError: func(err error) {
 			s.cfg.log.Warn("sandbox request failed", "session", session.String(), "err", err)
 		}}
@@ -473,10 +474,11 @@ func (s *sandboxServer) startProcess(ctx context.Context, req *mcp.CallToolReque
 			return toolResult(b, "", fmt.Errorf("this sandbox already runs %d background processes: kill some with kill_process first", n))
 		}
 		b.used.Store(true)
-		p, err := b.session.Start(ctx, sessions.ShellCommand(in.Command), nil)
-		if err != nil {
+		cmd := proc.Script(b.session, in.Command)
+		if err := cmd.Start(ctx); err != nil {
 			return toolResult(b, "", b.tools.SandboxError(ctx, "the process could not be started", err))
 		}
+		p := cmd.Process
 		b.mu.Lock()
 		b.procs[p.ID()] = p
 		b.mu.Unlock()
@@ -484,7 +486,7 @@ func (s *sandboxServer) startProcess(ctx context.Context, req *mcp.CallToolReque
 	})
 }
 
-func (b *sandbox) process(id string) (*sessions.Process, error) {
+func (b *sandbox) process(id string) (*proc.Process, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	p := b.procs[id]
@@ -521,15 +523,15 @@ func (s *sandboxServer) readProcess(ctx context.Context, req *mcp.CallToolReques
 		var outEOF, errEOF bool
 		var wg sync.WaitGroup
 		wg.Go(func() {
-			out.Stdout, outEOF, outErr = readChunk(rctx, p, sessions.StreamStdout, in.StdoutOffset)
+			out.Stdout, outEOF, outErr = readChunk(rctx, p, proc.StreamStdout, in.StdoutOffset)
 		})
 		wg.Go(func() {
-			out.Stderr, errEOF, errErr = readChunk(rctx, p, sessions.StreamStderr, in.StderrOffset)
+			out.Stderr, errEOF, errErr = readChunk(rctx, p, proc.StreamStderr, in.StderrOffset)
 		})
 		wg.Wait()
 		for _, err := range []error{outErr, errErr} {
 			if err != nil {
-				if errors.Is(err, sessions.ErrProcessNotFound) {
+				if errors.Is(err, proc.ErrProcessNotFound) {
 					return toolResult(b, "", fmt.Errorf("process %s is gone from the sandbox (its output was already read to the end, or the sandbox was replaced)", in.ProcessID))
 				}
 				return toolResult(b, "", b.tools.SandboxError(ctx, "the output could not be read", err))
@@ -538,14 +540,15 @@ func (s *sandboxServer) readProcess(ctx context.Context, req *mcp.CallToolReques
 		out.NextStdoutOffset += int64(len(out.Stdout))
 		out.NextStderrOffset += int64(len(out.Stderr))
 		if outEOF && errEOF {
-			res, err := p.Wait(ctx)
+			st, err := p.Wait(ctx)
 			if err != nil {
 				return toolResult(b, "", b.tools.SandboxError(ctx, "the process's exit code could not be read", err))
 			}
+			code := st.ExitCode()
 			b.mu.Lock()
-			b.ended[in.ProcessID] = res.ExitCode
+			b.ended[in.ProcessID] = code
 			b.mu.Unlock()
-			out.Running, out.ExitCode = false, &res.ExitCode
+			out.Running, out.ExitCode = false, &code
 		}
 		return structured(b, out)
 	})
@@ -553,7 +556,7 @@ func (s *sandboxServer) readProcess(ctx context.Context, req *mcp.CallToolReques
 
 // readChunk reads one stream of p from offset until its end, maxReadChunk
 // bytes, or ctx's deadline (then the output so far is returned).
-func readChunk(ctx context.Context, p *sessions.Process, stream sessions.OutputStream, offset int64) (string, bool, error) {
+func readChunk(ctx context.Context, p *proc.Process, stream proc.OutputStream, offset int64) (string, bool, error) {
 	r := p.NewOutputReader(ctx, stream, offset)
 	defer r.Close()
 	buf := make([]byte, 0, 4096)
@@ -607,7 +610,7 @@ func (s *sandboxServer) killProcess(ctx context.Context, req *mcp.CallToolReques
 		if err != nil {
 			return toolResult(b, "", err)
 		}
-		if err := p.Kill(ctx); err != nil && !errors.Is(err, sessions.ErrProcessNotFound) {
+		if err := p.Kill(ctx); err != nil && !errors.Is(err, proc.ErrProcessNotFound) {
 			return toolResult(b, "", b.tools.SandboxError(ctx, "the process could not be killed", err))
 		}
 		return toolResult(b, fmt.Sprintf("process %s killed (exit code 137). Read its last output with read_process_output.", in.ProcessID), nil)

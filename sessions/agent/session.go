@@ -3,11 +3,13 @@ package agent
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
 
 	"github.com/shellpool/shellpool/sessions"
+	"github.com/shellpool/shellpool/sessions/proc"
 )
 
 // SessionSandbox is the Sandbox of one session of a shell session pool:
@@ -41,7 +43,7 @@ func (sb *SessionSandbox) Close(ctx context.Context) error {
 	if id == "" {
 		return nil
 	}
-	_, err := sb.session.Run(ctx, sessions.ShellCommand(`rm -f -- "`+filesRoot+`/`+stateName(id)+`.sh"`), nil)
+	_, _, err := sb.run(ctx, `rm -f -- "`+filesRoot+`/`+stateName(id)+`.sh"`, nil)
 	return err
 }
 
@@ -82,14 +84,38 @@ func (sb *SessionSandbox) Exec(ctx context.Context, req ExecRequest) (ExecResult
 	script := "__spa_state=" + state + "\nif [ -f \"$__spa_state\" ]; then . \"$__spa_state\"; fi\n" +
 		req.Script + "\n__spa_rc=$?\n" +
 		`{ export -p; declare -f; printf 'cd -- %q\n' "$PWD"; } > "$__spa_state" 2>/dev/null` + "\nexit $__spa_rc\n"
-	cmd := sessions.ShellCommand(script)
+	cmd := proc.Script(sb.session, script)
 	cmd.Timeout = req.Timeout
-	res, err := sb.session.Run(ctx, cmd, &sessions.RunOptions{Stdout: req.Stdout, Stderr: req.Stderr})
-	if err != nil {
+	cmd.Stdout, cmd.Stderr = req.Stdout, req.Stderr
+	err := cmd.Run(ctx)
+	var ee *proc.ExitError
+	switch {
+	case errors.As(err, &ee):
+		return ExecResult{ExitCode: ee.ExitCode(), TimedOut: ee.TimedOut()}, nil
+	case err != nil:
 		return ExecResult{ExitCode: -1}, err
 	}
-	return ExecResult{ExitCode: res.ExitCode, TimedOut: res.TimedOut}, nil
+	return ExecResult{}, nil
 }
+
+// run runs a short script of the sandbox's own (not in the shell) and
+// returns its output and exit code.
+func (sb *SessionSandbox) run(ctx context.Context, script string, stdin []byte) (result, int, error) {
+	cmd := proc.Script(sb.session, script)
+	var res result
+	cmd.Stdout, cmd.Stderr = &res.stdout, &res.stderr
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
+	err := cmd.Run(ctx)
+	var ee *proc.ExitError
+	if errors.As(err, &ee) {
+		return res, ee.ExitCode(), nil
+	}
+	return res, 0, err
+}
+
+type result struct{ stdout, stderr bytes.Buffer }
 
 // Restart starts a fresh shell: the next Exec starts from the session's
 // defaults.
@@ -109,8 +135,8 @@ const (
 )
 
 // fileError maps the exit code of a file script to the Sandbox errors.
-func fileError(p string, res sessions.RunResponse) error {
-	switch res.ExitCode {
+func fileError(p string, res result, code int) error {
+	switch code {
 	case 0:
 		return nil
 	case exitIsDir:
@@ -122,11 +148,11 @@ func fileError(p string, res sessions.RunResponse) error {
 	case exitNotDir:
 		return fmt.Errorf("%s: not a directory: %w", p, ErrNotExist)
 	}
-	msg := strings.TrimSpace(string(res.Stderr))
+	msg := strings.TrimSpace(res.stderr.String())
 	if len(msg) > 300 {
 		msg = msg[:300]
 	}
-	return fmt.Errorf("agent: %s: exit code %d: %s", p, res.ExitCode, msg)
+	return fmt.Errorf("agent: %s: exit code %d: %s", p, code, msg)
 }
 
 // ReadFile reads the file at p, refusing one larger than limit bytes.
@@ -138,14 +164,14 @@ s=$(wc -c < "$f") || exit 1
 if [ "$s" -gt %d ]; then exit %d; fi
 exec cat -- "$f"
 `, sessionPath(p), exitIsDir, exitNotExist, limit, exitTooLarge)
-	res, err := sb.session.Run(ctx, sessions.ShellCommand(script), nil)
+	res, code, err := sb.run(ctx, script, nil)
 	if err != nil {
 		return nil, err
 	}
-	if err := fileError(p, res); err != nil {
+	if err := fileError(p, res, code); err != nil {
 		return nil, err
 	}
-	return res.Stdout, nil
+	return res.stdout.Bytes(), nil
 }
 
 // WriteFile replaces the file at p with data, creating its directories.
@@ -154,21 +180,18 @@ func (sb *SessionSandbox) WriteFile(ctx context.Context, p string, data []byte) 
 if [ -d "$f" ]; then exit %d; fi
 mkdir -p -- "$(dirname -- "$f")" && cat > "$f"
 `, sessionPath(p), exitIsDir)
-	cmd := sessions.ShellCommand(script)
-	cmd.Stdin = string(data)
-	if len(data) == 0 {
-		script = strings.Replace(script, `cat > "$f"`, `: > "$f"`, 1)
-		cmd = sessions.ShellCommand(script)
+	if data == nil {
+		data = []byte{}
 	}
-	res, err := sb.session.Run(ctx, cmd, nil)
+	res, code, err := sb.run(ctx, script, data)
 	if err != nil {
 		return err
 	}
-	return fileError(p, res)
+	return fileError(p, res, code)
 }
 
 // ListDir lists the directory at p down to depth levels, leaving out the
-// files the process layer keeps in /mnt/data (sessions.ProcessFilePrefix).
+// files the process layer keeps in /mnt/data (proc.FilePrefix).
 func (sb *SessionSandbox) ListDir(ctx context.Context, p string, depth int) ([]string, error) {
 	script := fmt.Sprintf(`f=%s
 if [ ! -e "$f" ]; then exit %d; fi
@@ -176,17 +199,17 @@ if [ ! -d "$f" ]; then exit %d; fi
 cd -- "$f" || exit 1
 find . -mindepth 1 -maxdepth %d -type d -exec printf '%%s/\0' {} + && find . -mindepth 1 -maxdepth %d ! -type d -exec printf '%%s\0' {} +
 `, sessionPath(p), exitNotExist, exitNotDir, depth, depth)
-	res, err := sb.session.Run(ctx, sessions.ShellCommand(script), nil)
+	res, code, err := sb.run(ctx, script, nil)
 	if err != nil {
 		return nil, err
 	}
-	if err := fileError(p, res); err != nil {
+	if err := fileError(p, res, code); err != nil {
 		return nil, err
 	}
 	var out []string
-	for _, e := range bytes.Split(res.Stdout, []byte{0}) {
+	for _, e := range bytes.Split(res.stdout.Bytes(), []byte{0}) {
 		name, ok := strings.CutPrefix(string(e), "./")
-		if !ok || name == "" || (p == DefaultRoot && strings.HasPrefix(name, sessions.ProcessFilePrefix)) {
+		if !ok || name == "" || (p == DefaultRoot && strings.HasPrefix(name, proc.FilePrefix)) {
 			continue // the process layer's files are not the user's
 		}
 		out = append(out, name)
