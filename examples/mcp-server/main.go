@@ -12,11 +12,11 @@
 //	SHELLPOOL_POOL_ENDPOINT=https://<region>.dynamicsessions.io/subscriptions/.../sessionPools/<pool> \
 //	go run ./examples/mcp-server
 //
-// Over streamable HTTP, on 127.0.0.1 unless -http says otherwise, with a
-// bearer secret that every request must carry (it refuses to start
+// Over streamable HTTP, on 127.0.0.1 unless -http names another host, with
+// a bearer secret that every request must carry (it refuses to start
 // without one):
 //
-//	SHELLPOOL_MCP_SECRET=$(openssl rand -hex 32) go run ./examples/mcp-server -http 127.0.0.1:8765
+//	SHELLPOOL_MCP_SECRET=$(openssl rand -hex 32) go run ./examples/mcp-server -http :8765
 //
 // It signs in with azidentity's DefaultAzureCredential (az login, a managed
 // identity, workload identity), whose principal needs the Session Executor
@@ -86,7 +86,7 @@ func loadSettings(args []string, getenv func(string) string) (settings, error) {
 	var s settings
 	fs := flag.NewFlagSet("mcp-server", flag.ContinueOnError)
 	fs.BoolVar(&s.emulator, "emulator", getenv("SHELLPOOL_EMULATOR") == "1", "use the local emulator instead of Azure (or set SHELLPOOL_EMULATOR=1)")
-	fs.StringVar(&s.httpAddr, "http", "", "serve streamable HTTP at this address, such as 127.0.0.1:8765, instead of stdio; needs $SHELLPOOL_MCP_SECRET")
+	fs.StringVar(&s.httpAddr, "http", "", "serve streamable HTTP at this address instead of stdio: :8765 binds 127.0.0.1:8765; needs $SHELLPOOL_MCP_SECRET")
 	fs.StringVar(&s.endpoint, "pool-endpoint", getenv("SHELLPOOL_POOL_ENDPOINT"), "the pool's management endpoint ($SHELLPOOL_POOL_ENDPOINT); or give -subscription, -resource-group and -pool to look it up")
 	fs.StringVar(&s.subscription, "subscription", getenv("AZURE_SUBSCRIPTION_ID"), "Azure subscription ID ($AZURE_SUBSCRIPTION_ID)")
 	fs.StringVar(&s.group, "resource-group", getenv("SHELLPOOL_RESOURCE_GROUP"), "resource group of the pool ($SHELLPOOL_RESOURCE_GROUP)")
@@ -106,9 +106,13 @@ func loadSettings(args []string, getenv func(string) string) (settings, error) {
 	}
 	s.secret = getenv("SHELLPOOL_MCP_SECRET")
 	if s.httpAddr != "" {
-		host, _, err := net.SplitHostPort(s.httpAddr)
+		host, port, err := net.SplitHostPort(s.httpAddr)
 		if err != nil {
-			return s, fmt.Errorf("-http %q: give host:port, such as 127.0.0.1:8765", s.httpAddr)
+			return s, fmt.Errorf("-http %q: give host:port, such as 127.0.0.1:8765 (or :8765 for 127.0.0.1)", s.httpAddr)
+		}
+		if host == "" {
+			host = "127.0.0.1" // loopback unless an address is given
+			s.httpAddr = net.JoinHostPort(host, port)
 		}
 		loopback := host == "localhost"
 		if ip := net.ParseIP(host); ip != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"go/parser"
 	"go/token"
@@ -17,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/stretchr/testify/assert"
@@ -203,6 +205,8 @@ func TestSettingsFailClosed(t *testing.T) {
 	assert.ErrorContains(t, err, "needs a bearer secret, even on 127.0.0.1:8765")
 	_, err = loadSettings([]string{"-http", "0.0.0.0:8765"}, getenv)
 	assert.ErrorContains(t, err, "refusing to serve on 0.0.0.0:8765, which is not a loopback address, without a bearer secret")
+	_, err = loadSettings([]string{"-http", ":8765"}, getenv)
+	assert.ErrorContains(t, err, "needs a bearer secret, even on 127.0.0.1:8765", "no host: loopback")
 	_, err = loadSettings([]string{"-http", "8765"}, getenv)
 	assert.ErrorContains(t, err, "give host:port")
 	env["SHELLPOOL_MCP_SECRET"] = "short"
@@ -212,6 +216,10 @@ func TestSettingsFailClosed(t *testing.T) {
 	s, err = loadSettings([]string{"-http", "[::]:8765"}, getenv)
 	require.NoError(t, err)
 	assert.Equal(t, "[::]:8765", s.httpAddr)
+	s, err = loadSettings([]string{"-http", ":8765"}, getenv)
+	require.NoError(t, err)
+	assert.Equal(t, "127.0.0.1:8765", s.httpAddr)
+	assert.Equal(t, 15*time.Minute, s.idle, "the default idle time the README states")
 
 	env["SHELLPOOL_MCP_KEY"] = "00ff"
 	_, err = loadSettings(nil, getenv)
@@ -273,5 +281,39 @@ func TestCopyable(t *testing.T) {
 					strings.HasPrefix(p, "github.com/modelcontextprotocol/go-sdk/"), "%s imports %s", path, p)
 			}
 		}
+	}
+}
+
+// The README's section holds host configurations that parse and name the
+// program's real settings.
+func TestREADMEGiveAnAgentASandbox(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	require.NoError(t, err)
+	readme := string(data)
+	i := strings.Index(readme, "## Give an agent a sandbox\n")
+	require.GreaterOrEqual(t, i, 0)
+	section := readme[i+3:]
+	section = section[:strings.Index(section, "\n## ")]
+	blocks := regexp.MustCompile("(?s)```json\n(.*?)```").FindAllStringSubmatch(section, -1)
+	require.Len(t, blocks, 2, "Claude Desktop and VS Code")
+	for i, b := range blocks {
+		var cfg map[string]map[string]struct {
+			Type    string            `json:"type"`
+			Command string            `json:"command"`
+			Env     map[string]string `json:"env"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(b[1]), &cfg), b[1])
+		servers := cfg[[]string{"mcpServers", "servers"}[i]]
+		require.Contains(t, servers, "sandbox")
+		assert.NotEmpty(t, servers["sandbox"].Command)
+		for name := range servers["sandbox"].Env {
+			assert.Equal(t, "SHELLPOOL_POOL_ENDPOINT", name)
+		}
+	}
+	env := map[string]string{"SHELLPOOL_POOL_ENDPOINT": "https://eastus.dynamicsessions.io/subscriptions/s/resourceGroups/rg/sessionPools/p"}
+	_, err = loadSettings(nil, func(k string) string { return env[k] })
+	assert.NoError(t, err, "the configuration's one setting is enough")
+	for _, want := range []string{"-http :8765", "SHELLPOOL_MCP_SECRET", "-emulator", "claude mcp add", "go list -deps"} {
+		assert.Contains(t, section, want)
 	}
 }
