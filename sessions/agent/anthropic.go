@@ -95,12 +95,12 @@ func (t *Tools) Anthropic(ctx context.Context, block []byte) ([]byte, error) {
 	switch use.Name {
 	case BashToolName:
 		var in BashInput
-		if err = decodeInput(use.Input, &in, `{"command": "ls -la"}`); err == nil {
+		if err = decodeInput(use.Input, &in, "the tool's input", `{"command": "ls -la"}`); err == nil {
 			text, err = t.Bash(ctx, in)
 		}
 	case TextEditorToolName:
 		var in EditInput
-		if err = decodeInput(use.Input, &in, `{"command": "view", "path": "/mnt/data"}`); err == nil {
+		if err = decodeInput(use.Input, &in, "the tool's input", `{"command": "view", "path": "/mnt/data"}`); err == nil {
 			text, err = t.Edit(ctx, in)
 		}
 	default:
@@ -116,10 +116,10 @@ func (t *Tools) Anthropic(ctx context.Context, block []byte) ([]byte, error) {
 }
 
 // decodeInput decodes a tool's input object, or says what was wrong with it.
-func decodeInput(raw json.RawMessage, v any, example string) error {
+func decodeInput(raw json.RawMessage, v any, what, example string) error {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || raw[0] != '{' {
-		return toolErrorf("invalid input: the tool's input must be a JSON object, such as %s", example)
+		return toolErrorf("invalid input: %s must be a JSON object, such as %s", what, example)
 	}
 	if err := json.Unmarshal(raw, v); err != nil {
 		var te *json.UnmarshalTypeError

@@ -98,7 +98,7 @@ func (t *Tools) OpenAI(ctx context.Context, item []byte) ([]byte, error) {
 	case "shell_call":
 		out := ShellCallOutput{Type: "shell_call_output", CallID: head.CallID}
 		var action ShellAction
-		if err := decodeInput(head.Action, &action, `{"commands": ["ls -la"]}`); err != nil {
+		if err := decodeInput(head.Action, &action, "the shell call's action", `{"commands": ["ls -la"]}`); err != nil {
 			out.Output = []ShellOutput{{Stderr: err.Error(), Outcome: exitOutcome(ExitInvalidInput)}}
 			return json.Marshal(out)
 		}

@@ -179,6 +179,12 @@ func TestShellCallBadInputSendsNothing(t *testing.T) {
 			assert.Contains(t, o.Stderr, "nothing was run")
 		}
 	}
+	out, err := newTools(f).OpenAI(context.Background(), []byte(`{"type":"shell_call","call_id":"call_1","action":null}`))
+	require.NoError(t, err)
+	var res agent.ShellCallOutput
+	require.NoError(t, json.Unmarshal(out, &res))
+	require.Len(t, res.Output, 1)
+	assert.Contains(t, res.Output[0].Stderr, "the shell call's action must be a JSON object")
 	outs := newTools(f).Shell(context.Background(), agent.ShellAction{Commands: []string{"  "}})
 	assert.Equal(t, agent.ExitInvalidInput, exitCode(t, outs[0]))
 	assert.Zero(t, f.count())
