@@ -1,14 +1,13 @@
 package sessions
 
 import (
-	"context"
 	"errors"
-	"net"
 	"net/http"
-	"syscall"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
+
+	"github.com/shellpool/shellpool/internal/outcome"
 )
 
 // executeGuardMark is the operation value (policy.Request.SetOperationValue)
@@ -97,34 +96,22 @@ func unguard(resp *http.Response, err error) (*http.Response, error) {
 }
 
 // safeToRetry reports whether a failed attempt certainly did not run the
-// command: the connection was never established (dial, DNS and proxy-connect
-// failures, connection refused), or the service answered 429 Too Many
-// Requests or 503 Service Unavailable, both of which refuse the request
-// before running it. Everything else (408, 500, 502, 504, a connection
-// dropped after the request was written, a TLS failure) may have run it.
+// command (internal/outcome has the rules): the connection was never
+// established (dial, DNS, proxy-connect and TLS handshake failures,
+// connection refused), or the service refused the request before running
+// it (429, 503, 400, 401, 403, 404 and the other request errors).
+// Everything else (408, 500, 502, 504, a connection dropped after the
+// request was written) may have run it.
 func safeToRetry(resp *http.Response, err error) bool {
 	if err != nil {
-		return neverConnected(err)
+		return outcome.NeverConnected(err)
 	}
 	if resp == nil {
 		return false
 	}
-	return resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable
+	return outcome.ClassifyResponse(resp, "").NotRun()
 }
 
 // neverConnected reports whether err proves the request never reached the
 // server.
-func neverConnected(err error) bool {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return false
-	}
-	var dnsErr *net.DNSError
-	if errors.As(err, &dnsErr) {
-		return true
-	}
-	var opErr *net.OpError
-	if errors.As(err, &opErr) && (opErr.Op == "dial" || opErr.Op == "proxyconnect") {
-		return true
-	}
-	return errors.Is(err, syscall.ECONNREFUSED)
-}
+func neverConnected(err error) bool { return outcome.NeverConnected(err) }
