@@ -181,11 +181,11 @@ func TestUploadDirMapFS(t *testing.T) {
 	e := newEmu(t, nil)
 	s := e.session(t)
 	fsys := fstest.MapFS{
-		"a.txt":       {Data: []byte("A"), Mode: 0o640},
-		"sub/b.sh":    {Data: []byte("echo b"), Mode: 0o755},
-		"sub/link":    {Data: []byte("b.sh"), Mode: fs.ModeSymlink | 0o777},
-		"emptydir":    {Mode: fs.ModeDir | 0o700},
-		"sub/deeper":  {Mode: fs.ModeDir | 0o755},
+		"a.txt":      {Data: []byte("A"), Mode: 0o640},
+		"sub/b.sh":   {Data: []byte("echo b"), Mode: 0o755},
+		"sub/link":   {Data: []byte("b.sh"), Mode: fs.ModeSymlink | 0o777},
+		"emptydir":   {Mode: fs.ModeDir | 0o700},
+		"sub/deeper": {Mode: fs.ModeDir | 0o755},
 	}
 	_, err := shell.UploadDir(context.Background(), s, fsys, "m", nil)
 	require.NoError(t, err)
