@@ -91,13 +91,15 @@ func initScript(o OpenOptions) string {
 func execScript(r request, script, stdin *string, timeout float64, wait int, streaming bool) string {
 	var b strings.Builder
 	b.WriteString(r.header())
+	// No shell: leave nothing behind (an uploaded script or stdin included).
+	b.WriteString("state\nif [ \"$st\" = noshell ]; then rm -f -- \"$P.$C\".*; fi\nif [ \"$st\" = running ]; then\n")
 	if script != nil {
 		b.WriteString("printf '%s' " + shq(*script) + " >| \"$P.$C.sh\"\n")
 	}
 	if stdin != nil {
 		b.WriteString("printf '%s' " + shq(*stdin) + " >| \"$P.$C.in\"\n")
 	}
-	b.WriteString("[ -p \"$W\" ] || mkfifo -- \"$W\" 2>/dev/null\nexec 3<> \"$W\"\nstate\nif [ \"$st\" = running ]; then\n")
+	b.WriteString("[ -p \"$W\" ] || mkfifo -- \"$W\" 2>/dev/null\nexec 3<> \"$W\"\n")
 	if timeout > 0 {
 		fmt.Fprintf(&b, "  ( exec </dev/null >/dev/null 2>&1 3>&- 4>&-; trap '' HUP; nap %.3f; stop to ) &\n  echo $! >| \"$P.$C.wd\"\n", timeout)
 	}

@@ -16,7 +16,8 @@
 #   $P.w*    reply FIFOs: "<C>" when command C ends, "exit" when the shell does
 #   $P.C.sh  the command's script; .in its stdin; .out/.err its output;
 #            .rc its exit status (the command ended); .to/.kill markers of a
-#            timeout or a cancel; .wd the timeout watchdog's PID
+#            timeout or a cancel, .stopped once that stop is complete; .wd
+#            the timeout watchdog's PID
 
 # nap SECONDS sleeps without a process: a read that times out on a pipe
 # this bash holds both ends of (opened on first use).
@@ -62,9 +63,10 @@ put() { if [ "${#S_v}" = "$1" ]; then printf '%s' "$S_v"; else cat -- "$F/$S_n";
 state() {
   st=running rc=- to=0 x=- sd=0
   [ -e "$P.$C.out" ] && sd=1
-  if [ -e "$P.$C.rc" ]; then
+  if [ -e "$P.$C.rc" ] && { [ ! -e "$P.$C.to" ] || [ -e "$P.$C.stopped" ]; }; then
     read -r rc < "$P.$C.rc"; st=done
     [ -e "$P.$C.to" ] && to=1
+  elif [ -e "$P.$C.rc" ]; then :  # the timeout is still stopping what C started
   elif [ -e "$P.exit" ]; then read -r x < "$P.exit"; st=exited
   elif ! { read -r sp sv < "$P.pid"; } 2>/dev/null; then st=noshell
   elif ! kill -0 "$sp" 2>/dev/null; then
@@ -92,12 +94,14 @@ rep() {
 # waitdone SECONDS waits for command C to end (or the shell to) on the reply
 # FIFO, fd 3; it returns 1 when the time is up.
 waitdone() {
-  local m
-  [ -e "$P.$C.rc" ] && return 0
-  while read -r -t "$1" -u 3 m; do
-    [ "$m" = "$C" ] || [ "$m" = exit ] && return 0
-  done
-  [ -e "$P.$C.rc" ]
+  local m t=$(($1 * 50))
+  if [ ! -e "$P.$C.rc" ]; then
+    while read -r -t "$1" -u 3 m; do
+      [ "$m" = "$C" ] || [ "$m" = exit ] && break
+    done
+  fi
+  # A command the timeout stopped is done once everything it started is.
+  while [ -e "$P.$C.rc" ] && [ -e "$P.$C.to" ] && [ ! -e "$P.$C.stopped" ] && [ $t -gt 0 ]; do nap 0.02; t=$((t - 1)); done
 }
 
 # waitout SECONDS OOFF EOFF waits, polling with growing pauses, until C ends
@@ -105,7 +109,7 @@ waitdone() {
 waitout() {
   local t=$1 d=1 s m
   while [ "$t" -gt 0 ]; do
-    [ -e "$P.$C.rc" ] && return 0
+    if [ -e "$P.$C.rc" ] && { [ ! -e "$P.$C.to" ] || [ -e "$P.$C.stopped" ]; }; then return 0; fi
     if [ -s "$P.$C.out" ]; then s=$(wc -c < "$P.$C.out"); [ $((s)) -gt "$2" ] && break; fi
     if [ -s "$P.$C.err" ]; then s=$(wc -c < "$P.$C.err"); [ $((s)) -gt "$3" ] && break; fi
     if read -r -t "0.0$d" -u 3 m; then
@@ -136,19 +140,24 @@ killmarked() {
 
 # stop MARK stops command C as Ctrl-C at a terminal would: SIGINT to the
 # shell's process group (the shell abandons the command line, its foreground
-# processes die; background jobs ignore SIGINT). After 2 s, every process
-# the command started (marked SHELLPOOL_SHELL_CMD=C) is killed; after 1 s
+# processes die; background jobs ignore SIGINT). Then, once the line is
+# abandoned or after 2 s, every process the command started (marked
+# SHELLPOOL_SHELL_CMD=C), background jobs included, is killed; after 1 s
 # more, a command still running is the shell itself ignoring SIGINT, and the
 # shell is killed. MARK (to or kill) records why. A command that has not
 # started is skipped by the shell.
 stop() {
-  local sp sv
   [ -e "$P.$C.rc" ] && return 0
   : >| "$P.$C.$1"
+  stop1
+  : >| "$P.$C.stopped"
+}
+stop1() {
+  local sp sv
   [ -e "$P.$C.out" ] || return 0
   { read -r sp sv < "$P.pid"; } 2>/dev/null || return 0
   [ -e "$P.$C.rc" ] || kill -INT -- "-$sp" 2>/dev/null
-  waitrc 200 && return 0
+  waitrc 200
   killmarked "SHELLPOOL_SHELL_CMD=$C"
   waitrc 100 && return 0
   [ -e "$P.exit" ] || kill -KILL "$sp" 2>/dev/null
@@ -213,7 +222,8 @@ __shellpool_end() {
   if [ -z "$__shellpool_c" ]; then return "$1"; fi
   local p="$__shellpool_P.$__shellpool_c" w fd
   printf '%s\n' "$1" >| "$p.rc"
-  if [ -e "$p.wd" ]; then read -r w < "$p.wd"; kill "$w" 2>/dev/null; fi
+  # The timeout's watchdog is no longer needed, unless it is stopping C.
+  if [ -e "$p.wd" ] && [ ! -e "$p.to" ]; then read -r w < "$p.wd"; kill "$w" 2>/dev/null; fi
   if [ -p "$__shellpool_w" ]; then
     exec {fd}<> "$__shellpool_w"; printf '%s\n' "$__shellpool_c" >&"$fd"; exec {fd}>&-
   fi
