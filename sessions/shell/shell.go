@@ -341,7 +341,8 @@ func (sh *Shell) Exec(ctx context.Context, script string, options *ExecOptions) 
 		if err != nil {
 			return nil, fmt.Errorf("shell: read stdin: %w", err)
 		}
-		if s := string(head); len(head) <= inlineMax && len(shq(s)) <= inlineMax {
+		// Bash strings cannot hold NUL: such stdin is uploaded.
+		if s := string(head); len(head) <= inlineMax && bytes.IndexByte(head, 0) < 0 && len(shq(s)) <= inlineMax {
 			inlineStdin = &s
 		} else if _, err := sh.s.UploadFile(ctx, stem+".in", io.MultiReader(bytes.NewReader(head), o.Stdin), nil); err != nil {
 			return nil, fmt.Errorf("shell: upload stdin: %w", err)

@@ -1,7 +1,10 @@
 package shell_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"sync"
@@ -12,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shellpool/shellpool/sessions"
+	"github.com/shellpool/shellpool/sessions/sessionstest"
 	"github.com/shellpool/shellpool/sessions/shell"
 )
 
@@ -201,4 +205,127 @@ func TestShellTwoShellsAndOrder(t *testing.T) {
 	res, err := a.Exec(ctx, `tr '\n' ' ' < "$SHELLPOOL_FILES_ROOT/order"`, nil)
 	require.NoError(t, err)
 	assert.Equal(t, "0 1 2 3 4 5 ", string(res.Stdout))
+}
+
+// Output of any size comes back exactly: 1 MiB and 64 MiB, binary bytes,
+// both streams, and to writers as it is written.
+func TestShellLargeOutput(t *testing.T) {
+	e := newEmu(t, nil)
+	sh, s := openShell(t, e)
+	ctx := context.Background()
+	res, err := sh.Exec(ctx, `head -c 1048576 /dev/zero | tr '\0' 'a'; printf '\0\377 end'; head -c 5000 /dev/zero | tr '\0' 'e' >&2`, nil)
+	require.NoError(t, err)
+	assert.Equal(t, strings.Repeat("a", 1<<20)+"\x00\xff end", string(res.Stdout))
+	assert.Equal(t, strings.Repeat("e", 5000), string(res.Stderr))
+
+	if testing.Short() {
+		t.Skip("64 MiB in -short mode")
+	}
+	h := sha256.New()
+	var errBuf bytes.Buffer
+	res, err = sh.Exec(ctx, `for i in $(seq 64); do head -c 1048576 /dev/urandom | tee -a "$SHELLPOOL_FILES_ROOT/big.ref"; done; echo done >&2`,
+		&shell.ExecOptions{Stdout: h, Stderr: &errBuf})
+	require.NoError(t, err)
+	assert.Empty(t, res.Stdout)
+	assert.Equal(t, "done\n", errBuf.String())
+	want := run(t, s, `sha256sum < "$SHELLPOOL_FILES_ROOT/big.ref" | cut -c1-64; rm "$SHELLPOOL_FILES_ROOT/big.ref"`)
+	assert.Equal(t, strings.TrimSpace(want), hex.EncodeToString(h.Sum(nil)))
+}
+
+// With the live service's lost final write at rate 0.5, every answer is
+// still exact, and losses did happen.
+func TestShellLostFinalWrite(t *testing.T) {
+	e := newEmu(t, &sessionstest.Options{Behavior: sessionstest.Behavior{LostFinalWriteRate: 0.5, Seed: 7}})
+	sh, s := openShell(t, e)
+	ctx := context.Background()
+	lost := 0
+	for i := 0; i < 40; i++ {
+		want := fmt.Sprintf("line %d\nlast %d", i, i)
+		res, err := sh.Exec(ctx, fmt.Sprintf(`printf 'line %d\nlast %d'; echo err%d >&2; exit_status=%d; (exit $((%d %% 3)))`, i, i, i, i, i), nil)
+		require.NoError(t, err)
+		assert.Equal(t, want, string(res.Stdout))
+		assert.Equal(t, fmt.Sprintf("err%d\n", i), string(res.Stderr))
+		assert.Equal(t, i%3, res.ExitCode)
+		// Count the losses the raw call sees.
+		raw, err := s.Execute(ctx, sessions.ShellCommand("printf 'a\\nb'"), nil)
+		require.NoError(t, err)
+		if raw.Stdout != "a\nb" {
+			lost++
+		}
+	}
+	assert.Greater(t, lost, 5, "the emulator lost no final writes: the test proves nothing")
+}
+
+// Stdin is exact, small (inline) and large (uploaded); a script larger
+// than one request can carry is uploaded and runs in the shell.
+func TestShellStdinAndLargeScript(t *testing.T) {
+	e := newEmu(t, nil)
+	sh, _ := openShell(t, e)
+	ctx := context.Background()
+	small := "hello\x00\xff'\"$(x)\n"
+	res, err := sh.Exec(ctx, `od -An -tx1 | tr -d ' \n'`, &shell.ExecOptions{Stdin: strings.NewReader(small)})
+	require.NoError(t, err)
+	assert.Equal(t, hex.EncodeToString([]byte(small)), string(res.Stdout))
+
+	big := bytes.Repeat([]byte{0, 1, 2, 0xfe, 'x', '\n'}, 200_000)
+	res, err = sh.Exec(ctx, `sha256sum | cut -c1-64`, &shell.ExecOptions{Stdin: bytes.NewReader(big)})
+	require.NoError(t, err)
+	sum := sha256.Sum256(big)
+	assert.Equal(t, hex.EncodeToString(sum[:])+"\n", string(res.Stdout))
+
+	var sb strings.Builder
+	for i := 0; i < 20000; i++ {
+		fmt.Fprintf(&sb, "v%d='%d'\n", i, i)
+	}
+	sb.WriteString("big_done=yes\n")
+	require.Greater(t, sb.Len(), 200<<10)
+	_, err = sh.Exec(ctx, sb.String(), nil)
+	require.NoError(t, err)
+	res, err = sh.Exec(ctx, `echo $v19999 $big_done`, nil)
+	require.NoError(t, err)
+	assert.Equal(t, "19999 yes\n", string(res.Stdout))
+}
+
+// Output reaches ExecOptions.Stdout while the command runs: the command
+// waits for a file that the test creates only once it has seen the first
+// line (without streaming it would time out).
+func TestShellStreams(t *testing.T) {
+	e := newEmu(t, nil)
+	sh, s := openShell(t, e)
+	ctx := context.Background()
+	w := &signalWriter{seen: make(chan struct{})}
+	go func() {
+		<-w.seen
+		_, err := s.UploadFile(ctx, "go-on", strings.NewReader("x"), nil)
+		assert.NoError(t, err)
+	}()
+	res, err := sh.Exec(ctx, `echo first; while [ ! -e "$SHELLPOOL_FILES_ROOT/go-on" ]; do sleep 0.05; done; echo second`,
+		&shell.ExecOptions{Stdout: w, Timeout: 60 * time.Second})
+	require.NoError(t, err)
+	assert.False(t, res.TimedOut)
+	assert.Equal(t, "first\nsecond\n", w.String())
+}
+
+// signalWriter closes seen once it has received its first line.
+type signalWriter struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	seen chan struct{}
+	once sync.Once
+}
+
+func (w *signalWriter) Write(b []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(b)
+	if bytes.Contains(w.buf.Bytes(), []byte("\n")) {
+		w.once.Do(func() { close(w.seen) })
+	}
+	return len(b), nil
+}
+
+func (w *signalWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
 }
