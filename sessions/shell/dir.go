@@ -601,6 +601,8 @@ func checkArchive(r io.Reader) (*archivePlan, error) {
 }
 
 // extract writes the checked archive in r into dst through an os.Root.
+// Each directory's own Root is opened once and kept, so that writing a
+// file costs a few system calls on one name, not a walk of its path.
 func extract(r io.Reader, dst string, plan *archivePlan, resp *DownloadDirResponse) error {
 	if err := os.MkdirAll(dst, 0o755); err != nil {
 		return err
@@ -610,6 +612,30 @@ func extract(r io.Reader, dst string, plan *archivePlan, resp *DownloadDirRespon
 		return err
 	}
 	defer root.Close()
+	roots := map[string]*os.Root{".": root}
+	defer func() {
+		for name, r := range roots {
+			if name != "." {
+				_ = r.Close()
+			}
+		}
+	}()
+	// dirOf returns the Root of the directory name (clean, slash form),
+	// creating it as needed.
+	dirOf := func(name string) (*os.Root, error) {
+		if r, ok := roots[name]; ok {
+			return r, nil
+		}
+		if err := root.MkdirAll(fromSlash(name), 0o755); err != nil {
+			return nil, err
+		}
+		r, err := root.OpenRoot(fromSlash(name))
+		if err != nil {
+			return nil, err
+		}
+		roots[name] = r
+		return r, nil
+	}
 	type dirMode struct {
 		name  string
 		perm  fs.FileMode
@@ -633,40 +659,34 @@ func extract(r io.Reader, dst string, plan *archivePlan, resp *DownloadDirRespon
 		if name == "" {
 			continue
 		}
-		local := fromSlash(name)
-		if parent := path.Dir(name); parent != "." {
-			if err := root.MkdirAll(fromSlash(parent), 0o755); err != nil {
-				return err
-			}
-		}
 		perm := fs.FileMode(h.Mode).Perm()
 		if h.Typeflag == tar.TypeDir {
-			if err := root.MkdirAll(local, 0o700); err != nil {
+			if _, err := dirOf(name); err != nil {
 				return err
 			}
-			dirs = append(dirs, dirMode{local, perm, h.ModTime})
+			dirs = append(dirs, dirMode{fromSlash(name), perm, h.ModTime})
 			resp.Dirs++
 			continue
 		}
-		if fi, err := root.Lstat(local); err == nil && !fi.IsDir() {
-			if err := root.Remove(local); err != nil {
-				return err
-			}
+		d, err := dirOf(path.Dir(name))
+		if err != nil {
+			return err
 		}
+		base := path.Base(name)
 		switch h.Typeflag {
 		case tar.TypeSymlink:
-			if err := root.Symlink(h.Linkname, local); err != nil {
-				return err
-			}
+			err = replace(d, base, func() error { return d.Symlink(h.Linkname, base) })
 			resp.Symlinks++
 		case tar.TypeLink:
 			target, _ := cleanName(h.Linkname)
-			if err := root.Link(fromSlash(target), local); err != nil {
-				return err
-			}
+			err = replace(d, base, func() error { return root.Link(fromSlash(target), fromSlash(name)) })
 			resp.Files++
 		default:
-			f, err := root.OpenFile(local, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+			var f *os.File
+			err = replace(d, base, func() (err error) {
+				f, err = d.OpenFile(base, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+				return err
+			})
 			if err != nil {
 				return err
 			}
@@ -677,14 +697,14 @@ func extract(r io.Reader, dst string, plan *archivePlan, resp *DownloadDirRespon
 			if cerr := f.Close(); err == nil {
 				err = cerr
 			}
-			if err != nil {
-				return err
-			}
-			if err := root.Chtimes(local, h.ModTime, h.ModTime); err != nil {
-				return err
+			if err == nil {
+				err = d.Chtimes(base, h.ModTime, h.ModTime)
 			}
 			resp.Files++
 			resp.Bytes += n
+		}
+		if err != nil {
+			return err
 		}
 	}
 	for i := len(dirs) - 1; i >= 0; i-- {
@@ -697,6 +717,22 @@ func extract(r io.Reader, dst string, plan *archivePlan, resp *DownloadDirRespon
 		}
 	}
 	return nil
+}
+
+// replace runs create, and when the name exists already (and is not a
+// directory), removes it and runs create again.
+func replace(d *os.Root, base string, create func() error) error {
+	err := create()
+	if err == nil || !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	if fi, lerr := d.Lstat(base); lerr != nil || fi.IsDir() {
+		return err
+	}
+	if err := d.Remove(base); err != nil {
+		return err
+	}
+	return create()
 }
 
 // fromSlash turns a clean slash-separated name into the local form.

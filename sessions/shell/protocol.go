@@ -80,7 +80,9 @@ func initScript(o OpenOptions) string {
 		b.WriteString("export " + k + "=" + shq(o.Env[k]) + "\n")
 	}
 	if o.Dir != "" {
-		b.WriteString("cd -- " + shq(o.Dir) + " || exit 1\n")
+		// Relative to the file root, where __shellpool_P lives.
+		b.WriteString("__shellpool_d=" + shq(o.Dir) + "; case $__shellpool_d in /*) ;; *) __shellpool_d=\"${__shellpool_P%/*}/$__shellpool_d\";; esac\n")
+		b.WriteString("cd -- \"$__shellpool_d\" || exit 1; unset __shellpool_d\n")
 	}
 	return b.String()
 }

@@ -61,8 +61,9 @@ func (e *ExitedError) Is(target error) bool { return target == ErrShellExited }
 // OpenOptions contains the optional parameters of Open.
 type OpenOptions struct {
 	// Dir is the shell's first working directory; empty means the
-	// session's default (/mnt/data on live pools). A relative Dir is
-	// relative to that default.
+	// session's default. A relative Dir is relative to the file root,
+	// /mnt/data, as UploadDir's dir is. A Dir that does not exist makes
+	// Open fail.
 	Dir string
 	// Env holds environment variables exported in the shell before its
 	// first command. Names must match [A-Za-z_][A-Za-z0-9_]*; values may
