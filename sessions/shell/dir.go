@@ -554,7 +554,7 @@ func checkArchive(r io.Reader) (*archivePlan, error) {
 			continue
 		}
 		switch h.Typeflag {
-		case tar.TypeReg, tar.TypeRegA: //nolint:staticcheck // old archives still use TypeRegA
+		case tar.TypeReg: // (the reader reports old archives' TypeRegA as TypeReg)
 			files[name] = true
 		case tar.TypeDir:
 		case tar.TypeSymlink:
@@ -690,7 +690,8 @@ func extract(r io.Reader, dst string, plan *archivePlan, resp *DownloadDirRespon
 			if err != nil {
 				return err
 			}
-			n, err := io.CopyBuffer(f, tr, buf)
+			var n int64
+			n, err = io.CopyBuffer(f, tr, buf)
 			if err == nil {
 				err = f.Chmod(perm)
 			}

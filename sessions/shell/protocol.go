@@ -21,8 +21,7 @@ const recordTag = "@@shellpool-sh:"
 // funcsText is the request side of shell.sh; initText the shell's rcfile.
 var funcsText, initText = func() (string, string) {
 	i := strings.Index(shellSource, "# ---- INIT")
-	r := strings.NewReplacer("INLINE1", strconv.Itoa(inlineBudget+1), "INLINE", strconv.Itoa(inlineBudget))
-	return r.Replace(shellSource[:i]), shellSource[i:]
+	return shellSource[:i], shellSource[i:]
 }()
 
 // request names what one execution works on.
@@ -40,7 +39,7 @@ func (r request) header() string {
 	var b strings.Builder
 	b.WriteString(rootLine)
 	b.WriteString("P=\"$F/" + filePrefix + "sh-" + r.id + "\"\nID=" + r.id + "\nC=" + r.cmd + "\nWID=" + r.wid + "\nW=\"$P.w$WID\"\n")
-	b.WriteString("N=" + r.nonce + "\nM=" + recordTag + r.nonce + "\n")
+	b.WriteString("N=" + r.nonce + "\nM=" + recordTag + r.nonce + "\nIL=" + strconv.Itoa(inlineBudget) + "\n")
 	if len(r.trash) > 0 {
 		b.WriteString("rm -f --")
 		for _, c := range r.trash {

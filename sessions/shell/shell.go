@@ -297,8 +297,8 @@ func (sh *Shell) check() error {
 //
 // The script runs in the shell itself (as if typed at its prompt, but read
 // from a file), so what it changes stays for the next Exec. Output that a
-// background job writes after its command returned is not returned;
-// redirect such jobs to a file (cmd > log 2>&1 &).
+// background job writes after its command returned may be missing or only
+// partly included; redirect such jobs to a file (cmd > log 2>&1 &).
 //
 // A command that ends the shell (exit 3, exec true, kill -9 $$, set -e and
 // a failure) returns an *ExitedError (errors.Is(err, ErrShellExited)) with

@@ -7,6 +7,7 @@
 #   C  the command's ID (hex), or "" outside Exec
 #   W  the caller's reply FIFO, "$P.w<hex>"
 #   M  the record tag, with a per-request nonce; N the nonce alone
+#   IL the most bytes of one stream a report prints inline
 #
 # Files of a shell (all under $F, so the files API can fetch them by name):
 #   $P.fifo  the shell's input: one line per command, any writer
@@ -44,11 +45,11 @@ seg() {
     src=$c
   fi
   S_n=${src##*/}
-  IFS= read -r -d '' -N INLINE1 S_v < "$src"
-  if [ "${#S_v}" -le INLINE ]; then
+  IFS= read -r -d '' -N $((IL + 1)) S_v < "$src"
+  if [ "${#S_v}" -le "$IL" ]; then
     # shellcheck disable=SC2046
     set -- $(cksum < "$src"); S_k=$1 S_l=$2 S_m=i
-    [ "$S_l" -le INLINE ] || S_m=d
+    [ "$S_l" -le "$IL" ] || S_m=d
   elif [ -z "$c" ]; then S_l=-1 S_m=d
   else S_l=$(wc -c < "$src"); S_l=$((S_l)) S_m=d
   fi
@@ -58,20 +59,33 @@ seg() {
 # NUL was dropped), else from the file.
 put() { if [ "${#S_v}" = "$1" ]; then printf '%s' "$S_v"; else cat -- "$F/$S_n"; fi; }
 
+# readrec VAR FILE reads the first line of a record file into VAR. Records
+# are written with one printf, but a reader can open the file between its
+# creation and the write: an empty read is retried for up to 1 s.
+readrec() {
+  local n=0 v=
+  while :; do
+    { IFS= read -r v < "$2"; } 2>/dev/null
+    if [ -n "$v" ] || [ $n -ge 100 ]; then break; fi
+    nap 0.01; n=$((n + 1))
+  done
+  printf -v "$1" '%s' "$v"
+}
+
 # state sets st (done, running, exited, lost, noshell), rc, to, x (the
 # shell's exit status) and sd (1 once the command started).
 state() {
   st=running rc=- to=0 x=- sd=0
   [ -e "$P.$C.out" ] && sd=1
   if [ -e "$P.$C.rc" ] && { [ ! -e "$P.$C.to" ] || [ -e "$P.$C.stopped" ]; }; then
-    read -r rc < "$P.$C.rc"; st=done
+    readrec rc "$P.$C.rc"; st='done'
     [ -e "$P.$C.to" ] && to=1
   elif [ -e "$P.$C.rc" ]; then :  # the timeout is still stopping what C started
-  elif [ -e "$P.exit" ]; then read -r x < "$P.exit"; st=exited
+  elif [ -e "$P.exit" ]; then readrec x "$P.exit"; st=exited
   elif ! { read -r sp sv < "$P.pid"; } 2>/dev/null; then st=noshell
   elif ! kill -0 "$sp" 2>/dev/null; then
     nap 0.05
-    if [ -e "$P.exit" ]; then read -r x < "$P.exit"; st=exited; else st=lost; fi
+    if [ -e "$P.exit" ]; then readrec x "$P.exit"; st=exited; else st=lost; fi
   fi
 }
 
@@ -131,8 +145,9 @@ waitrc() {
 # killmarked NAME=VALUE kills, with SIGKILL, every process whose initial
 # environment holds NAME=VALUE (Linux /proc; elsewhere nothing).
 killmarked() {
-  local f pids=()
-  for f in $(grep -s -l -a -F -z -x -e "$1" /proc/[0-9]*/environ 2>/dev/null); do
+  local f files pids=()
+  mapfile -t files < <(grep -s -l -a -F -z -x -e "$1" /proc/[0-9]*/environ 2>/dev/null)
+  for f in "${files[@]}"; do
     f=${f#/proc/}; pids+=("${f%%/*}")
   done
   [ ${#pids[@]} -eq 0 ] || kill -KILL "${pids[@]}" 2>/dev/null
