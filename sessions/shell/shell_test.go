@@ -196,13 +196,13 @@ func TestShellTwoShellsAndOrder(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := a.Exec(ctx, fmt.Sprintf(`echo %d >> "$SHELLPOOL_FILES_ROOT/order"`, i), nil)
+			_, err := a.Exec(ctx, fmt.Sprintf(`echo %d >> "${SHELLPOOL_FILES_ROOT:-/mnt/data}/order"`, i), nil)
 			assert.NoError(t, err)
 		}()
 		time.Sleep(30 * time.Millisecond) // made in this order
 	}
 	wg.Wait()
-	res, err := a.Exec(ctx, `tr '\n' ' ' < "$SHELLPOOL_FILES_ROOT/order"`, nil)
+	res, err := a.Exec(ctx, `tr '\n' ' ' < "${SHELLPOOL_FILES_ROOT:-/mnt/data}/order"`, nil)
 	require.NoError(t, err)
 	assert.Equal(t, "0 1 2 3 4 5 ", string(res.Stdout))
 }
@@ -210,7 +210,8 @@ func TestShellTwoShellsAndOrder(t *testing.T) {
 // Output of any size comes back exactly: 1 MiB and 64 MiB, binary bytes,
 // both streams, and to writers as it is written.
 func TestShellLargeOutput(t *testing.T) {
-	e := newEmu(t, nil)
+	// The live file store is flat: outputs are fetched by their bare names.
+	e := newEmu(t, &sessionstest.Options{Behavior: sessionstest.Behavior{FlatFileStore: true}})
 	sh, s := openShell(t, e)
 	ctx := context.Background()
 	res, err := sh.Exec(ctx, `head -c 1048576 /dev/zero | tr '\0' 'a'; printf '\0\377 end'; head -c 5000 /dev/zero | tr '\0' 'e' >&2`, nil)
@@ -223,12 +224,12 @@ func TestShellLargeOutput(t *testing.T) {
 	}
 	h := sha256.New()
 	var errBuf bytes.Buffer
-	res, err = sh.Exec(ctx, `for i in $(seq 64); do head -c 1048576 /dev/urandom | tee -a "$SHELLPOOL_FILES_ROOT/big.ref"; done; echo done >&2`,
+	res, err = sh.Exec(ctx, `for i in $(seq 64); do head -c 1048576 /dev/urandom | tee -a "${SHELLPOOL_FILES_ROOT:-/mnt/data}/big.ref"; done; echo done >&2`,
 		&shell.ExecOptions{Stdout: h, Stderr: &errBuf})
 	require.NoError(t, err)
 	assert.Empty(t, res.Stdout)
 	assert.Equal(t, "done\n", errBuf.String())
-	want := run(t, s, `sha256sum < "$SHELLPOOL_FILES_ROOT/big.ref" | cut -c1-64; rm "$SHELLPOOL_FILES_ROOT/big.ref"`)
+	want := run(t, s, `sha256sum < "${SHELLPOOL_FILES_ROOT:-/mnt/data}/big.ref" | cut -c1-64; rm "${SHELLPOOL_FILES_ROOT:-/mnt/data}/big.ref"`)
 	assert.Equal(t, strings.TrimSpace(want), hex.EncodeToString(h.Sum(nil)))
 }
 
@@ -299,7 +300,7 @@ func TestShellStreams(t *testing.T) {
 		_, err := s.UploadFile(ctx, "go-on", strings.NewReader("x"), nil)
 		assert.NoError(t, err)
 	}()
-	res, err := sh.Exec(ctx, `echo first; while [ ! -e "$SHELLPOOL_FILES_ROOT/go-on" ]; do sleep 0.05; done; echo second`,
+	res, err := sh.Exec(ctx, `echo first; while [ ! -e "${SHELLPOOL_FILES_ROOT:-/mnt/data}/go-on" ]; do sleep 0.05; done; echo second`,
 		&shell.ExecOptions{Stdout: w, Timeout: 60 * time.Second})
 	require.NoError(t, err)
 	assert.False(t, res.TimedOut)
