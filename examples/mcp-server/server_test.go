@@ -136,9 +136,14 @@ func TestShellStatePersists(t *testing.T) {
 	cs := h.connect(t, nil)
 	mustCall(t, cs, "run_command", map[string]any{"command": "cd /tmp; export X=1"})
 	assert.Equal(t, "/tmp\n1\n", mustCall(t, cs, "run_command", map[string]any{"command": "pwd; echo $X"}))
-	text, isErr := call(t, cs, "run_command", map[string]any{"command": "echo out; echo err >&2; exit 3"})
+	text, isErr := call(t, cs, "run_command", map[string]any{"command": "echo out; echo err >&2; (exit 3)"})
 	assert.False(t, isErr, "a failing command is a result")
 	assert.Contains(t, text, "[exit code 3]")
+	text, isErr = call(t, cs, "run_command", map[string]any{"command": "exit 5"})
+	assert.True(t, isErr, "a command that ends the shell is an error")
+	assert.Contains(t, text, "the shell exited with status 5")
+	assert.Contains(t, text, "restart: true")
+	assert.Equal(t, "tool has been restarted.\n[]\n", mustCall(t, cs, "run_command", map[string]any{"restart": true, "command": `echo "[$X]"`}))
 }
 
 func TestUploadThenCat(t *testing.T) {

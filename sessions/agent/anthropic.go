@@ -168,6 +168,9 @@ func (t *Tools) Bash(ctx context.Context, in BashInput) (string, error) {
 	if strings.TrimSpace(in.Command) == "" {
 		return "", toolErrorf(`missing command: send {"command": "..."} to run a bash command, or {"restart": true} to start a fresh shell`)
 	}
+	if strings.IndexByte(in.Command, 0) >= 0 {
+		return "", toolErrorf("invalid command: it contains a NUL byte, which bash cannot read; remove it")
+	}
 	if in.TimeoutMS < 0 {
 		return "", toolErrorf("invalid timeout_ms %d: give a positive number of milliseconds, or leave it out for %s", in.TimeoutMS, t.timeout(0))
 	}
@@ -177,7 +180,14 @@ func (t *Tools) Bash(ctx context.Context, in BashInput) (string, error) {
 	res, err := t.Sandbox.Exec(ctx, ExecRequest{Script: in.Command, Timeout: d, Stdout: out, Stderr: out})
 	text := prefix + bashText(out, limit)
 	if err != nil {
-		te := t.sandboxError(ctx, "the command did not finish normally", err)
+		what := "the command did not finish normally"
+		if errors.Is(err, ErrShellExited) {
+			what = "the shell exited"
+			if res.ExitCode >= 0 {
+				what = fmt.Sprintf("the shell exited with status %d", res.ExitCode)
+			}
+		}
+		te := t.sandboxError(ctx, what, err)
 		if out.total > 0 {
 			te.Message = text + "\n\n" + te.Message
 		}

@@ -225,6 +225,15 @@ func TestAnthropicBadInputSendsNothing(t *testing.T) {
 	}
 }
 
+func TestBashNULIsRefused(t *testing.T) {
+	f := newFake()
+	_, err := newTools(f).Bash(context.Background(), agent.BashInput{Command: "echo a\x00b"})
+	assert.ErrorContains(t, err, "NUL byte")
+	_, err = newTools(f).Bash(context.Background(), agent.BashInput{Command: "ls", TimeoutMS: -1})
+	assert.ErrorContains(t, err, "invalid timeout_ms -1")
+	assert.Zero(t, f.count())
+}
+
 func TestAnthropicNotAToolUse(t *testing.T) {
 	f := newFake()
 	for _, in := range []string{`{"type":"text","text":"hi"}`, `{"type":"tool_use","name":"bash","input":{}}`, `[1,2]`, `not json`} {

@@ -55,11 +55,11 @@ func ExampleTools_OpenAI() {
 	defer s.Close(ctx)
 
 	tools := &agent.Tools{Sandbox: agent.NewSessionSandbox(s)}
-	result, err := tools.OpenAI(ctx, []byte(`{"type":"shell_call","call_id":"call_1","action":{"commands":["cd /tmp","pwd","echo oops >&2; exit 3"],"timeout_ms":10000,"max_output_length":1000}}`))
+	result, err := tools.OpenAI(ctx, []byte(`{"type":"shell_call","call_id":"call_1","action":{"commands":["cd /tmp","pwd","echo oops >&2; false"],"timeout_ms":10000,"max_output_length":1000}}`))
 	if err != nil {
 		panic(err)
 	}
 	fmt.Println(string(result))
 	// Output:
-	// {"type":"shell_call_output","call_id":"call_1","output":[{"stdout":"","stderr":"","outcome":{"type":"exit","exit_code":0}},{"stdout":"/tmp\n","stderr":"","outcome":{"type":"exit","exit_code":0}},{"stdout":"","stderr":"oops\n","outcome":{"type":"exit","exit_code":3}}],"max_output_length":1000}
+	// {"type":"shell_call_output","call_id":"call_1","output":[{"stdout":"","stderr":"","outcome":{"type":"exit","exit_code":0}},{"stdout":"/tmp\n","stderr":"","outcome":{"type":"exit","exit_code":0}},{"stdout":"","stderr":"oops\n","outcome":{"type":"exit","exit_code":1}}],"max_output_length":1000}
 }

@@ -160,6 +160,10 @@ func (t *Tools) Shell(ctx context.Context, action ShellAction) []ShellOutput {
 			outputs = append(outputs, ShellOutput{Stderr: "empty command: give a bash command line", Outcome: exitOutcome(ExitInvalidInput)})
 			continue
 		}
+		if strings.IndexByte(cmd, 0) >= 0 {
+			outputs = append(outputs, ShellOutput{Stderr: "invalid command: it contains a NUL byte, which bash cannot read; nothing was run", Outcome: exitOutcome(ExitInvalidInput)})
+			continue
+		}
 		stdout, stderr := newCapture(captureLimit), newCapture(captureLimit)
 		res, err := t.Sandbox.Exec(ctx, ExecRequest{Script: cmd, Timeout: d, Stdout: stdout, Stderr: stderr})
 		o := ShellOutput{}

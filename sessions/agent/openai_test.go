@@ -185,8 +185,10 @@ func TestShellCallBadInputSendsNothing(t *testing.T) {
 	require.NoError(t, json.Unmarshal(out, &res))
 	require.Len(t, res.Output, 1)
 	assert.Contains(t, res.Output[0].Stderr, "the shell call's action must be a JSON object")
-	outs := newTools(f).Shell(context.Background(), agent.ShellAction{Commands: []string{"  "}})
+	outs := newTools(f).Shell(context.Background(), agent.ShellAction{Commands: []string{"  ", "a\x00b"}})
 	assert.Equal(t, agent.ExitInvalidInput, exitCode(t, outs[0]))
+	assert.Equal(t, agent.ExitInvalidInput, exitCode(t, outs[1]))
+	assert.Contains(t, outs[1].Stderr, "NUL")
 	assert.Zero(t, f.count())
 }
 

@@ -74,6 +74,10 @@ var (
 	// ErrShellExited: the command ended the shell itself (exit, exec,
 	// kill $$); nothing more runs until Restart.
 	ErrShellExited = errors.New("agent: the command ended the shell; restart it")
+	// ErrShellLost: the shell is gone without a command ending it (its
+	// session expired or was replaced); its state is lost, and a fresh
+	// shell runs the next command.
+	ErrShellLost = errors.New("agent: the shell is gone (its session ended or was replaced)")
 	// ErrNotExist: the file or directory does not exist.
 	ErrNotExist = errors.New("agent: no such file or directory")
 	// ErrIsDir: the path is a directory where a file was expected.

@@ -10,22 +10,23 @@ import (
 
 	"github.com/shellpool/shellpool/sessions"
 	"github.com/shellpool/shellpool/sessions/proc"
+	"github.com/shellpool/shellpool/sessions/shell"
 )
 
 // SessionSandbox is the Sandbox of one session of a shell session pool:
-// commands run in a persistent shell in the session, opened on first use,
-// and files are read and written by short commands of their own (through
-// the files API when large), so the shell's state (an alias, set -e) never
-// changes how a file is read. Paths under /mnt/data are the session's file
-// area wherever the pool keeps it.
+// commands run in a persistent shell (sessions/shell) opened in the session
+// on first use, and files are read and written by short commands of their
+// own (sessions/proc, through the files API when large), so the shell's
+// state (an alias, set -e, a cd) never changes how a file is read. Paths
+// under /mnt/data are the session's file area wherever the pool keeps it.
 //
-// Creating one sends nothing. Close removes the shell; closing the session
+// Creating one sends nothing. Close ends the shell; closing the session
 // (sessions.SessionClient.Close) ends everything in it.
 type SessionSandbox struct {
 	session *sessions.SessionClient
 
-	mu      sync.Mutex
-	stateID string // the shell's state file, in the session's file area
+	mu sync.Mutex
+	sh *shell.Shell // nil until the first Exec, and after the shell was lost
 }
 
 // NewSessionSandbox returns the Sandbox of the session s. It sends nothing.
@@ -33,69 +34,80 @@ func NewSessionSandbox(s *sessions.SessionClient) *SessionSandbox {
 	return &SessionSandbox{session: s}
 }
 
-// Close removes the shell's files from the session; the session itself and
-// its files stay (close the session for that).
+// Close ends the shell, with everything it started, and removes its files
+// from the session; the session and its other files stay. The next Exec
+// opens a fresh shell.
 func (sb *SessionSandbox) Close(ctx context.Context) error {
 	sb.mu.Lock()
-	id := sb.stateID
-	sb.stateID = ""
+	sh := sb.sh
+	sb.sh = nil
 	sb.mu.Unlock()
-	if id == "" {
+	if sh == nil {
 		return nil
 	}
-	_, _, err := sb.run(ctx, `rm -f -- "`+filesRoot+`/`+stateName(id)+`.sh"`, nil)
-	return err
+	return sh.Close(ctx)
 }
 
-// filesRoot is the shell expression of the session's file area: /mnt/data
-// on live pools; the emulator names its own with SHELLPOOL_FILES_ROOT.
-const filesRoot = `${SHELLPOOL_FILES_ROOT:-/mnt/data}`
-
-func stateName(id string) string { return ".shellpool-agent-" + id }
-
-// sessionPath is the shell expression for the absolute path p, with
-// /mnt/data mapped to the session's file area.
-func sessionPath(p string) string {
-	if rel, ok := strings.CutPrefix(p, DefaultRoot); ok && (rel == "" || rel[0] == '/') {
-		return `"` + filesRoot + `"` + shq(rel)
-	}
-	return shq(p)
-}
-
-// shq quotes s for bash.
-func shq(s string) string {
-	if s == "" {
-		return ""
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-// Exec runs req.Script in the session's persistent shell.
-func (sb *SessionSandbox) Exec(ctx context.Context, req ExecRequest) (ExecResult, error) {
+// shell returns the open shell, opening one if there is none.
+func (sb *SessionSandbox) shell(ctx context.Context) (*shell.Shell, error) {
 	sb.mu.Lock()
-	if sb.stateID == "" {
-		sb.stateID = strings.ReplaceAll(sessions.NewSessionID(), "-", "")[:16]
+	defer sb.mu.Unlock()
+	if sb.sh == nil {
+		sh, err := shell.Open(ctx, sb.session, nil)
+		if err != nil {
+			return nil, err
+		}
+		sb.sh = sh
 	}
-	state := `"` + filesRoot + `/` + stateName(sb.stateID) + `.sh"`
-	sb.mu.Unlock()
-	// Until the persistent shell of sessions/shell is wired in, the shell's
-	// state (directory, exported variables, functions) is carried from one
-	// command to the next in a state file.
-	script := "__spa_state=" + state + "\nif [ -f \"$__spa_state\" ]; then . \"$__spa_state\"; fi\n" +
-		req.Script + "\n__spa_rc=$?\n" +
-		`{ export -p; declare -f; printf 'cd -- %q\n' "$PWD"; } > "$__spa_state" 2>/dev/null` + "\nexit $__spa_rc\n"
-	cmd := proc.Script(sb.session, script)
-	cmd.Timeout = req.Timeout
-	cmd.Stdout, cmd.Stderr = req.Stdout, req.Stderr
-	err := cmd.Run(ctx)
-	var ee *proc.ExitError
+	return sb.sh, nil
+}
+
+// lost forgets sh, a shell the session no longer holds.
+func (sb *SessionSandbox) lost(sh *shell.Shell) {
+	sb.mu.Lock()
+	defer sb.mu.Unlock()
+	if sb.sh == sh {
+		sb.sh = nil
+	}
+}
+
+// Exec runs req.Script in the session's persistent shell. A command that
+// ends the shell gives an error matching ErrShellExited; a shell the
+// session no longer holds (the session expired or was replaced) one
+// matching ErrShellLost, and the next Exec opens a fresh shell.
+func (sb *SessionSandbox) Exec(ctx context.Context, req ExecRequest) (ExecResult, error) {
+	sh, err := sb.shell(ctx)
+	if err != nil {
+		return ExecResult{ExitCode: -1}, err
+	}
+	res, err := sh.Exec(ctx, req.Script, &shell.ExecOptions{Stdout: req.Stdout, Stderr: req.Stderr, Timeout: req.Timeout})
+	var exited *shell.ExitedError
 	switch {
-	case errors.As(err, &ee):
-		return ExecResult{ExitCode: ee.ExitCode(), TimedOut: ee.TimedOut()}, nil
+	case errors.As(err, &exited):
+		return ExecResult{ExitCode: exited.ExitCode}, fmt.Errorf("%w: %w", ErrShellExited, err)
+	case errors.Is(err, shell.ErrShellNotFound), errors.Is(err, shell.ErrShellClosed):
+		sb.lost(sh)
+		return ExecResult{ExitCode: -1}, fmt.Errorf("%w: %w", ErrShellLost, err)
 	case err != nil:
 		return ExecResult{ExitCode: -1}, err
 	}
-	return ExecResult{}, nil
+	return ExecResult{ExitCode: res.ExitCode, TimedOut: res.TimedOut}, nil
+}
+
+// Restart replaces the shell with a fresh one; the next Exec runs in it.
+func (sb *SessionSandbox) Restart(ctx context.Context) error {
+	sb.mu.Lock()
+	sh := sb.sh
+	sb.mu.Unlock()
+	if sh == nil {
+		return nil // the next Exec opens a fresh shell
+	}
+	err := sh.Restart(ctx)
+	if errors.Is(err, shell.ErrShellNotFound) || errors.Is(err, shell.ErrShellClosed) {
+		sb.lost(sh)
+		return nil
+	}
+	return err
 }
 
 // run runs a short script of the sandbox's own (not in the shell) and
@@ -117,13 +129,25 @@ func (sb *SessionSandbox) run(ctx context.Context, script string, stdin []byte) 
 
 type result struct{ stdout, stderr bytes.Buffer }
 
-// Restart starts a fresh shell: the next Exec starts from the session's
-// defaults.
-func (sb *SessionSandbox) Restart(ctx context.Context) error {
-	if err := sb.Close(ctx); err != nil {
-		return err
+// filesRoot is the shell expression of the session's file area: /mnt/data
+// on live pools; the emulator names its own with SHELLPOOL_FILES_ROOT.
+const filesRoot = `${SHELLPOOL_FILES_ROOT:-/mnt/data}`
+
+// sessionPath is the shell expression for the absolute path p, with
+// /mnt/data mapped to the session's file area.
+func sessionPath(p string) string {
+	if rel, ok := strings.CutPrefix(p, DefaultRoot); ok && (rel == "" || rel[0] == '/') {
+		return `"` + filesRoot + `"` + shq(rel)
 	}
-	return nil
+	return shq(p)
+}
+
+// shq quotes s for bash.
+func shq(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // Exit codes of the file scripts.
@@ -209,10 +233,20 @@ find . -mindepth 1 -maxdepth %d -type d -exec printf '%%s/\0' {} + && find . -mi
 	var out []string
 	for _, e := range bytes.Split(res.stdout.Bytes(), []byte{0}) {
 		name, ok := strings.CutPrefix(string(e), "./")
-		if !ok || name == "" || (p == DefaultRoot && strings.HasPrefix(name, proc.FilePrefix)) {
-			continue // the process layer's files are not the user's
+		if !ok || name == "" || (p == DefaultRoot && isLayerFile(name)) {
+			continue // the process layer's and the shell's files are not the user's
 		}
 		out = append(out, name)
 	}
 	return out, nil
+}
+
+// shellFilePrefix starts the names of the files a shell keeps in /mnt/data
+// (sessions/shell).
+const shellFilePrefix = "shellpool-sh-"
+
+// isLayerFile reports whether name, directly under /mnt/data, is a file of
+// sessions/proc or sessions/shell.
+func isLayerFile(name string) bool {
+	return strings.HasPrefix(name, proc.FilePrefix) || strings.HasPrefix(name, shellFilePrefix)
 }

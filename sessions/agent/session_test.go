@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -14,8 +13,8 @@ import (
 	"github.com/shellpool/shellpool/sessions/sessionstest"
 )
 
-// emuSession is a session of a fresh emulator, closed when the test ends.
-func emuSession(t *testing.T) (*sessionstest.Server, *sessions.SessionClient) {
+// emuClientSession is a session of a fresh emulator, closed when the test ends.
+func emuClientSession(t *testing.T) (*sessionstest.Server, *sessions.Client, *sessions.SessionClient) {
 	t.Helper()
 	srv := sessionstest.NewServer(&sessionstest.Options{TB: t})
 	t.Cleanup(srv.Close)
@@ -23,14 +22,14 @@ func emuSession(t *testing.T) (*sessionstest.Server, *sessions.SessionClient) {
 	require.NoError(t, err)
 	s := c.NewSessionClient(sessions.NewSessionID())
 	t.Cleanup(func() { _ = s.Close(context.Background()) })
-	return srv, s
+	return srv, c, s
 }
 
 func TestSessionSandboxAgainstEmulator(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs commands in the emulator")
 	}
-	srv, s := emuSession(t)
+	srv, client, s := emuClientSession(t)
 	sb := agent.NewSessionSandbox(s)
 	tools := &agent.Tools{Sandbox: sb}
 	ctx := context.Background()
@@ -100,10 +99,37 @@ func TestSessionSandboxAgainstEmulator(t *testing.T) {
 	assert.Equal(t, "/tmp\n", outs[1].Stdout)
 	assert.Equal(t, "timeout", outs[2].Outcome.Type)
 
+	// A command that ends the shell: an error that says so, then a restart.
+	_, err = tools.Bash(ctx, agent.BashInput{Command: "cd /tmp; exit 3"})
+	require.ErrorAs(t, err, &te)
+	assert.ErrorIs(t, err, agent.ErrShellExited)
+	assert.Contains(t, te.Message, "Restart the shell")
+	text, err = tools.Bash(ctx, agent.BashInput{Restart: true, Command: "echo again"})
+	require.NoError(t, err)
+	assert.Equal(t, "tool has been restarted.\nagain\n", text)
+	// OpenAI's tool restarts by itself.
+	outs = tools.Shell(ctx, agent.ShellAction{Commands: []string{"export Y=2; exit 4", `echo "[$Y]"`}})
+	assert.Equal(t, 4, *outs[0].Outcome.ExitCode)
+	assert.Contains(t, outs[0].Stderr, "a fresh shell was started")
+	assert.Equal(t, "[]\n", outs[1].Stdout)
+
+	// A shell whose session went away: the model is told its state is lost,
+	// and the next command runs in a fresh shell.
+	_, err = tools.Bash(ctx, agent.BashInput{Command: "cd /tmp"})
+	require.NoError(t, err)
+	_, err = client.DeleteSession(ctx, s.ID(), nil) // as when the session expires
+	require.NoError(t, err)
+	_, err = tools.Bash(ctx, agent.BashInput{Command: "pwd"})
+	require.ErrorAs(t, err, &te)
+	assert.ErrorIs(t, err, agent.ErrShellLost)
+	assert.Contains(t, te.Message, "the shell was lost")
+	text, err = tools.Bash(ctx, agent.BashInput{Command: "pwd"})
+	require.NoError(t, err)
+	assert.NotEqual(t, "/tmp\n", text)
+
 	require.NoError(t, sb.Close(ctx))
 	_, ok := srv.SessionDir(sessionstest.DefaultPoolName, s.ID())
-	assert.True(t, ok)
-	_ = time.Second
+	assert.True(t, ok, "closing the sandbox leaves the session")
 }
 
 func ptr(s string) *string { return &s }

@@ -131,9 +131,13 @@ func (t *Tools) sandboxError(ctx context.Context, what string, err error) *ToolE
 	var se *sessions.ServiceError
 	switch {
 	case errors.Is(err, ErrShellExited):
-		advice = "the command ended the shell (exit, exec or a signal to the shell). Restart the shell before running more commands; the files in the session are kept, the shell's directory and variables are not"
+		advice = "the command ended the shell (exit, exec or a signal to the shell). Restart the shell (send restart: true) before running more commands; the files in the session are kept, the shell's directory and variables are not. To leave a script early without ending the shell, use return in a function or (exit N) in a subshell"
+	case errors.Is(err, ErrShellLost):
+		advice = "the shell was lost (the sandbox session ended or was replaced), so its directory, variables and background jobs are gone; a fresh shell runs the next command. Check the working directory and the files, then run the command again"
 	case ctx.Err() != nil:
 		advice = "the request was cancelled before the result arrived (" + ctx.Err().Error() + "). The command may still have run; check its effects before running it again"
+	case errors.Is(err, sessions.ErrSessionClosed):
+		advice = "this sandbox was closed by the program serving the tools; nothing more can run in it"
 	case errors.Is(err, sessions.ErrPoolAtCapacity):
 		advice = "the session pool is full. Wait a minute and try again"
 	case errors.Is(err, sessions.ErrUnauthorized), errors.Is(err, sessions.ErrForbidden):
