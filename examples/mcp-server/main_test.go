@@ -100,7 +100,7 @@ func TestStdioAgainstEmulator(t *testing.T) {
 	mustCall(t, cs, "run_command", map[string]any{"command": "cd /tmp; export X=1"})
 	assert.Equal(t, "/tmp\n1\n", mustCall(t, cs, "run_command", map[string]any{"command": "pwd; echo $X"}))
 	mustCall(t, cs, "upload_file", map[string]any{"path": "/mnt/data/notes.txt", "content": "uploaded\n"})
-	assert.Equal(t, "uploaded\n", mustCall(t, cs, "run_command", map[string]any{"command": `cat "$HOME/notes.txt"`}))
+	assert.Equal(t, "uploaded\n", mustCall(t, cs, "run_command", map[string]any{"command": `cat "${SHELLPOOL_FILES_ROOT:-/mnt/data}/notes.txt"`}))
 	checkBackgroundProcess(t, cs)
 }
 

@@ -62,7 +62,7 @@ func TestSessionSandboxAgainstEmulator(t *testing.T) {
 	text, err = tools.Edit(ctx, agent.EditInput{Command: "str_replace", Path: "/mnt/data/src/app/main.py", OldStr: ptr("'bye'"), NewStr: ptr("'so long'")})
 	require.NoError(t, err)
 	assert.Contains(t, text, "     2\tprint('so long')\n")
-	text, err = tools.Bash(ctx, agent.BashInput{Command: "cd; cat src/app/main.py"})
+	text, err = tools.Bash(ctx, agent.BashInput{Command: `cd "${SHELLPOOL_FILES_ROOT:-/mnt/data}"; cat src/app/main.py`})
 	require.NoError(t, err)
 	assert.Equal(t, "print('hi')\nprint('so long')\n", text, "the shell sees the editor's file")
 	text, err = tools.Edit(ctx, agent.EditInput{Command: "view", Path: "/mnt/data"})
