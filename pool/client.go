@@ -38,8 +38,8 @@ type Client struct {
 	endpoint       string
 	pl             runtime.Pipeline
 	secretPL       runtime.Pipeline // pl without body logging: its responses carry secrets
-	tracer         tracing.Tracer // az.namespace Microsoft.App: session pools
-	resTracer      tracing.Tracer // az.namespace Microsoft.Resources: groups, deployments, providers
+	tracer         tracing.Tracer   // az.namespace Microsoft.App: session pools
+	resTracer      tracing.Tracer   // az.namespace Microsoft.Resources: groups, deployments, providers
 	apiVersion     string
 	resAPIVersion  string
 }
