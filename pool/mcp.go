@@ -65,7 +65,7 @@ func mcpVersionRule(apiVersion string) string {
 	if SupportsMCPServer(apiVersion) {
 		return ""
 	}
-	return fmt.Sprintf("is not part of api-version %s (the MCP server is a preview feature: stable versions and previews before %s do not have it); use api-version %s (or %s, the tutorial's)",
+	return fmt.Sprintf("api-version %s has no MCP server (a preview feature: stable versions and previews before %s lack it); use api-version %s (or %s, the tutorial's)",
 		apiVersion, firstMCPServerAPIVersion, MCPServerAPIVersion, firstMCPServerAPIVersion)
 }
 
@@ -82,7 +82,7 @@ func checkMCP(c *checker, props *SessionPoolProperties, apiVersion string) {
 	const f = "properties.mcpServerSettings"
 	if apiVersion != "" {
 		if r := mcpVersionRule(apiVersion); r != "" {
-			c.add(f, "%s", r)
+			c.add(f, "cannot be sent: %s", r)
 		}
 	}
 	if props.ContainerType == ContainerTypeCustomContainer && m.IsMCPServerEnabled != nil && *m.IsMCPServerEnabled {
@@ -262,7 +262,7 @@ func (c *Client) mcpCredentialAction(ctx context.Context, method, action, resour
 		return cred, err
 	}
 	if r := mcpVersionRule(c.apiVersion); r != "" {
-		return cred, argErr("api-version", "the MCP server credential actions "+r+" (set it with ClientOptions.APIVersion)")
+		return cred, argErr("ClientOptions.APIVersion", "the MCP server credential actions cannot be sent: "+r)
 	}
 	cred, _, err = armx.Do[MCPServerCredential](ctx, c.secretPL, armx.Request{Method: http.MethodPost, URL: c.poolURL(resourceGroup, name) + "/" + action, APIVersion: c.apiVersion, OK: []int{http.StatusOK}})
 	var re *azcore.ResponseError

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -76,7 +78,7 @@ func TestMCPSettingsNeedAnAPIVersionThatHasThem(t *testing.T) {
 		_, err := (&Template{Pools: []*SessionPool{p}, APIVersion: v}).Render()
 		require.Error(t, err, v)
 		assert.ErrorIs(t, err, ErrInvalidArgument)
-		assert.Contains(t, err.Error(), "properties.mcpServerSettings: is not part of api-version "+v)
+		assert.Contains(t, err.Error(), "properties.mcpServerSettings: cannot be sent: api-version "+v+" has no MCP server")
 		assert.Contains(t, err.Error(), "use api-version 2025-10-02-preview", "the message names a version that has it")
 	}
 	for _, v := range []string{"", "2025-02-02-preview", "2025-10-02-preview"} {
@@ -139,4 +141,24 @@ func TestMCPNotEnabledErrorIsTyped(t *testing.T) {
 	err := error(&mcpNotEnabledError{pool: "p"})
 	assert.ErrorIs(t, err, ErrMCPServerNotEnabled)
 	assert.False(t, errors.Is(err, ErrInvalidArgument))
+}
+
+// The MCP tutorial's deploy.json, in its own casing, parses to a valid pool
+// with the MCP server on.
+func TestParseMCPTutorialTemplate(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile(filepath.Join("testdata", "tutorial_mcp_deploy.json"))
+	require.NoError(t, err)
+	pools, err := ParseTemplate(data, map[string]any{"name": "mcppool", "location": "westus2"})
+	require.NoError(t, err)
+	require.Len(t, pools, 1)
+	p := pools[0]
+	require.NotNil(t, p.Properties.MCPServerSettings)
+	assert.True(t, *p.Properties.MCPServerSettings.IsMCPServerEnabled, "isMCPServerEnabled decodes")
+	assert.Equal(t, int32(300), *p.Properties.DynamicPoolConfiguration.LifecycleConfiguration.CooldownPeriodInSeconds, "coolDownPeriodInSeconds decodes")
+	assert.NoError(t, p.Validate())
+	out, err := NewTemplate(p).Render()
+	require.NoError(t, err)
+	assert.Contains(t, string(out), `"isMcpServerEnabled": true`, "rendered in the specification's casing")
+	assert.NotContains(t, string(out), "isMCPServerEnabled")
 }

@@ -26,6 +26,7 @@ import (
 	"flag"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -99,7 +100,11 @@ func run(ctx context.Context, s settings) error {
 	if hc, ok := opts.Transport.(*http.Client); ok && hc.Transport != nil {
 		base = hc.Transport // the emulator's certificate (emulator.go)
 	}
-	httpClient := &http.Client{Transport: apiKeyTransport{key: creds.APIKey, base: base}}
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return err
+	}
+	httpClient := &http.Client{Transport: apiKeyTransport{key: creds.APIKey, host: u.Host, base: base}}
 	client := mcp.NewClient(&mcp.Implementation{Name: "shellpool-pool-mcp", Version: "v0.1.0"}, nil)
 	session, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: endpoint, HTTPClient: httpClient}, nil)
 	if err != nil {
@@ -166,13 +171,19 @@ func callTool(ctx context.Context, session *mcp.ClientSession, name string, args
 	return out, nil
 }
 
-// apiKeyTransport adds the MCP server's key to every request.
+// apiKeyTransport adds the MCP server's key to every request to its host,
+// and refuses to send requests anywhere else (a redirect, say), so the key
+// goes nowhere but the pool.
 type apiKeyTransport struct {
 	key  pool.MCPAPIKey
+	host string
 	base http.RoundTripper
 }
 
 func (t apiKeyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Host != t.host {
+		return nil, fmt.Errorf("refusing to send the MCP key to %s: the pool's MCP server is at %s", r.URL.Host, t.host)
+	}
 	r = r.Clone(r.Context())
 	r.Header.Set("x-ms-apikey", t.key.Reveal())
 	return t.base.RoundTrip(r)
