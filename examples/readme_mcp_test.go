@@ -115,4 +115,20 @@ func TestREADMEMCPSteps(t *testing.T) {
 		assert.Equal(t, 0, answers[2].Result.StructuredContent.ExitCode)
 		assert.Contains(t, answers[2].Result.StructuredContent.Stdout, "Linux")
 	}
+
+	// examples/pool-mcp joins the same emulator, uses the pool the block
+	// deployed, and never prints its key.
+	r := runProgram(t, dir, e.env, "pool-mcp")
+	require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
+	assert.Regexp(t, sharedBanner, r.stdout)
+	assert.Contains(t, r.stdout, "Hello from Azure Container Apps Shell Session!\n")
+	keyCmd := exec.CommandContext(ctx, "bash", "-c", `curl -sS --cacert "$SHELLPOOL_CA_CERT" -X POST \
+		"$SHELLPOOL_ENDPOINT/subscriptions/$SUBSCRIPTION/resourceGroups/$RG/providers/Microsoft.App/sessionPools/$POOL/fetchMcpServerCredentials?api-version=2025-10-02-preview" \
+		-H "Authorization: Bearer $SHELLPOOL_ARM_TOKEN" | jq -r .apiKey`)
+	keyCmd.Env = e.env
+	key, err := keyCmd.Output()
+	require.NoError(t, err)
+	require.Greater(t, len(bytes.TrimSpace(key)), 20, "the pool has a key")
+	assert.False(t, bytes.Contains([]byte(r.stdout+r.stderr), bytes.TrimSpace(key)), "pool-mcp printed its key")
+	assert.Contains(t, r.stdout, "API key: REDACTED\n")
 }
