@@ -301,3 +301,21 @@ func TestMCPBadRequestsRunNothing(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode, "MCP clients' optional GET stream is not offered")
 }
+
+// launchShell on a full pool is a tool error that says why; the next one
+// works once a session is gone.
+func TestMCPLaunchShellOnAFullPool(t *testing.T) {
+	t.Parallel()
+	f := newMCPFixture(t, "tinypool", func(p *pool.SessionPool) {
+		p.Properties.ScaleConfiguration.MaxConcurrentSessions = to.Ptr[int32](1)
+	})
+	f.launch(t, f.key)
+	a := f.post(t, f.key, tutorialLaunchShell)
+	require.Equal(t, http.StatusOK, a.status, a.raw)
+	assert.Equal(t, true, dig(a.body, "result", "isError"), a.raw)
+	text, _ := dig(a.body, "result", "content").([]any)
+	require.Len(t, text, 1)
+	assert.Contains(t, text[0].(map[string]any)["text"], "maxConcurrentSessions (1)")
+	assert.Nil(t, dig(a.body, "result", "structuredContent"), "no environment")
+	assert.Equal(t, 1, f.srv.SessionCount("tinypool"))
+}
