@@ -5,8 +5,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"go/parser"
-	"go/token"
 	"io"
 	"net/http"
 	"os"
@@ -14,7 +12,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -237,50 +234,6 @@ func TestRefusesToStartWithoutSecret(t *testing.T) {
 		require.Error(t, err, addr)
 		assert.Contains(t, string(out), "SHELLPOOL_MCP_SECRET", addr)
 		assert.NotContains(t, string(out), "serving MCP", addr)
-	}
-}
-
-// The MCP SDK is a dependency of this example only: the library packages
-// do not link it.
-func TestLibraryDoesNotDependOnMCP(t *testing.T) {
-	cmd := exec.Command("go", "list", "-deps", "./sessions", "./sessions/fleet", "./sessions/agent", "./pool", "./identity")
-	cmd.Dir = filepath.Join("..", "..")
-	out, err := cmd.Output()
-	require.NoError(t, err)
-	deps := strings.Fields(string(out))
-	require.Contains(t, deps, "github.com/shellpool/shellpool/sessions", "the listing covers the packages")
-	for _, d := range deps {
-		assert.NotContains(t, d, "modelcontextprotocol", "a library package depends on %s", d)
-	}
-}
-
-// The program is copyable: it imports public packages only (this module's,
-// the Azure SDK's and the MCP SDK's), and main.go never the emulator.
-func TestCopyable(t *testing.T) {
-	files, err := filepath.Glob("*.go")
-	require.NoError(t, err)
-	for _, path := range files {
-		if strings.HasSuffix(path, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ParseComments|parser.ImportsOnly)
-		require.NoError(t, err)
-		if path == "main.go" {
-			require.NotNil(t, f.Doc)
-			assert.True(t, strings.HasPrefix(f.Doc.Text(), "Command mcp-server "))
-		}
-		for _, imp := range f.Imports {
-			p, err := strconv.Unquote(imp.Path.Value)
-			require.NoError(t, err)
-			assert.NotContains(t, p, "/internal", path)
-			if path != "emulator.go" {
-				assert.NotContains(t, p, "sessionstest", path)
-			}
-			if strings.Contains(p, ".") {
-				assert.True(t, strings.HasPrefix(p, "github.com/shellpool/shellpool/") || strings.HasPrefix(p, "github.com/Azure/azure-sdk-for-go/sdk/") ||
-					strings.HasPrefix(p, "github.com/modelcontextprotocol/go-sdk/"), "%s imports %s", path, p)
-			}
-		}
 	}
 }
 
