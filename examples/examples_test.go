@@ -29,7 +29,7 @@ import (
 var programs = []string{
 	"setup", "deploy-pool", "create-identity", "assign-role", "get-token", "execute",
 	"verify", "cleanup", "quickstart", "files", "async-execute", "emulator", "multiuser",
-	"run", "background", "shell",
+	"run", "background", "shell", "pool-mcp",
 }
 
 // binDir holds every example, built once by TestMain before any test starts,
@@ -126,7 +126,7 @@ var uuidRE = `[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`
 // when asked.
 var stepPrograms = []string{
 	"setup", "deploy-pool", "create-identity", "assign-role", "get-token", "execute",
-	"verify", "cleanup", "files", "async-execute",
+	"verify", "cleanup", "files", "async-execute", "pool-mcp",
 }
 
 // A step program without Azure settings and without -emulator must not run
@@ -236,6 +236,11 @@ func TestExamplesInEmulatorMode(t *testing.T) {
 		{name: "shell", program: "shell", args: []string{"-emulator"},
 			want: []string{`(?m)^Uploaded 4 files in 1 directories \(370 bytes\) in 1 upload\(s\)$`,
 				`(?m)^\[release\] building\n\[release\] built: greet\nPASS greet world\nPASS greet Azure\nTests exit code: 0\nDownloaded out/greet -rwxr-xr-x 63 bytes$`}},
+		{name: "pool-mcp", program: "pool-mcp", args: []string{"-emulator"},
+			want: []string{`(?m)^MCP endpoint: https://127\.0\.0\.1:\d+/subscriptions/.*/sessionPools/myshellpool/mcp$`,
+				`(?m)^API key: REDACTED$`, `(?m)^Server: Microsoft Container Apps MCP Server \(MCP 2025-03-26\)$`,
+				`(?m)^Tools: launchShell, runShellCommandInRemoteEnvironment$`},
+			suffix: "Launched a shell environment\nHello from Azure Container Apps Shell Session!\nan argument with spaces and $(no expansion)\n"},
 		{name: "async-execute", program: "async-execute", args: []string{"-emulator"},
 			want: []string{`(?m)^step 1\nstep 2\nstep 3\nExit code: 0$`}},
 	}
