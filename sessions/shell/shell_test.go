@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -329,4 +330,21 @@ func (w *signalWriter) String() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.buf.String()
+}
+
+// failWriter fails on its first write.
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+// A writer that fails stops the command, and the shell serves the next one.
+func TestShellWriterFails(t *testing.T) {
+	e := newEmu(t, nil)
+	sh, _ := openShell(t, e)
+	ctx := context.Background()
+	_, err := sh.Exec(ctx, `echo one; sleep 60.75; echo never`, &shell.ExecOptions{Stdout: failWriter{}})
+	require.ErrorContains(t, err, "disk full")
+	res, err := sh.Exec(ctx, `pgrep -f "sleep 60[.]75" || echo gone`, nil)
+	require.NoError(t, err)
+	assert.Equal(t, "gone\n", string(res.Stdout))
 }
