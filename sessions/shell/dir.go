@@ -2,6 +2,7 @@ package shell
 
 import (
 	"archive/tar"
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -642,7 +643,9 @@ func extract(r io.Reader, dst string, plan *archivePlan, resp *DownloadDirRespon
 		mtime time.Time
 	}
 	var dirs []dirMode
-	tr := tar.NewReader(r)
+	// Buffered: small files' headers and contents come in one read, not
+	// one system call each.
+	tr := tar.NewReader(bufio.NewReaderSize(r, copyBufSize))
 	buf := make([]byte, copyBufSize)
 	for i := 0; ; i++ {
 		h, err := tr.Next()
