@@ -694,7 +694,9 @@ func extract(r io.Reader, dst string, plan *archivePlan, resp *DownloadDirRespon
 				return err
 			}
 			var n int64
-			n, err = io.CopyBuffer(f, tr, buf)
+			// Through a plain Writer: *os.File's ReadFrom would take a
+			// fresh 32 KiB buffer for every file instead of buf.
+			n, err = io.CopyBuffer(struct{ io.Writer }{f}, tr, buf)
 			if err == nil {
 				err = f.Chmod(perm)
 			}
