@@ -348,3 +348,42 @@ func TestShellWriterFails(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "gone\n", string(res.Stdout))
 }
+
+// Bad input is refused before anything is sent; a Dir that does not exist
+// makes Open fail and leaves nothing behind.
+func TestShellBadInput(t *testing.T) {
+	e := newEmu(t, nil)
+	s := e.session(t)
+	ctx := context.Background()
+	e.srv.ResetRequests()
+	for _, o := range []*shell.OpenOptions{
+		{Env: map[string]string{"1X": "v"}},
+		{Env: map[string]string{"A=B": "v"}},
+		{Env: map[string]string{"X": "a\x00b"}},
+		{Dir: "a\x00b"},
+	} {
+		_, err := shell.Open(ctx, s, o)
+		assert.ErrorIs(t, err, sessions.ErrInvalidArgument)
+	}
+	_, err := shell.Open(ctx, nil, nil)
+	assert.ErrorIs(t, err, sessions.ErrInvalidArgument)
+	assert.Zero(t, e.dataRequests())
+
+	sh, err := shell.Open(ctx, s, nil)
+	require.NoError(t, err)
+	defer sh.Close(ctx)
+	e.srv.ResetRequests()
+	for _, script := range []string{"", "echo a\x00b"} {
+		_, err = sh.Exec(ctx, script, nil)
+		assert.ErrorIs(t, err, sessions.ErrInvalidArgument)
+	}
+	_, err = sh.Exec(ctx, "true", &shell.ExecOptions{Timeout: -time.Second})
+	assert.ErrorIs(t, err, sessions.ErrInvalidArgument)
+	assert.Zero(t, e.dataRequests())
+
+	_, err = shell.Open(ctx, s, &shell.OpenOptions{Dir: "/no/such/dir"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "Dir")
+	out := run(t, s, `ls "${SHELLPOOL_FILES_ROOT:-/mnt/data}" | grep shellpool-sh- | grep -v `+sh.ID()+` || true`)
+	assert.Empty(t, out, "the failed shell left files")
+}
