@@ -196,7 +196,22 @@ func normalizeEndpoint(endpoint string, allowHTTP bool) (string, error) {
 			return "", newArgumentError("endpoint", fmt.Sprintf("has port %q; use a number from 1 to 65535, or none", p))
 		}
 	}
+	if name, ok := poolNameOf(u.Path); ok {
+		if r := azname.PoolNameRule(name); r != "" {
+			return "", newArgumentError("endpoint", fmt.Sprintf("names session pool %q, which %s; when it comes from PoolEndpoint, pass the pool's name as deployed", name, r))
+		}
+	}
 	return strings.TrimRight(u.String(), "/"), nil
+}
+
+// poolNameOf returns the pool name of a regional endpoint's path,
+// .../sessionPools/{name}, unescaped.
+func poolNameOf(path string) (string, bool) {
+	segs := strings.Split(strings.TrimRight(path, "/"), "/")
+	if len(segs) < 2 || !strings.EqualFold(segs[len(segs)-2], "sessionPools") {
+		return "", false
+	}
+	return segs[len(segs)-1], true
 }
 
 // validHost reports whether host is an IP address or a DNS name whose labels
@@ -244,8 +259,10 @@ func isNil(v any) bool {
 // region may be a short name ("northcentralus") or a display name
 // ("North Central US"); it is normalised to the short form. PoolEndpoint
 // itself never fails: a region that does not make a valid host name
-// ("north central us!!") gives an endpoint that NewClient refuses with an
-// *ArgumentError naming the host, before anything is sent. Prefer the pool's
+// ("north central us!!"), or a pool name that breaks the service's rule
+// (3-63 lower-case letters and digits, starting with a letter; "My_Pool!"),
+// gives an endpoint that NewClient refuses with an *ArgumentError saying
+// what is wrong, before anything is sent. Prefer the pool's
 // properties.poolManagementEndpoint when it can be read from ARM (API.md §1.1).
 func PoolEndpoint(region, subscriptionID, resourceGroup, pool string) string {
 	return azname.RegionalEndpoint(region, subscriptionID, resourceGroup, pool)

@@ -383,7 +383,7 @@ func TestScriptedTimeout(t *testing.T) {
 
 func TestNonShellPoolsDoNotExecute(t *testing.T) {
 	t.Parallel()
-	s := setup(t, &Options{Pools: []Pool{{Name: "py", ContainerType: "PythonLTS"}}})
+	s := setup(t, &Options{Pools: []Pool{{Name: "pypool", ContainerType: "PythonLTS"}}})
 	r := newRaw(t, s).exec(newSID(), map[string]any{"shellCommand": "echo"}, nil)
 	assert.Equal(t, http.StatusNotImplemented, r.status)
 	assert.Contains(t, r.errorMessage(t), "PythonLTS")

@@ -194,7 +194,8 @@ type Behavior struct {
 
 // Pool describes a session pool the emulator serves.
 type Pool struct {
-	// Name is the pool's name (required).
+	// Name is the pool's name (required): 3-63 lower-case letters and digits,
+	// starting with a letter, as the service requires.
 	Name string
 	// SubscriptionID and ResourceGroup default to the server's.
 	SubscriptionID string

@@ -35,10 +35,10 @@ func controlClient(t *testing.T, srv *sessionstest.Server, pool string, o *sessi
 func TestPoolControlPerPoolCapacityAndRetryAfter(t *testing.T) {
 	t.Parallel()
 	srv := sessionstest.NewServer(&sessionstest.Options{TB: t, Pools: []sessionstest.Pool{
-		{Name: "a", MaxConcurrentSessions: 1}, {Name: "b", MaxConcurrentSessions: 2},
+		{Name: "poola", MaxConcurrentSessions: 1}, {Name: "poolb", MaxConcurrentSessions: 2},
 	}})
-	require.NoError(t, srv.SetPoolControl("a", sessionstest.PoolControl{CapacityStatus: http.StatusTooManyRequests, CapacityRetryAfter: 1500 * time.Millisecond}))
-	a, b := controlClient(t, srv, "a", nil), controlClient(t, srv, "b", nil)
+	require.NoError(t, srv.SetPoolControl("poola", sessionstest.PoolControl{CapacityStatus: http.StatusTooManyRequests, CapacityRetryAfter: 1500 * time.Millisecond}))
+	a, b := controlClient(t, srv, "poola", nil), controlClient(t, srv, "poolb", nil)
 	ctx := t.Context()
 	_, err := a.Execute(ctx, sessions.NewSessionID(), sessions.ShellCommand("true"), nil)
 	require.NoError(t, err)
@@ -66,14 +66,14 @@ func TestPoolControlPerPoolCapacityAndRetryAfter(t *testing.T) {
 
 func TestPoolControlUnreachableAndBack(t *testing.T) {
 	t.Parallel()
-	srv := sessionstest.NewServer(&sessionstest.Options{TB: t, Pools: []sessionstest.Pool{{Name: "a"}, {Name: "b"}}})
-	a, b := controlClient(t, srv, "a", nil), controlClient(t, srv, "b", nil)
+	srv := sessionstest.NewServer(&sessionstest.Options{TB: t, Pools: []sessionstest.Pool{{Name: "poola"}, {Name: "poolb"}}})
+	a, b := controlClient(t, srv, "poola", nil), controlClient(t, srv, "poolb", nil)
 	ctx := t.Context()
 	sid := sessions.NewSessionID()
 	_, err := a.Execute(ctx, sid, sessions.ShellCommand("echo hi > f"), nil)
 	require.NoError(t, err)
 
-	require.NoError(t, srv.SetPoolControl("a", sessionstest.PoolControl{Unreachable: true}))
+	require.NoError(t, srv.SetPoolControl("poola", sessionstest.PoolControl{Unreachable: true}))
 	srv.ResetRequests()
 	_, err = a.Execute(ctx, sid, sessions.ShellCommand("true"), nil)
 	require.Error(t, err)
@@ -82,11 +82,11 @@ func TestPoolControlUnreachableAndBack(t *testing.T) {
 	_, err = b.Execute(ctx, sessions.NewSessionID(), sessions.ShellCommand("true"), nil)
 	assert.NoError(t, err, "other pools stay reachable")
 
-	require.NoError(t, srv.SetPoolControl("a", sessionstest.PoolControl{}))
+	require.NoError(t, srv.SetPoolControl("poola", sessionstest.PoolControl{}))
 	resp, err := a.Execute(ctx, sid, sessions.ShellCommand("cat f"), nil)
 	require.NoError(t, err)
 	assert.Equal(t, "hi\n", resp.Stdout, "the pool's sessions survive an outage")
-	assert.Equal(t, sessionstest.PoolControl{}, srv.PoolControl("a"))
+	assert.Equal(t, sessionstest.PoolControl{}, srv.PoolControl("poola"))
 }
 
 func TestPoolControlRefusing(t *testing.T) {
