@@ -84,6 +84,13 @@ type Options struct {
 	// Executor role on the pool (Server.GrantSessionExecutor), else 403.
 	RBAC bool
 
+	// RequestLog, when set, is called once for every request the server
+	// has answered (Azure Resource Manager, Entra ID and the data plane; not
+	// the managed identity endpoint), with its method, its path without
+	// identifiers, its status and how long it took. examples/emulator -v
+	// prints these.
+	RequestLog func(LoggedRequest)
+
 	// Behavior holds the switches between the live service's measured
 	// behaviour (the zero value) and its quirks or an idealised service.
 	Behavior Behavior
