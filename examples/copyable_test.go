@@ -4,6 +4,7 @@ import (
 	"go/parser"
 	"go/token"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -55,6 +56,30 @@ func TestExamplesAreCopyable(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Every main.go builds on its own, as a user copies it (without
+// emulator.go), and a copied program uses Azure only: it has no -emulator
+// and refuses to run without a subscription.
+func TestMainGoBuildsAlone(t *testing.T) {
+	t.Parallel()
+	for _, name := range programs {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			out, err := exec.Command("go", "vet", filepath.Join(name, "main.go")).CombinedOutput()
+			assert.NoError(t, err, "%s/main.go alone: %s", name, out)
+		})
+	}
+	t.Run("execute alone uses Azure only", func(t *testing.T) {
+		t.Parallel()
+		r := runProgram(t, t.TempDir(), cleanEnv("SHELLPOOL_EMULATOR=1"), "execute-alone")
+		assert.Equal(t, 1, r.code)
+		assert.Empty(t, r.stdout)
+		assert.Equal(t, "execute: set AZURE_SUBSCRIPTION_ID (or -subscription) to use Azure\n", r.stderr)
+		r = runProgram(t, t.TempDir(), cleanEnv(), "execute-alone", "-emulator")
+		assert.Equal(t, 2, r.code, "no -emulator flag without emulator.go")
+		assert.Contains(t, r.stderr, "flag provided but not defined: -emulator")
+	})
 }
 
 // The README's local walkthrough is the one TestTutorialWalkthroughSharesOneEmulator
