@@ -28,8 +28,9 @@ const (
 	DefaultDataPlaneAPIVersion = "2025-02-02-preview"
 
 	// Audience is the audience of the access tokens the dynamic sessions
-	// data plane accepts. The client requests Audience + "/.default".
-	Audience = "https://dynamicsessions.io"
+	// data plane accepts, https://dynamicsessions.io. The client requests
+	// Audience + "/.default".
+	Audience = azname.SessionsAudience
 
 	// ServiceName identifies the dynamic sessions data plane in a
 	// cloud.Configuration. Set ClientOptions.Cloud.Services[ServiceName].Audience
@@ -43,7 +44,7 @@ const (
 // ClientOptions configures a Client. A nil *ClientOptions is the same as the
 // zero value. The embedded azcore.ClientOptions holds the transport, retry,
 // logging and tracing settings; its APIVersion field overrides
-// DefaultAPIVersion for every request the client sends (the api-version
+// DefaultDataPlaneAPIVersion for every request the client sends (the api-version
 // query parameter, also on polling URLs and nextLinks).
 type ClientOptions struct {
 	azcore.ClientOptions

@@ -114,7 +114,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 
 	opts := &sessionstest.Options{
 		Addr: *addr, SubscriptionID: *sub, Location: *location,
-		RBAC: *rbac, Behavior: sessionstest.Behavior{RejectTutorialBody: *strict},
+		RBAC: *rbac, Behavior: sessionstest.Behavior{RejectTutorialDialect: *strict},
 	}
 	if *tutorialPool {
 		opts.ResourceGroup = *rg

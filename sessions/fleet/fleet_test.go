@@ -303,7 +303,7 @@ func TestRefusingPoolIsAvoided(t *testing.T) {
 	assert.Equal(t, http.StatusServiceUnavailable, re.StatusCode)
 	hits := 0
 	for _, r := range srv.Requests() {
-		if r.Host == strings.TrimPrefix(srv.PoolManagementEndpoint("a"), "https://") {
+		if r.Host == strings.TrimPrefix(srv.PoolHostEndpoint("a"), "https://") {
 			hits++
 		}
 	}
@@ -333,8 +333,8 @@ func TestAmbiguousFailuresAreNotResent(t *testing.T) {
 func TestContractProbe(t *testing.T) {
 	t.Parallel()
 	srv := newEmu(t, 5, nil, "tut", "spec", "fixed")
-	require.NoError(t, srv.SetPoolControl("tut", sessionstest.PoolControl{Body: sessionstest.ExecBodyTutorial, APIVersions: []string{"2025-10-02-preview"}}))
-	require.NoError(t, srv.SetPoolControl("spec", sessionstest.PoolControl{Body: sessionstest.ExecBodySpec}))
+	require.NoError(t, srv.SetPoolControl("tut", sessionstest.PoolControl{Dialect: sessionstest.DialectTutorial, APIVersions: []string{"2025-10-02-preview"}}))
+	require.NoError(t, srv.SetPoolControl("spec", sessionstest.PoolControl{Dialect: sessionstest.DialectSpec}))
 	for _, tc := range []struct {
 		pool string
 		want fleet.Contract
@@ -357,7 +357,7 @@ func TestContractProbe(t *testing.T) {
 	// Only the first execution on "tut" was refused: the dialect is remembered.
 	refused := 0
 	for _, r := range srv.Requests() {
-		if strings.Contains(r.Path, "/executions") && strings.Contains(string(r.Body), "shellCommand") && r.Host == strings.TrimPrefix(srv.PoolManagementEndpoint("tut"), "https://") {
+		if strings.Contains(r.Path, "/executions") && strings.Contains(string(r.Body), "shellCommand") && r.Host == strings.TrimPrefix(srv.PoolHostEndpoint("tut"), "https://") {
 			refused++
 		}
 	}

@@ -94,7 +94,7 @@ func TestUnreachablePoolClosesInFlightConnections(t *testing.T) {
 	g := newGate()
 	srv := newEmu(t, 1, &sessionstest.Options{Scripted: g.run}, "a")
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost,
-		srv.PoolManagementEndpoint("a")+"/executions?api-version="+sessions.DefaultDataPlaneAPIVersion+"&identifier="+sessions.NewSessionID(),
+		srv.PoolHostEndpoint("a")+"/executions?api-version="+sessions.DefaultDataPlaneAPIVersion+"&identifier="+sessions.NewSessionID(),
 		strings.NewReader(`{"shellCommand":"block"}`))
 	require.NoError(t, err)
 	req.Header.Set("Authorization", "Bearer "+srv.Token("https://dynamicsessions.io", srv.PrincipalID()))

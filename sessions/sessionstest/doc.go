@@ -15,7 +15,7 @@
 // under both endpoint forms:
 //   - the regional path form, {URL}/subscriptions/{sub}/resourceGroups/{rg}/sessionPools/{pool}
 //     (PoolEndpoint, PoolEndpointFor), and
-//   - the host form, https://{pool}.localhost:{port} (PoolManagementEndpoint),
+//   - the host form, https://{pool}.localhost:{port} (PoolHostEndpoint),
 //     reachable through the *http.Client returned by Client.
 //
 // Executions (POST /executions in every request dialect: shellCommand,
@@ -81,7 +81,7 @@
 //	capacity answer: 404                        | 404 with Retry-After      | Options.CapacityStatus
 //	final stdout write lost in 1.6-4 % of runs  | off                       | Behavior.LostFinalWriteRate, Seed
 //	flat file store (2025-02-02-preview)        | off: paths, directories   | Behavior.FlatFileStore
-//	codeInputType/executionType refused (some)  | accepted                  | Behavior.RejectTutorialBody
+//	codeInputType/executionType refused (some)  | accepted                  | Behavior.RejectTutorialDialect
 //	detached processes live until session ends  | same                      | none
 //	transient failures, drops, delays           | none                      | Server.InjectFault
 //

@@ -105,9 +105,9 @@ func TestExecuteRejectsBadBodies(t *testing.T) {
 	assert.Equal(t, 0, s.SessionCount(DefaultPoolName), "a refused request must not allocate a session")
 }
 
-func TestRejectTutorialBodyRefusesCodeInputTypeOnShellPools(t *testing.T) {
+func TestRejectTutorialDialectRefusesCodeInputTypeOnShellPools(t *testing.T) {
 	t.Parallel()
-	strict := newRaw(t, setup(t, &Options{Behavior: Behavior{RejectTutorialBody: true}}))
+	strict := newRaw(t, setup(t, &Options{Behavior: Behavior{RejectTutorialDialect: true}}))
 	lenient := newRaw(t, setup(t, nil))
 	tutorial := map[string]any{"codeInputType": "inline", "executionType": "synchronous", "shellCommand": "echo x"}
 	minimal := map[string]any{"shellCommand": "echo x", "timeoutInSeconds": 5}

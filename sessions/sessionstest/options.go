@@ -157,13 +157,13 @@ type Options struct {
 // the intermittent quirks off. Server.InjectFault (scripted failures) and
 // Server.SetPoolControl (per-pool answers) complete the set.
 type Behavior struct {
-	// RejectTutorialBody answers 400 to executions on shell pools whose
+	// RejectTutorialDialect answers 400 to executions on shell pools whose
 	// body carries the tutorial's codeInputType or executionType fields,
 	// as some live pools are reported to do (API.md §1.5.2); the message
 	// names the field and says to send the specification's body
 	// (shellCommand or execCommandAndArgs). Off by default: the emulator
-	// accepts both bodies. PoolControl.Body restricts one pool instead.
-	RejectTutorialBody bool
+	// accepts both bodies. PoolControl.Dialect restricts one pool instead.
+	RejectTutorialDialect bool
 
 	// LostFinalWriteRate is the probability, from 0 to 1, that the final
 	// write a command makes to stdout before it exits is missing from the

@@ -27,7 +27,7 @@ func controlClient(t *testing.T, srv *sessionstest.Server, pool string, o *sessi
 	o.ClientOptions = srv.ClientOptions()
 	o.APIVersion = v
 	o.Retry = policy.RetryOptions{MaxRetries: -1}
-	c, err := sessions.NewClient(srv.PoolManagementEndpoint(pool), srv.Credential(), o)
+	c, err := sessions.NewClient(srv.PoolHostEndpoint(pool), srv.Credential(), o)
 	require.NoError(t, err)
 	return c
 }
@@ -105,14 +105,14 @@ func TestPoolControlRefusing(t *testing.T) {
 
 	assert.Error(t, srv.SetPoolControl(pool, sessionstest.PoolControl{RefuseStatus: 200}))
 	assert.Error(t, srv.SetPoolControl("nope", sessionstest.PoolControl{}))
-	assert.Error(t, srv.SetPoolControl(pool, sessionstest.PoolControl{Body: "python"}))
+	assert.Error(t, srv.SetPoolControl(pool, sessionstest.PoolControl{Dialect: "python"}))
 }
 
 func TestPoolControlContract(t *testing.T) {
 	t.Parallel()
 	srv := sessionstest.NewServer(&sessionstest.Options{TB: t, Pools: []sessionstest.Pool{{Name: "tut"}, {Name: "spec"}}})
-	require.NoError(t, srv.SetPoolControl("tut", sessionstest.PoolControl{Body: sessionstest.ExecBodyTutorial, APIVersions: []string{"2025-10-02-preview"}}))
-	require.NoError(t, srv.SetPoolControl("spec", sessionstest.PoolControl{Body: sessionstest.ExecBodySpec}))
+	require.NoError(t, srv.SetPoolControl("tut", sessionstest.PoolControl{Dialect: sessionstest.DialectTutorial, APIVersions: []string{"2025-10-02-preview"}}))
+	require.NoError(t, srv.SetPoolControl("spec", sessionstest.PoolControl{Dialect: sessionstest.DialectSpec}))
 	ctx := t.Context()
 	cmd := sessions.ShellCommand("echo hi")
 

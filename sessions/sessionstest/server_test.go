@@ -142,7 +142,7 @@ func TestHostFormEndpoint(t *testing.T) {
 	_, err := s.AddPool(Pool{Name: "second"})
 	require.NoError(t, err)
 	c := newRaw(t, s)
-	c.endpoint = s.PoolManagementEndpoint("second")
+	c.endpoint = s.PoolHostEndpoint("second")
 	assert.True(t, strings.HasPrefix(c.endpoint, "https://second.localhost:"))
 	sid := newSID()
 	r := c.exec(sid, map[string]any{"shellCommand": "echo host form"}, nil)
@@ -170,7 +170,7 @@ func TestRoutingErrors(t *testing.T) {
 		{"unknown operation", s.PoolEndpoint(), http.MethodGet, "/nope", false, 404, "NotFound", "GET /"},
 		{"wrong method", s.PoolEndpoint(), http.MethodPut, "/executions", false, 404, "NotFound", "PUT"},
 		{"unknown pool", s.PoolEndpointFor("missing"), http.MethodGet, "/metadata", false, 404, "SessionPoolNotFound", "missing"},
-		{"unknown host-form pool", s.PoolManagementEndpoint("missing"), http.MethodGet, "/metadata", false, 404, "SessionPoolNotFound", "missing"},
+		{"unknown host-form pool", s.PoolHostEndpoint("missing"), http.MethodGet, "/metadata", false, 404, "SessionPoolNotFound", "missing"},
 		{"missing api-version", s.PoolEndpoint(), http.MethodGet, "/metadata", true, 400, "MissingApiVersionParameter", "api-version"},
 		{"unknown api-version", s.PoolEndpoint(), http.MethodGet, "/metadata?api-version=2099-01-01", true, 400, "InvalidApiVersionParameter", "'2099-01-01'"},
 		{"missing identifier", s.PoolEndpoint(), http.MethodGet, "/session", false, 400, "InvalidRequest", "identifier"},
