@@ -12,7 +12,7 @@ import (
 // poolSpec validates a pool's properties against API.md §2.3 and returns
 // what the data plane needs.
 //
-// Defaults where the service's are undocumented (API.md §7.16): a missing
+// Defaults where the service's are undocumented (docs/API.md §7, question 16): a missing
 // scaleConfiguration.maxConcurrentSessions means 5 (Terraform's default); a
 // missing lifecycle means Timed with a 300-second cooldown. A missing
 // containerType is refused.
