@@ -99,3 +99,24 @@ func TestRequestLog(t *testing.T) {
 		assert.NotContains(t, l.Path, id)
 	}
 }
+
+// The defaults are what the package doc's "Live behaviour" table says: the
+// 4,096-byte cap on, lost final writes and the refusal of the tutorial's
+// body off.
+func TestLiveBehaviourDefaults(t *testing.T) {
+	t.Parallel()
+	srv := sessionstest.NewServer(&sessionstest.Options{TB: t})
+	for _, dialect := range sessions.PossibleDialectValues() {
+		c, err := sessions.NewClient(srv.PoolEndpoint(), srv.Credential(), &sessions.ClientOptions{ClientOptions: srv.ClientOptions(), Dialect: dialect})
+		require.NoError(t, err)
+		id := sessions.NewSessionID()
+		res, err := c.Execute(t.Context(), id, sessions.ShellCommand("head -c 5000 /dev/zero | tr '\\0' x"), nil)
+		require.NoError(t, err, "dialect %q is accepted by default", dialect)
+		assert.Len(t, res.Stdout, 4096, "the output cap is on by default")
+		for i := range 20 {
+			res, err := c.Execute(t.Context(), id, sessions.ShellCommand("echo first; echo last"), nil)
+			require.NoError(t, err)
+			require.Equal(t, "first\nlast\n", res.Stdout, "run %d: no final write is lost by default", i)
+		}
+	}
+}

@@ -150,11 +150,14 @@ type Options struct {
 }
 
 // Behavior switches how the emulator's data plane behaves. The zero value is
-// the live shell pool as measured (docs/API.md §1.9.1): output cut silently
-// at 4,096 bytes per stream, arguments bounded by MAX_ARG_STRLEN, Retry-After
-// on asynchronous answers and on the capacity answer, detached background
-// processes kept until their session ends, the tutorial's body accepted, and
-// the intermittent quirks off. Server.InjectFault (scripted failures) and
+// the live shell pool as measured (docs/API.md §1.9.1) with three
+// behaviours off: output cut silently at 4,096 bytes per stream, arguments
+// bounded by MAX_ARG_STRLEN, Retry-After on asynchronous answers and on the
+// capacity answer, and detached background processes kept until their
+// session ends are on; the lost final write (LostFinalWriteRate), the flat
+// file store (FlatFileStore) and the refusal of the tutorial's body
+// (RejectTutorialDialect) are off until a test sets them. The package doc's
+// "Live behaviour" table lists each. Server.InjectFault (scripted failures) and
 // Server.SetPoolControl (per-pool answers) complete the set.
 type Behavior struct {
 	// RejectTutorialDialect answers 400 to executions on shell pools whose
