@@ -55,15 +55,17 @@ func TestEnvFileHasEveryVariable(t *testing.T) {
 		done <- run(ctx, []string{"-env-file", envFile, "-pid-file", pidFile, "-pool", "tutorialpool", "-resource-group", "tutorial-rg", "-tutorial-pool"}, &stdout)
 	}()
 
-	deadline := time.Now().Add(10 * time.Second)
 	var data []byte
 	for {
 		var err error
 		if data, err = os.ReadFile(envFile); err == nil {
 			break
 		}
-		require.True(t, time.Now().Before(deadline), "run did not write %s", envFile)
-		time.Sleep(10 * time.Millisecond)
+		select {
+		case err := <-done:
+			require.FailNow(t, "run returned before it wrote its env file", "%v", err)
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
 
 	vars := map[string]string{}
@@ -122,7 +124,7 @@ func TestEnvFileHasEveryVariable(t *testing.T) {
 	select {
 	case err := <-done:
 		require.NoError(t, err)
-	case <-time.After(10 * time.Second):
+	case <-time.After(2 * time.Minute): // a hang, not a speed limit
 		require.FailNow(t, "run did not return after its context ended")
 	}
 	_, err = os.Stat(vars["SHELLPOOL_CA_CERT"])
@@ -243,7 +245,7 @@ func TestVerboseRequestLog(t *testing.T) {
 	require.Equal(t, http.StatusOK, st.get(t, poolPath(st), st.vars["SHELLPOOL_ARM_TOKEN"]))
 	require.Equal(t, http.StatusNotFound, st.get(t, "/executions", st.vars["SHELLPOOL_SESSIONS_TOKEN"]))
 	var lines string
-	for deadline := time.Now().Add(time.Minute); ; {
+	for deadline := time.Now().Add(2 * time.Minute); ; { // a hang limit, not a speed limit
 		lines = strings.TrimPrefix(st.stdout.String(), head)
 		if strings.Count(lines, "\n") >= 2 || time.Now().After(deadline) {
 			break
