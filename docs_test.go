@@ -226,7 +226,7 @@ func currentChangelog(t *testing.T) string {
 	released := regexp.MustCompile(`(?m)^## v\d+\.\d+\.\d+\s*$`).FindStringIndex(text)
 	require.NotNil(t, released, "CHANGELOG.md has a released version")
 	text = text[:released[0]]
-	text = regexp.MustCompile("(?s)\\(was [^)]*\\)").ReplaceAllString(text, "")
+	text = regexp.MustCompile(`(?s)\(was [^)]*\)`).ReplaceAllString(text, "")
 	text = regexp.MustCompile("`[^`\n]+`(\\s*(,|and)\\s*`[^`\n]+`)*\\s*->").ReplaceAllString(text, "->")
 	var kept []string
 	for _, clause := range regexp.MustCompile(`;|\. |\n- `).Split(text, -1) {
