@@ -3,6 +3,8 @@ package examples_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,8 +34,8 @@ var programs = []string{
 	"run", "background",
 }
 
-// binDir holds every example, built once by TestMain before any test starts,
-// so that no test's time limit includes the toolchain.
+// binDir holds every example, built by TestMain before any test starts, so
+// that no test's time limit includes the toolchain.
 var binDir string
 
 func TestMain(m *testing.M) {
@@ -41,13 +43,15 @@ func TestMain(m *testing.M) {
 }
 
 func buildAndRun(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "shellpool-examples-")
+	dir, err := binCache()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "examples test:", err)
 		return 1
 	}
-	defer os.RemoveAll(dir)
-	args := []string{"build", "-o", dir + string(filepath.Separator)}
+	// -s -w: no symbol table or DWARF, which makes linking much cheaper; go
+	// build leaves a binary alone when the one in dir is up to date, so a
+	// warm run links nothing.
+	args := []string{"build", "-ldflags=-s -w", "-o", dir + string(filepath.Separator)}
 	for _, p := range programs {
 		args = append(args, "./"+p)
 	}
@@ -56,12 +60,30 @@ func buildAndRun(m *testing.M) int {
 		return 1
 	}
 	// execute's main.go alone, as a user copies it.
-	if out, err := exec.Command("go", "build", "-o", filepath.Join(dir, "execute-alone"+exeSuffix()), filepath.Join("execute", "main.go")).CombinedOutput(); err != nil {
+	alone := filepath.Join(dir, "execute-alone"+exeSuffix())
+	if out, err := exec.Command("go", "build", "-ldflags=-s -w", "-o", alone, filepath.Join("execute", "main.go")).CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "examples test: go build of execute/main.go alone: %v\n%s", err, out)
 		return 1
 	}
 	binDir = dir
 	return m.Run()
+}
+
+// binCache returns the directory the examples are built into: one per
+// checkout, in the user's cache directory (like go's build cache), kept
+// between runs so that go build relinks only what changed.
+func binCache() (string, error) {
+	root, err := os.UserCacheDir()
+	if err != nil {
+		root = os.TempDir()
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256([]byte(wd))
+	dir := filepath.Join(root, "shellpool-examples-test", hex.EncodeToString(sum[:8]))
+	return dir, os.MkdirAll(dir, 0o755)
 }
 
 // binary returns the path of a built example.
