@@ -337,7 +337,7 @@ func (c *Cmd) begin(ctx context.Context, wait time.Duration, keep time.Duration)
 	}
 	nonce := newHexID(6)
 	sc := script(header(p.id, nonce, int(keep/time.Second), inlineBudget, nil)+prologue,
-		fmt.Sprintf("main_run %s %d %d", strconv.FormatFloat(wait.Seconds(), 'f', 3, 64), oo, eo))
+		fmt.Sprintf("main_run %s %d %d", runWait(wait), oo, eo))
 	resp, err := c.s.Execute(ctx, sessions.Command{Shell: sc, Timeout: wait + execMargin}, nil)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -537,4 +537,12 @@ func (w *prefixSuffixSaver) Bytes() []byte {
 	b.Write(w.suffix[w.pos:])
 	b.Write(w.suffix[:w.pos])
 	return b.Bytes()
+}
+
+// runWait is main_run's wait argument: "0" (Start) or decimal seconds.
+func runWait(d time.Duration) string {
+	if d <= 0 {
+		return "0"
+	}
+	return strconv.FormatFloat(d.Seconds(), 'f', 3, 64)
 }

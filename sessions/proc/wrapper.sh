@@ -114,8 +114,10 @@ child() {
   exec env -- "${E[@]}" "SHELLPOOL_PROCESS=$ID" "$@"
 }
 
-# sup supervises the command: starts it, arms the timeout, waits for it and
-# for the other writers of its output (bounded by WDC), records the end.
+# sup ANNOUNCE supervises the command: starts it, arms the timeout, waits
+# for it and for the other writers of its output (bounded by WDC), records
+# the end. It prints "s" once the command started (when ANNOUNCE is 1) and
+# "d" once the end is recorded.
 sup() {
   local pg wd='' rc to=0 t0 t1 w=0 n=0 in=/dev/null
   [ "$SI" = 0 ] || in=$P.in
@@ -131,7 +133,7 @@ sup() {
   fi
   echo "$pg $BASHPID" >"$P.pid"
   [ -e "$P.kill" ] && killtree KILL "$pg"
-  echo s
+  [ "$1" = 1 ] && echo s
   wait "$pg"
   rc=$?
   t1=${EPOCHREALTIME/,/.}
@@ -145,6 +147,7 @@ sup() {
   [ -e "$P.to" ] && { to=1; rc=124; }
   printf '%s %s %s %s %s end\n' "$rc" "$to" "${t0:--}" "${t1:--}" "$w" >"$P.rc"
   [ -e "$P.rel" ] && rm -f -- "$P".*
+  echo d
 }
 
 # seg FILE OFFSET DONE TAG describes one stream's content from OFFSET (-1:
@@ -248,10 +251,14 @@ main_run() {
   # shellcheck source=/dev/null
   [ "$DF" = 1 ] && . "$P.def"
   [ "$SI" = 1 ] && printf '%s' "$IN" >"$P.in"
-  exec 3< <(exec </dev/null 2>/dev/null; sup)
-  read -r -t 10 -u 3 _
-  if [ "$2" = 0 ] || [ "$3" = 0 ]; then
-    # Stream: a read on the supervisor's pipe ends at its exit (EOF).
+  if [ "$1" = 0 ]; then s=1; else s=0; fi
+  exec 3< <(exec </dev/null 2>/dev/null; sup $s)
+  if [ "$1" = 0 ]; then
+    # Start: wait only until the command has started.
+    read -r -t 10 -u 3 _
+  elif [ "$2" = 0 ] || [ "$3" = 0 ]; then
+    # Stream: a read of the supervisor's pipe ends at its "d" (status 0),
+    # its death (EOF, status 1) or the time-out (status > 128).
     s=0.01
     while [ $i -lt "$(( ${1%.*} * 100 ))" ]; do
       read -r -t $s -u 3 _

@@ -106,7 +106,7 @@ func (ls *localSession) start(c *Cmd, id, nonce string, wait float64, oo, eo int
 	prologue, ups, err := c.job(id)
 	require.NoError(ls.t, err)
 	require.Empty(ls.t, ups)
-	return ls.run(nonce, script(header(id, nonce, 60, inlineBudget, nil)+prologue, fmt.Sprintf("main_run %.3f %d %d", wait, oo, eo)))
+	return ls.run(nonce, script(header(id, nonce, 60, inlineBudget, nil)+prologue, fmt.Sprintf("main_run %s %d %d", runWait(time.Duration(wait*float64(time.Second))), oo, eo)))
 }
 
 func (ls *localSession) poll(id, nonce, call string) record {
