@@ -30,7 +30,8 @@
 #   .to .kill .rel  markers: the timeout fired / kill / release requested
 #   .nodir     D could not be entered (the command did not run)
 #   .c*        a snapshot of new output for one read
-#   .xEPOCH    the files may be removed after EPOCH (seconds)
+#   .xEPOCH    the files may be removed after EPOCH (seconds); alone, a
+#              tombstone left by Release
 #
 # Needs bash 4.4 or later (mapfile -d, {var} descriptors, printf %(%s)T) and
 # the POSIX tools cat, wc, tail, cksum, rm and env. No sleep, timeout, setsid
@@ -195,7 +196,12 @@ rep() {
         [ -e "$P.rc" ] && read -r rc to t0 t1 w e <"$P.rc"
         if [ "$e" = end ]; then st='done'; else st=lost; fi
       fi
-    else st=unknown; fi
+    else
+      # No process, or only the tombstone Release leaves: gone.
+      st=unknown
+      xs=("$P".x*)
+      [ -e "${xs[0]}" ] && st=gone
+    fi
   fi
   case $st in
     done | lost | nodir)
@@ -306,7 +312,7 @@ main_kill() {
 
 # main_release removes the process's files now, or once it has ended.
 main_release() {
-  local pg sp
+  local pg sp now
   sweep
   if [ -e "$P.pid" ] && [ ! -e "$P.rc" ] && [ ! -e "$P.nodir" ]; then
     read -r pg sp <"$P.pid"
@@ -317,5 +323,8 @@ main_release() {
     fi
   fi
   rm -f -- "$P".*
+  # A tombstone, removed like the files after KEEP: reports say "gone".
+  printf -v now '%(%s)T' -1
+  : >"$P.x$((now + KEEP))"
   printf '\n%s st=released\n' "$M"
 }

@@ -144,7 +144,10 @@ func TestWrapperNeedsOnlyBashAndPOSIXTools(t *testing.T) {
 	assert.Equal(t, stateReleased, rec.state)
 	left, err := filepath.Glob(filepath.Join(ls.dir, FilePrefix+id+"*"))
 	require.NoError(t, err)
-	assert.Empty(t, left, "Release left files")
+	require.Len(t, left, 1, "Release leaves its tombstone only")
+	assert.Contains(t, left[0], FilePrefix+id+".x")
+	rec = ls.poll(id, "n6", "main_poll -1 -1 0")
+	assert.Equal(t, stateGone, rec.state)
 }
 
 // TestFilesRootNeverFollowsTheHost: the layer's files go to
