@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"io"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -70,6 +71,18 @@ func TestEnvNamesNeverChangeWhatRuns(t *testing.T) {
 	assert.Equal(t, "ran\n", out)
 }
 
+// marked counts the live processes of the session that carry the mark of
+// process id (zombies aside).
+func marked(t testing.TB, s *sessions.SessionClient, id string) int {
+	out := sh(t, s, `n=0; for d in /proc/[0-9]*; do
+  grep -qzx "SHELLPOOL_PROCESS=`+id+`" "$d/environ" 2>/dev/null || continue
+  read -r _ _ st _ < "$d/stat" 2>/dev/null; [ "$st" = Z ] || n=$((n+1))
+done; echo $n`)
+	n, err := strconv.Atoi(strings.TrimSpace(out))
+	require.NoError(t, err)
+	return n
+}
+
 // TestSetsidDoesNotEscapeTimeoutOrKill: a child that left the command's
 // process group (setsid) is killed by Timeout and by Kill.
 func TestSetsidDoesNotEscapeTimeoutOrKill(t *testing.T) {
@@ -86,7 +99,7 @@ func TestSetsidDoesNotEscapeTimeoutOrKill(t *testing.T) {
 	require.ErrorAs(t, err, &ee)
 	assert.True(t, ee.TimedOut())
 	assert.Equal(t, "started\n", string(out))
-	assert.Eventually(t, func() bool { return srv.ProcessCount() == 0 }, 10*time.Second, 20*time.Millisecond,
+	assert.Eventually(t, func() bool { return marked(t, s, cmd.Process.ID()) == 0 }, 10*time.Second, 20*time.Millisecond,
 		"a setsid child outlived the timeout")
 
 	cmd = proc.Script(s, "setsid sleep 300 >/dev/null 2>&1 & echo started; sleep 300")
@@ -95,8 +108,9 @@ func TestSetsidDoesNotEscapeTimeoutOrKill(t *testing.T) {
 	_, err = io.ReadFull(cmd.Process.Stdout(ctx), line)
 	require.NoError(t, err)
 	require.NoError(t, cmd.Process.Kill(ctx))
-	assert.Eventually(t, func() bool { return srv.ProcessCount() == 0 }, 10*time.Second, 20*time.Millisecond,
+	assert.Eventually(t, func() bool { return marked(t, s, cmd.Process.ID()) == 0 }, 10*time.Second, 20*time.Millisecond,
 		"a setsid child outlived Kill")
+	assert.Eventually(t, func() bool { return srv.ProcessCount() == 0 }, 10*time.Second, 20*time.Millisecond)
 }
 
 // TestWaitCollectsOutputOfBackgroundWriters: as os/exec's Wait, Run waits

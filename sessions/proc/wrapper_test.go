@@ -57,10 +57,11 @@ func TestParseReportRefusesForgedOrCutRecords(t *testing.T) {
 // directory standing for the session's file root, with only the tools in
 // bin on PATH (all of the machine's when bin is empty).
 type localSession struct {
-	t    *testing.T
-	bash string
-	dir  string
-	path string
+	t     *testing.T
+	bash  string
+	dir   string
+	path  string
+	extra []*os.File // open descriptors from 3 on, inherited by every script
 }
 
 func newLocalSession(t *testing.T, tools ...string) *localSession {
@@ -91,6 +92,7 @@ func (ls *localSession) run(nonce, sc string) record {
 	cmd := exec.Command(ls.bash, "-c", sc)
 	cmd.Dir = ls.dir
 	cmd.Env = []string{"PATH=" + ls.path, "PWD=" + ls.dir, "SHELLPOOL_FILES_ROOT=" + ls.dir}
+	cmd.ExtraFiles = ls.extra
 	var out, errb strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	require.NoError(ls.t, cmd.Run())
@@ -181,4 +183,26 @@ func TestWrapperBodyIsTheCommentedFileWithoutComments(t *testing.T) {
 	assert.NotContains(t, wrapperBody, "\n#")
 	assert.Contains(t, wrapperBody, "main_run() {\n")
 	assert.Less(t, len(wrapperBody), len(wrapperSource)*3/4, "comments are not sent")
+}
+
+// TestNapIgnoresInheritedDescriptors: a session whose processes inherit an
+// open fd 9 (here /dev/null, which reads EOF at once) does not turn the
+// waits into no-ops: a poll asked to wait a second for news waits.
+func TestNapIgnoresInheritedDescriptors(t *testing.T) {
+	ls := newLocalSession(t)
+	null, err := os.Open(os.DevNull)
+	require.NoError(t, err)
+	defer null.Close()
+	for range 7 { // fds 3 to 9
+		ls.extra = append(ls.extra, null)
+	}
+	id := newHexID(12)
+	c := &Cmd{Script: "sleep 30"}
+	rec := ls.start(c, id, "n1", 0, -1, -1)
+	require.Equal(t, stateRunning, rec.state)
+	start := time.Now()
+	rec = ls.poll(id, "n2", "main_poll 0 0 100")
+	assert.Equal(t, stateRunning, rec.state)
+	assert.GreaterOrEqual(t, time.Since(start), 900*time.Millisecond, "the poll did not wait")
+	ls.poll(id, "n3", "main_kill -1 -1")
 }
