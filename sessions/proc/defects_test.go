@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"io"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/shellpool/shellpool/sessions"
 	"github.com/shellpool/shellpool/sessions/proc"
+	"github.com/shellpool/shellpool/sessions/sessionstest"
 )
 
 // TestEnvNamesNeverChangeWhatRuns: every valid name reaches the command's
@@ -267,4 +269,30 @@ func TestCombinedOutputInterleaves(t *testing.T) {
 	assert.Equal(t, "out\n", string(out))
 	assert.Equal(t, "err\n", string(ee.Stderr), "Output keeps stderr in the ExitError")
 	assert.Equal(t, sessions.ErrInvalidArgument, sessions.ErrInvalidArgument)
+}
+
+// TestStartFailureSaysWhetherTheCommandRan: a start request the service
+// refused says the command did not run; nothing is retried blindly.
+func TestStartFailureSaysWhetherTheCommandRan(t *testing.T) {
+	t.Parallel()
+	srv, s, _ := newEmulator(t)
+	srv.InjectFault(sessionstest.Fault{Path: "/executions", Status: http.StatusBadRequest})
+	cmd := proc.Script(s, "touch ran")
+	err := cmd.Run(t.Context())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "the command did not run")
+	assert.Nil(t, cmd.Process)
+	assert.Equal(t, "0\n", sh(t, s, "ls ran 2>/dev/null | wc -l"))
+
+	// A connection lost after the command ran: the outcome is unknown, and
+	// the Process tells what happened.
+	srv.InjectFault(sessionstest.Fault{Path: "/executions", DropAfterRun: true})
+	cmd = proc.Script(s, "echo ran > ran; exit 3")
+	err = cmd.Run(t.Context())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "may or may not have run")
+	require.NotNil(t, cmd.Process)
+	st, err := cmd.Process.Wait(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, 3, st.ExitCode())
 }
