@@ -129,7 +129,14 @@ sup() {
   pg=$!
   set +m
   if [ -n "$TO" ]; then
-    (nap "$TO"; : >"$P.to"; killtree TERM "$pg"; nap 2; killtree KILL "$pg") </dev/null >/dev/null 2>&1 &
+    (
+      nap "$TO"
+      : >"$P.to"
+      killtree TERM "$pg"
+      # Up to 2 s of grace for the group, then KILL for what is left.
+      for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 -- "-$pg" 2>/dev/null || break; nap 0.2; done
+      killtree KILL "$pg"
+    ) </dev/null >/dev/null 2>&1 &
     wd=$!
   fi
   echo "$pg $BASHPID" >"$P.pid"
@@ -138,6 +145,8 @@ sup() {
   wait "$pg"
   rc=$?
   t1=${EPOCHREALTIME/,/.}
+  # A timeout that fired must finish killing everything the command started.
+  [ -n "$wd" ] && [ -e "$P.to" ] && wait "$wd"
   # Like os/exec's Wait: wait until no one else writes the output.
   while writers "$pg"; do
     if [ "$WDC" -ge 0 ] && [ "$n" -ge "$WDC" ]; then w=1; break; fi
