@@ -218,7 +218,9 @@ func (a api) check(span string, qualifiedOnly bool) string {
 
 // currentChangelog returns the CHANGELOG's sections up to the first released
 // version, with what they name as gone dropped: the old side of each
-// "old -> new", "(was ...)" asides, and clauses saying something was removed.
+// "old -> new", "(was ...)" asides, clauses saying something was removed,
+// and every other mention of a name that one of those calls old (an entry
+// of an earlier unreleased section that a later rename superseded).
 func currentChangelog(t *testing.T) string {
 	t.Helper()
 	data, err := os.ReadFile("CHANGELOG.md")
@@ -227,18 +229,41 @@ func currentChangelog(t *testing.T) string {
 	released := regexp.MustCompile(`(?m)^## v\d+\.\d+\.\d+\s*$`).FindStringIndex(text)
 	require.NotNil(t, released, "CHANGELOG.md has a released version")
 	text = text[:released[0]]
-	text = regexp.MustCompile(`(?s)\(was [^)]*\)`).ReplaceAllString(text, "")
-	text = regexp.MustCompile("`[^`\n]+`(\\s*(,|and)\\s*`[^`\n]+`)*\\s*->").ReplaceAllString(text, "->")
+	old := map[string]bool{}
+	note := func(s string) {
+		for _, m := range spanRE.FindAllStringSubmatch(s, -1) {
+			old[m[1]] = true
+			if i := strings.IndexByte(m[1], '.'); i > 0 { // Client.Run also names Run of Client
+				old[m[1][i+1:]] = true
+			}
+		}
+	}
+	was := regexp.MustCompile(`(?s)\(was [^)]*\)`)
+	arrow := regexp.MustCompile("`[^`\n]+`(\\s*(,|and|or|/)\\s*`[^`\n]+`)*\\s*->")
+	for _, m := range was.FindAllString(text, -1) {
+		note(m)
+	}
+	for _, m := range arrow.FindAllString(text, -1) {
+		note(m)
+	}
+	text = arrow.ReplaceAllString(was.ReplaceAllString(text, ""), "->")
 	var kept []string
 	for _, clause := range regexp.MustCompile(`;|\. |\n- `).Split(text, -1) {
 		lower := strings.ToLower(clause)
 		if strings.Contains(lower, "removed") || strings.Contains(lower, "gone") || strings.Contains(lower, " was ") ||
 			strings.Contains(lower, "no longer") || strings.Contains(lower, "instead of") || strings.Contains(lower, "renamed") {
+			note(clause)
 			continue
 		}
 		kept = append(kept, clause)
 	}
-	return strings.Join(kept, "\n")
+	out := strings.Join(kept, "\n")
+	return spanRE.ReplaceAllStringFunc(out, func(span string) string {
+		if old[strings.Trim(span, "`")] {
+			return ""
+		}
+		return span
+	})
 }
 
 // Every Go identifier of this module that the README, the docs and the

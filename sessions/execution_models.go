@@ -95,7 +95,9 @@ type Execution struct {
 	// turns one into a number.
 	ExitCode *int
 	// Stdout is the command's standard output, cut by the service at the
-	// output limit (see Truncated).
+	// output limit (see Truncated). It is a string because the service
+	// sends it as JSON text: bytes that are not UTF-8 arrive replaced
+	// (U+FFFD). Package proc returns output as []byte, exactly as written.
 	Stdout string
 	// Stderr is the command's standard error, cut by the service at the
 	// output limit (see Truncated).

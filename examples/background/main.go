@@ -1,5 +1,5 @@
 // Command background goes beyond the tutorial: it starts a job in the
-// background with Start, streams its output while it runs, re-attaches to
+// background with package sessions/proc (Cmd.Start), streams its output while it runs, re-attaches to
 // it by ID with a second client (as another program would after a restart),
 // waits for its exit code, and deletes the session. The signed-in principal
 // needs the Session Executor role on the pool (examples/assign-role
@@ -30,6 +30,7 @@ import (
 	"github.com/shellpool/shellpool/identity"
 	"github.com/shellpool/shellpool/pool"
 	"github.com/shellpool/shellpool/sessions"
+	"github.com/shellpool/shellpool/sessions/proc"
 )
 
 func main() {
@@ -73,10 +74,11 @@ func run(ctx context.Context, s settings) error {
 	session := client.NewSessionClient(sessions.NewSessionID())
 	defer session.Close(context.WithoutCancel(ctx)) // frees the session's place in the pool
 
-	job, err := session.Start(ctx, sessions.ShellCommand(`for i in 1 2 3 4 5; do echo "tick $i"; sleep 0.5; done; exit 4`), nil)
-	if err != nil {
+	cmd := proc.Script(session, `for i in 1 2 3 4 5; do echo "tick $i"; sleep 0.5; done; exit 4`)
+	if err := cmd.Start(ctx); err != nil {
 		return err
 	}
+	job := cmd.Process
 	fmt.Println("Started process", job.ID())
 
 	// Read the first two lines while the job runs.
@@ -96,7 +98,7 @@ func run(ctx context.Context, s settings) error {
 	if err != nil {
 		return err
 	}
-	again, err := other.AttachProcess(session.ID(), job.ID())
+	again, err := proc.Attach(ctx, other.NewSessionClient(session.ID()), job.ID())
 	if err != nil {
 		return err
 	}
@@ -105,11 +107,11 @@ func run(ctx context.Context, s settings) error {
 		return err
 	}
 	fmt.Printf("re-attached, whole output:\n%s", all)
-	res, err := again.Wait(ctx)
+	st, err := again.Wait(ctx)
 	if err != nil {
 		return err
 	}
-	fmt.Println("Exit code:", res.ExitCode)
+	fmt.Println("Exit code:", st.ExitCode())
 	return session.Close(ctx)
 }
 
