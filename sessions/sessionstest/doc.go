@@ -18,6 +18,9 @@
 //   - the host form, https://{pool}.localhost:{port} (PoolHostEndpoint),
 //     reachable through the *http.Client returned by Client.
 //
+// A data-plane request sent elsewhere (to the base URL, or under a pool's
+// ARM resource ID) gets a 404 whose message names the endpoint form to use.
+//
 // Executions (POST /executions in every request dialect: shellCommand,
 // execCommandAndArgs, the tutorial's command array with codeInputType and
 // executionType, optional stdin; synchronous and asynchronous with
