@@ -387,3 +387,20 @@ func TestShellBadInput(t *testing.T) {
 	out := run(t, s, `ls "${SHELLPOOL_FILES_ROOT:-/mnt/data}" | grep shellpool-sh- | grep -v `+sh.ID()+` || true`)
 	assert.Empty(t, out, "the failed shell left files")
 }
+
+// A command that makes the shell itself ignore SIGINT and loops in
+// builtins cannot be stopped alone: the timeout ends the shell, and says so.
+func TestShellTimeoutOfUninterruptibleShell(t *testing.T) {
+	e := newEmu(t, nil)
+	sh, _ := openShell(t, e)
+	ctx := context.Background()
+	_, err := sh.Exec(ctx, `trap '' INT; while :; do :; done`, &shell.ExecOptions{Timeout: time.Second})
+	var ee *shell.ExitedError
+	require.ErrorAs(t, err, &ee)
+	assert.True(t, ee.Ran)
+	assert.Equal(t, 137, ee.ExitCode)
+	require.NoError(t, sh.Restart(ctx))
+	res, err := sh.Exec(ctx, `echo back`, nil)
+	require.NoError(t, err)
+	assert.Equal(t, "back\n", string(res.Stdout))
+}
