@@ -404,3 +404,18 @@ func TestShellTimeoutOfUninterruptibleShell(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "back\n", string(res.Stdout))
 }
+
+// A timeout while output streams to a writer: the writer has what was
+// written, the result says timed out.
+func TestShellStreamingTimeout(t *testing.T) {
+	e := newEmu(t, nil)
+	sh, _ := openShell(t, e)
+	var out bytes.Buffer
+	res, err := sh.Exec(context.Background(), `echo a; echo b >&2; sleep 60.5`, &shell.ExecOptions{Stdout: &out, Timeout: time.Second})
+	require.NoError(t, err)
+	assert.True(t, res.TimedOut)
+	assert.Equal(t, 124, res.ExitCode)
+	assert.Equal(t, "a\n", out.String())
+	assert.Equal(t, "b\n", string(res.Stderr), "stderr without a writer is in the result")
+	assert.Empty(t, res.Stdout)
+}
