@@ -94,9 +94,9 @@ type entry struct {
 // Regular files (with their permission bits and modification times),
 // directories (empty ones too) and symbolic links whose targets stay inside
 // the tree are copied. Set-user-ID, set-group-ID and sticky bits are not;
-// owners are those of the session's user. An os.DirFS tree reports symbolic
-// links as links (fs.ReadLinkFS); an fs.FS that cannot read links follows
-// them.
+// owners are those of the session's user. Links are read with fs.ReadLink:
+// an fs.FS that lists a symbolic link must implement fs.ReadLinkFS, as
+// os.DirFS and fstest.MapFS do, or UploadDir fails before sending anything.
 //
 // The whole tree is checked before anything is sent: an entry that is not a
 // regular file, directory or symbolic link (a device, named pipe or
