@@ -25,6 +25,18 @@ func BenchmarkRunTrue(b *testing.B) {
 	}
 }
 
+// BenchmarkRunTrueCommand measures Command(s, "true").Run, which execs the
+// program without a shell (exec.Command("true") locally).
+func BenchmarkRunTrueCommand(b *testing.B) {
+	_, s, _ := newEmulator(b)
+	ctx := context.Background()
+	for b.Loop() {
+		if err := proc.Command(s, "true").Run(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkRunTrueExecuteBaseline is Execute of `true`: the floor for
 // BenchmarkRunTrue.
 func BenchmarkRunTrueExecuteBaseline(b *testing.B) {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shellpool/shellpool/internal/outcome"
 	"github.com/shellpool/shellpool/sessions"
 )
 
@@ -79,7 +80,9 @@ type Cmd struct {
 	// group (setsid) is not waited for.
 	WaitDelay time.Duration
 
-	// Process is the started process, set by Start (and Run).
+	// Process is the started process, set by Start (and Run), also when the
+	// request that starts it failed in a way that leaves open whether it
+	// ran: its Wait and Kill then tell.
 	Process *Process
 
 	// ProcessState describes the process once Wait (or Run) has seen it
@@ -337,14 +340,18 @@ func (c *Cmd) begin(ctx context.Context, wait time.Duration, keep time.Duration)
 	}
 	nonce := newHexID(6)
 	sc := script(header(p.id, nonce, int(keep/time.Second), inlineBudget, nil)+prologue,
-		fmt.Sprintf("main_run %s %d %d", strconv.FormatFloat(wait.Seconds(), 'f', 3, 64), oo, eo))
+		fmt.Sprintf("main_run %s %d %d", runWait(wait), oo, eo))
 	resp, err := c.s.Execute(ctx, sessions.Command{Shell: sc, Timeout: wait + execMargin}, nil)
 	if err != nil {
 		if ctx.Err() != nil {
 			c.w.killAndTake(ctx)
 			return record{}, fmt.Errorf("proc: %w before the command's start was confirmed; it was killed if it had started (process %s)", ctx.Err(), p.id)
 		}
-		return record{}, fmt.Errorf("proc: the execution that starts the command failed, so the command may or may not have run (process %s; Attach to it to find out): %w", p.id, err)
+		if outcome.Classify(err).NotRun() {
+			return record{}, fmt.Errorf("proc: the execution that starts the command failed, so the command did not run (process %s): %w", p.id, err)
+		}
+		c.Process = p // Process.Wait, Kill and Attach find out what happened
+		return record{}, fmt.Errorf("proc: the execution that starts the command failed, so the command may or may not have run (process %s; Cmd.Process.Wait or Attach tell what happened): %w", p.id, err)
 	}
 	c.Process = p
 	rec, ok := parseReport(resp.Stdout, resp.Stderr, nonce)
@@ -537,4 +544,12 @@ func (w *prefixSuffixSaver) Bytes() []byte {
 	b.Write(w.suffix[w.pos:])
 	b.Write(w.suffix[:w.pos])
 	return b.Bytes()
+}
+
+// runWait is main_run's wait argument: "0" (Start) or decimal seconds.
+func runWait(d time.Duration) string {
+	if d <= 0 {
+		return "0"
+	}
+	return strconv.FormatFloat(d.Seconds(), 'f', 3, 64)
 }

@@ -24,6 +24,10 @@
 // been collected, waiting (up to WaitDelay) for the processes the command
 // left behind to close it, and returns [ErrWaitDelay] when they did not.
 //
+// Output is []byte, as with os/exec, because it is exact: the bytes the
+// command wrote, UTF-8 or not. ExecuteResponse.Stdout is a string because
+// the service sends it as JSON text, in which other bytes arrive replaced.
+//
 // # What a remote process adds
 //
 // Every method that talks to the session takes a context; cancelling the

@@ -116,9 +116,11 @@ func (p *Process) stateError(r record) error {
 	switch r.state {
 	case stateUnknown:
 		if p.seen {
-			return fmt.Errorf("%w (process %s: its files are gone from the session)", ErrProcessLost, p.id)
+			return fmt.Errorf("%w (process %s: its files are gone: the session was deleted or restarted, or they were removed after KeepAfterEnd)", ErrProcessLost, p.id)
 		}
 		return fmt.Errorf("%w (process %s)", ErrProcessNotFound, p.id)
+	case stateGone:
+		return fmt.Errorf("%w (process %s: Release removed its files)", ErrProcessNotFound, p.id)
 	case stateLost:
 		return fmt.Errorf("%w (process %s)", ErrProcessLost, p.id)
 	case stateNoDir:
@@ -191,7 +193,7 @@ func (p *Process) Kill(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if rec.state == stateUnknown {
+	if rec.state == stateUnknown || rec.state == stateGone {
 		return fmt.Errorf("%w (process %s)", ErrProcessNotFound, p.id)
 	}
 	return nil

@@ -136,6 +136,7 @@ const (
 	stateUnknown  procState = "unknown"  // no such process (never started, or its files are gone)
 	stateNoDir    procState = "nodir"    // Cmd.Dir could not be entered
 	stateReleased procState = "released" // Release removed the files
+	stateGone     procState = "gone"     // only Release's tombstone is left
 )
 
 // segment says how one stream's requested content is delivered.
@@ -190,7 +191,7 @@ func parseRecord(line string) (record, bool) {
 	switch r.state {
 	case stateReleased:
 		return r, true
-	case stateRunning, stateDone, stateLost, stateUnknown, stateNoDir:
+	case stateRunning, stateDone, stateLost, stateUnknown, stateNoDir, stateGone:
 	default:
 		return r, false
 	}

@@ -30,7 +30,8 @@
 #   .to .kill .rel  markers: the timeout fired / kill / release requested
 #   .nodir     D could not be entered (the command did not run)
 #   .c*        a snapshot of new output for one read
-#   .xEPOCH    the files may be removed after EPOCH (seconds)
+#   .xEPOCH    the files may be removed after EPOCH (seconds); alone, a
+#              tombstone left by Release
 #
 # Needs bash 4.4 or later (mapfile -d, {var} descriptors, printf %(%s)T) and
 # the POSIX tools cat, wc, tail, cksum, rm and env. No sleep, timeout, setsid
@@ -114,8 +115,10 @@ child() {
   exec env -- "${E[@]}" "SHELLPOOL_PROCESS=$ID" "$@"
 }
 
-# sup supervises the command: starts it, arms the timeout, waits for it and
-# for the other writers of its output (bounded by WDC), records the end.
+# sup ANNOUNCE supervises the command: starts it, arms the timeout, waits
+# for it and for the other writers of its output (bounded by WDC), records
+# the end. It prints "s" once the command started (when ANNOUNCE is 1) and
+# "d" once the end is recorded.
 sup() {
   local pg wd='' rc to=0 t0 t1 w=0 n=0 in=/dev/null
   [ "$SI" = 0 ] || in=$P.in
@@ -126,15 +129,24 @@ sup() {
   pg=$!
   set +m
   if [ -n "$TO" ]; then
-    (nap "$TO"; : >"$P.to"; killtree TERM "$pg"; nap 2; killtree KILL "$pg") </dev/null >/dev/null 2>&1 &
+    (
+      nap "$TO"
+      : >"$P.to"
+      killtree TERM "$pg"
+      # Up to 2 s of grace for the group, then KILL for what is left.
+      for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 -- "-$pg" 2>/dev/null || break; nap 0.2; done
+      killtree KILL "$pg"
+    ) </dev/null >/dev/null 2>&1 &
     wd=$!
   fi
   echo "$pg $BASHPID" >"$P.pid"
   [ -e "$P.kill" ] && killtree KILL "$pg"
-  echo s
+  [ "$1" = 1 ] && echo s
   wait "$pg"
   rc=$?
   t1=${EPOCHREALTIME/,/.}
+  # A timeout that fired must finish killing everything the command started.
+  [ -n "$wd" ] && [ -e "$P.to" ] && wait "$wd"
   # Like os/exec's Wait: wait until no one else writes the output.
   while writers "$pg"; do
     if [ "$WDC" -ge 0 ] && [ "$n" -ge "$WDC" ]; then w=1; break; fi
@@ -145,6 +157,7 @@ sup() {
   [ -e "$P.to" ] && { to=1; rc=124; }
   printf '%s %s %s %s %s end\n' "$rc" "$to" "${t0:--}" "${t1:--}" "$w" >"$P.rc"
   [ -e "$P.rel" ] && rm -f -- "$P".*
+  echo d
 }
 
 # seg FILE OFFSET DONE TAG describes one stream's content from OFFSET (-1:
@@ -192,7 +205,12 @@ rep() {
         [ -e "$P.rc" ] && read -r rc to t0 t1 w e <"$P.rc"
         if [ "$e" = end ]; then st='done'; else st=lost; fi
       fi
-    else st=unknown; fi
+    else
+      # No process, or only the tombstone Release leaves: gone.
+      st=unknown
+      xs=("$P".x*)
+      [ -e "${xs[0]}" ] && st=gone
+    fi
   fi
   case $st in
     done | lost | nodir)
@@ -248,10 +266,14 @@ main_run() {
   # shellcheck source=/dev/null
   [ "$DF" = 1 ] && . "$P.def"
   [ "$SI" = 1 ] && printf '%s' "$IN" >"$P.in"
-  exec 3< <(exec </dev/null 2>/dev/null; sup)
-  read -r -t 10 -u 3 _
-  if [ "$2" = 0 ] || [ "$3" = 0 ]; then
-    # Stream: a read on the supervisor's pipe ends at its exit (EOF).
+  if [ "$1" = 0 ]; then s=1; else s=0; fi
+  exec 3< <(exec </dev/null 2>/dev/null; sup $s)
+  if [ "$1" = 0 ]; then
+    # Start: wait only until the command has started.
+    read -r -t 10 -u 3 _
+  elif [ "$2" = 0 ] || [ "$3" = 0 ]; then
+    # Stream: a read of the supervisor's pipe ends at its "d" (status 0),
+    # its death (EOF, status 1) or the time-out (status > 128).
     s=0.01
     while [ $i -lt "$(( ${1%.*} * 100 ))" ]; do
       read -r -t $s -u 3 _
@@ -299,7 +321,7 @@ main_kill() {
 
 # main_release removes the process's files now, or once it has ended.
 main_release() {
-  local pg sp
+  local pg sp now
   sweep
   if [ -e "$P.pid" ] && [ ! -e "$P.rc" ] && [ ! -e "$P.nodir" ]; then
     read -r pg sp <"$P.pid"
@@ -310,5 +332,8 @@ main_release() {
     fi
   fi
   rm -f -- "$P".*
+  # A tombstone, removed like the files after KEEP: reports say "gone".
+  printf -v now '%(%s)T' -1
+  : >"$P.x$((now + KEEP))"
   printf '\n%s st=released\n' "$M"
 }

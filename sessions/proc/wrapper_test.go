@@ -57,10 +57,11 @@ func TestParseReportRefusesForgedOrCutRecords(t *testing.T) {
 // directory standing for the session's file root, with only the tools in
 // bin on PATH (all of the machine's when bin is empty).
 type localSession struct {
-	t    *testing.T
-	bash string
-	dir  string
-	path string
+	t     *testing.T
+	bash  string
+	dir   string
+	path  string
+	extra []*os.File // open descriptors from 3 on, inherited by every script
 }
 
 func newLocalSession(t *testing.T, tools ...string) *localSession {
@@ -91,6 +92,7 @@ func (ls *localSession) run(nonce, sc string) record {
 	cmd := exec.Command(ls.bash, "-c", sc)
 	cmd.Dir = ls.dir
 	cmd.Env = []string{"PATH=" + ls.path, "PWD=" + ls.dir, "SHELLPOOL_FILES_ROOT=" + ls.dir}
+	cmd.ExtraFiles = ls.extra
 	var out, errb strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	require.NoError(ls.t, cmd.Run())
@@ -106,7 +108,7 @@ func (ls *localSession) start(c *Cmd, id, nonce string, wait float64, oo, eo int
 	prologue, ups, err := c.job(id)
 	require.NoError(ls.t, err)
 	require.Empty(ls.t, ups)
-	return ls.run(nonce, script(header(id, nonce, 60, inlineBudget, nil)+prologue, fmt.Sprintf("main_run %.3f %d %d", wait, oo, eo)))
+	return ls.run(nonce, script(header(id, nonce, 60, inlineBudget, nil)+prologue, fmt.Sprintf("main_run %s %d %d", runWait(time.Duration(wait*float64(time.Second))), oo, eo)))
 }
 
 func (ls *localSession) poll(id, nonce, call string) record {
@@ -144,7 +146,10 @@ func TestWrapperNeedsOnlyBashAndPOSIXTools(t *testing.T) {
 	assert.Equal(t, stateReleased, rec.state)
 	left, err := filepath.Glob(filepath.Join(ls.dir, FilePrefix+id+"*"))
 	require.NoError(t, err)
-	assert.Empty(t, left, "Release left files")
+	require.Len(t, left, 1, "Release leaves its tombstone only")
+	assert.Contains(t, left[0], FilePrefix+id+".x")
+	rec = ls.poll(id, "n6", "main_poll -1 -1 0")
+	assert.Equal(t, stateGone, rec.state)
 }
 
 // TestFilesRootNeverFollowsTheHost: the layer's files go to
@@ -178,4 +183,26 @@ func TestWrapperBodyIsTheCommentedFileWithoutComments(t *testing.T) {
 	assert.NotContains(t, wrapperBody, "\n#")
 	assert.Contains(t, wrapperBody, "main_run() {\n")
 	assert.Less(t, len(wrapperBody), len(wrapperSource)*3/4, "comments are not sent")
+}
+
+// TestNapIgnoresInheritedDescriptors: a session whose processes inherit an
+// open fd 9 (here /dev/null, which reads EOF at once) does not turn the
+// waits into no-ops: a poll asked to wait a second for news waits.
+func TestNapIgnoresInheritedDescriptors(t *testing.T) {
+	ls := newLocalSession(t)
+	null, err := os.Open(os.DevNull)
+	require.NoError(t, err)
+	defer null.Close()
+	for range 7 { // fds 3 to 9
+		ls.extra = append(ls.extra, null)
+	}
+	id := newHexID(12)
+	c := &Cmd{Script: "sleep 30"}
+	rec := ls.start(c, id, "n1", 0, -1, -1)
+	require.Equal(t, stateRunning, rec.state)
+	start := time.Now()
+	rec = ls.poll(id, "n2", "main_poll 0 0 100")
+	assert.Equal(t, stateRunning, rec.state)
+	assert.GreaterOrEqual(t, time.Since(start), 900*time.Millisecond, "the poll did not wait")
+	ls.poll(id, "n3", "main_kill -1 -1")
 }

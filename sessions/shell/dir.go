@@ -2,6 +2,7 @@ package shell
 
 import (
 	"archive/tar"
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -93,9 +94,9 @@ type entry struct {
 // Regular files (with their permission bits and modification times),
 // directories (empty ones too) and symbolic links whose targets stay inside
 // the tree are copied. Set-user-ID, set-group-ID and sticky bits are not;
-// owners are those of the session's user. An os.DirFS tree reports symbolic
-// links as links (fs.ReadLinkFS); an fs.FS that cannot read links follows
-// them.
+// owners are those of the session's user. Links are read with fs.ReadLink:
+// an fs.FS that lists a symbolic link must implement fs.ReadLinkFS, as
+// os.DirFS and fstest.MapFS do, or UploadDir fails before sending anything.
 //
 // The whole tree is checked before anything is sent: an entry that is not a
 // regular file, directory or symbolic link (a device, named pipe or
@@ -642,7 +643,9 @@ func extract(r io.Reader, dst string, plan *archivePlan, resp *DownloadDirRespon
 		mtime time.Time
 	}
 	var dirs []dirMode
-	tr := tar.NewReader(r)
+	// Buffered: small files' headers and contents come in one read, not
+	// one system call each.
+	tr := tar.NewReader(bufio.NewReaderSize(r, copyBufSize))
 	buf := make([]byte, copyBufSize)
 	for i := 0; ; i++ {
 		h, err := tr.Next()
@@ -691,7 +694,9 @@ func extract(r io.Reader, dst string, plan *archivePlan, resp *DownloadDirRespon
 				return err
 			}
 			var n int64
-			n, err = io.CopyBuffer(f, tr, buf)
+			// Through a plain Writer: *os.File's ReadFrom would take a
+			// fresh 32 KiB buffer for every file instead of buf.
+			n, err = io.CopyBuffer(struct{ io.Writer }{f}, tr, buf)
 			if err == nil {
 				err = f.Chmod(perm)
 			}

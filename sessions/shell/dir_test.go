@@ -422,3 +422,20 @@ func TestDirNoTar(t *testing.T) {
 	_, err = os.Stat(dst)
 	assert.True(t, os.IsNotExist(err))
 }
+
+// noLinkFS lists a symbolic link but cannot read it.
+type noLinkFS struct{ fs.FS }
+
+// An fs.FS that lists a link it cannot read fails before anything is sent.
+func TestUploadDirUnreadableLink(t *testing.T) {
+	skipWindows(t)
+	e := newEmu(t, nil)
+	s := e.session(t)
+	dir := t.TempDir()
+	require.NoError(t, os.Symlink("x", filepath.Join(dir, "l")))
+	e.srv.ResetRequests()
+	_, err := shell.UploadDir(context.Background(), s, noLinkFS{os.DirFS(dir)}, "d", nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "read the tree")
+	assert.Zero(t, e.dataRequests())
+}

@@ -15,4 +15,4 @@ var ErrNoTar = errors.New("shell: the session has no tar command; use a pool who
 
 // ErrDirNotFound is returned by DownloadDir when the directory does not
 // exist in the session.
-var ErrDirNotFound = errors.New("shell: no such directory in the session")
+var ErrDirNotFound = errors.New("shell: no such directory in the session; check the path (a relative one is relative to /mnt/data)")

@@ -77,8 +77,10 @@ type ExecOptions struct {
 	// nil gives it /dev/null. Any size and any bytes.
 	Stdin io.Reader
 	// Stdout and Stderr, when set, receive the command's output as it is
-	// written (within about a second), and Result's Stdout and Stderr stay
-	// empty. A writer is called from Exec's goroutine only.
+	// written (within about a second), and the Result's field of that
+	// stream stays empty. A writer is called from Exec's goroutine only;
+	// if it fails, the command is stopped as by a cancel and Exec returns
+	// the writer's error.
 	Stdout, Stderr io.Writer
 	// Timeout, when positive, stops the command after this long, counted
 	// from when Exec sends it: the shell gets SIGINT (as Ctrl-C at a
@@ -367,7 +369,9 @@ func (sh *Shell) Exec(ctx context.Context, script string, options *ExecOptions) 
 	var oOff, eOff int64
 	timeout := o.Timeout.Seconds()
 	rec, err := sh.send(ctx, r, execScript(r, inlineScript, inlineStdin, timeout, wait, streaming), wait, false)
+	state := "" // the last state reported; "" while unknown (the command may run)
 	for err == nil {
+		state = rec.state
 		if err = sh.consume(ctx, rec, outW, errW, &oOff, &eOff); err != nil {
 			break
 		}
@@ -381,8 +385,9 @@ func (sh *Shell) Exec(ctx context.Context, script string, options *ExecOptions) 
 		r = sh.request(c)
 		rec, err = sh.send(ctx, r, pollScript(r, po, pe, wait, streaming), wait, true)
 	}
-	if err != nil && ctx.Err() != nil {
-		// Stop the command in the session, and collect what it wrote.
+	if err != nil && (state == "" || state == "running") {
+		// The command may still run: stop it in the session (a command
+		// not started yet is then skipped), and collect what it wrote.
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 		defer cancel()
 		sh.mu.Lock()
@@ -395,7 +400,9 @@ func (sh *Shell) Exec(ctx context.Context, script string, options *ExecOptions) 
 				res.ExitCode = srec.exitCode
 			}
 		}
-		err = ctx.Err()
+		if ctx.Err() != nil {
+			err = ctx.Err()
+		}
 	}
 	sh.finish(c, oOff+eOff > inlineBudget*2)
 	if !streaming || o.Stdout == nil {

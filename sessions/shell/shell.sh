@@ -163,6 +163,7 @@ killmarked() {
 # started is skipped by the shell.
 stop() {
   [ -e "$P.$C.rc" ] && return 0
+  [ -e "$P.pid" ] || return 0 # the shell was closed
   : >| "$P.$C.$1"
   stop1
   : >| "$P.$C.stopped"
@@ -179,10 +180,13 @@ stop1() {
   waitrc 100
 }
 
-# killshell ends the shell, its supervisor and everything the shell started
-# (marked SHELLPOOL_SHELL=<ID>).
+# killshell ends the timeout watchdogs, the shell, its supervisor and
+# everything the shell started (marked SHELLPOOL_SHELL=<ID>).
 killshell() {
-  local sp sv
+  local sp sv f w
+  for f in "$P".*.wd; do
+    if [ -e "$f" ]; then read -r w < "$f"; kill "$w" 2>/dev/null; fi
+  done
   if { read -r sp sv < "$P.pid"; } 2>/dev/null; then
     kill -KILL "$sv" 2>/dev/null
     kill -KILL -- "-$sp" 2>/dev/null

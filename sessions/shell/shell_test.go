@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -329,4 +330,92 @@ func (w *signalWriter) String() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.buf.String()
+}
+
+// failWriter fails on its first write.
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+// A writer that fails stops the command, and the shell serves the next one.
+func TestShellWriterFails(t *testing.T) {
+	e := newEmu(t, nil)
+	sh, _ := openShell(t, e)
+	ctx := context.Background()
+	_, err := sh.Exec(ctx, `echo one; sleep 60.75; echo never`, &shell.ExecOptions{Stdout: failWriter{}})
+	require.ErrorContains(t, err, "disk full")
+	res, err := sh.Exec(ctx, `pgrep -f "sleep 60[.]75" || echo gone`, nil)
+	require.NoError(t, err)
+	assert.Equal(t, "gone\n", string(res.Stdout))
+}
+
+// Bad input is refused before anything is sent; a Dir that does not exist
+// makes Open fail and leaves nothing behind.
+func TestShellBadInput(t *testing.T) {
+	e := newEmu(t, nil)
+	s := e.session(t)
+	ctx := context.Background()
+	e.srv.ResetRequests()
+	for _, o := range []*shell.OpenOptions{
+		{Env: map[string]string{"1X": "v"}},
+		{Env: map[string]string{"A=B": "v"}},
+		{Env: map[string]string{"X": "a\x00b"}},
+		{Dir: "a\x00b"},
+	} {
+		_, err := shell.Open(ctx, s, o)
+		assert.ErrorIs(t, err, sessions.ErrInvalidArgument)
+	}
+	_, err := shell.Open(ctx, nil, nil)
+	assert.ErrorIs(t, err, sessions.ErrInvalidArgument)
+	assert.Zero(t, e.dataRequests())
+
+	sh, err := shell.Open(ctx, s, nil)
+	require.NoError(t, err)
+	defer sh.Close(ctx)
+	e.srv.ResetRequests()
+	for _, script := range []string{"", "echo a\x00b"} {
+		_, err = sh.Exec(ctx, script, nil)
+		assert.ErrorIs(t, err, sessions.ErrInvalidArgument)
+	}
+	_, err = sh.Exec(ctx, "true", &shell.ExecOptions{Timeout: -time.Second})
+	assert.ErrorIs(t, err, sessions.ErrInvalidArgument)
+	assert.Zero(t, e.dataRequests())
+
+	_, err = shell.Open(ctx, s, &shell.OpenOptions{Dir: "/no/such/dir"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "Dir")
+	out := run(t, s, `ls "${SHELLPOOL_FILES_ROOT:-/mnt/data}" | grep shellpool-sh- | grep -v `+sh.ID()+` || true`)
+	assert.Empty(t, out, "the failed shell left files")
+}
+
+// A command that makes the shell itself ignore SIGINT and loops in
+// builtins cannot be stopped alone: the timeout ends the shell, and says so.
+func TestShellTimeoutOfUninterruptibleShell(t *testing.T) {
+	e := newEmu(t, nil)
+	sh, _ := openShell(t, e)
+	ctx := context.Background()
+	_, err := sh.Exec(ctx, `trap '' INT; while :; do :; done`, &shell.ExecOptions{Timeout: time.Second})
+	var ee *shell.ExitedError
+	require.ErrorAs(t, err, &ee)
+	assert.True(t, ee.Ran)
+	assert.Equal(t, 137, ee.ExitCode)
+	require.NoError(t, sh.Restart(ctx))
+	res, err := sh.Exec(ctx, `echo back`, nil)
+	require.NoError(t, err)
+	assert.Equal(t, "back\n", string(res.Stdout))
+}
+
+// A timeout while output streams to a writer: the writer has what was
+// written, the result says timed out.
+func TestShellStreamingTimeout(t *testing.T) {
+	e := newEmu(t, nil)
+	sh, _ := openShell(t, e)
+	var out bytes.Buffer
+	res, err := sh.Exec(context.Background(), `echo a; echo b >&2; sleep 60.5`, &shell.ExecOptions{Stdout: &out, Timeout: time.Second})
+	require.NoError(t, err)
+	assert.True(t, res.TimedOut)
+	assert.Equal(t, 124, res.ExitCode)
+	assert.Equal(t, "a\n", out.String())
+	assert.Equal(t, "b\n", string(res.Stderr), "stderr without a writer is in the result")
+	assert.Empty(t, res.Stdout)
 }
