@@ -20,9 +20,10 @@
 //
 // It signs in with azidentity's DefaultAzureCredential (az login, a managed
 // identity, workload identity), whose principal needs the Session Executor
-// role on the pool. It fails closed: without a pool it refuses to start, and
-// it uses the local emulator only when asked with -emulator. Everything it
-// logs goes to stderr, never stdout (the stdio transport's channel).
+// role on the pool. It fails closed: without a pool it refuses to start.
+// With emulator.go (leave it out when you copy the program), -emulator runs
+// it against the local emulator. Everything it logs goes to stderr, never
+// stdout (the stdio transport's channel).
 package main
 
 import (
@@ -43,6 +44,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -56,7 +58,6 @@ import (
 const minSecretLen = 32
 
 type settings struct {
-	emulator      bool
 	httpAddr      string // empty: stdio
 	secret        string
 	endpoint      string
@@ -85,7 +86,6 @@ func main() {
 func loadSettings(args []string, getenv func(string) string) (settings, error) {
 	var s settings
 	fs := flag.NewFlagSet("mcp-server", flag.ContinueOnError)
-	fs.BoolVar(&s.emulator, "emulator", getenv("SHELLPOOL_EMULATOR") == "1", "use the local emulator instead of Azure (or set SHELLPOOL_EMULATOR=1)")
 	fs.StringVar(&s.httpAddr, "http", "", "serve streamable HTTP at this address instead of stdio: :8765 binds 127.0.0.1:8765; needs $SHELLPOOL_MCP_SECRET")
 	fs.StringVar(&s.endpoint, "pool-endpoint", getenv("SHELLPOOL_POOL_ENDPOINT"), "the pool's management endpoint ($SHELLPOOL_POOL_ENDPOINT); or give -subscription, -resource-group and -pool to look it up")
 	fs.StringVar(&s.subscription, "subscription", getenv("AZURE_SUBSCRIPTION_ID"), "Azure subscription ID ($AZURE_SUBSCRIPTION_ID)")
@@ -94,6 +94,7 @@ func loadSettings(args []string, getenv func(string) string) (settings, error) {
 	fs.DurationVar(&s.idle, "idle", 15*time.Minute, "delete a client's sandbox after this long without a tool call")
 	fs.DurationVar(&s.progressEvery, "progress-interval", 5*time.Second, "how often a long command reports progress to clients that ask for it")
 	fs.BoolVar(&s.verbose, "v", false, "log every sandbox created and deleted (to stderr)")
+	addFlags(fs, getenv)
 	fs.SetOutput(io.Discard)
 	if err := fs.Parse(args); err != nil {
 		return s, fmt.Errorf("%w (run with -h for the flags)", err)
@@ -142,14 +143,28 @@ func loadSettings(args []string, getenv func(string) string) (settings, error) {
 			return s, err
 		}
 	}
-	if s.emulator {
-		return s, nil
-	}
-	if s.endpoint == "" && (s.subscription == "" || s.group == "" || s.pool == "") {
-		return s, errors.New("no session pool: set SHELLPOOL_POOL_ENDPOINT (-pool-endpoint), or AZURE_SUBSCRIPTION_ID, SHELLPOOL_RESOURCE_GROUP and SHELLPOOL_POOL to look it up, to use Azure; or pass -emulator to use the local emulator")
-	}
-	return s, nil
+	return s, checkPool(&s)
 }
+
+// Hooks that emulator.go, which you leave out when you copy this program,
+// replaces to add -emulator (the local emulator instead of Azure).
+var (
+	// addFlags registers flags beyond the program's own.
+	addFlags = func(fs *flag.FlagSet, getenv func(string) string) {}
+	// checkPool refuses settings that name no pool: the program never
+	// runs commands anywhere but where it was told to.
+	checkPool = func(s *settings) error {
+		if s.endpoint == "" && (s.subscription == "" || s.group == "" || s.pool == "") {
+			return errors.New("no session pool: set SHELLPOOL_POOL_ENDPOINT (-pool-endpoint), or AZURE_SUBSCRIPTION_ID, SHELLPOOL_RESOURCE_GROUP and SHELLPOOL_POOL to look it up, to use Azure")
+		}
+		return nil
+	}
+	// connect returns the client options for the pool's clients (Azure's
+	// defaults) and a function to call when done.
+	connect = func(s *settings, stderr io.Writer) (opts azcore.ClientOptions, stop func(), err error) {
+		return opts, func() {}, nil
+	}
+)
 
 func run(ctx context.Context, s settings, stdin io.ReadCloser, stdout io.WriteCloser, stderr io.Writer) error {
 	level := slog.LevelWarn
@@ -157,7 +172,7 @@ func run(ctx context.Context, s settings, stdin io.ReadCloser, stdout io.WriteCl
 		level = slog.LevelInfo
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	opts, stop, err := emulator(&s, stderr) // only with -emulator: see emulator.go
+	opts, stop, err := connect(&s, stderr) // Azure, or the emulator with -emulator (emulator.go)
 	if err != nil {
 		return err
 	}

@@ -22,9 +22,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// bin is the program, built once by TestMain so that no test's time limit
+// bin is the program, and binAlone the program as a user copies it (without
+// emulator.go), built once by TestMain so that no test's time limit
 // includes the toolchain.
-var bin string
+var bin, binAlone string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "shellpool-mcp-server-")
@@ -36,9 +37,12 @@ func TestMain(m *testing.M) {
 	if runtime.GOOS == "windows" {
 		bin += ".exe"
 	}
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
-		os.Exit(1)
+	binAlone = filepath.Join(dir, "mcp-server-alone")
+	for _, args := range [][]string{{"-o", bin, "."}, {"-o", binAlone, "main.go", "server.go"}} {
+		if out, err := exec.Command("go", append([]string{"build"}, args...)...).CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
@@ -225,6 +229,21 @@ func TestSettingsFailClosed(t *testing.T) {
 	s, err = loadSettings(nil, getenv)
 	require.NoError(t, err)
 	assert.Equal(t, bytes.Repeat([]byte{0xab}, 32), s.key)
+}
+
+// The program as a user copies it uses Azure only: it has no -emulator and
+// refuses to start without a pool, running nothing.
+func TestCopiedProgramUsesAzureOnly(t *testing.T) {
+	cmd := command(t, []string{"SHELLPOOL_EMULATOR=1"})
+	cmd.Path = binAlone
+	out, err := cmd.CombinedOutput()
+	require.Error(t, err)
+	assert.Equal(t, "mcp-server: no session pool: set SHELLPOOL_POOL_ENDPOINT (-pool-endpoint), or AZURE_SUBSCRIPTION_ID, SHELLPOOL_RESOURCE_GROUP and SHELLPOOL_POOL to look it up, to use Azure\n", string(out))
+	cmd = command(t, nil, "-emulator")
+	cmd.Path = binAlone
+	out, err = cmd.CombinedOutput()
+	require.Error(t, err)
+	assert.Contains(t, string(out), "flag provided but not defined: -emulator")
 }
 
 func TestRefusesToStartWithoutSecret(t *testing.T) {
