@@ -34,11 +34,17 @@
 //
 // The handlers work through the small Sandbox interface: a persistent
 // shell's Exec and Restart, and ReadFile, WriteFile and ListDir.
+// NewSessionSandbox gives the Sandbox of a session: a persistent shell of
+// package sessions/shell, opened on first use, and files read and written
+// through package sessions/proc. Implement Sandbox yourself to serve the
+// tools from something else, or to test your agent loop without a pool.
 //
 // # Example
 //
-//	tools := &agent.Tools{Sandbox: sandbox}
-//	for _, block := range message.Content { // the model's tool_use blocks, as JSON
+//	s := client.NewSessionClient(sessions.NewSessionID())
+//	defer s.Close(ctx) // deletes the session and everything in it
+//	tools := &agent.Tools{Sandbox: agent.NewSessionSandbox(s)}
+//	for _, block := range toolUseBlocks { // the model's tool_use blocks, as JSON
 //		result, err := tools.Anthropic(ctx, block)
 //		if err != nil {
 //			return err // not a tool_use block
