@@ -468,10 +468,10 @@ func (s *sandboxServer) startProcess(ctx context.Context, req *mcp.CallToolReque
 			return toolResult(b, "", errors.New("missing command: give the bash command line to start in the background"))
 		}
 		b.mu.Lock()
-		n := len(b.procs)
+		n := len(b.procs) - len(b.ended) // started, and not yet seen ending
 		b.mu.Unlock()
 		if n >= maxProcsPerBox {
-			return toolResult(b, "", fmt.Errorf("this sandbox already runs %d background processes: kill some with kill_process first", n))
+			return toolResult(b, "", fmt.Errorf("this sandbox has %d background processes that may still run: kill some with kill_process and read them to the end with read_process_output first", n))
 		}
 		b.used.Store(true)
 		cmd := proc.Script(b.session, in.Command)
