@@ -163,6 +163,9 @@ func TestRunEnvAndDirHostile(t *testing.T) {
 	err = cmd.Run(ctx)
 	require.ErrorIs(t, err, proc.ErrDirNotFound)
 	assert.Contains(t, err.Error(), `"no/such/dir"`)
+	cmd = proc.Script(s, "touch ran")
+	cmd.Dir = "no/such/dir"
+	require.ErrorIs(t, cmd.Start(ctx), proc.ErrDirNotFound, "Start says it at once")
 	assert.Equal(t, "0\n", sh(t, s, "ls ran 2>/dev/null | wc -l"))
 }
 
