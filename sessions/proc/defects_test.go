@@ -296,3 +296,27 @@ func TestStartFailureSaysWhetherTheCommandRan(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 3, st.ExitCode())
 }
+
+// TestLargeArgsAndEnvAreUploaded: arguments and environment values too
+// large to travel in the request (here 2 x 70 KiB) are uploaded and reach
+// the program exactly.
+func TestLargeArgsAndEnvAreUploaded(t *testing.T) {
+	t.Parallel()
+	srv, s, _ := newEmulator(t)
+	a := strings.Repeat("a'\"$(x)", 10<<10)
+	b := strings.Repeat("b\n", 35<<10)
+	srv.ResetRequests()
+	cmd := proc.Command(s, "printf", "%s|%s|%s", a, b)
+	cmd.Env = []string{"BIG=" + b}
+	cmd.Args = append(cmd.Args, "$BIG") // an argument, not an expansion
+	out, err := cmd.Output(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, a+"|"+b+"|$BIG", string(out))
+	assert.Equal(t, 3, len(srv.Requests()), "the upload, the execution, the download of the large output")
+
+	cmd = proc.Script(s, `printf '%s' "$BIG"`)
+	cmd.Env = []string{"BIG=" + a}
+	out, err = cmd.Output(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, a, string(out))
+}
