@@ -65,6 +65,14 @@ func TestEnvNamesNeverChangeWhatRuns(t *testing.T) {
 		assert.Equal(t, "value of "+name+"\n", out, name)
 		assert.Empty(t, errs, name)
 	}
+	// A later entry for a name wins, as with os/exec.
+	cmd = proc.Command(s, "printenv", "A")
+	cmd.Env = []string{"A=1", "A=2"}
+	out, _ = run(cmd)
+	assert.Equal(t, "2\n", out)
+	// A Cmd runs once.
+	assert.Error(t, cmd.Run(ctx))
+
 	// Args[0] that looks like an assignment is still the program.
 	sh(t, s, `mkdir -p bin && printf '#!/bin/sh\necho ran\n' > bin/a=b && chmod +x bin/a=b`)
 	cmd = proc.Command(s, "bin/a=b")
