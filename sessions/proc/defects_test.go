@@ -295,14 +295,17 @@ func TestStartFailureSaysWhetherTheCommandRan(t *testing.T) {
 	// A connection lost after the command ran: the outcome is unknown, and
 	// the Process tells what happened.
 	srv.InjectFault(sessionstest.Fault{Path: "/executions", DropAfterRun: true})
-	cmd = proc.Script(s, "echo ran > ran; exit 3")
+	srv.ResetRequests()
+	cmd = proc.Script(s, "echo x >> runs; exit 3")
 	err = cmd.Run(t.Context())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "may or may not have run")
+	assert.Equal(t, 1, len(srv.Requests()), "the start is not retried after it may have run")
 	require.NotNil(t, cmd.Process)
 	st, err := cmd.Process.Wait(t.Context())
 	require.NoError(t, err)
 	assert.Equal(t, 3, st.ExitCode())
+	assert.Equal(t, "x\n", sh(t, s, "cat runs"), "it ran once")
 }
 
 // TestLargeArgsAndEnvAreUploaded: arguments and environment values too
