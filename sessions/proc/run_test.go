@@ -17,6 +17,7 @@ import (
 
 	"github.com/shellpool/shellpool/sessions"
 	"github.com/shellpool/shellpool/sessions/proc"
+	"github.com/shellpool/shellpool/sessions/sessionstest"
 )
 
 func TestRunExactness(t *testing.T) {
@@ -311,6 +312,8 @@ func TestRunIsOneRequestAndFilesFollowTheRule(t *testing.T) {
 	require.NoError(t, cmd.Process.Release(ctx))
 	assert.Equal(t, []string{proc.FilePrefix + large + ".x"}, trimDigits(filesOf(t, s, large)), "Release leaves a tombstone only")
 	require.NoError(t, s.Close(ctx))
+	_, ok := srv.SessionDir(sessionstest.DefaultPoolName, s.ID())
+	assert.False(t, ok, "no file of the package is left after Close")
 }
 
 func TestRunCancelKillsTheCommandAndKeepsItsOutput(t *testing.T) {
