@@ -16,7 +16,7 @@
 //	// handle err
 //	client, err := sessions.NewClient(poolEndpoint, cred, nil)
 //	// handle err
-//	s := client.NewSessionClient(NewSessionID()) // a fresh random identifier
+//	s := client.NewSessionClient(sessions.NewSessionID()) // a fresh random identifier
 //	defer s.Close(ctx)       // deletes the session, even once ctx has expired
 //	resp, err := s.Execute(ctx, sessions.ShellCommand("ls -la /mnt/data"), nil)
 //	// handle err
