@@ -358,7 +358,11 @@ func (c *Cmd) begin(ctx context.Context, wait time.Duration, keep time.Duration)
 	c.Process = p
 	rec, ok := parseReport(resp.Stdout, resp.Stderr, nonce)
 	if !ok {
-		// The report was lost or cut: ask again, idempotently.
+		// The report was lost or cut: ask again, idempotently. The wrapper
+		// ran, so a process that is not there now was lost.
+		p.mu.Lock()
+		p.seen = true
+		p.mu.Unlock()
 		if rec, err = p.poll(ctx, oo, eo, 0); err != nil {
 			if ctx.Err() != nil {
 				c.w.killAndTake(ctx)

@@ -262,6 +262,22 @@ func TestSessionDeletedMidRunIsProcessLost(t *testing.T) {
 	assert.False(t, errors.Is(err, context.DeadlineExceeded))
 }
 
+// TestSessionDeletedDuringRunIsProcessLost: the same while Run waits in
+// its first request.
+func TestSessionDeletedDuringRunIsProcessLost(t *testing.T) {
+	t.Parallel()
+	srv, s, _ := newEmulator(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- proc.Script(s, "sleep 120").Run(ctx) }()
+	require.Eventually(t, func() bool { return srv.ProcessCount() > 0 }, 10*time.Second, 10*time.Millisecond)
+	require.NoError(t, newClient(t, srv, nil).NewSessionClient(s.ID()).Close(ctx))
+	err := <-done
+	require.ErrorIs(t, err, proc.ErrProcessLost)
+	assert.False(t, errors.Is(err, context.DeadlineExceeded))
+}
+
 // TestCombinedOutputInterleaves: CombinedOutput keeps the order of writes
 // across stdout and stderr.
 func TestCombinedOutputInterleaves(t *testing.T) {
