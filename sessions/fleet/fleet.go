@@ -166,18 +166,18 @@ type poolState struct {
 	// capNotBefore: no new session in the pool before (a capacity
 	// answer's Retry-After), unless a slot is seen to free first.
 	capNotBefore time.Time
-	halfOpen  bool      // after a refusal: one new session at a time until one works
-	trials    int       // new sessions granted while halfOpen, not yet resolved
-	streak    int       // refusals in a row
-	downUntil time.Time // unreachable or refusing until
-	downErr   error
-	downCount int
-	probes    int                // slots granted beyond effCap, not yet resolved
-	doomed    map[string]*doomed // sessions to delete, still counted in live
-	janitor   bool               // a janitor goroutine runs for the pool
-	kick      chan struct{}      // wakes the janitor
-	nextList  time.Time          // the janitor's next listing
-	listFails int                // listings failed in a row
+	halfOpen     bool      // after a refusal: one new session at a time until one works
+	trials       int       // new sessions granted while halfOpen, not yet resolved
+	streak       int       // refusals in a row
+	downUntil    time.Time // unreachable or refusing until
+	downErr      error
+	downCount    int
+	probes       int                // slots granted beyond effCap, not yet resolved
+	doomed       map[string]*doomed // sessions to delete, still counted in live
+	janitor      bool               // a janitor goroutine runs for the pool
+	kick         chan struct{}      // wakes the janitor
+	nextList     time.Time          // the janitor's next listing
+	listFails    int                // listings failed in a row
 
 	// contract (guarded by cmu)
 	cmu      sync.Mutex

@@ -25,7 +25,8 @@ const (
 	// deleteConcurrency bounds the deletes in flight per pool.
 	deleteConcurrency = 8
 	// keptCheckInterval is how often a pool with kept sessions is listed,
-	// to see whether it is full (another replica may be waiting).
+	// to see whether it is full (another replica may be waiting), and how
+	// long a session is kept at least before it is given up then.
 	keptCheckInterval = time.Second
 	// maxListInterval bounds the wait between listings of a pool whose
 	// sessions could not be deleted.
@@ -296,7 +297,7 @@ func (f *Fleet) reconcileLocked(p *poolState, listed []*sessions.SessionInfo, no
 		// Full: whoever waits (here or in another replica) gets the kept
 		// sessions' slots.
 		for _, us := range f.keptLocked() {
-			if us.pool == p {
+			if us.pool == p && now.Sub(us.keptSince) >= keptCheckInterval {
 				f.dropKeptLocked(us, false)
 				f.stats.yielded.Add(1)
 			}

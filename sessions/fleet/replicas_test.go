@@ -209,3 +209,28 @@ func TestReplicaDeletesNeverCancelAnothersCommand(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, idB, id, "a restarted replica with the same name uses the same sessions")
 }
+
+// A replica's kept sessions do not hold slots another replica waits for:
+// replica A keeps every slot of the pool idle (KeepIdle an hour), replica
+// B's user meets a capacity answer whose Retry-After is a minute, and is
+// served as soon as A's listing shows the pool full and A deletes its kept
+// sessions, and B's listing shows room.
+func TestKeptSessionsYieldToAnotherReplica(t *testing.T) {
+	t.Parallel()
+	srv := newEmu(t, 2, &sessionstest.Options{Scripted: instant}, "a")
+	a := newFleet(t, srv, 2, []string{"a"}, func(o *fleet.Options) { o.KeepIdle = time.Hour })
+	b := newFleet(t, srv, 2, []string{"a"}, func(o *fleet.Options) { o.KeepIdle = time.Hour })
+	for i := range 2 {
+		_, err := a.Execute(t.Context(), fleet.User{ID: fmt.Sprint("a", i)}, sessions.ShellCommand("true"), nil)
+		require.NoError(t, err)
+	}
+	require.Equal(t, 2, a.Stats().Pools[0].Kept)
+	require.Equal(t, 2, srv.SessionCount("a"), "the pool is full of A's idle sessions")
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Second)
+	defer cancel()
+	r, err := b.Execute(ctx, fleet.User{ID: "b"}, sessions.ShellCommand("true"), nil)
+	require.NoError(t, err, "B is served long before the capacity answer's Retry-After of a minute")
+	assert.Positive(t, a.Stats().Yielded, "A gave up its kept sessions")
+	t.Logf("B waited %s for A's kept sessions (capacity answers %d, A's listings %d, B's listings %d)",
+		r.Waited.Round(time.Millisecond), b.Stats().CapacityAnswers, a.Stats().Lists, b.Stats().Lists)
+}
