@@ -28,6 +28,7 @@
 //	go run ./examples/cleanup           // delete the resource group
 //	go run ./examples/files             // upload, list and download a file
 //	go run ./examples/async-execute     // BeginExecute and PollUntilDone
+//	go run ./examples/pool-mcp          // the pool's MCP server, with the MCP Go SDK's client
 //	kill $(cat /tmp/shellpool.pid)      // stop the emulator
 //
 // A program run alone with -emulator starts an emulator in-process with the

@@ -29,7 +29,7 @@ import (
 var programs = []string{
 	"setup", "deploy-pool", "create-identity", "assign-role", "get-token", "execute",
 	"verify", "cleanup", "quickstart", "files", "async-execute", "emulator", "multiuser",
-	"run", "background",
+	"run", "background", "pool-mcp",
 }
 
 // binDir holds every example, built once by TestMain before any test starts,
@@ -126,7 +126,7 @@ var uuidRE = `[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`
 // when asked.
 var stepPrograms = []string{
 	"setup", "deploy-pool", "create-identity", "assign-role", "get-token", "execute",
-	"verify", "cleanup", "files", "async-execute",
+	"verify", "cleanup", "files", "async-execute", "pool-mcp",
 }
 
 // A step program without Azure settings and without -emulator must not run
@@ -233,6 +233,11 @@ func TestExamplesInEmulatorMode(t *testing.T) {
 		{name: "background", program: "background", args: []string{"-emulator"},
 			want: []string{`(?m)^Started process [0-9a-f]{24}$`, `(?m)^live: tick 1\nlive: tick 2$`,
 				`(?m)^re-attached, whole output:\ntick 1\ntick 2\ntick 3\ntick 4\ntick 5\nExit code: 4$`}},
+		{name: "pool-mcp", program: "pool-mcp", args: []string{"-emulator"},
+			want: []string{`(?m)^MCP endpoint: https://127\.0\.0\.1:\d+/subscriptions/.*/sessionPools/myshellpool/mcp$`,
+				`(?m)^API key: REDACTED$`, `(?m)^Server: Microsoft Container Apps MCP Server \(MCP 2025-03-26\)$`,
+				`(?m)^Tools: launchShell, runShellCommandInRemoteEnvironment$`},
+			suffix: "Launched a shell environment\nHello from Azure Container Apps Shell Session!\nan argument with spaces and $(no expansion)\n"},
 		{name: "async-execute", program: "async-execute", args: []string{"-emulator"},
 			want: []string{`(?m)^step 1\nstep 2\nstep 3\nExit code: 0$`}},
 	}

@@ -24,8 +24,10 @@ type CreateOrUpdateResponse struct {
 }
 
 // BeginCreateOrUpdate creates a session pool or replaces its settings (PUT).
-// The pool is validated first (SessionPool.Validate); an invalid pool returns
-// a *ValidationError and sends nothing. Read-only fields are not sent.
+// The pool is validated first (SessionPool.Validate, and its settings against
+// the client's api-version: MCPServerSettings need one that has them,
+// SupportsMCPServer); an invalid pool returns a *ValidationError and sends
+// nothing. Read-only fields are not sent.
 // The poller follows the Azure-AsyncOperation header of a 201 response and
 // then reads the pool; a synchronous 200 completes at once.
 //   - resourceGroup - the resource group, which must exist
@@ -42,8 +44,8 @@ func (c *Client) BeginCreateOrUpdate(ctx context.Context, resourceGroup, name st
 	if err := checkGroup(resourceGroup); err != nil {
 		return nil, err
 	}
-	pool.Name = name // Validate checks it
-	if err := pool.Validate(); err != nil {
+	pool.Name = name // validate checks it
+	if err := pool.validate(checkDirect, c.apiVersion); err != nil {
 		return nil, err
 	}
 	return begin[CreateOrUpdateResponse](ctx, c, c.tracer, armx.Request{Method: http.MethodPut, URL: c.poolURL(resourceGroup, name), APIVersion: c.apiVersion, Body: pool.putBody(), OK: []int{http.StatusOK, http.StatusCreated}}, runtime.FinalStateViaAzureAsyncOp)

@@ -71,8 +71,12 @@ func ValidateName(name string) error {
 // ("Validation rules") and returns a *ValidationError listing every
 // violation (nil when there is none). The client runs it before sending a
 // pool, so a bad pool never reaches Azure.
+//
+// Validate does not know the api-version the pool will be sent with:
+// BeginCreateOrUpdate and Template.Render also refuse settings their
+// api-version lacks (MCPServerSettings outside SupportsMCPServer).
 func (p *SessionPool) Validate() error {
-	return p.validate(checkDirect)
+	return p.validate(checkDirect, "")
 }
 
 // checkMode says how SessionPool.validate treats the name and location.
@@ -95,8 +99,9 @@ func (p *SessionPool) subject() string {
 	return fmt.Sprintf("session pool %q", p.Name)
 }
 
-// validate checks the pool; mode says how to check name and location.
-func (p *SessionPool) validate(mode checkMode) error {
+// validate checks the pool; mode says how to check name and location, and
+// apiVersion, unless "", is the api-version the pool will be sent with.
+func (p *SessionPool) validate(mode checkMode, apiVersion string) error {
 	var c checker
 	if p == nil {
 		c.add("pool", "must not be nil")
@@ -144,6 +149,7 @@ func (p *SessionPool) validate(mode checkMode) error {
 	checkDynamic(&c, "properties.dynamicPoolConfiguration", props.DynamicPoolConfiguration, props.ContainerType)
 	checkTemplate(&c, "properties.customContainerTemplate", props.CustomContainerTemplate, custom)
 	checkNetwork(&c, "properties.sessionNetworkConfiguration", props.SessionNetworkConfiguration)
+	checkMCP(&c, props, apiVersion)
 	for i, m := range props.ManagedIdentitySettings {
 		f := fmt.Sprintf("properties.managedIdentitySettings[%d]", i)
 		if m.Identity == "" {

@@ -24,7 +24,12 @@
 // GET /executions/{id}; executions with the same operation-id header run
 // once), files (/files upload, list, metadata, content, delete, confined to
 // the session's directory), sessions (/session get and delete,
-// /listSessions, /metadata, /.management/stopSession).
+// /listSessions, /metadata, /.management/stopSession), and the pool's MCP
+// server at /mcp once ARM enabled it (properties.mcpServerSettings): JSON-RPC
+// over POST, authenticated with the x-ms-apikey header that ARM's
+// fetchMcpServerCredentials returns (rotateMcpServerCredentials replaces it),
+// with the tools launchShell, whose environment is a session of the pool, and
+// runShellCommandInRemoteEnvironment, whose commands run as executions do.
 //
 // Every other path goes to the emulator's Azure Resource Manager side:
 // resource groups, provider registration, session pools (a pool deployed

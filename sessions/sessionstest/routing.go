@@ -94,7 +94,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 
 	rt := s.route(r)
 	isUpload := r.Method == http.MethodPost && len(rt.segs) == 1 && rt.segs[0] == "files" ||
-		strings.HasPrefix(strings.ToLower(r.Header.Get("Content-Type")), "multipart/")
+		strings.HasPrefix(strings.ToLower(r.Header.Get("Content-Type")), "multipart/") ||
+		isMCPRoute(rt) // read by serveMCP, which answers an oversize body in JSON-RPC
 	var body []byte
 	if !isUpload && r.Body != nil && r.Body != http.NoBody {
 		b, err := io.ReadAll(io.LimitReader(r.Body, maxJSONBody+1))
