@@ -99,7 +99,9 @@ type Options struct {
 	// Release says what happens to a session after a call; default ReleaseKeep.
 	Release Release
 	// KeepIdle is how long ReleaseKeep keeps an idle session; default
-	// DefaultKeepIdle. Keep it below the pools' cooldown period.
+	// DefaultKeepIdle. Keep it below the pools' cooldown period. A kept
+	// session is deleted sooner when a user of this fleet waits for a
+	// slot, or after a second when a listing shows its pool full.
 	KeepIdle time.Duration
 	// ReapIdle is how long a session of this layer (IDs.Owns) that this
 	// Fleet is not using must have been idle, by its lastAccessedAt, before
@@ -335,8 +337,11 @@ type ExecuteResponse struct {
 // (fairly: one user's calls run one at a time, and users waiting for a slot
 // are served first come, first served) until a slot frees or ctx ends.
 //
+// Input is checked first: a bad user, command or option returns a
+// *sessions.ArgumentError at once, without a request or a slot.
+//
 // Answers that prove the command did not run are absorbed: capacity
-// answers (404 or 429 MaxConcurrentSessionsReached) wait with backoff,
+// answers (404 or 429 MaxConcurrentSessionsReached) and 429 wait,
 // honouring Retry-After, and try again; a pool that cannot be reached or
 // answers 503 is avoided for a while and the call moves to another pool.
 // Any other failure is returned, and a command is never sent twice after an
@@ -344,9 +349,11 @@ type ExecuteResponse struct {
 // runs on a pool's first call. If ctx ends first, the error matches
 // ctx.Err() and never ErrPoolAtCapacity.
 //
-// With ReleaseKeep, consecutive calls of one user usually share a session
-// (files persist), but a session may be reclaimed for another user between
-// calls; hold a Lease (Acquire or Do) when state must persist.
+// With ReleaseKeep, consecutive calls of one user in this replica usually
+// share a session (files persist), but a session may be reclaimed for
+// another user between calls; hold a Lease (Acquire or Do) when state must
+// persist. Calls of the same user in other replicas run in their own
+// sessions (see "Running several replicas" in the package doc).
 func (f *Fleet) Execute(ctx context.Context, u User, cmd sessions.Command, options *ExecuteOptions) (ExecuteResponse, error) {
 	var o ExecuteOptions
 	if options != nil {
