@@ -193,6 +193,8 @@ type doomed struct {
 	id       string
 	reclaim  bool // deleted to make room for a waiter
 	attempts int  // failed deletes in this round
+	rounds   int  // rounds that ended with the pool still listing it
+	since    time.Time
 	nextAt   time.Time
 	inflight bool
 	lastErr  error

@@ -42,7 +42,7 @@ func (f *Fleet) doomLocked(p *poolState, id string, reclaim bool) {
 		p.live-- // already counted once
 		return
 	}
-	p.doomed[id] = &doomed{id: id, reclaim: reclaim}
+	p.doomed[id] = &doomed{id: id, reclaim: reclaim, since: time.Now()}
 	if reclaim {
 		f.reclaiming++
 	}
@@ -226,6 +226,7 @@ func (f *Fleet) deleteDone(p *poolState, d *doomed, err error) {
 func (f *Fleet) listPool(p *poolState) {
 	ctx, cancel := context.WithTimeout(policy.WithRetryOptions(context.Background(), noRetry), requestTimeout)
 	defer cancel()
+	start := time.Now()
 	listed, err := f.listSessions(ctx, p)
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -241,12 +242,13 @@ func (f *Fleet) listPool(p *poolState) {
 		}
 		return
 	}
-	f.reconcileLocked(p, listed, now)
+	f.reconcileLocked(p, listed, start, now)
 }
 
 // reconcileLocked settles what the fleet counts in p against a listing of
-// the pool's sessions.
-func (f *Fleet) reconcileLocked(p *poolState, listed []*sessions.SessionInfo, now time.Time) {
+// the pool's sessions that started at start. Only sessions the fleet was
+// done with before start can be missing from it because they are gone.
+func (f *Fleet) reconcileLocked(p *poolState, listed []*sessions.SessionInfo, start, now time.Time) {
 	f.stats.lists.Add(1)
 	p.listFails = 0
 	p.downCount = 0
@@ -257,7 +259,7 @@ func (f *Fleet) reconcileLocked(p *poolState, listed []*sessions.SessionInfo, no
 	mine := 0
 	for id, d := range p.doomed {
 		if !ids[id] {
-			if !d.inflight {
+			if !d.inflight && d.since.Before(start) {
 				f.finishDoomedLocked(p, d)
 			}
 			continue
@@ -266,8 +268,10 @@ func (f *Fleet) reconcileLocked(p *poolState, listed []*sessions.SessionInfo, no
 		if d.attempts >= maxDeleteAttempts {
 			d.listedStuck = true
 			if !f.closed {
-				d.attempts = 0 // another round
-				d.nextAt = now
+				// Another round, later each time: 2 s, 4 s, ... 30 s.
+				d.rounds++
+				d.attempts = 0
+				d.nextAt = now.Add(roundDelay(d.rounds))
 			}
 		}
 	}
@@ -279,7 +283,7 @@ func (f *Fleet) reconcileLocked(p *poolState, listed []*sessions.SessionInfo, no
 			mine++
 			continue
 		}
-		if us.state == stateKept && us.allocated {
+		if us.state == stateKept && us.allocated && us.keptSince.Before(start) {
 			// The pool expired it (cooldown): the slot is free.
 			p.kept--
 			p.live--
@@ -303,12 +307,20 @@ func (f *Fleet) reconcileLocked(p *poolState, listed []*sessions.SessionInfo, no
 			}
 		}
 	}
-	if p.kept > 0 {
-		p.nextList = now.Add(keptCheckInterval)
-	} else {
-		p.nextList = now.Add(min(maxListInterval, keptCheckInterval))
+	p.nextList = now.Add(keptCheckInterval)
+	for _, d := range p.doomed {
+		if d.rounds > 0 && p.kept == 0 {
+			p.nextList = now.Add(roundDelay(d.rounds))
+			break
+		}
 	}
 	f.dispatchLocked()
+}
+
+// roundDelay is the wait before the next round of deletes of a session
+// whose deletes kept failing while the pool still lists it.
+func roundDelay(rounds int) time.Duration {
+	return min(maxListInterval, time.Second<<min(rounds, 5))
 }
 
 // listSessions returns every session the pool lists.

@@ -96,6 +96,7 @@ func (f *Fleet) reapPool(ctx context.Context, p *poolState, o ReapOptions) (Reap
 			return r, fmt.Errorf("the pool asked for no requests until %s (Retry-After): %w", time.Now().Add(wait).Format(time.RFC3339), ctx.Err())
 		}
 	}
+	listStart := time.Now()
 	listed, err := f.listSessions(ctx, p)
 	if err != nil {
 		f.mu.Lock()
@@ -108,7 +109,7 @@ func (f *Fleet) reapPool(ctx context.Context, p *poolState, o ReapOptions) (Reap
 	var mine []*doomed // this fleet's sessions to delete now
 	var others []string
 	f.mu.Lock()
-	f.reconcileLocked(p, listed, now)
+	f.reconcileLocked(p, listed, listStart, now)
 	for _, s := range listed {
 		if !f.ids.Owns(s.Identifier) {
 			r.Foreign++
