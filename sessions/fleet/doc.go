@@ -78,11 +78,13 @@
 //   - No command runs twice and none is lost to another replica: resends
 //     happen only after answers that prove the command did not run.
 //   - Replicas do not hoard each other's slots. A replica lists a pool
-//     every second while it keeps idle sessions there, and deletes those
-//     kept for a second or more as soon as the listing shows the pool full
-//     (another replica may be waiting); it sizes its own share from the
-//     sessions the listing shows that are not its own. A replica waiting after a capacity answer
-//     lists the pool too, and tries again as soon as it shows room.
+//     while it keeps idle sessions there (every second when at most two
+//     slots, or less than a fifth, were free; every five seconds
+//     otherwise), and deletes those kept for a second or more as soon as
+//     the listing shows the pool full (another replica may be waiting); it
+//     sizes its own share from the sessions the listing shows that are not
+//     its own. A replica waiting after a capacity answer lists the pool
+//     too, and tries again as soon as it shows room.
 //   - Every replica honours every Retry-After on its own.
 //
 // What does not hold: a user's files are per replica. Two calls of one

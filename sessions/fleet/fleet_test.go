@@ -136,9 +136,15 @@ func TestCapacityAnswersAreAbsorbed(t *testing.T) {
 				}()
 			}
 			wg.Wait()
+			// Deletes under way still count (their answers may be on the
+			// way); once they are settled, the fleet holds the one free slot
+			// at most.
+			require.Eventually(t, func() bool { return f.Stats().Pools[0].Deleting == 0 }, time.Minute, time.Millisecond)
 			st := f.Stats()
 			assert.Positive(t, st.CapacityAnswers, "the fleet met capacity answers")
 			assert.LessOrEqual(t, st.Pools[0].Live, 1, "the fleet never held more than the one free slot")
+			assert.Equal(t, st.Pools[0].Live, st.Pools[0].InUse+st.Pools[0].Kept)
+			assert.LessOrEqual(t, srv.SessionCount("a"), 3, "the pool's capacity")
 			execs := 0
 			for _, r := range srv.Requests() {
 				if r.Method == http.MethodPost && strings.HasSuffix(r.Path, "/executions") {

@@ -24,9 +24,11 @@ const (
 	maxDeleteAttempts = 5
 	// deleteConcurrency bounds the deletes in flight per pool.
 	deleteConcurrency = 8
-	// keptCheckInterval is how often a pool with kept sessions is listed,
-	// to see whether it is full (another replica may be waiting), and how
-	// long a session is kept at least before it is given up then.
+	// keptCheckInterval is how often a nearly full pool (at most two free
+	// slots, or less than a fifth) with kept sessions is listed, to see
+	// whether it is full (another replica may be waiting), and how long a
+	// session is kept at least before it is given up then. Pools with more
+	// room are listed every five intervals.
 	keptCheckInterval = time.Second
 	// maxListInterval bounds the wait between listings of a pool whose
 	// sessions could not be deleted.
@@ -308,6 +310,9 @@ func (f *Fleet) reconcileLocked(p *poolState, listed []*sessions.SessionInfo, st
 		}
 	}
 	p.nextList = now.Add(keptCheckInterval)
+	if free := p.cfg.MaxConcurrentSessions - len(listed); free > 2 && free*5 > p.cfg.MaxConcurrentSessions {
+		p.nextList = now.Add(5 * keptCheckInterval) // plenty of room: look less often
+	}
 	for _, d := range p.doomed {
 		if d.rounds > 0 && p.kept == 0 {
 			p.nextList = now.Add(roundDelay(d.rounds))
