@@ -53,7 +53,7 @@ func (u User) String() string {
 // for example "spf-0-3f1c…9a02e4b7c1" (54 characters for epoch 0). It uses
 // only lower-case letters, digits and '-', so it satisfies every identifier
 // rule the service documents (API.md §1.3, sessions.ValidateSessionID). The
-// hash covers the epoch and the three User fields with unambiguous
+// hash covers the epoch, the three User fields and Replica (when set) with unambiguous
 // (length-prefixed) encoding; the check covers the prefix, the epoch and
 // the hash, so Owns recognises this layer's identifiers without a table and
 // never mistakes a foreign identifier that merely shares the prefix.
