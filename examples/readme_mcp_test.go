@@ -33,7 +33,7 @@ func readmeBlock(t *testing.T, heading string) string {
 }
 
 // The README's MCP section runs as written against the emulator program:
-// its first three lines start the emulator and source its env file (the
+// its first four lines start the emulator and source its env file (the
 // test does that with the built program), its last stops it, and
 // everything between runs in bash.
 func TestREADMEMCPSteps(t *testing.T) {
@@ -46,13 +46,16 @@ func TestREADMEMCPSteps(t *testing.T) {
 	block := readmeBlock(t, "### The MCP tutorial's steps with curl")
 	lines := strings.Split(strings.TrimSuffix(block, "\n"), "\n")
 	require.Greater(t, len(lines), 5)
-	assert.Equal(t, []string{
-		"go run ./examples/emulator -env-file /tmp/shellpool.env -pid-file /tmp/shellpool.pid &",
-		"until [ -s /tmp/shellpool.env ]; do sleep 0.2; done   # written once it listens",
-		". /tmp/shellpool.env",
-	}, lines[:3], "the block starts the emulator as the walkthrough does")
-	assert.Equal(t, "kill $(cat /tmp/shellpool.pid)", lines[len(lines)-1])
-	script := "set -euo pipefail\n" + strings.Join(lines[3:len(lines)-1], "\n") + "\n"
+	walkthrough := readmeLocalBlock(t)
+	code := func(lines ...string) (out []string) { // without trailing comments
+		for _, l := range lines {
+			out = append(out, strings.TrimSpace(strings.SplitN(l, " # ", 2)[0]))
+		}
+		return out
+	}
+	assert.Equal(t, code(walkthrough[:4]...), code(lines[:4]...), "the block starts the emulator as the walkthrough does")
+	assert.Equal(t, code(walkthrough[len(walkthrough)-1]), code(lines[len(lines)-1]), "and stops it as the walkthrough does")
+	script := "set -euo pipefail\n" + strings.Join(lines[4:len(lines)-1], "\n") + "\n"
 
 	e := startSharedEmulator(t)
 	dir := t.TempDir()

@@ -3,8 +3,10 @@ package pool
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 
 	"github.com/shellpool/shellpool/internal/armx"
@@ -73,7 +75,19 @@ func (c *Client) Get(ctx context.Context, resourceGroup, name string, options *G
 		return res, err
 	}
 	pool, _, err := armx.Do[SessionPool](ctx, c.pl, armx.Request{Method: http.MethodGet, URL: c.poolURL(resourceGroup, name), APIVersion: c.apiVersion, OK: []int{http.StatusOK}})
-	return GetResponse{SessionPool: pool}, err
+	return GetResponse{SessionPool: pool}, notFoundHint(err, resourceGroup, name)
+}
+
+// notFoundHint wraps a 404 from a pool's URL (ResourceNotFound,
+// ResourceGroupNotFound) with what to do; errors.As still reaches the
+// *azcore.ResponseError.
+func notFoundHint(err error, resourceGroup, name string) error {
+	var re *azcore.ResponseError
+	if !errors.As(err, &re) || re.StatusCode != http.StatusNotFound {
+		return err
+	}
+	return fmt.Errorf("pool: session pool %q was not found in resource group %q (%s): deploy it first (Client.BeginCreateOrUpdate, examples/deploy-pool), or check the pool name, resource group and subscription; a pool goes with its resource group when that is deleted: %w",
+		name, resourceGroup, re.ErrorCode, err)
 }
 
 // BeginUpdateOptions contains the optional parameters for Client.BeginUpdate.

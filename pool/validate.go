@@ -3,7 +3,6 @@ package pool
 import (
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -40,26 +39,15 @@ func (c *checker) rangeInt32(field string, v *int32, lo, hi int32) {
 	}
 }
 
-var poolNameRE = regexp.MustCompile(`^[a-z][a-z0-9]*$`)
-
 // nameRule returns the rule a pool name breaks, or "".
-func nameRule(name string) string {
-	switch {
-	case name == "":
-		return "is required"
-	case len(name) < 3 || len(name) > 63:
-		return fmt.Sprintf("must be 3-63 characters long, got %d", len(name))
-	case !poolNameRE.MatchString(name):
-		return "must be lower-case letters and digits only, starting with a letter (^[a-z][a-z0-9]*$); hyphens are not allowed"
-	}
-	return ""
-}
+func nameRule(name string) string { return azname.PoolNameRule(name) }
 
 // ValidateName checks a session pool name against the specification's rule:
 // 3-63 characters, lower-case letters and digits, starting with a letter
 // (^[a-z][a-z0-9]*$). Some documentation uses hyphenated names such as
 // "my-session-pool"; the specification forbids them, and so does this check
-// (API.md §2.2 [CONFLICT]). The error is a *ValidationError.
+// (docs/API.md §2.2). The error is a *ValidationError whose message says
+// what is wrong with this name and, when one is near, suggests a valid one.
 func ValidateName(name string) error {
 	if r := nameRule(name); r != "" {
 		return &ValidationError{Subject: fmt.Sprintf("session pool name %q", name), Problems: []Problem{{Field: "name", Rule: r}}}

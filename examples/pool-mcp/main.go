@@ -31,6 +31,7 @@ import (
 	"os/signal"
 	"strings"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -48,7 +49,7 @@ func main() {
 }
 
 func run(ctx context.Context, s settings) error {
-	opts, stop, err := emulator(&s) // only with -emulator: see emulator.go
+	opts, stop, err := connect(&s) // Azure, or the emulator with -emulator (emulator.go)
 	if err != nil {
 		return err
 	}
@@ -187,6 +188,17 @@ func (t apiKeyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	r = r.Clone(r.Context())
 	r.Header.Set("x-ms-apikey", t.key.Reveal())
 	return t.base.RoundTrip(r)
+}
+
+// connect returns the client options for Azure and a function to call when
+// done; without a subscription it refuses to run. The examples' emulator.go,
+// which you leave out when you copy this program, replaces it to run against
+// the local emulator when asked (-emulator).
+var connect = func(s *settings) (opts azcore.ClientOptions, stop func(), err error) {
+	if s.subscription == "" {
+		return opts, nil, errors.New("set AZURE_SUBSCRIPTION_ID (or -subscription) to use Azure")
+	}
+	return opts, func() {}, nil
 }
 
 // settings are the tutorial's variables, from flags or environment variables.
