@@ -20,8 +20,9 @@
 //     new session at a time until one works, so a throttled pool sees one
 //     request per Retry-After rather than one per waiting caller. A
 //     capacity answer (404 or 429 MaxConcurrentSessionsReached) holds new
-//     sessions in that pool back until its Retry-After, or until the fleet
-//     frees a slot there itself or a listing shows room.
+//     sessions in that pool back until its Retry-After (which estimates
+//     when an idle session expires, so it is honoured up to
+//     Options.MaxBackoff) or until the fleet frees a slot there itself.
 //   - Capacity accounting that converges: every session the fleet
 //     allocated is in use, kept, or being deleted in the background, and
 //     holds its slot until the service confirms it is gone. Deletes are
@@ -83,8 +84,7 @@
 //     otherwise), and deletes those kept for a second or more as soon as
 //     the listing shows the pool full (another replica may be waiting); it
 //     sizes its own share from the sessions the listing shows that are not
-//     its own. A replica waiting after a capacity answer lists the pool
-//     too, and tries again as soon as it shows room.
+//     its own.
 //   - Every replica honours every Retry-After on its own.
 //
 // What does not hold: a user's files are per replica. Two calls of one

@@ -72,8 +72,8 @@ func loggedPools(srv *sessionstest.Server, capacity int, log *wireLog, names ...
 // slot is taken, nothing panics, even when the pool is full.
 func TestBadInputSendsNothingAndTakesNoSlot(t *testing.T) {
 	t.Parallel()
-	srv := newEmu(t, 1, &sessionstest.Options{Scripted: instant}, "a")
-	f := newFleet(t, srv, 1, []string{"a"}, nil)
+	srv := newEmu(t, 1, &sessionstest.Options{Scripted: instant}, "poola")
+	f := newFleet(t, srv, 1, []string{"poola"}, nil)
 	holder, err := f.Acquire(t.Context(), fleet.User{ID: "holder"}, nil) // the pool is full now
 	require.NoError(t, err)
 	before := f.Stats()
@@ -131,7 +131,7 @@ func TestPrefixMustBeLowerCase(t *testing.T) {
 	_, err := ids.ID(fleet.User{ID: "u"})
 	require.ErrorIs(t, err, sessions.ErrInvalidArgument)
 	assert.Contains(t, err.Error(), "lower-case")
-	_, err = fleet.New(&fleet.Options{IDs: ids, Pools: []fleet.Pool{{Name: "a", Endpoint: "https://a.example", Credential: nil, MaxConcurrentSessions: 1}}})
+	_, err = fleet.New(&fleet.Options{IDs: ids, Pools: []fleet.Pool{{Name: "poola", Endpoint: "https://a.example", Credential: nil, MaxConcurrentSessions: 1}}})
 	assert.ErrorIs(t, err, sessions.ErrInvalidArgument)
 	ids2 := fleet.IDs{Key: testKey, Prefix: "svc2"}
 	id, err := ids2.ID(fleet.User{ID: "u"})
@@ -144,8 +144,8 @@ func TestPrefixMustBeLowerCase(t *testing.T) {
 // bounded); Reap after Close returns ErrClosed.
 func TestCloseNamesWhatItCouldNotDelete(t *testing.T) {
 	t.Parallel()
-	srv := newEmu(t, 5, &sessionstest.Options{Scripted: instant}, "a", "b")
-	f, err := fleet.New(&fleet.Options{IDs: fleet.IDs{Key: testKey}, Pools: poolsOf(srv, 5, "a", "b"), KeepIdle: time.Hour, MaxBackoff: 20 * time.Millisecond})
+	srv := newEmu(t, 5, &sessionstest.Options{Scripted: instant}, "poola", "poolb")
+	f, err := fleet.New(&fleet.Options{IDs: fleet.IDs{Key: testKey}, Pools: poolsOf(srv, 5, "poola", "poolb"), KeepIdle: time.Hour, MaxBackoff: 20 * time.Millisecond})
 	require.NoError(t, err)
 	kept := map[string]int{}
 	for i := range 6 {
@@ -158,14 +158,14 @@ func TestCloseNamesWhatItCouldNotDelete(t *testing.T) {
 	err = f.Close(context.Background())
 	require.Error(t, err)
 	msg := err.Error()
-	assert.Contains(t, msg, fmt.Sprintf("could not delete %d session(s)", kept["a"]+kept["b"]))
-	assert.Contains(t, msg, fmt.Sprintf("%d in pool \"a\"", kept["a"]))
-	assert.Contains(t, msg, fmt.Sprintf("%d in pool \"b\"", kept["b"]))
+	assert.Contains(t, msg, fmt.Sprintf("could not delete %d session(s)", kept["poola"]+kept["poolb"]))
+	assert.Contains(t, msg, fmt.Sprintf("%d in pool \"poola\"", kept["poola"]))
+	assert.Contains(t, msg, fmt.Sprintf("%d in pool \"poolb\"", kept["poolb"]))
 	var re *azcore.ResponseError
 	require.ErrorAs(t, err, &re, "the cause is joined")
 	assert.Equal(t, http.StatusInternalServerError, re.StatusCode)
-	assert.Equal(t, kept["a"]+kept["b"], srv.SessionCount("a")+srv.SessionCount("b"), "the sessions really are still there")
-	assert.GreaterOrEqual(t, f.Stats().DeleteFailures, int64(kept["a"]+kept["b"]))
+	assert.Equal(t, kept["poola"]+kept["poolb"], srv.SessionCount("poola")+srv.SessionCount("poolb"), "the sessions really are still there")
+	assert.GreaterOrEqual(t, f.Stats().DeleteFailures, int64(kept["poola"]+kept["poolb"]))
 
 	_, err = f.Reap(t.Context(), nil)
 	assert.ErrorIs(t, err, fleet.ErrClosed)
@@ -179,9 +179,9 @@ func TestCloseNamesWhatItCouldNotDelete(t *testing.T) {
 func TestDeleteRefusedOnceRecovers(t *testing.T) {
 	t.Parallel()
 	const retryAfter = 2 * time.Second
-	srv := newEmu(t, 1, &sessionstest.Options{Scripted: instant}, "a")
+	srv := newEmu(t, 1, &sessionstest.Options{Scripted: instant}, "poola")
 	log := &wireLog{next: srv.Client()}
-	f, err := fleet.New(&fleet.Options{IDs: fleet.IDs{Key: testKey}, Pools: loggedPools(srv, 1, log, "a"), KeepIdle: time.Hour, MaxBackoff: 200 * time.Millisecond})
+	f, err := fleet.New(&fleet.Options{IDs: fleet.IDs{Key: testKey}, Pools: loggedPools(srv, 1, log, "poola"), KeepIdle: time.Hour, MaxBackoff: 200 * time.Millisecond})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = f.Close(context.Background()) })
 	_, err = f.Execute(t.Context(), fleet.User{ID: "first"}, sessions.ShellCommand("true"), nil)
@@ -215,7 +215,7 @@ func TestDeleteRefusedOnceRecovers(t *testing.T) {
 		p := f.Stats().Pools[0]
 		return p.Live == p.InUse+p.Kept && p.Deleting == 0
 	}, 30*time.Second, 10*time.Millisecond, "the counts converge")
-	assert.Equal(t, 1, srv.SessionCount("a"))
+	assert.Equal(t, 1, srv.SessionCount("poola"))
 	t.Logf("503 on the reclaiming delete (Retry-After %s): the waiting call took %s (%s after the Retry-After ended); pool %s",
 		retryAfter, took.Round(time.Millisecond), (took - retryAfter).Round(time.Millisecond), r.Pool)
 }
@@ -225,7 +225,7 @@ func TestDeleteRefusedOnceRecovers(t *testing.T) {
 // hold exactly the kept sessions.
 func TestCountsConvergeAfterFaults(t *testing.T) {
 	t.Parallel()
-	names := []string{"a", "b"}
+	names := []string{"poola", "poolb"}
 	srv := newEmu(t, 3, &sessionstest.Options{Scripted: instant}, names...)
 	f := newFleet(t, srv, 3, names, func(o *fleet.Options) { o.KeepIdle = time.Hour; o.MaxBackoff = 50 * time.Millisecond })
 	faults := []sessionstest.Fault{
@@ -245,7 +245,7 @@ func TestCountsConvergeAfterFaults(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for k := range 3 {
-				_, err := f.Execute(t.Context(), fleet.User{ID: fmt.Sprint("u", i)}, sessions.ShellCommand(fmt.Sprint("c", k)), nil)
+				_, err := f.Execute(t.Context(), fleet.User{ID: fmt.Sprint("u", i)}, sessions.ShellCommand(fmt.Sprint("poolc", k)), nil)
 				if err != nil {
 					failed.Add(1)
 					t.Errorf("user %d: %v", i, err)
@@ -288,17 +288,17 @@ func TestThrottleStorm(t *testing.T) {
 		runs[r.ShellCommand]++
 		mu.Unlock()
 		return sessionstest.ExecResult{}
-	}}, "a")
+	}}, "poola")
 	log := &wireLog{next: srv.Client()}
-	f, err := fleet.New(&fleet.Options{IDs: fleet.IDs{Key: testKey}, Pools: loggedPools(srv, 20, log, "a"), MaxBackoff: 100 * time.Millisecond})
+	f, err := fleet.New(&fleet.Options{IDs: fleet.IDs{Key: testKey}, Pools: loggedPools(srv, 20, log, "poola"), MaxBackoff: 100 * time.Millisecond})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = f.Close(context.Background()) })
 	_, err = f.Execute(t.Context(), fleet.User{ID: "warm"}, sessions.ShellCommand("warm"), nil) // the contract probe
 	require.NoError(t, err)
 
-	require.NoError(t, srv.SetPoolControl("a", sessionstest.PoolControl{RefuseStatus: http.StatusTooManyRequests, RefuseRetryAfter: retryAfter}))
+	require.NoError(t, srv.SetPoolControl("poola", sessionstest.PoolControl{RefuseStatus: http.StatusTooManyRequests, RefuseRetryAfter: retryAfter}))
 	stormStart := time.Now()
-	time.AfterFunc(storm, func() { _ = srv.SetPoolControl("a", sessionstest.PoolControl{}) })
+	time.AfterFunc(storm, func() { _ = srv.SetPoolControl("poola", sessionstest.PoolControl{}) })
 	var wg sync.WaitGroup
 	errs := make([]error, callers)
 	for i := range callers {

@@ -112,9 +112,10 @@ type Options struct {
 	// interval until Close.
 	ReapInterval time.Duration
 	// MaxBackoff bounds the fleet's own backoff between attempts after a
-	// capacity answer or a pool failure; default DefaultMaxBackoff. A
-	// Retry-After from the service is always honoured in full (up to
-	// five minutes), even when it is longer.
+	// capacity answer or a pool failure, and the Retry-After of a capacity
+	// answer; default DefaultMaxBackoff. The Retry-After of a 429 or 503
+	// is always honoured in full (up to five minutes), even when it is
+	// longer.
 	MaxBackoff time.Duration
 }
 

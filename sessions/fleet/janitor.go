@@ -122,8 +122,7 @@ func (f *Fleet) janitor(p *poolState) {
 			wake = earliest(wake, at)
 		}
 		list := false
-		capWait := !f.closed && now.Before(p.capNotBefore) && len(f.waiters) > 0
-		if stuck > settled || p.kept > 0 || (stuck > 0 && !f.closed) || capWait {
+		if stuck > settled || p.kept > 0 || (stuck > 0 && !f.closed) {
 			at := latest(p.nextList, p.notBefore, p.downUntil)
 			if !at.After(now) {
 				list = true
@@ -131,7 +130,7 @@ func (f *Fleet) janitor(p *poolState) {
 				wake = earliest(wake, at)
 			}
 		}
-		idle := len(p.doomed) == 0 && p.kept == 0 && !capWait
+		idle := len(p.doomed) == 0 && p.kept == 0
 		gaveUp := f.closed && inflight == 0 && !list && stuck == len(p.doomed) && settled == stuck
 		if idle || gaveUp {
 			f.janitorDoneLocked(p)
@@ -296,9 +295,6 @@ func (f *Fleet) reconcileLocked(p *poolState, listed []*sessions.SessionInfo, st
 	}
 	others := len(listed) - mine
 	p.effCap = max(0, min(p.cfg.MaxConcurrentSessions, p.cfg.MaxConcurrentSessions-others))
-	if len(listed) < p.cfg.MaxConcurrentSessions {
-		p.capNotBefore = time.Time{} // room: no need to wait for the capacity answer's Retry-After
-	}
 	if len(listed) >= p.cfg.MaxConcurrentSessions {
 		// Full: whoever waits (here or in another replica) gets the kept
 		// sessions' slots.

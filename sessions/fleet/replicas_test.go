@@ -99,7 +99,7 @@ func runReplicaLoad(t *testing.T, fleets []*fleet.Fleet, logs []*wireLog, calls 
 // replica cleans up after itself.
 func TestReplicas(t *testing.T) {
 	n := users(t)
-	names := []string{"a", "b", "c"}
+	names := []string{"poola", "poolb", "poolc"}
 	const slots = 8
 	srv := newEmu(t, slots, nil, names...)
 	newFleets := func(k int) ([]*fleet.Fleet, []*wireLog) {
@@ -173,9 +173,9 @@ func TestReplicas(t *testing.T) {
 func TestReplicaDeletesNeverCancelAnothersCommand(t *testing.T) {
 	t.Parallel()
 	g := newGate()
-	srv := newEmu(t, 5, &sessionstest.Options{Scripted: g.run}, "a")
-	a := newFleet(t, srv, 5, []string{"a"}, func(o *fleet.Options) { o.KeepIdle = 50 * time.Millisecond; o.IDs.Replica = "pod-a" })
-	b := newFleet(t, srv, 5, []string{"a"}, func(o *fleet.Options) { o.IDs.Replica = "pod-b" })
+	srv := newEmu(t, 5, &sessionstest.Options{Scripted: g.run}, "poola")
+	a := newFleet(t, srv, 5, []string{"poola"}, func(o *fleet.Options) { o.KeepIdle = 50 * time.Millisecond; o.IDs.Replica = "pod-a" })
+	b := newFleet(t, srv, 5, []string{"poola"}, func(o *fleet.Options) { o.IDs.Replica = "pod-b" })
 	u := fleet.User{ID: "alice"}
 	idA, err := a.SessionID(u)
 	require.NoError(t, err)
@@ -202,7 +202,7 @@ func TestReplicaDeletesNeverCancelAnothersCommand(t *testing.T) {
 	assert.Nil(t, resp.Error, "B's command was not cancelled")
 	assert.Equal(t, "block in b", resp.Stdout)
 
-	again, err := fleet.New(&fleet.Options{IDs: fleet.IDs{Key: testKey, Replica: "pod-b"}, Pools: poolsOf(srv, 5, "a")})
+	again, err := fleet.New(&fleet.Options{IDs: fleet.IDs{Key: testKey, Replica: "pod-b"}, Pools: poolsOf(srv, 5, "poola")})
 	require.NoError(t, err)
 	defer again.Close(t.Context())
 	id, err := again.SessionID(u)
@@ -212,24 +212,25 @@ func TestReplicaDeletesNeverCancelAnothersCommand(t *testing.T) {
 
 // A replica's kept sessions do not hold slots another replica waits for:
 // replica A keeps every slot of the pool idle (KeepIdle an hour), replica
-// B's user meets a capacity answer whose Retry-After is a minute, and is
-// served as soon as A's listing shows the pool full and A deletes its kept
-// sessions, and B's listing shows room.
+// B's user meets capacity answers, and is served once A's listing shows
+// the pool full and A deletes its kept sessions (without that, B would
+// wait an hour).
 func TestKeptSessionsYieldToAnotherReplica(t *testing.T) {
 	t.Parallel()
-	srv := newEmu(t, 2, &sessionstest.Options{Scripted: instant}, "a")
-	a := newFleet(t, srv, 2, []string{"a"}, func(o *fleet.Options) { o.KeepIdle = time.Hour })
-	b := newFleet(t, srv, 2, []string{"a"}, func(o *fleet.Options) { o.KeepIdle = time.Hour })
+	srv := newEmu(t, 2, &sessionstest.Options{Scripted: instant}, "poola")
+	require.NoError(t, srv.SetPoolControl("poola", sessionstest.PoolControl{CapacityRetryAfter: 300 * time.Millisecond}))
+	a := newFleet(t, srv, 2, []string{"poola"}, func(o *fleet.Options) { o.KeepIdle = time.Hour })
+	b := newFleet(t, srv, 2, []string{"poola"}, func(o *fleet.Options) { o.KeepIdle = time.Hour })
 	for i := range 2 {
-		_, err := a.Execute(t.Context(), fleet.User{ID: fmt.Sprint("a", i)}, sessions.ShellCommand("true"), nil)
+		_, err := a.Execute(t.Context(), fleet.User{ID: fmt.Sprint("poola", i)}, sessions.ShellCommand("true"), nil)
 		require.NoError(t, err)
 	}
 	require.Equal(t, 2, a.Stats().Pools[0].Kept)
-	require.Equal(t, 2, srv.SessionCount("a"), "the pool is full of A's idle sessions")
+	require.Equal(t, 2, srv.SessionCount("poola"), "the pool is full of A's idle sessions")
 	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Second)
 	defer cancel()
-	r, err := b.Execute(ctx, fleet.User{ID: "b"}, sessions.ShellCommand("true"), nil)
-	require.NoError(t, err, "B is served long before the capacity answer's Retry-After of a minute")
+	r, err := b.Execute(ctx, fleet.User{ID: "poolb"}, sessions.ShellCommand("true"), nil)
+	require.NoError(t, err, "B is served long before A's KeepIdle of an hour")
 	assert.Positive(t, a.Stats().Yielded, "A gave up its kept sessions")
 	t.Logf("B waited %s for A's kept sessions (capacity answers %d, A's listings %d, B's listings %d)",
 		r.Waited.Round(time.Millisecond), b.Stats().CapacityAnswers, a.Stats().Lists, b.Stats().Lists)

@@ -378,15 +378,17 @@ func (f *Fleet) refuseLocked(p *poolState, retryAfter time.Duration) {
 }
 
 // capacityLocked records a capacity answer: no new session is started in
-// p before its Retry-After (or the fleet's jittered backoff) has passed,
-// unless the fleet frees a slot there itself (a delete succeeds) or a
-// listing shows free room first. Other requests (deletes, listings) go on.
+// p before its Retry-After, up to MaxBackoff (or the fleet's jittered
+// backoff when it sent none) has passed, unless the fleet frees a slot
+// there itself first (one of its deletes succeeds). A capacity answer's
+// Retry-After estimates when an idle session will expire (the emulator
+// sends that); deletes free slots sooner, so it is bounded like the
+// fleet's own backoff. Other requests (deletes, listings) go on.
 func (f *Fleet) capacityLocked(p *poolState, retryAfter time.Duration) {
 	p.streak++
-	if at := time.Now().Add(f.backoff(p.streak, retryAfter)); at.After(p.capNotBefore) {
+	if at := time.Now().Add(f.backoff(p.streak, min(retryAfter, f.opts.MaxBackoff))); at.After(p.capNotBefore) {
 		p.capNotBefore = at
 	}
-	f.startJanitorLocked(p) // lists the pool while callers wait
 }
 
 // poolDownLocked records that p could not be reached or refused: it is
