@@ -238,6 +238,24 @@ func TestCountsConvergeAfterFaults(t *testing.T) {
 	for _, x := range faults {
 		srv.InjectFault(x)
 	}
+	// Live is InUse + Kept + Deleting at every instant.
+	stop := make(chan struct{})
+	sampled := make(chan int)
+	go func() {
+		n := 0
+		defer func() { sampled <- n }()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(time.Millisecond):
+			}
+			for _, p := range f.Stats().Pools {
+				assert.Equal(t, p.Live, p.InUse+p.Kept+p.Deleting, "pool %s", p.Name)
+			}
+			n++
+		}
+	}()
 	var wg sync.WaitGroup
 	var failed atomic.Int64
 	for i := range 12 {
@@ -254,6 +272,8 @@ func TestCountsConvergeAfterFaults(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	close(stop)
+	assert.Positive(t, <-sampled, "the counts were sampled during the run")
 	assert.Zero(t, failed.Load())
 	require.Eventually(t, func() bool {
 		for _, p := range f.Stats().Pools {
