@@ -18,6 +18,11 @@
 //
 //	SHELLPOOL_MCP_SECRET=$(openssl rand -hex 32) go run ./examples/mcp-server -http :8765
 //
+// SHELLPOOL_MCP_KEY (32 random bytes in hex) keeps the identifiers across
+// restarts; a new run then deletes the sandboxes an earlier one left behind
+// (it crashed) once they have been idle for -idle. Without it each run
+// uses a random key of its own.
+//
 // It signs in with azidentity's DefaultAzureCredential (az login, a managed
 // identity, workload identity), whose principal needs the Session Executor
 // role on the pool. It fails closed: without a pool it refuses to start.
@@ -65,6 +70,7 @@ type settings struct {
 	group         string
 	pool          string
 	key           []byte
+	stableKey     bool // the key came from SHELLPOOL_MCP_KEY: earlier runs' sandboxes are recognised
 	idle          time.Duration
 	progressEvery time.Duration
 	verbose       bool
@@ -133,7 +139,7 @@ func loadSettings(args []string, getenv func(string) string) (settings, error) {
 		if err != nil || len(key) < fleet.MinKeyLen {
 			return s, fmt.Errorf("SHELLPOOL_MCP_KEY must be at least %d bytes in hex (openssl rand -hex 32)", fleet.MinKeyLen)
 		}
-		s.key = key
+		s.key, s.stableKey = key, true
 	} else {
 		// A key of this run only: identifiers stay unguessable; a restart
 		// no longer recognises the old ones (they expire with the pool's
@@ -197,9 +203,15 @@ func run(ctx context.Context, s settings, stdin io.ReadCloser, stdout io.WriteCl
 	if err != nil {
 		return err
 	}
+	ids := &fleet.IDs{Key: s.key, Prefix: "mcp"}
+	if s.stableKey {
+		// Sandboxes that an earlier run left behind (it crashed or was
+		// killed) are recognised by the key: delete those idle for -idle.
+		reapLeftovers(ctx, ids, endpoint, cred, opts, s.idle, log)
+	}
 	boxes := newSandboxServer(config{
 		client:        client,
-		ids:           &fleet.IDs{Key: s.key, Prefix: "mcp"},
+		ids:           ids,
 		idle:          s.idle,
 		progressEvery: s.progressEvery,
 		log:           log,
@@ -215,6 +227,29 @@ func run(ctx context.Context, s settings, stdin io.ReadCloser, stdout io.WriteCl
 		return err
 	}
 	return serveHTTP(ctx, s, server, stderr)
+}
+
+// reapLeftovers deletes the sandbox sessions of this server's key that
+// have been idle for idle: those of an earlier run that ended without
+// deleting them. Sessions of other keys, and recently used ones (another
+// replica's), are left alone. A failure is logged, not fatal: the pool
+// deletes idle sessions after its cooldown anyway.
+func reapLeftovers(ctx context.Context, ids *fleet.IDs, endpoint string, cred azcore.TokenCredential, opts azcore.ClientOptions, idle time.Duration, log *slog.Logger) {
+	f, err := fleet.New(&fleet.Options{
+		IDs:      *ids,
+		ReapIdle: idle,
+		Pools: []fleet.Pool{{Name: "pool", Endpoint: endpoint, Credential: cred,
+			ClientOptions: &sessions.ClientOptions{ClientOptions: opts}, MaxConcurrentSessions: 1}},
+	})
+	if err == nil {
+		defer f.Close(context.WithoutCancel(ctx))
+		var res fleet.ReapResult
+		if res, err = f.Reap(ctx, nil); err == nil {
+			log.Info("left-over sandboxes deleted", "deleted", res.Deleted, "recent", res.Fresh)
+			return
+		}
+	}
+	log.Warn("could not look for left-over sandboxes; the pool deletes them after its cooldown", "err", err)
 }
 
 // serveHTTP serves the streamable HTTP transport at s.httpAddr under /mcp,

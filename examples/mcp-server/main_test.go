@@ -86,7 +86,7 @@ func (s *syncBuffer) String() string {
 }
 
 func TestStdioAgainstEmulator(t *testing.T) {
-	cmd := command(t, nil, "-emulator")
+	cmd := command(t, []string{"SHELLPOOL_MCP_KEY=" + strings.Repeat("5a", 32)}, "-emulator", "-v")
 	var stderr syncBuffer
 	cmd.Stderr = &stderr
 	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test-client", Version: "1"}, nil).Connect(t.Context(), &mcp.CommandTransport{Command: cmd}, nil)
@@ -94,6 +94,8 @@ func TestStdioAgainstEmulator(t *testing.T) {
 	defer func() {
 		require.NoError(t, cs.Close())
 		assert.Contains(t, stderr.String(), "mcp-server: using the emulator at")
+		assert.Contains(t, stderr.String(), "left-over sandboxes deleted", "a stable key: left-overs looked for")
+		assert.Contains(t, stderr.String(), "sandbox session deleted", "the sandbox goes with the MCP session")
 		assert.NotContains(t, stderr.String(), "mcp-0-", "no session identifier is logged")
 	}()
 
@@ -201,6 +203,7 @@ func TestSettingsFailClosed(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, s.httpAddr, "stdio by default")
 	assert.Len(t, s.key, 32, "a random key when none is set")
+	assert.False(t, s.stableKey)
 
 	_, err = loadSettings([]string{"-http", "127.0.0.1:8765"}, getenv)
 	assert.ErrorContains(t, err, "needs a bearer secret, even on 127.0.0.1:8765")
@@ -229,6 +232,7 @@ func TestSettingsFailClosed(t *testing.T) {
 	s, err = loadSettings(nil, getenv)
 	require.NoError(t, err)
 	assert.Equal(t, bytes.Repeat([]byte{0xab}, 32), s.key)
+	assert.True(t, s.stableKey, "earlier runs' sandboxes are looked for")
 }
 
 // The program as a user copies it uses Azure only: it has no -emulator and
@@ -285,7 +289,7 @@ func TestREADMEGiveAnAgentASandbox(t *testing.T) {
 	env := map[string]string{"SHELLPOOL_POOL_ENDPOINT": "https://eastus.dynamicsessions.io/subscriptions/s/resourceGroups/rg/sessionPools/p"}
 	_, err = loadSettings(nil, func(k string) string { return env[k] })
 	assert.NoError(t, err, "the configuration's one setting is enough")
-	for _, want := range []string{"-http :8765", "SHELLPOOL_MCP_SECRET", "-emulator", "claude mcp add", "go list -deps"} {
+	for _, want := range []string{"-http :8765", "SHELLPOOL_MCP_SECRET", "SHELLPOOL_MCP_KEY", "-emulator", "claude mcp add", "go list -deps"} {
 		assert.Contains(t, section, want)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -327,4 +328,34 @@ func TestProgressNotifications(t *testing.T) {
 	mu.Lock()
 	assert.Len(t, got, n)
 
+}
+
+// With a stable key, a new run deletes the sandboxes an earlier run left
+// behind once idle, and never a foreign session or a recently used one.
+func TestReapLeftovers(t *testing.T) {
+	h := newHarness(t, time.Hour)
+	cs := h.connect(t, nil)
+	mustCall(t, cs, "run_command", map[string]any{"command": "true"}) // a sandbox, "left" by a crashed run
+	client, err := sessions.NewClient(h.emu.PoolEndpoint(), h.emu.Credential(), &sessions.ClientOptions{ClientOptions: h.emu.ClientOptions()})
+	require.NoError(t, err)
+	_, err = client.Execute(t.Context(), sessions.NewSessionID(), sessions.ShellCommand("true"), nil) // another service's session
+	require.NoError(t, err)
+	require.Equal(t, 2, h.sessionCount())
+
+	reap := func(idle time.Duration) {
+		reapLeftovers(t.Context(), h.ids, h.emu.PoolEndpoint(), h.emu.Credential(), h.emu.ClientOptions(), idle, slog.New(slog.DiscardHandler))
+	}
+	reap(time.Hour)
+	assert.Equal(t, 2, h.sessionCount(), "a sandbox used within -idle stays")
+	require.Eventually(t, func() bool { reap(time.Millisecond); return h.sessionCount() == 1 }, waitLimit, 50*time.Millisecond)
+	reap(time.Millisecond)
+	assert.Equal(t, 1, h.sessionCount(), "the foreign session stays")
+	page, err := client.NewListSessionsPager(nil).NextPage(t.Context())
+	require.NoError(t, err)
+	require.Len(t, page.Value, 1)
+	assert.False(t, h.ids.Owns(page.Value[0].Identifier), "the one left is the foreign one")
+
+	other := &fleet.IDs{Key: []byte(strings.Repeat("o", 32)), Prefix: "mcp"}
+	reapLeftovers(t.Context(), other, h.emu.PoolEndpoint(), h.emu.Credential(), h.emu.ClientOptions(), time.Millisecond, slog.New(slog.DiscardHandler))
+	assert.Equal(t, 1, h.sessionCount())
 }
