@@ -173,10 +173,26 @@ func fileError(p string, res result, code int) error {
 		return fmt.Errorf("%s: not a directory: %w", p, ErrNotExist)
 	}
 	msg := strings.TrimSpace(res.stderr.String())
-	if len(msg) > 300 {
-		msg = msg[:300]
+	if i := strings.IndexByte(msg, '\n'); i >= 0 {
+		msg = msg[:i]
 	}
-	return fmt.Errorf("agent: %s: exit code %d: %s", p, code, msg)
+	if len(msg) > 300 {
+		msg = string(trimBrokenEnd([]byte(msg[:300])))
+	}
+	return &fileOpError{path: p, code: code, detail: msg}
+}
+
+// fileOpError is a file operation that ran in the session and failed there
+// (a directory that cannot be created, a file that cannot be read): the
+// tool's result shows its first line of stderr, which names only the path.
+type fileOpError struct {
+	path   string
+	code   int
+	detail string
+}
+
+func (e *fileOpError) Error() string {
+	return fmt.Sprintf("agent: %s: exit code %d: %s", e.path, e.code, e.detail)
 }
 
 // ReadFile reads the file at p, refusing one larger than limit bytes.

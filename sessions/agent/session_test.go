@@ -77,6 +77,12 @@ func TestSessionSandboxAgainstEmulator(t *testing.T) {
 	require.ErrorAs(t, err, &te)
 	assert.Contains(t, te.Message, "is a directory")
 
+	// A file where a directory must be: the sandbox's own words.
+	_, err = tools.Edit(ctx, agent.EditInput{Command: "create", Path: "/mnt/data/src/app/main.py/x", FileText: ptr("x")})
+	require.ErrorAs(t, err, &te)
+	assert.Contains(t, te.Message, "the file could not be written: it failed in the sandbox (")
+	assert.Contains(t, te.Message, "mkdir: cannot create directory")
+
 	// Exact bytes, any size, an empty file.
 	big := strings.Repeat("line of text é\n", 20000)
 	require.NoError(t, sb.WriteFile(ctx, "/mnt/data/big.txt", []byte(big)))

@@ -129,7 +129,10 @@ func (t *Tools) sandboxError(ctx context.Context, what string, err error) *ToolE
 	}
 	var advice string
 	var se *sessions.ServiceError
+	var fe *fileOpError
 	switch {
+	case errors.As(err, &fe) && fe.detail != "":
+		advice = "it failed in the sandbox (" + fe.detail + "). Check the path and its directories with the bash tool, then try again"
 	case errors.Is(err, ErrShellExited):
 		advice = "the command ended the shell (exit, exec or a signal to the shell). Restart the shell (send restart: true) before running more commands; the files in the session are kept, the shell's directory and variables are not. To leave a script early without ending the shell, use return in a function or (exit N) in a subshell"
 	case errors.Is(err, ErrShellLost):
