@@ -103,6 +103,7 @@ type ToolError struct {
 	Err error
 }
 
+// Error returns Message, the text for the model.
 func (e *ToolError) Error() string { return e.Message }
 
 // Unwrap returns the sandbox failure behind the error, if any.
