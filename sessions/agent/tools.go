@@ -23,7 +23,8 @@ const (
 	// DefaultMaxTimeout is the longest timeout a tool call may ask for.
 	DefaultMaxTimeout = 10 * time.Minute
 	// DefaultMaxOutput is the most bytes of output one result carries
-	// (30,000, what coding agents commonly pass to a model per command).
+	// (30,000: most command output whole, and a small part of a model's
+	// context).
 	DefaultMaxOutput = 30000
 	// DefaultMaxFileSize is the largest file the text editor reads.
 	DefaultMaxFileSize = 4 << 20
