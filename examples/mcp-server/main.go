@@ -277,12 +277,13 @@ func serveHTTP(ctx context.Context, s settings, server *mcp.Server, stderr io.Wr
 }
 
 // requireBearer passes on only requests whose Authorization header is
-// "Bearer <secret>", compared in constant time; others get 401.
+// "Bearer <secret>" (the scheme in any case, the secret compared in
+// constant time); others get 401.
 func requireBearer(secret string, next http.Handler) http.Handler {
-	want := []byte("Bearer " + secret)
+	want := []byte(secret)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got := []byte(strings.TrimSpace(r.Header.Get("Authorization")))
-		if subtle.ConstantTimeCompare(got, want) != 1 {
+		scheme, token, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(token)), want) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="shellpool-mcp"`)
 			http.Error(w, "missing or wrong bearer secret: send Authorization: Bearer <the server's SHELLPOOL_MCP_SECRET>", http.StatusUnauthorized)
 			return

@@ -152,7 +152,7 @@ func TestHTTPRequiresTheSecret(t *testing.T) {
 	secret := strings.Repeat("5ec7e7", 8)
 	endpoint := httpServer(t, secret)
 	initialize := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"curl","version":"1"}}}`
-	for name, auth := range map[string]string{"missing": "", "wrong": "Bearer " + strings.Repeat("0", len(secret)), "not bearer": secret, "prefix": "Bearer " + secret[:10]} {
+	for name, auth := range map[string]string{"missing": "", "wrong": "Bearer " + strings.Repeat("0", len(secret)), "not bearer": secret, "prefix": "Bearer " + secret[:10], "basic": "Basic " + secret, "longer": "Bearer " + secret + "x"} {
 		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, endpoint, strings.NewReader(initialize))
 		require.NoError(t, err)
 		req.Header.Set("Content-Type", "application/json")
@@ -177,6 +177,17 @@ func TestHTTPRequiresTheSecret(t *testing.T) {
 		t.Cleanup(func() { _ = cs.Close() })
 		return cs
 	}
+	// The scheme is case-insensitive (RFC 9110); the secret is not.
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, endpoint, strings.NewReader(initialize))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("Authorization", "bearer "+secret)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+
 	a, b := connect(), connect()
 	checkToolsList(t, a)
 	mustCall(t, a, "upload_file", map[string]any{"path": "a.txt", "content": "a\n"})
