@@ -59,6 +59,24 @@ func BenchmarkShellExecBaseline(b *testing.B) {
 	b.ReportMetric(float64(len(srv.Requests()))/float64(b.N), "requests/op")
 }
 
+// The baseline with the output streamed to writers and a timeout, as the
+// tools run every command.
+func BenchmarkShellExecStreamedTimeoutBaseline(b *testing.B) {
+	srv, s := benchSession(b)
+	ctx := context.Background()
+	sh, err := shell.Open(ctx, s, nil)
+	require.NoError(b, err)
+	srv.ResetRequests()
+	b.ResetTimer()
+	for b.Loop() {
+		var out strings.Builder
+		if _, err := sh.Exec(ctx, "echo hi", &shell.ExecOptions{Stdout: &out, Stderr: &out, Timeout: agent.DefaultTimeout}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(srv.Requests()))/float64(b.N), "requests/op")
+}
+
 // The baseline with the output streamed to writers, as the tools do.
 func BenchmarkShellExecStreamedBaseline(b *testing.B) {
 	srv, s := benchSession(b)
