@@ -77,6 +77,20 @@ func TestSessionSandboxAgainstEmulator(t *testing.T) {
 	require.ErrorAs(t, err, &te)
 	assert.Contains(t, te.Message, "is a directory")
 
+	// What the editor's calls cost: view one request, an edit two.
+	srv.ResetRequests()
+	_, err = tools.Edit(ctx, agent.EditInput{Command: "view", Path: "/mnt/data/src/app/main.py"})
+	require.NoError(t, err)
+	assert.Len(t, srv.Requests(), 1, "view")
+	srv.ResetRequests()
+	_, err = tools.Edit(ctx, agent.EditInput{Command: "str_replace", Path: "/mnt/data/src/app/main.py", OldStr: ptr("'hi'"), NewStr: ptr("'hello'")})
+	require.NoError(t, err)
+	assert.Len(t, srv.Requests(), 2, "str_replace: read and write")
+	srv.ResetRequests()
+	_, err = tools.Bash(ctx, agent.BashInput{Command: "true"})
+	require.NoError(t, err)
+	assert.Len(t, srv.Requests(), 1, "bash")
+
 	// A file where a directory must be: the sandbox's own words.
 	_, err = tools.Edit(ctx, agent.EditInput{Command: "create", Path: "/mnt/data/src/app/main.py/x", FileText: ptr("x")})
 	require.ErrorAs(t, err, &te)
