@@ -3,15 +3,21 @@ package fleet_test
 import (
 	"bytes"
 	"errors"
+	"os"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/shellpool/shellpool/internal/testpar"
 	"github.com/shellpool/shellpool/sessions"
 	"github.com/shellpool/shellpool/sessions/fleet"
 	"github.com/shellpool/shellpool/sessions/sessionstest"
 )
+
+// TestMain runs up to 8 tests at once: each has its own emulator, and they
+// mostly wait (Retry-After, capacity, bash in the emulator's sessions).
+func TestMain(m *testing.M) { os.Exit(testpar.Main(m, 8)) }
 
 // testKey is the identifier key of the tests (never use a fixed key in a
 // service).

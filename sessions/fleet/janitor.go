@@ -124,6 +124,12 @@ func (f *Fleet) janitor(p *poolState) {
 		list := false
 		if stuck > settled || p.kept > 0 || (stuck > 0 && !f.closed) {
 			at := latest(p.nextList, p.notBefore, p.downUntil)
+			if f.closed && stuck > settled && inflight == 0 {
+				// Closing and the deletes have given up: list now to
+				// learn which sessions remain, not at the next
+				// scheduled listing (up to 5 s later).
+				at = latest(p.notBefore, p.downUntil)
+			}
 			if !at.After(now) {
 				list = true
 			} else {

@@ -186,6 +186,7 @@ func percentile(d []time.Duration, p float64) time.Duration {
 // TestLoad: N users x 5 commands over 3 pools of 5 slots (two of which hold
 // a foreign session, so the fleet meets real capacity answers).
 func TestLoad(t *testing.T) {
+	t.Parallel()
 	n := users(t)
 	names := []string{"poola", "poolb", "poolc"}
 	srv := loadEmu(t, names...)
@@ -261,6 +262,7 @@ func TestLoad(t *testing.T) {
 
 // TestFailover: one of three pools becomes unreachable halfway through.
 func TestFailover(t *testing.T) {
+	t.Parallel()
 	n := users(t)
 	names := []string{"poola", "poolb", "poolc"}
 	srv := loadEmu(t, names...)

@@ -95,14 +95,15 @@ func runReplicaLoad(t *testing.T, fleets []*fleet.Fleet, logs []*wireLog, calls 
 // overlapping (each user is served by two of the replicas at the same
 // time), real bash in the emulator. No command is cancelled by another
 // replica, none runs twice, no caller fails, the longest wait stays
-// within twice that of one replica running the same load, and every
-// replica cleans up after itself.
+// within twice that of one replica running the same load (at the same
+// time, on an emulator of its own), and every replica cleans up after
+// itself.
 func TestReplicas(t *testing.T) {
+	t.Parallel()
 	n := users(t)
 	names := []string{"poola", "poolb", "poolc"}
 	const slots = 8
-	srv := newEmu(t, slots, nil, names...)
-	newFleets := func(k int) ([]*fleet.Fleet, []*wireLog) {
+	newFleets := func(srv *sessionstest.Server, k int) ([]*fleet.Fleet, []*wireLog) {
 		var fs []*fleet.Fleet
 		var logs []*wireLog
 		for range k {
@@ -121,17 +122,24 @@ func TestReplicas(t *testing.T) {
 		}
 	}
 
-	// One replica, the same calls.
-	one, oneLogs := newFleets(1)
+	// One replica runs the same calls at the same time, against an
+	// emulator of its own: both runs see the same load on the machine, so
+	// their ratio does not depend on what else runs.
+	baseSrv := newEmu(t, slots, nil, names...)
+	one, oneLogs := newFleets(baseSrv, 1)
 	single := make([]replicaCall, len(calls))
 	for i, c := range calls {
 		single[i] = replicaCall{replica: 0, user: c.user}
 	}
-	base := runReplicaLoad(t, one, oneLogs, single)
+	srv := newEmu(t, slots, nil, names...)
+	three, logs := newFleets(srv, 3)
+	var base, got replicaRun
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); base = runReplicaLoad(t, one, oneLogs, single) }()
+	go func() { defer wg.Done(); got = runReplicaLoad(t, three, logs, calls) }()
+	wg.Wait()
 	require.NoError(t, one[0].Close(context.Background()))
-
-	three, logs := newFleets(3)
-	got := runReplicaLoad(t, three, logs, calls)
 	for i, f := range three {
 		assert.NoError(t, f.Close(context.Background()), "replica %d deleted everything it made", i)
 	}
