@@ -21,6 +21,7 @@ import (
 
 // Exec("true") in an open shell is one request.
 func TestShellExecTrueIsOneRequest(t *testing.T) {
+	t.Parallel()
 	e := newEmu(t, nil)
 	sh, _ := openShell(t, e)
 	ctx := context.Background()
@@ -134,6 +135,7 @@ func itoa(i int) string {
 // The 100 MiB tree of 10,000 small files and a few large ones round-trips
 // with an equal digest, in O(1) requests.
 func TestDirRoundTripLargeTree(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("100 MiB tree in -short mode")
 	}

@@ -115,6 +115,7 @@ func skipWindows(t testing.TB) {
 // links, empty directories included, on a pool whose file store is flat
 // (as measured live) and on one with directories.
 func TestDirRoundTrip(t *testing.T) {
+	t.Parallel()
 	skipWindows(t)
 	for _, flat := range []bool{true, false} {
 		t.Run(fmt.Sprintf("flat=%v", flat), func(t *testing.T) {
@@ -154,6 +155,7 @@ func TestDirRoundTrip(t *testing.T) {
 // A tree larger than PartSize goes up in several parts, joined in the
 // session; an absolute session path works too.
 func TestUploadDirParts(t *testing.T) {
+	t.Parallel()
 	skipWindows(t)
 	e := newEmu(t, nil)
 	s := e.session(t)
@@ -178,6 +180,7 @@ func TestUploadDirParts(t *testing.T) {
 // An fs.FS that is not on disk uploads too, and an empty tree makes an
 // empty directory.
 func TestUploadDirMapFS(t *testing.T) {
+	t.Parallel()
 	e := newEmu(t, nil)
 	s := e.session(t)
 	fsys := fstest.MapFS{
@@ -218,6 +221,7 @@ func (r renamed) Name() string { return r.name }
 
 // Every unsafe entry of a local tree is refused before any request is sent.
 func TestUploadDirRefusesUnsafeEntries(t *testing.T) {
+	t.Parallel()
 	e := newEmu(t, nil)
 	s := e.session(t)
 	file := &fstest.MapFile{Data: []byte("x"), Mode: 0o644}
@@ -314,6 +318,7 @@ func goTar(t testing.TB, hs ...*tar.Header) []byte {
 // the tree, a named pipe), some are crafted with archive/tar (device files,
 // NUL bytes, hard links out) and served by a hostile tar in the session.
 func TestDownloadDirRefusesHostileArchives(t *testing.T) {
+	t.Parallel()
 	skipWindows(t)
 	realTar, err := execLookPath("tar")
 	require.NoError(t, err)
@@ -383,6 +388,7 @@ func TestDownloadDirRefusesHostileArchives(t *testing.T) {
 
 // Even a dst that already holds a link out of it is not written through.
 func TestDownloadDirStaysInDst(t *testing.T) {
+	t.Parallel()
 	skipWindows(t)
 	e := newEmu(t, nil)
 	s := e.session(t)
@@ -402,6 +408,7 @@ func TestDownloadDirStaysInDst(t *testing.T) {
 // A session without tar gives ErrNoTar and keeps no archive pieces; a
 // missing directory gives ErrDirNotFound.
 func TestDirNoTar(t *testing.T) {
+	t.Parallel()
 	skipWindows(t)
 	bin := binDir(t, []string{"cat", "rm", "mkdir", "ls"}, nil)
 	e := newEmu(t, &sessionstest.Options{Scripted: scriptedBash(bin)})
@@ -428,6 +435,7 @@ type noLinkFS struct{ fs.FS }
 
 // An fs.FS that lists a link it cannot read fails before anything is sent.
 func TestUploadDirUnreadableLink(t *testing.T) {
+	t.Parallel()
 	skipWindows(t)
 	e := newEmu(t, nil)
 	s := e.session(t)

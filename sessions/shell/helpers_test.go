@@ -11,9 +11,14 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/shellpool/shellpool/internal/testpar"
 	"github.com/shellpool/shellpool/sessions"
 	"github.com/shellpool/shellpool/sessions/sessionstest"
 )
+
+// TestMain runs up to 8 tests at once: each has its own emulator, and
+// they mostly wait for bash in the emulator's sessions and for timeouts.
+func TestMain(m *testing.M) { os.Exit(testpar.Main(m, 8)) }
 
 // emu is an emulator with a client for its pool.
 type emu struct {

@@ -13,6 +13,7 @@ import (
 // A report survives a lost final write on stdout and rejects content that
 // was cut or changed, so that the caller downloads it instead.
 func TestParseReport(t *testing.T) {
+	t.Parallel()
 	const nonce = "n1"
 	out, errs := "hello\n", "oops"
 	line := fmt.Sprintf("%s%s st=done rc=3 to=0 x=- sd=1 om=i ol=%d ok=%d on=%s em=i el=%d ek=%d en=%s",

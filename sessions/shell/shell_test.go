@@ -23,6 +23,7 @@ import (
 // State carries over between commands: directory, variables, functions,
 // aliases, options.
 func TestShellState(t *testing.T) {
+	t.Parallel()
 	e := newEmu(t, nil)
 	s := e.session(t)
 	ctx := context.Background()
@@ -57,26 +58,29 @@ func openShell(t *testing.T, e *emu) (*shell.Shell, *sessions.SessionClient) {
 // is still there, and the exit code is 124. A builtin loop (which only
 // SIGINT can stop) and a child that ignores SIGINT are both stopped.
 func TestShellTimeoutKeepsState(t *testing.T) {
+	t.Parallel()
 	e := newEmu(t, nil)
-	sh, _ := openShell(t, e)
 	ctx := context.Background()
-	_, err := sh.Exec(ctx, `cd /tmp && K=kept`, nil)
-	require.NoError(t, err)
-	for name, script := range map[string]string{
-		"builtin loop":     `echo started; while :; do :; done`,
-		"external":         `echo started; sleep 60.25`,
-		"ignores SIGINT":   `echo started; bash -c 'trap "" INT; sleep 60.25; echo never'`,
-		"background child": `echo started; (trap "" INT; exec sleep 60.25) & wait`,
+	// Each case in a shell of its own, with a sleep of its own for pgrep.
+	for name, c := range map[string]struct{ script, pgrep string }{
+		"builtin loop":     {`echo started; while :; do :; done`, "sleep 60[.]250"},
+		"external":         {`echo started; sleep 60.251`, "sleep 60[.]251"},
+		"ignores SIGINT":   {`echo started; bash -c 'trap "" INT; sleep 60.252; echo never'`, "sleep 60[.]252"},
+		"background child": {`echo started; (trap "" INT; exec sleep 60.253) & wait`, "sleep 60[.]253"},
 	} {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			sh, _ := openShell(t, e)
+			_, err := sh.Exec(ctx, `cd /tmp && K=kept`, nil)
+			require.NoError(t, err)
 			start := time.Now()
-			res, err := sh.Exec(ctx, script, &shell.ExecOptions{Timeout: time.Second})
+			res, err := sh.Exec(ctx, c.script, &shell.ExecOptions{Timeout: time.Second})
 			require.NoError(t, err)
 			assert.Equal(t, 124, res.ExitCode)
 			assert.True(t, res.TimedOut)
 			assert.Equal(t, "started\n", string(res.Stdout))
-			assert.Less(t, time.Since(start), 50*time.Second)
-			res, err = sh.Exec(ctx, `echo "$PWD $K"; pgrep -f "sleep 60[.]25" || echo none`, nil)
+			assert.GreaterOrEqual(t, time.Since(start), time.Second, "the timeout's full second passed")
+			res, err = sh.Exec(ctx, `echo "$PWD $K"; pgrep -f "`+c.pgrep+`" || echo none`, nil)
 			require.NoError(t, err)
 			assert.Equal(t, "/tmp kept\nnone\n", string(res.Stdout))
 		})
@@ -86,6 +90,7 @@ func TestShellTimeoutKeepsState(t *testing.T) {
 // A cancelled context stops the command like a timeout and returns the
 // output so far; the shell goes on.
 func TestShellCancel(t *testing.T) {
+	t.Parallel()
 	e := newEmu(t, nil)
 	sh, _ := openShell(t, e)
 	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
@@ -102,6 +107,7 @@ func TestShellCancel(t *testing.T) {
 // A command that ends the shell gives an *ExitedError saying so; Restart
 // gives a fresh shell with the same ID.
 func TestShellExitAndRestart(t *testing.T) {
+	t.Parallel()
 	e := newEmu(t, nil)
 	sh, _ := openShell(t, e)
 	ctx := context.Background()
@@ -135,6 +141,7 @@ func TestShellExitAndRestart(t *testing.T) {
 // A second client (another program) reaches the same shell by its ID;
 // calls from both run in turn.
 func TestShellAttachFromSecondClient(t *testing.T) {
+	t.Parallel()
 	e := newEmu(t, nil)
 	sh, s := openShell(t, e)
 	ctx := context.Background()
@@ -170,6 +177,7 @@ func TestShellAttachFromSecondClient(t *testing.T) {
 // Two shells in one session are independent; calls on one shell run in
 // the order they were made.
 func TestShellTwoShellsAndOrder(t *testing.T) {
+	t.Parallel()
 	e := newEmu(t, nil)
 	s := e.session(t)
 	ctx := context.Background()
@@ -191,7 +199,14 @@ func TestShellTwoShellsAndOrder(t *testing.T) {
 	assert.Equal(t, "b none\n", string(rb.Stdout))
 
 	// Calls made one after another from several goroutines are served in
-	// that order.
+	// that order: while a first call holds the shell, each goroutine makes
+	// its call once the one before has joined the queue.
+	blocked := make(chan error, 1)
+	go func() {
+		_, err := a.Exec(ctx, `while [ ! -e "${SHELLPOOL_FILES_ROOT:-/mnt/data}/go-on" ]; do sleep 0.05; done`, nil)
+		blocked <- err
+	}()
+	require.Eventually(t, func() bool { return shell.Busy(a) }, time.Minute, time.Millisecond, "the first call holds the shell")
 	var wg sync.WaitGroup
 	for i := 0; i < 6; i++ {
 		wg.Add(1)
@@ -200,8 +215,11 @@ func TestShellTwoShellsAndOrder(t *testing.T) {
 			_, err := a.Exec(ctx, fmt.Sprintf(`echo %d >> "${SHELLPOOL_FILES_ROOT:-/mnt/data}/order"`, i), nil)
 			assert.NoError(t, err)
 		}()
-		time.Sleep(30 * time.Millisecond) // made in this order
+		require.Eventually(t, func() bool { return shell.Queued(a) == i+1 }, time.Minute, time.Millisecond, "call %d joined the queue", i)
 	}
+	_, err = s.UploadFile(ctx, "go-on", strings.NewReader("x"), nil)
+	require.NoError(t, err)
+	require.NoError(t, <-blocked)
 	wg.Wait()
 	res, err := a.Exec(ctx, `tr '\n' ' ' < "${SHELLPOOL_FILES_ROOT:-/mnt/data}/order"`, nil)
 	require.NoError(t, err)
@@ -211,6 +229,7 @@ func TestShellTwoShellsAndOrder(t *testing.T) {
 // Output of any size comes back exactly: 1 MiB and 64 MiB, binary bytes,
 // both streams, and to writers as it is written.
 func TestShellLargeOutput(t *testing.T) {
+	t.Parallel()
 	// The live file store is flat: outputs are fetched by their bare names.
 	e := newEmu(t, &sessionstest.Options{Behavior: sessionstest.Behavior{FlatFileStore: true}})
 	sh, s := openShell(t, e)
@@ -237,6 +256,7 @@ func TestShellLargeOutput(t *testing.T) {
 // With the live service's lost final write at rate 0.5, every answer is
 // still exact, and losses did happen.
 func TestShellLostFinalWrite(t *testing.T) {
+	t.Parallel()
 	e := newEmu(t, &sessionstest.Options{Behavior: sessionstest.Behavior{LostFinalWriteRate: 0.5, Seed: 7}})
 	sh, s := openShell(t, e)
 	ctx := context.Background()
@@ -261,6 +281,7 @@ func TestShellLostFinalWrite(t *testing.T) {
 // Stdin is exact, small (inline) and large (uploaded); a script larger
 // than one request can carry is uploaded and runs in the shell.
 func TestShellStdinAndLargeScript(t *testing.T) {
+	t.Parallel()
 	e := newEmu(t, nil)
 	sh, _ := openShell(t, e)
 	ctx := context.Background()
@@ -292,6 +313,7 @@ func TestShellStdinAndLargeScript(t *testing.T) {
 // waits for a file that the test creates only once it has seen the first
 // line (without streaming it would time out).
 func TestShellStreams(t *testing.T) {
+	t.Parallel()
 	e := newEmu(t, nil)
 	sh, s := openShell(t, e)
 	ctx := context.Background()
@@ -339,6 +361,7 @@ func (failWriter) Write([]byte) (int, error) { return 0, errors.New("disk full")
 
 // A writer that fails stops the command, and the shell serves the next one.
 func TestShellWriterFails(t *testing.T) {
+	t.Parallel()
 	e := newEmu(t, nil)
 	sh, _ := openShell(t, e)
 	ctx := context.Background()
@@ -352,6 +375,7 @@ func TestShellWriterFails(t *testing.T) {
 // Bad input is refused before anything is sent; a Dir that does not exist
 // makes Open fail and leaves nothing behind.
 func TestShellBadInput(t *testing.T) {
+	t.Parallel()
 	e := newEmu(t, nil)
 	s := e.session(t)
 	ctx := context.Background()
@@ -391,6 +415,7 @@ func TestShellBadInput(t *testing.T) {
 // A command that makes the shell itself ignore SIGINT and loops in
 // builtins cannot be stopped alone: the timeout ends the shell, and says so.
 func TestShellTimeoutOfUninterruptibleShell(t *testing.T) {
+	t.Parallel()
 	e := newEmu(t, nil)
 	sh, _ := openShell(t, e)
 	ctx := context.Background()
@@ -408,6 +433,7 @@ func TestShellTimeoutOfUninterruptibleShell(t *testing.T) {
 // A timeout while output streams to a writer: the writer has what was
 // written, the result says timed out.
 func TestShellStreamingTimeout(t *testing.T) {
+	t.Parallel()
 	e := newEmu(t, nil)
 	sh, _ := openShell(t, e)
 	var out bytes.Buffer
