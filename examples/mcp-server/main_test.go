@@ -20,6 +20,8 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/shellpool/shellpool/internal/testpar"
 )
 
 // bin is the program, and binAlone the program as a user copies it (without
@@ -44,7 +46,7 @@ func TestMain(m *testing.M) {
 			os.Exit(1)
 		}
 	}
-	code := m.Run()
+	code := testpar.Main(m, 8) // the tests mostly wait for the emulator
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
@@ -86,6 +88,7 @@ func (s *syncBuffer) String() string {
 }
 
 func TestStdioAgainstEmulator(t *testing.T) {
+	t.Parallel()
 	cmd := command(t, []string{"SHELLPOOL_MCP_KEY=" + strings.Repeat("5a", 32)}, "-emulator", "-v")
 	var stderr syncBuffer
 	cmd.Stderr = &stderr
@@ -149,6 +152,7 @@ func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 func TestHTTPRequiresTheSecret(t *testing.T) {
+	t.Parallel()
 	secret := strings.Repeat("5ec7e7", 8)
 	endpoint := httpServer(t, secret)
 	initialize := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"curl","version":"1"}}}`
@@ -201,6 +205,7 @@ func TestHTTPRequiresTheSecret(t *testing.T) {
 }
 
 func TestSettingsFailClosed(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{}
 	getenv := func(k string) string { return env[k] }
 	_, err := loadSettings(nil, getenv)
@@ -249,6 +254,7 @@ func TestSettingsFailClosed(t *testing.T) {
 // The program as a user copies it uses Azure only: it has no -emulator and
 // refuses to start without a pool, running nothing.
 func TestCopiedProgramUsesAzureOnly(t *testing.T) {
+	t.Parallel()
 	cmd := command(t, []string{"SHELLPOOL_EMULATOR=1"})
 	cmd.Path = binAlone
 	out, err := cmd.CombinedOutput()
@@ -262,6 +268,7 @@ func TestCopiedProgramUsesAzureOnly(t *testing.T) {
 }
 
 func TestRefusesToStartWithoutSecret(t *testing.T) {
+	t.Parallel()
 	for _, addr := range []string{"127.0.0.1:0", "0.0.0.0:0"} {
 		cmd := command(t, nil, "-emulator", "-http", addr)
 		out, err := cmd.CombinedOutput()
@@ -274,6 +281,7 @@ func TestRefusesToStartWithoutSecret(t *testing.T) {
 // The README's section holds host configurations that parse and name the
 // program's real settings.
 func TestREADMEGiveAnAgentASandbox(t *testing.T) {
+	t.Parallel()
 	data, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
 	require.NoError(t, err)
 	readme := string(data)

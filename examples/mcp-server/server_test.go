@@ -87,6 +87,7 @@ func mustCall(t *testing.T, cs *mcp.ClientSession, name string, args any) string
 var toolNames = []string{"download_file", "edit_file", "kill_process", "list_files", "read_process_output", "run_command", "start_process", "upload_file"}
 
 func TestToolsListAndAnnotations(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, time.Hour)
 	cs := h.connect(t, nil)
 	checkToolsList(t, cs)
@@ -133,6 +134,7 @@ func checkToolsList(t *testing.T, cs *mcp.ClientSession) {
 }
 
 func TestShellStatePersists(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, time.Hour)
 	cs := h.connect(t, nil)
 	mustCall(t, cs, "run_command", map[string]any{"command": "cd /tmp; export X=1"})
@@ -148,6 +150,7 @@ func TestShellStatePersists(t *testing.T) {
 }
 
 func TestUploadThenCat(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, time.Hour)
 	cs := h.connect(t, nil)
 	assert.Equal(t, "wrote 9 bytes to /mnt/data/hello.txt", mustCall(t, cs, "upload_file", map[string]any{"path": "/mnt/data/hello.txt", "content": "hi there\n"}))
@@ -164,6 +167,7 @@ func TestUploadThenCat(t *testing.T) {
 }
 
 func TestBackgroundProcess(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, time.Hour)
 	checkBackgroundProcess(t, h.connect(t, nil))
 }
@@ -178,7 +182,7 @@ func checkBackgroundProcess(t *testing.T, cs *mcp.ClientSession) {
 
 	read := func(outOff, errOff int64) readOutput {
 		res, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "read_process_output", Arguments: map[string]any{
-			"process_id": id, "stdout_offset": outOff, "stderr_offset": errOff, "wait_seconds": 5}})
+			"process_id": id, "stdout_offset": outOff, "stderr_offset": errOff, "wait_seconds": 1}}) // a read of a running process takes the whole wait
 		require.NoError(t, err)
 		require.False(t, res.IsError, "%v", res.Content)
 		var out readOutput
@@ -213,6 +217,7 @@ func checkBackgroundProcess(t *testing.T, cs *mcp.ClientSession) {
 }
 
 func TestClientsAreIsolatedAndTheirSandboxesDeleted(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, time.Hour)
 	a := h.connect(t, nil)
 	b := h.connect(t, nil)
@@ -250,6 +255,7 @@ func TestClientsAreIsolatedAndTheirSandboxesDeleted(t *testing.T) {
 }
 
 func TestIdleSandboxIsDeleted(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, 300*time.Millisecond)
 	cs := h.connect(t, nil)
 	mustCall(t, cs, "run_command", map[string]any{"command": "echo hi > f.txt"})
@@ -262,6 +268,7 @@ func TestIdleSandboxIsDeleted(t *testing.T) {
 // Bad input gives tool errors that say what to send, and sends nothing to
 // the pool: not even a delete when the MCP session ends.
 func TestBadInputSendsNothing(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, time.Hour)
 	cs := h.connect(t, nil)
 	h.emu.ResetRequests()
@@ -300,6 +307,7 @@ func TestBadInputSendsNothing(t *testing.T) {
 }
 
 func TestProgressNotifications(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, time.Hour)
 	var mu sync.Mutex
 	var got []*mcp.ProgressNotificationParams
@@ -333,6 +341,7 @@ func TestProgressNotifications(t *testing.T) {
 // With a stable key, a new run deletes the sandboxes an earlier run left
 // behind once idle, and never a foreign session or a recently used one.
 func TestReapLeftovers(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, time.Hour)
 	cs := h.connect(t, nil)
 	mustCall(t, cs, "run_command", map[string]any{"command": "true"}) // a sandbox, "left" by a crashed run
