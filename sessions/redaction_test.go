@@ -141,8 +141,11 @@ func TestSecretsNeverLeak(t *testing.T) {
 		{name: "drop", fault: func(string) *sessionstest.Fault { return &sessionstest.Fault{Drop: true} }},
 		{name: "drop after run", fault: func(string) *sessionstest.Fault { return &sessionstest.Fault{DropAfterRun: true} }},
 	}
+	// The cases run at the same time; each checks every log line so far
+	// (its own among them) for its own secrets.
 	for _, fc := range faults {
 		t.Run(fc.name, func(t *testing.T) {
+			t.Parallel()
 			srv, err := sessionstest.Start(&sessionstest.Options{TB: t})
 			require.NoError(t, err)
 			t.Cleanup(srv.Close)

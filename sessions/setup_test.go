@@ -20,9 +20,14 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shellpool/shellpool/internal/testpar"
 	"github.com/shellpool/shellpool/sessions"
 	"github.com/shellpool/shellpool/sessions/sessionstest"
 )
+
+// TestMain runs up to 8 parallel tests at once: they mostly wait for
+// their test servers, Retry-After and timeouts.
+func TestMain(m *testing.M) { os.Exit(testpar.Main(m, 8)) }
 
 // Helpers shared by the black-box tests of package sessions.
 
