@@ -50,6 +50,42 @@ func BenchmarkRunTrueExecuteBaseline(b *testing.B) {
 	}
 }
 
+// BenchmarkRunTrueInterleaved runs, in every iteration, Execute of
+// `true` (the baseline), Script(s, "true").Run and Command(s, "true").Run
+// against one emulator, so that the three see the same machine load. It
+// reports each one's mean time and the ratios script/execute and
+// command/execute (goal: at most 1.5 each).
+func BenchmarkRunTrueInterleaved(b *testing.B) {
+	_, s, _ := newEmulator(b)
+	ctx := context.Background()
+	exe := sessions.ShellCommand("true")
+	var tExec, tScript, tCmd time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		if _, err := s.Execute(ctx, exe, nil); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		if err := proc.Script(s, "true").Run(ctx); err != nil {
+			b.Fatal(err)
+		}
+		t2 := time.Now()
+		if err := proc.Command(s, "true").Run(ctx); err != nil {
+			b.Fatal(err)
+		}
+		t3 := time.Now()
+		tExec += t1.Sub(t0)
+		tScript += t2.Sub(t1)
+		tCmd += t3.Sub(t2)
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(tExec.Microseconds())/n, "execute-us/op")
+	b.ReportMetric(float64(tScript.Microseconds())/n, "script-us/op")
+	b.ReportMetric(float64(tCmd.Microseconds())/n, "command-us/op")
+	b.ReportMetric(float64(tScript)/float64(tExec), "script/execute")
+	b.ReportMetric(float64(tCmd)/float64(tExec), "command/execute")
+}
+
 const bench64 = 64 << 20
 
 // BenchmarkRun64MiB measures Run of a command printing 64 MiB, streamed to

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/shellpool/shellpool/internal/report"
 )
 
 // wrapperSource is the bash of the session side, commented; see wrapper.sh.
@@ -158,34 +160,12 @@ type record struct {
 	out, err  segment
 }
 
-// findRecord splits stream into content and the record line tagged tag.
-func findRecord(stream, tag string) (content string, line string, ok bool) {
-	i := strings.LastIndex(stream, "\n"+tag+" ")
-	if i < 0 {
-		return stream, "", false
-	}
-	rest := stream[i+1:]
-	j := strings.IndexByte(rest, '\n')
-	if j < 0 {
-		return stream, "", false // the line itself was cut
-	}
-	return stream[:i], rest[:j], true
-}
-
 // parseRecord parses a record line.
 func parseRecord(line string) (record, bool) {
 	var r record
-	fields := strings.Fields(line)
-	if len(fields) < 2 {
+	kv, ok := report.Fields(line)
+	if !ok {
 		return r, false
-	}
-	kv := map[string]string{}
-	for _, f := range fields[1:] {
-		k, v, ok := strings.Cut(f, "=")
-		if !ok {
-			return r, false
-		}
-		kv[k] = v
 	}
 	r.state = procState(kv["st"])
 	switch r.state {
@@ -242,8 +222,8 @@ func parseSegment(mode, length, sum, name string) (segment, bool) {
 // neither stream carried a whole record.
 func parseReport(stdout, stderr, nonce string) (rec record, ok bool) {
 	tag := recordTag + nonce
-	outContent, outLine, okOut := findRecord(stdout, tag)
-	errContent, errLine, okErr := findRecord(stderr, tag)
+	outContent, outLine, okOut := report.Find(stdout, tag)
+	errContent, errLine, okErr := report.Find(stderr, tag)
 	switch {
 	case okOut:
 		rec, ok = parseRecord(outLine)
@@ -254,49 +234,11 @@ func parseReport(stdout, stderr, nonce string) (rec record, ok bool) {
 		return record{}, false
 	}
 	verify := func(s *segment, content string, hadRecord bool) {
-		if s.mode != 'i' {
-			return
-		}
-		if int64(len(content)) == s.length && cksum([]byte(content)) == s.sum {
-			s.inline = []byte(content)
-			return
-		}
-		// The record line was lost from this stream: the newline printed
-		// before it may still be there.
-		if c, ok := strings.CutSuffix(content, "\n"); !hadRecord && ok && int64(len(c)) == s.length && cksum([]byte(c)) == s.sum {
-			s.inline = []byte(c)
+		if s.mode == 'i' {
+			s.inline = report.Verify(content, hadRecord, s.length, s.sum)
 		}
 	}
 	verify(&rec.out, outContent, okOut)
 	verify(&rec.err, errContent, okErr)
 	return rec, true
-}
-
-// crcTable is the table of the POSIX cksum CRC (polynomial 0x04C11DB7,
-// most significant bit first).
-var crcTable = func() (t [256]uint32) {
-	for i := range t {
-		c := uint32(i) << 24
-		for j := 0; j < 8; j++ {
-			if c&0x80000000 != 0 {
-				c = c<<1 ^ 0x04C11DB7
-			} else {
-				c <<= 1
-			}
-		}
-		t[i] = c
-	}
-	return t
-}()
-
-// cksum is the checksum POSIX cksum prints for b.
-func cksum(b []byte) uint32 {
-	var c uint32
-	for _, x := range b {
-		c = c<<8 ^ crcTable[byte(c>>24)^x]
-	}
-	for n := len(b); n > 0; n >>= 8 {
-		c = c<<8 ^ crcTable[byte(c>>24)^byte(n)]
-	}
-	return ^c
 }
