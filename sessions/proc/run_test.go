@@ -299,7 +299,8 @@ func TestRunIsOneRequestAndFilesFollowTheRule(t *testing.T) {
 
 	// When the keep time of a result has passed (here: made to pass), the
 	// next call in the session removes its files, in its own request.
-	sh(t, s, `for f in `+proc.FilePrefix+first+`.x*; do mv -- "$f" `+proc.FilePrefix+first+`.x0; done`)
+	// The sweep gate (the earliest time a sweep can find something) passes too.
+	sh(t, s, `for f in `+proc.FilePrefix+first+`.x*; do mv -- "$f" `+proc.FilePrefix+first+`.x0; done; echo 0 > `+proc.FilePrefix+`sweep`)
 	srv.ResetRequests()
 	require.NoError(t, proc.Script(s, "true").Run(ctx))
 	assert.Equal(t, 1, len(srv.Requests()), "the clean-up rides on the Run's own request")
