@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/shellpool/shellpool/internal/report"
@@ -20,9 +21,12 @@ var wrapperSource string
 // wrapperBody is wrapperSource as sent: without comment lines and
 // indentation (the script has no here-documents or multi-line strings, so
 // this changes nothing it does).
-var wrapperBody = func() string {
+var wrapperBody = strip(wrapperSource)
+
+// strip drops comment lines, blank lines and indentation.
+func strip(src string) string {
 	var b strings.Builder
-	for line := range strings.SplitSeq(wrapperSource, "\n") {
+	for line := range strings.SplitSeq(src, "\n") {
 		line = strings.TrimLeft(line, " \t")
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
@@ -31,7 +35,114 @@ var wrapperBody = func() string {
 		b.WriteByte('\n')
 	}
 	return b.String()
+}
+
+// wrapperFunc is one function of the wrapper, as sent.
+type wrapperFunc struct {
+	name string
+	body string   // "name() {" to "}", stripped
+	uses []string // the other functions its body names
+}
+
+// wrapperParts splits wrapperSource into the top-level code that every
+// request runs and its functions (each from a line "name() {" to the next
+// line "}" in column 0), in the file's order.
+var wrapperTop, wrapperFuncs = func() (string, []wrapperFunc) {
+	var top strings.Builder
+	var funcs []wrapperFunc
+	var cur *strings.Builder
+	name := ""
+	for line := range strings.SplitSeq(wrapperSource, "\n") {
+		if cur == nil {
+			if n, ok := strings.CutSuffix(line, "() {"); ok && isName(n) {
+				cur, name = &strings.Builder{}, n
+			} else {
+				top.WriteString(line + "\n")
+				continue
+			}
+		}
+		cur.WriteString(line + "\n")
+		if line == "}" {
+			funcs = append(funcs, wrapperFunc{name: name, body: strip(cur.String())})
+			cur = nil
+		}
+	}
+	for i := range funcs {
+		for j := range funcs {
+			if i != j && namesWord(funcs[i].body, funcs[j].name) {
+				funcs[i].uses = append(funcs[i].uses, funcs[j].name)
+			}
+		}
+	}
+	return strip(top.String()), funcs
 }()
+
+// isName reports whether s is a bash function name of the wrapper's kind.
+func isName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '_' && (c < 'a' || c > 'z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// namesWord reports whether name stands in body as a whole word.
+func namesWord(body, name string) bool {
+	word := func(c byte) bool {
+		return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+	}
+	for i := 0; ; {
+		j := strings.Index(body[i:], name)
+		if j < 0 {
+			return false
+		}
+		j += i
+		k := j + len(name)
+		if (j == 0 || !word(body[j-1])) && (k == len(body) || !word(body[k])) {
+			return true
+		}
+		i = j + 1
+	}
+}
+
+// wrapperFor returns what a request whose call starts with entry sends of
+// the wrapper: the top-level code and only the functions entry needs
+// (itself and those it names, transitively), so that bash parses no more
+// than it runs; parsing is a good part of a short request's cost.
+func wrapperFor(entry string) string {
+	if w, ok := wrapperCache.Load(entry); ok {
+		return w.(string)
+	}
+	need := map[string]bool{}
+	var visit func(string)
+	visit = func(n string) {
+		if need[n] {
+			return
+		}
+		for _, f := range wrapperFuncs {
+			if f.name == n {
+				need[n] = true
+				for _, u := range f.uses {
+					visit(u)
+				}
+			}
+		}
+	}
+	visit(entry)
+	var b strings.Builder
+	b.WriteString(wrapperTop)
+	for _, f := range wrapperFuncs {
+		if need[f.name] {
+			b.WriteString(f.body)
+		}
+	}
+	w, _ := wrapperCache.LoadOrStore(entry, b.String())
+	return w.(string)
+}
+
+var wrapperCache sync.Map
 
 // FilePrefix is the prefix of the files a process keeps in the session's
 // file root (/mnt/data): FilePrefix + process ID + "." + a kind such as
@@ -123,9 +234,11 @@ func header(id, nonce string, keep int, ib int, rm []string) string {
 	return "ID=" + id + "\nN=" + nonce + "\nKEEP=" + strconv.Itoa(keep) + "\nIB=" + strconv.Itoa(ib) + "\nRM=" + shArray(rm) + "\n"
 }
 
-// script assembles a request: prologue, the wrapper's functions, a call.
+// script assembles a request: prologue, the wrapper's code that call
+// needs, the call.
 func script(prologue, call string) string {
-	return prologue + wrapperBody + call + "\n"
+	entry, _, _ := strings.Cut(call, " ")
+	return prologue + wrapperFor(entry) + call + "\n"
 }
 
 // procState is a process's state in a record.

@@ -181,6 +181,36 @@ func TestWrapperBodyIsTheCommentedFileWithoutComments(t *testing.T) {
 	assert.Less(t, len(wrapperBody), len(wrapperSource)*3/4, "comments are not sent")
 }
 
+// TestWrapperForSendsWhatTheCallNeeds: a request carries the functions its
+// main_* names, transitively, and no others.
+func TestWrapperForSendsWhatTheCallNeeds(t *testing.T) {
+	defined := func(w string) map[string]bool {
+		m := map[string]bool{}
+		for _, f := range wrapperFuncs {
+			if strings.Contains(w, "\n"+f.name+"() {\n") {
+				m[f.name] = true
+			}
+		}
+		return m
+	}
+	for _, entry := range []string{"main_run", "main_poll", "main_kill", "main_release"} {
+		w := wrapperFor(entry)
+		d := defined(w)
+		require.True(t, d[entry], entry)
+		for _, f := range wrapperFuncs {
+			if d[f.name] {
+				for _, u := range f.uses {
+					assert.True(t, d[u], "%s sends %s, which uses %s", entry, f.name, u)
+				}
+			}
+		}
+		assert.Less(t, len(w), len(wrapperBody), entry)
+	}
+	assert.False(t, defined(wrapperFor("main_run"))["main_kill"])
+	assert.False(t, defined(wrapperFor("main_release"))["sup"])
+	assert.True(t, defined(wrapperFor("main_run"))["child"])
+}
+
 // TestNapIgnoresInheritedDescriptors: a session whose processes inherit an
 // open fd 9 (here /dev/null, which reads EOF at once) does not turn the
 // waits into no-ops: a poll asked to wait a second for news waits.
