@@ -54,9 +54,10 @@
 // costs one download per stream; longer commands are polled (each poll
 // waits in the session up to 20 s for news). The files stay for
 // [KeepAfterEnd] after the process's end was first reported (one minute for
-// Run), or until [Process.Release]; every request of the package removes
-// the files whose time has passed. The package keeps no state of its own
-// between calls: all of it is in the session.
+// Run), or until [Process.Release]; requests of the package remove the
+// files whose time has passed (looking for them at most every 5 s, which
+// keeps a request cheap in a session with many files). The package keeps
+// no state of its own between calls: all of it is in the session.
 //
 // # Errors
 //
