@@ -31,7 +31,7 @@ import (
 var programs = []string{
 	"setup", "deploy-pool", "create-identity", "assign-role", "get-token", "execute",
 	"verify", "cleanup", "quickstart", "files", "async-execute", "emulator", "multiuser",
-	"run", "background", "shell", "pool-mcp",
+	"run", "background", "shell", "pool-mcp", "mcp-server",
 }
 
 // binDir holds every example, built by TestMain before any test starts, so
