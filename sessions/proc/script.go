@@ -112,8 +112,19 @@ func namesWord(body, name string) bool {
 // (itself and those it names, transitively), so that bash parses no more
 // than it runs; parsing is a good part of a short request's cost.
 func wrapperFor(entry string) string {
-	if w, ok := wrapperCache.Load(entry); ok {
-		return w.(string)
+	var b strings.Builder
+	b.WriteString(wrapperTop)
+	for _, i := range needs(entry) {
+		b.WriteString(wrapperFuncs[i].body)
+	}
+	return b.String()
+}
+
+// needs returns the indexes in wrapperFuncs of entry and the functions it
+// names, transitively, in the file's order.
+func needs(entry string) []int {
+	if v, ok := wrapperCache.Load(entry); ok {
+		return v.([]int)
 	}
 	need := map[string]bool{}
 	var visit func(string)
@@ -131,15 +142,14 @@ func wrapperFor(entry string) string {
 		}
 	}
 	visit(entry)
-	var b strings.Builder
-	b.WriteString(wrapperTop)
-	for _, f := range wrapperFuncs {
+	var idx []int
+	for i, f := range wrapperFuncs {
 		if need[f.name] {
-			b.WriteString(f.body)
+			idx = append(idx, i)
 		}
 	}
-	w, _ := wrapperCache.LoadOrStore(entry, b.String())
-	return w.(string)
+	v, _ := wrapperCache.LoadOrStore(entry, idx)
+	return v.([]int)
 }
 
 var wrapperCache sync.Map
@@ -234,11 +244,34 @@ func header(id, nonce string, keep int, ib int, rm []string) string {
 	return "ID=" + id + "\nN=" + nonce + "\nKEEP=" + strconv.Itoa(keep) + "\nIB=" + strconv.Itoa(ib) + "\nRM=" + shArray(rm) + "\n"
 }
 
-// script assembles a request: prologue, the wrapper's code that call
-// needs, the call.
-func script(prologue, call string) string {
-	entry, _, _ := strings.Cut(call, " ")
-	return prologue + wrapperFor(entry) + call + "\n"
+// script assembles a request: the prologue, the wrapper's top-level code,
+// then for each call the functions it needs that were not sent yet and the
+// call. Bash reads and runs a script one command at a time, so a call runs
+// before the functions after it are even parsed.
+func script(prologue string, calls ...string) string {
+	var b strings.Builder
+	b.WriteString(prologue)
+	b.WriteString(wrapperTop)
+	sent := make([]bool, len(wrapperFuncs))
+	for _, call := range calls {
+		entry, _, _ := strings.Cut(call, " ")
+		for _, i := range needs(entry) {
+			if !sent[i] {
+				sent[i] = true
+				b.WriteString(wrapperFuncs[i].body)
+			}
+		}
+		b.WriteString(call)
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// runCalls are the calls of the request that starts a command: run_start
+// starts it, then main_run (sent after it) waits up to wait and reports
+// from the offsets.
+func runCalls(wait string, oo, eo int64) []string {
+	return []string{"run_start " + wait, fmt.Sprintf("main_run %s %d %d", wait, oo, eo)}
 }
 
 // procState is a process's state in a record.

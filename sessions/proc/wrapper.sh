@@ -302,12 +302,15 @@ waitfor() {
   done
 }
 
-# main_run WAIT OOFF EOFF starts the command and waits up to WAIT seconds
-# for its end (or, when a stream is watched from offset 0, for its first
-# output), then reports.
-main_run() {
-  local s i=0
-  sweep
+# run_start WAIT prepares the command (its uploaded definition, its stdin,
+# its directory) and starts its supervisor, whose pipe is fd 3; RS says
+# "nodir" when the directory cannot be entered (nothing started). The
+# request calls it before the functions that wait and report (main_run and
+# what it uses) are even sent, so that the command starts while bash reads
+# them, and the supervisor forks from a smaller shell.
+run_start() {
+  local s
+  RS=
   # shellcheck source=/dev/null
   [ "$DF" = 1 ] && . "$P.def"
   [ "$SI" = 1 ] && printf '%s' "$IN" >"$P.in"
@@ -315,10 +318,19 @@ main_run() {
   if [ -n "$D" ]; then
     s=$D
     case $s in /*) ;; *) s=./$s ;; esac
-    if [ ! -d "$s" ] || [ ! -x "$s" ]; then : >"$P.nodir"; rep -1 -1 1; return; fi
+    if [ ! -d "$s" ] || [ ! -x "$s" ]; then : >"$P.nodir"; RS=nodir; return; fi
   fi
   if [ "$1" = 0 ]; then s=1; else s=0; fi
   exec 3< <(exec </dev/null 2>/dev/null; sup $s)
+}
+
+# main_run WAIT OOFF EOFF, after run_start, removes expired files while the
+# command runs, waits up to WAIT seconds for its end (or, when a stream is
+# watched from offset 0, for its first output), then reports.
+main_run() {
+  local s i=0
+  sweep
+  [ "$RS" = nodir ] && { rep -1 -1 1; return; }
   if [ "$1" = 0 ]; then
     # Start: wait only until the command has started.
     read -r -t 10 -u 3 _
