@@ -43,10 +43,10 @@
 // # How it works
 //
 // Each command runs under a small supervisor written in bash (wrapper.sh
-// in this package, of which each request sends the part it needs; it needs bash 4.4 and the
-// POSIX tools cat, wc, tail, cksum, rm and env) that keeps its exit status,
-// stdout and stderr in files named [FilePrefix]+ID+".*" in the session's
-// file root (/mnt/data). Each report of the supervisor carries the output
+// in this package, of which each request sends the part it needs; it
+// needs bash 4.4 and the POSIX tools cat, wc, tail, cksum, rm and env)
+// that keeps its exit status, stdout and stderr in files named
+// [FilePrefix]+ID+".*" in the session's file root (/mnt/data). Each report of the supervisor carries the output
 // that fits under the service's cap together with its length and checksum,
 // on both stdout and stderr, so that anything the service cut or lost is
 // detected and read from the files instead (DownloadFile). A command that
