@@ -4,8 +4,11 @@
 # process whose exit status and output survive the service's cuts and losses.
 #
 # The client sends, as the shellCommand of one execution: a prologue of
-# variable assignments, this file (with comment lines and indentation
-# removed) and one call of a main_* function. The prologue always sets
+# variable assignments, this file's top-level code, then for each call the
+# functions it needs (those it names, transitively) and the call, with
+# comment lines and indentation removed: one call of a main_* function, or
+# for a command "run_start" then "main_run" (so that the command starts
+# before bash reads what waits and reports). The prologue always sets
 #   ID    the process ID, 24 hex digits
 #   N     a nonce for this request (record tag, chunk file names)
 #   KEEP  seconds the process's files stay after its end was first reported
