@@ -61,6 +61,7 @@ type Server struct {
 	reqs    []RecordedRequest
 	running int // processes (or scripted calls) running now
 	bashVer string
+	iso     IsolationStatus
 
 	ctl poolControls // SetPoolControl (poolcontrol.go)
 }
@@ -163,6 +164,12 @@ func Start(o *Options) (*Server, error) {
 		return nil, fmt.Errorf("generate signing key: %w", err)
 	}
 	s.engine = s.newEngine()
+	if s.opts.SandboxBytes <= 0 {
+		s.opts.SandboxBytes = DefaultSandboxBytes
+	}
+	if err := s.resolveIsolation(); err != nil {
+		return nil, err
+	}
 
 	parent := opts.Dir
 	if parent != "" {
@@ -172,9 +179,12 @@ func Start(o *Options) (*Server, error) {
 	} else {
 		parent = os.TempDir()
 	}
-	// What emulators killed before their Close left: their commands (Linux)
-	// and their directories.
-	sweepMarked("")
+	// What emulators killed before their Close left: their unisolated
+	// commands (Linux; a sandbox dies with its emulator) and their
+	// directories.
+	if !s.iso.Sandboxed {
+		sweepMarked("")
+	}
 	removeStaleRoots(parent)
 	d, err := os.MkdirTemp(parent, "sessionstest-")
 	if err != nil {
@@ -312,7 +322,9 @@ func (s *Server) Close() {
 		s.wg.Wait()
 		// Whatever a command started that left every process group and
 		// outlived its session's sweep (Linux).
-		sweepMarked(s.mark)
+		if !s.iso.Sandboxed {
+			sweepMarked(s.mark)
+		}
 		if tr, ok := s.client.Transport.(*http.Transport); ok {
 			tr.CloseIdleConnections()
 		}
