@@ -131,18 +131,29 @@ func TestEnvironmentIsMinimalAndRootedInSessionDir(t *testing.T) {
 	m := c.sh(sid, "env | sort; echo cwd=$(pwd)")
 	dir, ok := s.SessionDir(DefaultPoolName, sid)
 	require.True(t, ok)
-	dir, err := filepath.EvalSymlinks(dir)
-	require.NoError(t, err)
+	if !s.iso.Sandboxed {
+		var err error
+		dir, err = filepath.EvalSymlinks(dir)
+		require.NoError(t, err)
+	}
 	out := stdout(m)
 	assert.NotContains(t, out, "SESSIONSTEST_HOST_SECRET")
 	assert.NotContains(t, out, "do-not-leak")
 	assert.Contains(t, out, "PATH="+sessionPATH+"\n")
 	assert.Contains(t, out, "LANG=C.UTF-8\n")
 	assert.Contains(t, out, "TERM=dumb\n")
-	assert.Contains(t, out, "HOME=")
-	assert.Contains(t, out, "SESSIONSTEST_MARK=")
-	assert.Regexp(t, `(?m)^SHELLPOOL_FILES_ROOT=.+$`, out, "the files root is named for the Run layer")
-	assert.Contains(t, out, "cwd="+dir+"\n")
+	if s.iso.Sandboxed {
+		// /mnt/data is real: nothing needs to name it.
+		assert.Contains(t, out, "HOME=/root\n")
+		assert.NotContains(t, out, "SESSIONSTEST_MARK=")
+		assert.NotContains(t, out, "SHELLPOOL_FILES_ROOT=")
+		assert.Contains(t, out, "cwd=/mnt/data\n")
+	} else {
+		assert.Contains(t, out, "HOME=")
+		assert.Contains(t, out, "SESSIONSTEST_MARK=")
+		assert.Regexp(t, `(?m)^SHELLPOOL_FILES_ROOT=.+$`, out, "the files root is named for the Run layer")
+		assert.Contains(t, out, "cwd="+dir+"\n")
+	}
 
 	// Files a command writes are in the session's directory.
 	c.sh(sid, "echo data > made.txt")
@@ -177,7 +188,13 @@ func TestTimeoutKillsTheWholeProcessGroup(t *testing.T) {
 	require.NoError(t, err)
 	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
 	require.NoError(t, err)
-	assert.True(t, eventually(5*time.Second, func() bool { return !processAlive(pid) }), "background child %d survived the timeout", pid)
+	if s.iso.Sandboxed {
+		// Its host pid, if it still runs.
+		pid = s.HostPID(DefaultPoolName, sid, pid)
+		m := c.sh(sid, "kill -0 $(cat child.pid) 2>/dev/null && echo alive || echo dead")
+		assert.Equal(t, "dead\n", stdout(m), "the background child survived the timeout")
+	}
+	assert.True(t, pid == 0 || eventually(5*time.Second, func() bool { return !processAlive(pid) }), "background child %d survived the timeout", pid)
 }
 
 func TestTimeoutDefaultsAndCap(t *testing.T) {

@@ -232,42 +232,43 @@ func TestNoOutputLostUnderCPUPressure(t *testing.T) {
 func TestSetsidChildrenDieWithTheSession(t *testing.T) {
 	needUnix(t)
 	t.Parallel()
-	if !sweepSupported {
-		t.Skip("finding processes that left their process group needs /proc (Linux)")
-	}
 	if _, err := lookPath("setsid"); err != nil {
 		t.Skip("no setsid on the session PATH")
 	}
 	s := setup(t, roomy())
-	c := newRaw(t, s)
-	start := func(sid string) int {
-		m := c.sh(sid, "setsid sh -c 'echo $$ > escaped.pid; exec sleep 1000' > /dev/null 2>&1 < /dev/null & sleep 0.01; while [ ! -s escaped.pid ]; do sleep 0.01; done; cat escaped.pid")
+	if !s.iso.Sandboxed && !sweepSupported {
+		t.Skip("finding processes that left their process group needs /proc (Linux) or sandboxes")
+	}
+	start := func(s *Server, sid string) int {
+		m := newRaw(t, s).sh(sid, "setsid sh -c 'echo $$ > escaped.pid; exec sleep 1000' > /dev/null 2>&1 < /dev/null & sleep 0.01; while [ ! -s escaped.pid ]; do sleep 0.01; done; cat escaped.pid")
 		pid, err := strconv.Atoi(strings.TrimSpace(stdout(m)))
 		require.NoError(t, err, "stdout %q", stdout(m))
+		pid = s.HostPID(DefaultPoolName, sid, pid)
 		require.True(t, processAlive(pid))
 		return pid
 	}
 	sid := newSID()
-	pid := start(sid)
-	r := c.do(http.MethodDelete, "/session", sid, nil, nil, nil)
+	pid := start(s, sid)
+	r := newRaw(t, s).do(http.MethodDelete, "/session", sid, nil, nil, nil)
 	require.Equal(t, http.StatusNoContent, r.status)
 	assert.True(t, eventually(5*time.Second, func() bool { return !processAlive(pid) }), "setsid child %d survived DeleteSession", pid)
 
 	other := setup(t, nil)
-	oc := newRaw(t, other)
-	m := oc.sh(newSID(), "setsid sleep 1000 > /dev/null 2>&1 < /dev/null & echo $!")
-	bash, err := strconv.Atoi(strings.TrimSpace(stdout(m)))
-	require.NoError(t, err)
 	var escaped int
-	require.True(t, eventually(5*time.Second, func() bool {
-		// setsid forks when it is a group leader; find the sleep by its mark.
-		pids := markedPIDs(other.mark)
-		if len(pids) > 0 {
-			escaped = pids[0]
-		}
-		return escaped > 0
-	}))
-	_ = bash
+	if other.iso.Sandboxed {
+		escaped = start(other, newSID())
+	} else {
+		oc := newRaw(t, other)
+		oc.sh(newSID(), "setsid sleep 1000 > /dev/null 2>&1 < /dev/null &")
+		require.True(t, eventually(5*time.Second, func() bool {
+			// setsid forks when it is a group leader; find the sleep by its mark.
+			pids := markedPIDs(other.mark)
+			if len(pids) > 0 {
+				escaped = pids[0]
+			}
+			return escaped > 0
+		}))
+	}
 	other.Close()
 	assert.True(t, eventually(5*time.Second, func() bool { return !processAlive(escaped) }), "setsid child %d survived Close", escaped)
 	assert.Empty(t, markedPIDs(other.mark), "no marked process is left")
@@ -359,6 +360,7 @@ func TestDetachedBackgroundProcessOutlivesItsExecution(t *testing.T) {
 	}), "the background process ran on after its execution")
 	pid, err := strconv.Atoi(strings.TrimSpace(stdout(c.sh(sid, "cat bg.pid"))))
 	require.NoError(t, err)
+	pid = s.HostPID(DefaultPoolName, sid, pid)
 	assert.True(t, processAlive(pid), "still running while the session lives")
 	require.Equal(t, http.StatusNoContent, c.do(http.MethodDelete, "/session", sid, nil, nil, nil).status)
 	assert.True(t, eventually(5*time.Second, func() bool { return !processAlive(pid) }), "the session's end stops it")
@@ -462,7 +464,12 @@ func helperEmulator(dir string) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	_ = os.WriteFile(filepath.Join(dir, "pids"), []byte(cmdPID+" "+bgPID+" "+s.root), 0o644)
+	// The pids the test binary sees (a sandbox has its own PID namespace).
+	hostPID := func(p string) string {
+		n, _ := strconv.Atoi(p)
+		return strconv.Itoa(s.HostPID(DefaultPoolName, sid, n))
+	}
+	_ = os.WriteFile(filepath.Join(dir, "pids"), []byte(hostPID(cmdPID)+" "+hostPID(bgPID)+" "+s.root), 0o644)
 	p, _ := os.FindProcess(os.Getpid())
 	_ = p.Kill()
 	select {}

@@ -775,3 +775,7 @@ func ioctlIfreq(fd int, req uintptr, ifr *ifreqFlags) error {
 	}
 	return nil
 }
+
+// hostPID returns the pid, as the emulator sees it, of the sandbox's
+// process with pid inner (as the session sees it), or 0.
+func (sb *sandbox) hostPID(inner int) int { return sandboxHostPID(sb.pid, inner) }

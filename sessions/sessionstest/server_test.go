@@ -365,7 +365,7 @@ func TestCloseLeavesNothingBehind(t *testing.T) {
 		}))
 		return pid
 	}
-	pid, bg := readPID("pid"), readPID("bg.pid")
+	pid, bg := s.HostPID(DefaultPoolName, sid, readPID("pid")), s.HostPID(DefaultPoolName, sid, readPID("bg.pid"))
 	require.True(t, processAlive(pid))
 	assert.Equal(t, 2, s.ProcessCount())
 
