@@ -554,6 +554,13 @@ func setupSandbox(cfg sandboxConfig) (string, error) {
 			return f, err
 		}
 	}
+	// Terminals of the session's own (a bash idiom waits on /dev/ptmx).
+	if _, err := mount("devpts in a user namespace", "devpts", filepath.Join(nr, "dev/pts"), "devpts",
+		syscall.MS_NOSUID|syscall.MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620"); err == nil {
+		if err := os.Symlink("pts/ptmx", filepath.Join(nr, "dev/ptmx")); err != nil {
+			return "a writable tmpfs", err
+		}
+	}
 	for name, link := range map[string]string{"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/proc/self/fd/1", "stderr": "/proc/self/fd/2"} {
 		if err := os.Symlink(link, filepath.Join(nr, "dev", name)); err != nil {
 			return "a writable tmpfs", err
