@@ -114,7 +114,9 @@ func startSandbox(cfg sandboxConfig) (*sandbox, error) {
 	cmd := &exec.Cmd{
 		Path:       "/proc/self/exe",
 		Args:       []string{"sessionstest-sandbox"},
-		Env:        []string{sandboxInitEnv + "=" + string(cj)},
+		// One P: the init mostly waits, and its threads must not compete
+		// with the emulator's on a small machine.
+		Env:        []string{sandboxInitEnv + "=" + string(cj), "GOMAXPROCS=1"},
 		Dir:        "/",
 		ExtraFiles: []*os.File{child},
 		SysProcAttr: &syscall.SysProcAttr{
@@ -175,6 +177,18 @@ func (sb *sandbox) kill() {
 	if sb.conn != nil {
 		_ = sb.conn.Close()
 	}
+}
+
+// alive reports whether the sandbox's init still serves.
+func (sb *sandbox) alive() bool {
+	select {
+	case <-sb.waited:
+		return false
+	default:
+	}
+	sb.mu.Lock()
+	defer sb.mu.Unlock()
+	return !sb.dead
 }
 
 // dataDir is /mnt/data of the sandbox as the emulator reaches it.
@@ -289,7 +303,9 @@ func (sb *sandbox) send(req sbRequest, files ...*os.File) error {
 // Frames are a 4-byte big-endian length and a JSON body; the file
 // descriptors of a frame travel with its length.
 func writeFrame(c *net.UnixConn, body []byte, files ...*os.File) error {
-	hdr := binary.BigEndian.AppendUint32(nil, uint32(len(body)))
+	msg := make([]byte, 4, 4+len(body))
+	binary.BigEndian.PutUint32(msg, uint32(len(body)))
+	msg = append(msg, body...)
 	var oob []byte
 	if len(files) > 0 {
 		fds := make([]int, len(files))
@@ -298,11 +314,11 @@ func writeFrame(c *net.UnixConn, body []byte, files ...*os.File) error {
 		}
 		oob = syscall.UnixRights(fds...)
 	}
-	if _, _, err := c.WriteMsgUnix(hdr, oob, nil); err != nil {
-		return err
-	}
+	n, _, err := c.WriteMsgUnix(msg, oob, nil)
 	runtime.KeepAlive(files) // their descriptors must stay open until sent
-	_, err := c.Write(body)
+	if err == nil && n < len(msg) {
+		_, err = c.Write(msg[n:])
+	}
 	return err
 }
 

@@ -23,6 +23,8 @@ func probeSandbox(string) error { return errNoNamespaces }
 
 func (sb *sandbox) kill() {}
 
+func (sb *sandbox) alive() bool { return false }
+
 func (sb *sandbox) dataDir() string { return "" }
 
 func (sb *sandbox) processCount() int { return 0 }

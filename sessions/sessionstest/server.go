@@ -62,6 +62,7 @@ type Server struct {
 	running int // processes (or scripted calls) running now
 	bashVer string
 	iso     IsolationStatus
+	spares  spares // ready sandboxes (spares.go)
 
 	ctl poolControls // SetPoolControl (poolcontrol.go)
 }
@@ -316,6 +317,7 @@ func (s *Server) Close() {
 		if idServer != nil {
 			_ = idServer.Close()
 		}
+		s.closeSpares()
 		for _, ss := range all {
 			s.destroySession(ss)
 		}

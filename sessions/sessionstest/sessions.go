@@ -146,8 +146,7 @@ func (s *Server) newSession(p *pool, id string) (*session, error) {
 	var dir string
 	var err error
 	if s.iso.Sandboxed {
-		sb, err = startSandbox(sandboxConfig{Egress: p.spec.EgressEnabled, Bytes: s.opts.SandboxBytes,
-			Home: os.Getenv("HOME"), Fault: s.opts.sandboxFault})
+		sb, err = s.takeSandbox(p.spec.EgressEnabled)
 		if err != nil {
 			return nil, fmt.Errorf("the session's sandbox could not be set up: %w", err)
 		}
