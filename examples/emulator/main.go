@@ -118,6 +118,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	// Printed before the env file appears, so whoever waits for the file
 	// has seen them.
 	fmt.Fprintf(stdout, "shellpool emulator listening on %s (pool %s in resource group %s); press Ctrl+C to stop\n", srv.URL(), *poolName, *rg)
+	// Whether sessions are sandboxes (sessionstest.Options.Isolation; set
+	// SHELLPOOL_EMULATOR_ISOLATION=required to refuse to run unisolated).
+	fmt.Fprintln(stdout, srv.IsolationStatus())
 	if *rbac && !*grant {
 		fmt.Fprintln(stdout, "RBAC is on: to run commands, source the env file and run go run ./examples/assign-role -assignee me, or restart with -grant")
 	}

@@ -109,7 +109,8 @@ func TestEnvFileHasEveryVariable(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, os.FileMode(0o600), info.Mode().Perm(), "the env file holds tokens: only its owner may read it")
 	}
-	assert.Regexp(t, `^shellpool emulator listening on `+regexp.QuoteMeta(vars["SHELLPOOL_ENDPOINT"])+` .*\n$`, stdout.String())
+	assert.Regexp(t, `^shellpool emulator listening on `+regexp.QuoteMeta(vars["SHELLPOOL_ENDPOINT"])+` .*\n`+
+		`sessions (are sandboxes|are NOT isolated) \(isolation (auto|required|off)\): .+\n$`, stdout.String(), "it says whether sessions are sandboxes")
 
 	cancel()
 	select {

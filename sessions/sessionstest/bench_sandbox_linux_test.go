@@ -18,15 +18,17 @@ import (
 //
 //   - exec/c=N/isolated vs exec/c=N/unisolated: `true` in existing
 //     sessions; the goal is isolated throughput >= 0.9x unisolated.
+//
 //   - first/isolated vs exec/c=1/isolated: the first execution of a new
 //     session (a ready spare sandbox taken); the goal is <= 2x.
 //     first/isolated-cold is the same without spares: the sandbox's whole
 //     set-up, what sessions created back to back pay.
+//
 //   - idle/isolated: the emulator's heap per idle sandboxed session
 //     (heapB/session, goal <= 1 MiB) and the resident memory of each
 //     session's init process (initRSS-KiB/session).
 //
-//	go test -run '^$' -bench Sandbox -benchtime 2000x ./sessions/sessionstest
+//     go test -run '^$' -bench Sandbox -benchtime 2000x ./sessions/sessionstest
 func BenchmarkSandbox(b *testing.B) {
 	if err := probeSandbox(""); err != nil {
 		b.Skip("sandboxes are not available here: ", err)

@@ -112,8 +112,8 @@ func startSandbox(cfg sandboxConfig) (*sandbox, error) {
 		flags |= syscall.CLONE_NEWNET
 	}
 	cmd := &exec.Cmd{
-		Path:       "/proc/self/exe",
-		Args:       []string{"sessionstest-sandbox"},
+		Path: "/proc/self/exe",
+		Args: []string{"sessionstest-sandbox"},
 		// One P: the init mostly waits, and its threads must not compete
 		// with the emulator's on a small machine.
 		Env:        []string{sandboxInitEnv + "=" + string(cj), "GOMAXPROCS=1"},
