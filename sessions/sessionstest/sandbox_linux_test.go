@@ -107,7 +107,7 @@ func TestSandboxSystemWritesStayInside(t *testing.T) {
 	c := newClient(t, srv, srv.PoolEndpoint(), srv.Credential())
 	sid := sessions.NewSessionID()
 	name := "sessionstest-" + strconv.FormatInt(time.Now().UnixNano(), 36)
-	paths := []string{"/etc/" + name, "/usr/local/" + name, "/root/" + name, "/tmp/" + name, "/var/tmp/" + name}
+	paths := []string{"/etc/" + name, "/usr/local/" + name, "/root/" + name, "/tmp/" + name, "/var/tmp/" + name, "/dev/shm/" + name}
 	for _, p := range paths {
 		t.Cleanup(func() { _ = os.Remove(p) }) // only if the test fails
 	}
