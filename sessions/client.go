@@ -85,6 +85,7 @@ type Client struct {
 	dialect           Dialect
 	pl                runtime.Pipeline
 	tracer            tracing.Tracer
+	health            *clientHealth
 }
 
 // NewClient creates a Client for the session pool at endpoint.
@@ -129,6 +130,7 @@ func NewClient(endpoint string, cred azcore.TokenCredential, options *ClientOpti
 		next = defaultTransport
 	}
 	azOpts.Transport = &redactingTransport{next: next}
+	health := &clientHealth{}
 	azc, err := azcore.NewClient(moduleName, version.Version, runtime.PipelineOptions{
 		// Operation-Location is not listed: it carries identifier=<id>, so
 		// azcore's log shows it as REDACTED.
@@ -142,7 +144,11 @@ func NewClient(endpoint string, cred azcore.TokenCredential, options *ClientOpti
 		AllowedQueryParameters: []string{"api-version", "recursive", "skip"},
 		// executeGuard goes before the bearer policy so that it sees the
 		// final answer, after any token challenge has been handled.
-		PerRetry: []policy.Policy{executeGuard{}, authPolicy},
+		// countAttempts and attemptPolicy count the tries of a call, stop
+		// retries of transport failures that cannot succeed, and say both
+		// in the error.
+		PerCall:  []policy.Policy{countAttempts{}},
+		PerRetry: []policy.Policy{attemptPolicy{c: health}, executeGuard{}, authPolicy},
 		Tracing:  runtime.TracingOptions{Namespace: "Microsoft.App"},
 		// Lets azcore accept ClientOptions.APIVersion. The client already
 		// writes that version into every URL it builds, so azcore's policy
@@ -159,6 +165,7 @@ func NewClient(endpoint string, cred azcore.TokenCredential, options *ClientOpti
 		dialect:           options.Dialect,
 		pl:                azc.Pipeline(),
 		tracer:            azc.Tracer(),
+		health:            health,
 	}, nil
 }
 

@@ -97,7 +97,14 @@
 // documented) or for commands that are safe to run twice. Retry options set
 // per call with policy.WithRetryOptions on the context are honoured the same
 // way: they can narrow what is retried, never widen it to ambiguous
-// failures. Cancelling the context ends any call promptly with an error
+// failures.
+// A failure that repeats however often it is tried (a host name that does
+// not exist, a TLS certificate the client does not trust) is never retried.
+// An error without an answer from the pool says how many attempts were made
+// and, for an execution, either "the command did not run" (nothing reached
+// the service) or "the command may or may not have run" (the connection
+// failed after the request was sent).
+// Cancelling the context ends any call promptly with an error
 // matching ctx.Err(); a command already sent may still run to completion in
 // the session.
 //

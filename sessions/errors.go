@@ -9,6 +9,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 
+	"github.com/shellpool/shellpool/internal/outcome"
 	"github.com/shellpool/shellpool/internal/sdkerr"
 )
 
@@ -135,7 +136,7 @@ func newServiceError(resp *http.Response, op string) error {
 	case re.StatusCode == http.StatusForbidden:
 		se.Kind = ErrForbidden
 		se.Advice = "assign the \"Azure ContainerApps Session Executor\" role (0fb8eba5-a2bb-4abe-b1c1-49dfad359bb0) on the session pool to the token's principal, then allow a few minutes for it to propagate"
-	case strings.Contains(code, "capacity") || strings.Contains(code, "maxconcurrent") || strings.Contains(code, "nomoresessions"):
+	case outcome.IsCapacityCode(code):
 		se.Kind = ErrPoolAtCapacity
 		se.Advice = "delete sessions you no longer need (SessionClient.Close or DeleteSession), wait for idle sessions to cool down, or raise scaleConfiguration.maxConcurrentSessions"
 	case re.StatusCode == http.StatusNotFound && (code == "sessionnotfound" || (op == "session" && code == "")):

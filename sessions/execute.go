@@ -188,7 +188,7 @@ func (c *Client) postExecution(ctx context.Context, p executionPost) (*http.Resp
 	}
 	resp, err := unguard(c.pl.Do(req))
 	if err != nil {
-		return nil, "", redactError(ctxErr(ctx, err), sessionID)
+		return nil, "", redactError(fmt.Errorf("sessions: execute: %w", ctxErr(ctx, err)), sessionID)
 	}
 	if !runtime.HasStatusCode(resp, http.StatusOK, http.StatusAccepted) {
 		// A 404 here is not "execution not found": the pool may have stopped

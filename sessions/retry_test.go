@@ -272,7 +272,10 @@ func TestSafeToRetry(t *testing.T) {
 		{name: "connection refused", err: fmt.Errorf("wrapped: %w", syscall.ECONNREFUSED), want: true},
 		{name: "read error after writing", err: &url.Error{Op: "Post", URL: "https://x", Err: &net.OpError{Op: "read", Err: syscall.ECONNRESET}}},
 		{name: "EOF", err: &url.Error{Op: "Post", URL: "https://x", Err: io.EOF}},
-		{name: "canceled dial", err: &net.OpError{Op: "dial", Err: context.Canceled}},
+		// A dial cut short by the context sent nothing (the retry policy
+		// stops anyway, because the context is done).
+		{name: "canceled dial", err: &net.OpError{Op: "dial", Err: context.Canceled}, want: true},
+		{name: "canceled after sending", err: &url.Error{Op: "Post", URL: "https://x", Err: context.Canceled}},
 		{name: "429", resp: &http.Response{StatusCode: http.StatusTooManyRequests}, want: true},
 		{name: "503", resp: &http.Response{StatusCode: http.StatusServiceUnavailable}, want: true},
 		{name: "500", resp: &http.Response{StatusCode: http.StatusInternalServerError}},
@@ -280,6 +283,8 @@ func TestSafeToRetry(t *testing.T) {
 		{name: "504", resp: &http.Response{StatusCode: http.StatusGatewayTimeout}},
 		{name: "408", resp: &http.Response{StatusCode: http.StatusRequestTimeout}},
 		{name: "200", resp: &http.Response{StatusCode: http.StatusOK}},
+		{name: "401 refused before running", resp: &http.Response{StatusCode: http.StatusUnauthorized}, want: true},
+		{name: "404 pool not found", resp: &http.Response{StatusCode: http.StatusNotFound, Header: http.Header{"X-Ms-Error-Code": {"SessionPoolNotFound"}}}, want: true},
 		{name: "neither", want: false},
 	}
 	for _, tc := range tests {

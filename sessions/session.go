@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 )
 
@@ -21,6 +22,10 @@ var ErrSessionClosed = errors.New("sessions: session handle is closed; start ano
 // retries of a slow or throttled delete; a session that cannot be deleted
 // within it is released by the pool at the end of its cooldown.
 const CloseTimeout = 30 * time.Second
+
+// unreachableCloseTimeout bounds Close's single try when the client's last
+// request could not reach the pool.
+const unreachableCloseTimeout = 5 * time.Second
 
 // SessionClient is a handle on one session of the pool: each of its methods
 // is the Client method of the same name with the session identifier filled
@@ -185,7 +190,12 @@ func (s *SessionClient) GetSession(ctx context.Context, options *GetSessionOptio
 // CloseTimeout: a session must be deleted precisely when the caller's work
 // was cut short, or it holds a pool slot until its cooldown ends. Close
 // therefore returns within about CloseTimeout (plus the retry policy's
-// last delay) even when ctx is already done.
+// last delay) even when ctx is already done. When the client's last request
+// could not reach the pool (connection refused, DNS, TLS), Close tries once,
+// for at most 5 seconds, and returns that failure: a deferred Close does not
+// hold up the exit of a program that could not reach its pool. Failures that
+// cannot succeed (an untrusted certificate, a host that does not exist) are
+// never retried.
 //
 // If the service fails it returns an *azcore.ResponseError.
 func (s *SessionClient) Close(ctx context.Context) error {
@@ -197,7 +207,14 @@ func (s *SessionClient) Close(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), CloseTimeout)
+	timeout := CloseTimeout
+	if s.c.health.unreachable.Load() {
+		// The client's last request never reached the pool: one try,
+		// briefly, instead of the retry policy's delays at every exit.
+		timeout = unreachableCloseTimeout
+		ctx = policy.WithRetryOptions(ctx, policy.RetryOptions{MaxRetries: -1})
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 	defer cancel()
 	if _, err := s.c.DeleteSession(ctx, s.id, nil); err != nil && !errors.Is(err, ErrSessionNotFound) {
 		return err

@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"net/http"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -16,6 +15,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/google/uuid"
 
+	"github.com/shellpool/shellpool/internal/outcome"
 	"github.com/shellpool/shellpool/internal/sdkerr"
 	"github.com/shellpool/shellpool/sessions"
 )
@@ -834,26 +834,22 @@ const (
 	failDown               // never connected, or 503: did not run
 )
 
-// classify sorts an Execute error by what it proves, and returns the
-// service's Retry-After.
+// classify sorts an Execute error by what it proves (internal/outcome, the
+// rules sessions applies to its own retries), and returns the service's
+// Retry-After.
 func classify(err error) (failKind, time.Duration) {
-	if err == nil {
-		return failOther, 0
-	}
-	var re *azcore.ResponseError
-	wait := time.Duration(0)
-	if errors.As(err, &re) && re.RawResponse != nil {
-		wait = retryAfter(re.RawResponse.Header)
-	}
-	switch {
-	case errors.Is(err, sessions.ErrPoolAtCapacity):
-		return failCapacity, wait
-	case re != nil && re.StatusCode == http.StatusTooManyRequests:
-		return failThrottled, wait
-	case re != nil && re.StatusCode == http.StatusServiceUnavailable:
-		return failDown, wait
-	case re == nil && neverConnected(err):
-		return failDown, 0
+	c := outcome.Classify(err)
+	switch c.Reason {
+	case outcome.Capacity:
+		return failCapacity, c.RetryAfter
+	case outcome.Throttled:
+		return failThrottled, c.RetryAfter
+	case outcome.Unavailable, outcome.Unreachable:
+		return failDown, c.RetryAfter
+	case outcome.Refused:
+		if c.Status == 0 {
+			return failDown, 0 // DNS or TLS: this pool cannot be reached
+		}
 	}
 	return failOther, 0
 }
