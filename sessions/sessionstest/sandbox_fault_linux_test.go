@@ -65,7 +65,9 @@ func needSandboxes(t *testing.T) {
 // behind (no process, no mount); with IsolationAuto it falls back to
 // unisolated sessions with exactly one warning.
 func TestSandboxSetUpFailures(t *testing.T) {
-	// Not parallel: it counts this process's children and mounts.
+	// Not parallel: it counts this process's children and mounts, and
+	// sets the environment (automatic mode, whatever the run's mode).
+	t.Setenv(IsolationEnv, "auto")
 	needSandboxes(t)
 	mountsBefore, err := os.ReadFile("/proc/self/mountinfo")
 	require.NoError(t, err)
