@@ -7,10 +7,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -156,4 +159,37 @@ func TestSandboxSessionDirIsOpenedBeforeCommandsRun(t *testing.T) {
 	assert.FileExists(t, victim, "the files API followed a session's symbolic link onto the host")
 	r := c.do(http.MethodGet, "/files/victim/content", sid, nil, nil, nil)
 	assert.NotEqual(t, "host", string(r.body))
+}
+
+// TestSandboxOutlivesTheThreadThatAskedForIt: the parent-death signal
+// follows the forking thread, so a sandbox asked for from a goroutine that
+// ends locked to its thread (which then exits) must live on.
+func TestSandboxOutlivesTheThreadThatAskedForIt(t *testing.T) {
+	needSandboxes(t)
+	t.Parallel()
+	type result struct {
+		sb  *sandbox
+		err error
+		tid int
+	}
+	ch := make(chan result, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread exits with the goroutine
+		sb, err := startSandbox(sandboxConfig{Egress: true, Bytes: 1 << 20})
+		ch <- result{sb, err, syscall.Gettid()}
+	}()
+	r := <-ch
+	require.NoError(t, r.err)
+	defer r.sb.kill()
+	require.True(t, eventually(5*time.Second, func() bool {
+		_, err := os.Stat("/proc/self/task/" + strconv.Itoa(r.tid))
+		return err != nil
+	}), "the locked thread did not exit")
+	out, err := os.CreateTemp(t.TempDir(), "out")
+	require.NoError(t, err)
+	defer out.Close()
+	code, notStarted, err := r.sb.run(nil, []string{"true"}, sandboxEnv, nil, out, out)
+	require.NoError(t, err, "the sandbox died with the thread that started it")
+	assert.Empty(t, notStarted)
+	assert.Equal(t, 0, code)
 }

@@ -127,7 +127,7 @@ func startSandbox(cfg sandboxConfig) (*sandbox, error) {
 			Pdeathsig:                  syscall.SIGKILL,
 		},
 	}
-	err = cmd.Start()
+	err = onSpawnerThread(cmd.Start)
 	_ = child.Close()
 	if err != nil {
 		_ = parent.Close()
@@ -167,6 +167,32 @@ func startSandbox(cfg sandboxConfig) (*sandbox, error) {
 	}
 	go sb.readLoop()
 	return sb, nil
+}
+
+// spawner is a goroutine locked to its OS thread for good, which starts
+// every sandbox init: the kernel sends an init its parent-death signal
+// when the thread that forked it exits, and a thread of the Go runtime
+// exits when a goroutine that locked it ends without unlocking (some
+// libraries do so on purpose); this one never does.
+var spawner struct {
+	once sync.Once
+	reqs chan func()
+}
+
+// onSpawnerThread runs f on the spawner's thread and returns its error.
+func onSpawnerThread(f func() error) error {
+	spawner.once.Do(func() {
+		spawner.reqs = make(chan func())
+		go func() {
+			runtime.LockOSThread() // never unlocked: the thread lives as long as the process
+			for g := range spawner.reqs {
+				g()
+			}
+		}()
+	})
+	errc := make(chan error, 1)
+	spawner.reqs <- func() { errc <- f() }
+	return <-errc
 }
 
 // kill ends the sandbox (the kernel then kills every process in it) and
