@@ -466,19 +466,19 @@ func (s *Server) runProcess(ctx context.Context, ss *session, req ExecRequest) E
 	// disk and no goroutine has to copy its output, so nothing it wrote
 	// before exiting can be lost, however busy the machine is, and a
 	// background process that keeps the streams open delays nothing.
-	stdout, err := os.CreateTemp(s.streams, "out-*")
+	stdout, err := s.newStream("out")
 	if err != nil {
 		return startError(argv[0], err)
 	}
 	defer closeRemove(stdout)
-	stderr, err := os.CreateTemp(s.streams, "err-*")
+	stderr, err := s.newStream("err")
 	if err != nil {
 		return startError(argv[0], err)
 	}
 	defer closeRemove(stderr)
 	var stdin *os.File
 	if req.Stdin != "" {
-		if stdin, err = os.CreateTemp(s.streams, "in-*"); err == nil {
+		if stdin, err = s.newStream("in"); err == nil {
 			defer closeRemove(stdin)
 			_, err = stdin.WriteString(req.Stdin)
 			if err == nil {
@@ -660,6 +660,26 @@ func startError(name string, err error) ExecResult {
 		ErrorMessage: fmt.Sprintf("cannot start %q: %v", name, err)}
 }
 
+// newStream makes a file for a command's stream. When sessions are
+// sandboxes the server has no directory: the file is made in Options.Dir
+// (or the temporary directory) and unlinked at once, so nothing is left
+// on disk whatever happens to the emulator. closeRemove disposes of it.
+func (s *Server) newStream(kind string) (*os.File, error) {
+	if !s.iso.Sandboxed {
+		return os.CreateTemp(s.streams, kind+"-*")
+	}
+	f, err := os.CreateTemp(s.streams, "sessionstest-"+kind+"-*")
+	if err == nil {
+		err = os.Remove(f.Name())
+		if err != nil {
+			_ = f.Close()
+			f = nil
+		}
+	}
+	return f, err
+}
+
+// closeRemove closes a stream file and removes it.
 func closeRemove(f *os.File) {
 	_ = f.Close()
 	_ = os.Remove(f.Name())

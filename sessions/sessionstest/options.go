@@ -106,7 +106,9 @@ type Options struct {
 
 	// Dir is where the server creates its own directory (named
 	// sessionstest-*) that holds the session directories; Close removes it.
-	// Default: os.TempDir().
+	// Default: os.TempDir(). Sandboxed sessions keep their files in memory
+	// (see SandboxBytes): the server then makes no directory, and only
+	// unlinked files for commands' output.
 	Dir string
 
 	// PageSize is the number of items per page of file and session lists.

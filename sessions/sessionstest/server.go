@@ -187,20 +187,14 @@ func Start(o *Options) (*Server, error) {
 		sweepMarked("")
 	}
 	removeStaleRoots(parent)
-	d, err := os.MkdirTemp(parent, "sessionstest-")
-	if err != nil {
-		return nil, fmt.Errorf("create session root: %w", err)
-	}
-	s.root = d
-	s.streams = filepath.Join(d, ".streams")
 	s.mark = fmt.Sprintf("%d.%s.", os.Getpid(), randomHex(8))
-	if err := os.Mkdir(s.streams, 0o700); err != nil {
-		_ = os.RemoveAll(s.root)
-		return nil, fmt.Errorf("create session root: %w", err)
-	}
-	if err := os.WriteFile(filepath.Join(d, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o600); err != nil {
-		_ = os.RemoveAll(s.root)
-		return nil, fmt.Errorf("create session root: %w", err)
+	if s.iso.Sandboxed {
+		// Sandboxed sessions keep their files in memory and their
+		// commands' output in unlinked files: the server needs no
+		// directory of its own.
+		s.streams = parent
+	} else if err := s.makeRoot(parent); err != nil {
+		return nil, err
 	}
 
 	cert, certPEM, err := selfSignedCert()
@@ -259,6 +253,26 @@ func Start(o *Options) (*Server, error) {
 		opts.TB.Cleanup(s.Close)
 	}
 	return s, nil
+}
+
+// makeRoot creates the server's directory in parent: the session
+// directories, the commands' output files and the owner file.
+func (s *Server) makeRoot(parent string) error {
+	d, err := os.MkdirTemp(parent, "sessionstest-")
+	if err != nil {
+		return fmt.Errorf("create session root: %w", err)
+	}
+	s.root = d
+	s.streams = filepath.Join(d, ".streams")
+	if err := os.Mkdir(s.streams, 0o700); err != nil {
+		_ = os.RemoveAll(s.root)
+		return fmt.Errorf("create session root: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(d, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o600); err != nil {
+		_ = os.RemoveAll(s.root)
+		return fmt.Errorf("create session root: %w", err)
+	}
+	return nil
 }
 
 // ownerFile, in a server's root directory, holds the pid of the process
