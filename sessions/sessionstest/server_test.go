@@ -474,6 +474,13 @@ func TestRemovedPoolAllocatesNoSession(t *testing.T) {
 	s.mu.Unlock()
 	assert.Nil(t, ss)
 	require.ErrorIs(t, err, errPoolRemoved)
+	if s.iso.Sandboxed {
+		s.spares.mu.Lock()
+		defer s.spares.mu.Unlock()
+		assert.Empty(t, s.spares.ready, "no sandbox was taken")
+		assert.Empty(t, s.spares.filling, "no sandbox was taken")
+		return
+	}
 	entries, err := os.ReadDir(s.root)
 	require.NoError(t, err)
 	for _, e := range entries {
