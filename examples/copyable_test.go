@@ -1,9 +1,12 @@
 package examples_test
 
 import (
+	"context"
 	"go/parser"
 	"go/token"
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -48,8 +51,11 @@ func TestExamplesAreCopyable(t *testing.T) {
 					}
 					assert.NotContains(t, p, "/internal", "%s imports %s: examples may import only public packages", path, p)
 					if strings.Contains(p, ".") {
-						assert.True(t, strings.HasPrefix(p, "github.com/shellpool/shellpool/") || strings.HasPrefix(p, "github.com/Azure/azure-sdk-for-go/sdk/"),
-							"%s imports %s: only this module and the Azure SDK", path, p)
+						// The MCP Go SDK is allowed in example programs only
+						// (TestLibraryPackagesDoNotDependOnTheMCPSDK).
+						assert.True(t, strings.HasPrefix(p, "github.com/shellpool/shellpool/") || strings.HasPrefix(p, "github.com/Azure/azure-sdk-for-go/sdk/") ||
+							strings.HasPrefix(p, "github.com/modelcontextprotocol/go-sdk/"),
+							"%s imports %s: only this module, the Azure SDK and the MCP Go SDK", path, p)
 					}
 				}
 			}
@@ -57,11 +63,33 @@ func TestExamplesAreCopyable(t *testing.T) {
 	}
 }
 
-// The README's local walkthrough is the one TestTutorialWalkthroughSharesOneEmulator
-// runs: the same programs in the same order, the emulator started with an env
-// file and a pid file, and the emulator stopped through the pid file.
-func TestREADMEWalkthroughIsTheTestedOne(t *testing.T) {
+// Every main.go builds on its own, as a user copies it (without
+// emulator.go), and a copied program uses Azure only: it has no -emulator
+// and refuses to run without a subscription.
+func TestMainGoBuildsAlone(t *testing.T) {
 	t.Parallel()
+	for _, name := range programs {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			out, err := exec.Command("go", "vet", filepath.Join(name, "main.go")).CombinedOutput()
+			assert.NoError(t, err, "%s/main.go alone: %s", name, out)
+		})
+	}
+	t.Run("execute alone uses Azure only", func(t *testing.T) {
+		t.Parallel()
+		r := runProgram(t, t.TempDir(), cleanEnv("SHELLPOOL_EMULATOR=1"), "execute-alone")
+		assert.Equal(t, 1, r.code)
+		assert.Empty(t, r.stdout)
+		assert.Equal(t, "execute: set AZURE_SUBSCRIPTION_ID (or -subscription) to use Azure\n", r.stderr)
+		r = runProgram(t, t.TempDir(), cleanEnv(), "execute-alone", "-emulator")
+		assert.Equal(t, 2, r.code, "no -emulator flag without emulator.go")
+		assert.Contains(t, r.stderr, "flag provided but not defined: -emulator")
+	})
+}
+
+// readmeLocalBlock returns the lines of the README's local walkthrough.
+func readmeLocalBlock(t *testing.T) []string {
+	t.Helper()
 	data, err := os.ReadFile(filepath.Join("..", "README.md"))
 	require.NoError(t, err)
 	readme := string(data)
@@ -71,17 +99,75 @@ func TestREADMEWalkthroughIsTheTestedOne(t *testing.T) {
 	start := strings.Index(block, "```sh\n")
 	require.GreaterOrEqual(t, start, 0)
 	block = block[start+len("```sh\n"):]
-	block = block[:strings.Index(block, "```")]
+	return strings.Split(strings.TrimSuffix(block[:strings.Index(block, "```")], "\n"), "\n")
+}
 
+// goShim stands in for the go command in the README's blocks: `go run
+// ./examples/NAME ARGS` runs the example built before the test started
+// (with $EXTRA_EMULATOR_ARGS for the emulator).
+const goShim = `go() {
+  [ "$1" = run ] || { echo "go $1: the test runs only go run" >&2; return 1; }
+  prog="$BIN/${2#./examples/}"; shift 2
+  if [ "$prog" = "$BIN/emulator" ]; then exec "$prog" "$@" $EXTRA_EMULATOR_ARGS; fi
+  "$prog" "$@"
+}
+`
+
+// The README's local walkthrough, run as written (each go run is the built
+// program): the steps see what the earlier ones made, execute after cleanup
+// fails, and kill through the pid file stops the emulator, which removes
+// its files.
+func TestREADMEWalkthroughAsWritten(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("bash is not installed; it runs the README's walkthrough")
+	}
+	lines := readmeLocalBlock(t)
 	var order []string
-	for _, line := range strings.Split(block, "\n") {
+	for _, line := range lines {
 		if rest, ok := strings.CutPrefix(line, "go run ./examples/"); ok {
 			order = append(order, strings.Fields(rest)[0])
 		}
 	}
 	assert.Equal(t, []string{"emulator", "setup", "deploy-pool", "create-identity", "assign-role", "get-token",
 		"execute", "verify", "cleanup", "execute"}, order)
-	assert.Contains(t, block, "go run ./examples/emulator -env-file /tmp/shellpool.env -pid-file /tmp/shellpool.pid &\n")
-	assert.Contains(t, block, "\n. /tmp/shellpool.env")
-	assert.Contains(t, block, "\nkill $(cat /tmp/shellpool.pid)")
+
+	tmp := t.TempDir()
+	ctx, cancel := context.WithTimeout(t.Context(), 3*hangLimit)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", "-c", goShim+strings.Join(lines, "\n")+"\nwait\n")
+	cmd.Dir = t.TempDir()
+	cmd.Env = cleanEnv("BIN="+binDir, "TMPDIR="+tmp)
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Regexp(t, `(?m)^Session pool myshellpool: Succeeded$`, string(out))
+	assert.Regexp(t, `(?m)^hello world\nhi\nExit code: 0$`, string(out))
+	assert.Regexp(t, `(?m)^Resource group my-shell-session-rg deleted\nUsing the standalone emulator at \S+\nexecute: pool: session pool "myshellpool" was not found`, string(out),
+		"execute after cleanup fails and says why")
+	left, err := os.ReadDir(tmp)
+	require.NoError(t, err)
+	assert.Empty(t, left, "the emulator removed its env file and pid file (mktemp made them in TMPDIR)")
+}
+
+// The README's start loop ends when the emulator cannot start (here: its
+// address is taken) instead of waiting forever.
+func TestREADMEStartLoopStopsWhenTheEmulatorDies(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("bash is not installed; it runs the README's walkthrough")
+	}
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer taken.Close()
+	lines := readmeLocalBlock(t)
+	require.True(t, strings.HasPrefix(lines[2], "until "), "the third line is the start loop: %s", lines[2])
+	ctx, cancel := context.WithTimeout(t.Context(), hangLimit)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", "-c", goShim+strings.Join(lines[:3], "\n")+"\n")
+	cmd.Dir = t.TempDir()
+	cmd.Env = cleanEnv("BIN="+binDir, "TMPDIR="+t.TempDir(), "EXTRA_EMULATOR_ARGS=-addr "+taken.Addr().String())
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Contains(t, string(out), "address already in use")
+	assert.Contains(t, string(out), "the emulator stopped: see its error above")
 }

@@ -1,8 +1,9 @@
 // Package examples holds one runnable program per step of the Azure Container
 // Apps shell session pool tutorial, plus a quickstart and an emulator server.
 // Each program's main.go is a small package main that imports only this
-// module's public packages, so it can be copied into an application; its
-// emulator.go, which you leave out, lets it run against the local emulator
+// module's public packages and builds on its own, so it can be copied into an
+// application, where it uses Azure only; its emulator.go, which you leave
+// out, adds -emulator to run against the local emulator
 // (sessions/sessionstest) instead of Azure.
 //
 // The step programs use Azure unless asked for the emulator (-emulator, or
@@ -15,9 +16,10 @@
 // To walk through the tutorial locally, start the emulator once and run the
 // steps one after another against it, each seeing what the earlier ones made:
 //
-//	go run ./examples/emulator -env-file /tmp/shellpool.env -pid-file /tmp/shellpool.pid &
-//	until [ -s /tmp/shellpool.env ]; do sleep 0.2; done
-//	. /tmp/shellpool.env
+//	env_file=$(mktemp) pid_file=$(mktemp)
+//	go run ./examples/emulator -env-file "$env_file" -pid-file "$pid_file" &
+//	until [ -s "$env_file" ]; do kill -0 $! 2>/dev/null || break; sleep 0.2; done
+//	. "$env_file"
 //	go run ./examples/setup             // register Microsoft.App, create the resource group
 //	go run ./examples/deploy-pool       // write deploy.json and deploy the pool
 //	go run ./examples/create-identity   // the managed identity "$POOL-uami"
@@ -28,7 +30,8 @@
 //	go run ./examples/cleanup           // delete the resource group
 //	go run ./examples/files             // upload, list and download a file
 //	go run ./examples/async-execute     // BeginExecute and PollUntilDone
-//	kill $(cat /tmp/shellpool.pid)      // stop the emulator
+//	go run ./examples/pool-mcp          // the pool's MCP server, with the MCP Go SDK's client
+//	kill $(cat "$pid_file")             // stop the emulator
 //
 // A program run alone with -emulator starts an emulator in-process with the
 // earlier steps done (sessionstest.StartTutorial).

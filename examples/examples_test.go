@@ -3,6 +3,8 @@ package examples_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,11 +31,11 @@ import (
 var programs = []string{
 	"setup", "deploy-pool", "create-identity", "assign-role", "get-token", "execute",
 	"verify", "cleanup", "quickstart", "files", "async-execute", "emulator", "multiuser",
-	"run", "background",
+	"run", "background", "pool-mcp",
 }
 
-// binDir holds every example, built once by TestMain before any test starts,
-// so that no test's time limit includes the toolchain.
+// binDir holds every example, built by TestMain before any test starts, so
+// that no test's time limit includes the toolchain.
 var binDir string
 
 func TestMain(m *testing.M) {
@@ -41,13 +43,15 @@ func TestMain(m *testing.M) {
 }
 
 func buildAndRun(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "shellpool-examples-")
+	dir, err := binCache()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "examples test:", err)
 		return 1
 	}
-	defer os.RemoveAll(dir)
-	args := []string{"build", "-o", dir + string(filepath.Separator)}
+	// -s -w: no symbol table or DWARF, which makes linking much cheaper; go
+	// build leaves a binary alone when the one in dir is up to date, so a
+	// warm run links nothing.
+	args := []string{"build", "-ldflags=-s -w", "-o", dir + string(filepath.Separator)}
 	for _, p := range programs {
 		args = append(args, "./"+p)
 	}
@@ -55,18 +59,44 @@ func buildAndRun(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "examples test: go build of the examples: %v\n%s", err, out)
 		return 1
 	}
+	// execute's main.go alone, as a user copies it.
+	alone := filepath.Join(dir, "execute-alone"+exeSuffix())
+	if out, err := exec.Command("go", "build", "-ldflags=-s -w", "-o", alone, filepath.Join("execute", "main.go")).CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "examples test: go build of execute/main.go alone: %v\n%s", err, out)
+		return 1
+	}
 	binDir = dir
 	return m.Run()
+}
+
+// binCache returns the directory the examples are built into: one per
+// checkout, in the user's cache directory (like go's build cache), kept
+// between runs so that go build relinks only what changed.
+func binCache() (string, error) {
+	root, err := os.UserCacheDir()
+	if err != nil {
+		root = os.TempDir()
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256([]byte(wd))
+	dir := filepath.Join(root, "shellpool-examples-test", hex.EncodeToString(sum[:8]))
+	return dir, os.MkdirAll(dir, 0o755)
 }
 
 // binary returns the path of a built example.
 func binary(t *testing.T, name string) string {
 	t.Helper()
-	exe := filepath.Join(binDir, name)
+	return filepath.Join(binDir, name+exeSuffix())
+}
+
+func exeSuffix() string {
 	if runtime.GOOS == "windows" {
-		exe += ".exe"
+		return ".exe"
 	}
-	return exe
+	return ""
 }
 
 // hangLimit stops a program that hangs. It is far above what any program
@@ -128,7 +158,7 @@ var uuidRE = `[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`
 // when asked.
 var stepPrograms = []string{
 	"setup", "deploy-pool", "create-identity", "assign-role", "get-token", "execute",
-	"verify", "cleanup", "files", "async-execute",
+	"verify", "cleanup", "files", "async-execute", "pool-mcp",
 }
 
 // A step program without Azure settings and without -emulator must not run
@@ -235,6 +265,11 @@ func TestExamplesInEmulatorMode(t *testing.T) {
 		{name: "background", program: "background", args: []string{"-emulator"},
 			want: []string{`(?m)^Started process [0-9a-f]{24}$`, `(?m)^live: tick 1\nlive: tick 2$`,
 				`(?m)^re-attached, whole output:\ntick 1\ntick 2\ntick 3\ntick 4\ntick 5\nExit code: 4$`}},
+		{name: "pool-mcp", program: "pool-mcp", args: []string{"-emulator"},
+			want: []string{`(?m)^MCP endpoint: https://127\.0\.0\.1:\d+/subscriptions/.*/sessionPools/myshellpool/mcp$`,
+				`(?m)^API key: REDACTED$`, `(?m)^Server: Microsoft Container Apps MCP Server \(MCP 2025-03-26\)$`,
+				`(?m)^Tools: launchShell, runShellCommandInRemoteEnvironment$`},
+			suffix: "Launched a shell environment\nHello from Azure Container Apps Shell Session!\nan argument with spaces and $(no expansion)\n"},
 		{name: "async-execute", program: "async-execute", args: []string{"-emulator"},
 			want: []string{`(?m)^step 1\nstep 2\nstep 3\nExit code: 0$`}},
 	}
@@ -292,7 +327,7 @@ func startSharedEmulator(t *testing.T, flags ...string) *emulator {
 	envFile, pidFile := filepath.Join(dir, "shellpool.env"), filepath.Join(dir, "shellpool.pid")
 	e := &emulator{pidFile: pidFile, vars: map[string]string{}}
 	var exited <-chan struct{}
-	e.stdout, exited = startEmulator(t, append([]string{"-addr", "127.0.0.1:0", "-env-file", envFile, "-pid-file", pidFile}, flags...)...)
+	e.stdout, exited = startEmulator(t, append([]string{"-env-file", envFile, "-pid-file", pidFile}, flags...)...)
 	ctx, cancel := context.WithTimeout(t.Context(), hangLimit)
 	defer cancel()
 	waitForFile(ctx, t, envFile, exited)
@@ -323,6 +358,11 @@ func TestTutorialWalkthroughSharesOneEmulator(t *testing.T) {
 		return r
 	}
 
+	// The emulator starts empty: a step needs the steps before it, as in Azure.
+	r := runProgram(t, dir, emu.env, "execute")
+	assert.Equal(t, 1, r.code, "execute before setup and deploy-pool; stdout: %s", r.stdout)
+	assert.Contains(t, r.stderr, `execute: pool: session pool "myshellpool" was not found in resource group "my-shell-session-rg" (ResourceNotFound): deploy it first`)
+
 	assert.Regexp(t, `(?m)^Resource group my-shell-session-rg in northcentralus: Succeeded$`, run("setup").stdout)
 	assert.Regexp(t, `(?m)^Session pool myshellpool: Succeeded$`, run("deploy-pool").stdout)
 	m := regexp.MustCompile(`(?m)^Principal ID: (` + uuidRE + `)$`).FindStringSubmatch(run("create-identity").stdout)
@@ -337,9 +377,9 @@ func TestTutorialWalkthroughSharesOneEmulator(t *testing.T) {
 		"verify lists the assignment assign-role made")
 	assert.Regexp(t, `(?m)^Resource group my-shell-session-rg deleted$`, run("cleanup").stdout)
 
-	r := runProgram(t, dir, emu.env, "execute")
+	r = runProgram(t, dir, emu.env, "execute")
 	assert.Equal(t, 1, r.code, "after cleanup the pool is gone; stdout: %s", r.stdout)
-	assert.Contains(t, r.stderr, "ResourceNotFound")
+	assert.Contains(t, r.stderr, `execute: pool: session pool "myshellpool" was not found in resource group "my-shell-session-rg" (ResourceNotFound): deploy it first`, "the error says what to do")
 	assert.NotContains(t, r.stdout, "hello world")
 
 	// The emulator stops cleanly on SIGTERM to the process in -pid-file (the
@@ -364,7 +404,7 @@ func TestWalkthroughWithRBAC(t *testing.T) {
 	t.Parallel()
 	t.Run("assign-role -assignee me", func(t *testing.T) {
 		t.Parallel()
-		emu := startSharedEmulator(t, "-rbac")
+		emu := startSharedEmulator(t, "-rbac", "-tutorial-pool")
 		assert.Contains(t, emu.stdout.String(), "go run ./examples/assign-role -assignee me", "the emulator shows how to get the role")
 		dir := t.TempDir()
 		r := runProgram(t, dir, emu.env, "execute")
@@ -379,7 +419,7 @@ func TestWalkthroughWithRBAC(t *testing.T) {
 	})
 	t.Run("-grant", func(t *testing.T) {
 		t.Parallel()
-		emu := startSharedEmulator(t, "-rbac", "-grant")
+		emu := startSharedEmulator(t, "-rbac", "-grant", "-tutorial-pool")
 		// Where it listens and whether sessions are sandboxes.
 		assert.Equal(t, 2, strings.Count(emu.stdout.String(), "\n"), "no hint is needed: %s", emu.stdout.String())
 		dir := t.TempDir()
@@ -467,7 +507,7 @@ func TestEmulatorServesTheTutorialsCurlStep(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			envFile := filepath.Join(t.TempDir(), "shellpool.env")
-			stdout, exited := startEmulator(t, append([]string{"-addr", "127.0.0.1:0", "-env-file", envFile}, tt.flags...)...)
+			stdout, exited := startEmulator(t, append([]string{"-tutorial-pool", "-env-file", envFile}, tt.flags...)...)
 
 			ctx, cancel := context.WithTimeout(t.Context(), hangLimit)
 			defer cancel()

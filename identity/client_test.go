@@ -204,5 +204,13 @@ func TestNewClientValidation(t *testing.T) {
 
 func TestResourceID(t *testing.T) {
 	t.Parallel()
-	assert.Equal(t, identityPath, identity.ResourceID(testSub, "rg", "pool-uami"))
+	id, err := identity.ResourceID(testSub, "rg", "pool-uami")
+	require.NoError(t, err)
+	assert.Equal(t, identityPath, id.String())
+	assert.Equal(t, "pool-uami", id.Name)
+	assert.Equal(t, "rg", id.ResourceGroupName)
+	for _, bad := range [][3]string{{"", "rg", "pool-uami"}, {testSub, "a/b", "pool-uami"}, {testSub, "rg", "../x"}, {testSub, "rg", "x"}} {
+		_, err := identity.ResourceID(bad[0], bad[1], bad[2])
+		assert.ErrorIs(t, err, identity.ErrInvalidArgument, "%q", bad)
+	}
 }

@@ -107,7 +107,9 @@ func TestEmulatorTutorialFlow(t *testing.T) {
 	assert.True(t, created.Created)
 	require.NotEmpty(t, created.PrincipalID)
 	assert.NotEmpty(t, created.ClientID)
-	assert.True(t, strings.EqualFold(identity.ResourceID(e.srv.SubscriptionID(), tutorialRG, tutorialUAMI), created.ID), "ID %q", created.ID)
+	uamiID, err := identity.ResourceID(e.srv.SubscriptionID(), tutorialRG, tutorialUAMI)
+	require.NoError(t, err)
+	assert.True(t, strings.EqualFold(uamiID.String(), created.ID), "ID %q", created.ID)
 	asIdentity := e.srv.CredentialFor(created.PrincipalID)
 
 	// The token has the data plane's audience and names the identity; an

@@ -3,9 +3,11 @@ package identity
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"regexp"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 
 	"github.com/shellpool/shellpool/internal/armx"
@@ -97,13 +99,33 @@ type DeleteIdentityResponse struct {
 }
 
 // ResourceID returns the resource ID of the user-assigned managed identity
-// name in resourceGroup of subscriptionID.
-func ResourceID(subscriptionID, resourceGroup, name string) string {
+// name in resourceGroup of subscriptionID,
+// /subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name},
+// parsed as an azcore arm.ResourceID, as pool.ResourceID returns a pool's.
+// Use its String method where a string is needed (azidentity.ResourceID,
+// role assignment scopes). It fails with an *ArgumentError (matching
+// ErrInvalidArgument) when an argument breaks ARM's naming rules.
+func ResourceID(subscriptionID, resourceGroup, name string) (*arm.ResourceID, error) {
+	if r := azname.SubscriptionRule(subscriptionID); r != "" {
+		return nil, argErr("subscriptionID", r)
+	}
+	if err := checkIdentityArgs(resourceGroup, name); err != nil {
+		return nil, err
+	}
+	id, err := arm.ParseResourceID(identityPath(subscriptionID, resourceGroup, name))
+	if err != nil {
+		return nil, fmt.Errorf("identity: build identity resource ID: %w", err)
+	}
+	return id, nil
+}
+
+// identityPath is the resource ID path of an identity, unparsed.
+func identityPath(subscriptionID, resourceGroup, name string) string {
 	return "/subscriptions/" + subscriptionID + "/resourceGroups/" + resourceGroup + "/providers/" + IdentityResourceType + "/" + name
 }
 
 func (c *Client) identityURL(resourceGroup, name string) string {
-	return armx.URL(c.endpoint, ResourceID(armx.Segment(c.subscriptionID), armx.Segment(resourceGroup), armx.Segment(name)))
+	return armx.URL(c.endpoint, identityPath(armx.Segment(c.subscriptionID), armx.Segment(resourceGroup), armx.Segment(name)))
 }
 
 // CreateOrUpdateIdentity creates the user-assigned managed identity name in

@@ -37,8 +37,9 @@ type Client struct {
 	subscriptionID string
 	endpoint       string
 	pl             runtime.Pipeline
-	tracer         tracing.Tracer // az.namespace Microsoft.App: session pools
-	resTracer      tracing.Tracer // az.namespace Microsoft.Resources: groups, deployments, providers
+	secretPL       runtime.Pipeline // pl without body logging: its responses carry secrets
+	tracer         tracing.Tracer   // az.namespace Microsoft.App: session pools
+	resTracer      tracing.Tracer   // az.namespace Microsoft.Resources: groups, deployments, providers
 	apiVersion     string
 	resAPIVersion  string
 }
@@ -69,10 +70,19 @@ func NewClient(subscriptionID string, cred azcore.TokenCredential, options *Clie
 	if err != nil {
 		return nil, fmt.Errorf("pool: create ARM client: %w", err)
 	}
+	// The MCP credential actions answer with a key in the body: their
+	// pipeline never logs bodies, whatever Logging.IncludeBody says.
+	secretOpts := armOpts.Clone()
+	secretOpts.Logging.IncludeBody = false
+	sc, err := arm.NewClient(version.PoolModule, version.Version, cred, secretOpts)
+	if err != nil {
+		return nil, fmt.Errorf("pool: create ARM client: %w", err)
+	}
 	cl := &Client{
 		subscriptionID: subscriptionID,
 		endpoint:       c.Endpoint(),
 		pl:             c.Pipeline(),
+		secretPL:       sc.Pipeline(),
 		tracer:         withNamespace(c.Tracer(), ProviderNamespace),
 		resTracer:      withNamespace(c.Tracer(), ResourcesNamespace),
 		apiVersion:     poolAPIVersion,

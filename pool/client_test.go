@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -225,6 +226,7 @@ func TestGet(t *testing.T) {
 	_, err = c.Get(t.Context(), testRG, "missing", nil)
 	re := requireResponseError(t, err, 404, "ResourceNotFound")
 	assert.Contains(t, re.Error(), "was not found")
+	assert.True(t, strings.HasPrefix(err.Error(), `pool: session pool "missing" was not found in resource group "rg1" (ResourceNotFound): deploy it first`), "a 404 says what to do: %v", err)
 
 	calls := f.Requests()
 	require.Len(t, calls, 2)

@@ -46,6 +46,27 @@
 //   - ingress.targetPort 1-65535; secrets need unique names;
 //     managedIdentitySettings need an identity ("system" or a resource ID);
 //     identity type UserAssigned needs userAssignedIdentities.
+//   - mcpServerSettings: isMcpServerEnabled cannot be true for a
+//     CustomContainer pool (the service drops it). BeginCreateOrUpdate and
+//     Template.Render also refuse the settings with an api-version that lacks
+//     them (SupportsMCPServer: the previews from 2025-02-02-preview on),
+//     naming MCPServerAPIVersion.
+//
+// # The pool's MCP server
+//
+// A shell pool can serve MCP itself (preview): WithMCPServer turns it on
+// (properties.mcpServerSettings), SessionPool.MCPEndpoint reads its URL
+// from a pool read with Client.Get, and Client.FetchMCPServerCredentials and
+// Client.RotateMCPServerCredentials return the API key MCP clients send in
+// the x-ms-apikey header. The key is an MCPAPIKey, which prints as REDACTED
+// (fmt, encoding/json, log/slog); its responses are never logged, even with
+// azcore's Logging.IncludeBody. Call Reveal to send it. A pool without the
+// server answers with an error matching ErrMCPServerNotEnabled.
+//
+//	p := pool.NewShellPool("myshellpool", "eastus", pool.WithMCPServer())
+//	// ... BeginCreateOrUpdate, PollUntilDone, Get ...
+//	creds, err := client.FetchMCPServerCredentials(ctx, "my-rg", "myshellpool", nil)
+//	req.Header.Set("x-ms-apikey", creds.APIKey.Reveal())
 //
 // Most cross-field rules come from Terraform's provider, which mirrors the
 // service; that the service enforces each of them is [UNVERIFIED] (API.md

@@ -2,10 +2,13 @@ package pool_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log"
+	"net/http"
 	"os"
+	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
@@ -182,4 +185,88 @@ func ExampleClient_BeginDeploy() {
 		log.Fatal(err)
 	}
 	fmt.Println(deployment.Properties.ProvisioningState)
+}
+
+// Turn on the pool's MCP server (the MCP tutorial's pool).
+func ExampleWithMCPServer() {
+	p := pool.NewShellPool("myshellpool", "westus2", pool.WithMCPServer())
+	deployJSON, err := pool.NewTemplate(p).Render()
+	if err != nil {
+		log.Fatal(err)
+	}
+	var doc struct {
+		Resources []struct {
+			Properties struct {
+				MCPServerSettings json.RawMessage `json:"mcpServerSettings"`
+			} `json:"properties"`
+		} `json:"resources"`
+	}
+	if err := json.Unmarshal(deployJSON, &doc); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(string(doc.Resources[0].Properties.MCPServerSettings))
+
+	// A stable api-version has no MCP server: refused before anything is sent.
+	_, err = (&pool.Template{Pools: []*pool.SessionPool{p}, APIVersion: "2026-01-01"}).Render()
+	fmt.Println(errors.Is(err, pool.ErrInvalidArgument))
+	// Output:
+	// {
+	//                     "isMcpServerEnabled": true
+	//                 }
+	// true
+}
+
+// The API key of a pool's MCP server never prints; Reveal returns it for the
+// x-ms-apikey header.
+func ExampleMCPAPIKey() {
+	key := pool.NewMCPAPIKey("s3cr3t")
+	fmt.Println(key)
+	fmt.Printf("%+v %#v\n", pool.MCPServerCredential{APIKey: key}, key)
+	b, _ := json.Marshal(pool.MCPServerCredential{APIKey: key})
+	fmt.Println(string(b))
+	fmt.Println(len(key.Reveal()))
+	// Output:
+	// REDACTED
+	// {APIKey:REDACTED} pool.MCPAPIKey(REDACTED)
+	// {"apiKey":"REDACTED"}
+	// 6
+}
+
+// Fetch the key of a pool's MCP server and send it as the tutorial's curl
+// does. This example needs an Azure subscription, so it is compiled but not
+// run.
+func ExampleClient_FetchMCPServerCredentials() {
+	ctx := context.Background()
+	cred, err := azidentity.NewDefaultAzureCredential(nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	client, err := pool.NewClient(os.Getenv("AZURE_SUBSCRIPTION_ID"), cred, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	p, err := client.Get(ctx, "my-shell-session-rg", "myshellpool", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	creds, err := client.FetchMCPServerCredentials(ctx, "my-shell-session-rg", "myshellpool", nil)
+	if errors.Is(err, pool.ErrMCPServerNotEnabled) {
+		log.Fatal("create the pool with pool.WithMCPServer() first")
+	} else if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(p.MCPEndpoint(), creds.APIKey) // the key prints as REDACTED
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.MCPEndpoint(),
+		strings.NewReader(`{"jsonrpc": "2.0", "id": "1", "method": "initialize"}`))
+	if err != nil {
+		log.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("x-ms-apikey", creds.APIKey.Reveal())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer resp.Body.Close()
+	fmt.Println(resp.Status)
 }

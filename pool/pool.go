@@ -32,9 +32,10 @@ const (
 //     returns no error: Validate, which BeginCreateOrUpdate and
 //     Template.Render run before anything is sent, refuses a bad name or
 //     region such as "Not A Region!!".
-func NewShellPool(name, location string) *SessionPool {
+//   - opts - changes to apply, such as WithMCPServer
+func NewShellPool(name, location string, opts ...ShellPoolOption) *SessionPool {
 	maxSessions, cooldown := ShellPoolMaxConcurrentSessions, ShellPoolCooldownPeriodInSeconds
-	return &SessionPool{
+	p := &SessionPool{
 		Name:     name,
 		Location: location,
 		Properties: &SessionPoolProperties{
@@ -50,6 +51,12 @@ func NewShellPool(name, location string) *SessionPool {
 			SessionNetworkConfiguration: &SessionNetworkConfiguration{Status: SessionNetworkStatusEgressEnabled},
 		},
 	}
+	for _, o := range opts {
+		if o != nil {
+			o(p)
+		}
+	}
+	return p
 }
 
 // Endpoint returns the pool's data-plane endpoint, the base URL that

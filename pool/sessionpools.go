@@ -3,8 +3,10 @@ package pool
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 
 	"github.com/shellpool/shellpool/internal/armx"
@@ -24,8 +26,10 @@ type CreateOrUpdateResponse struct {
 }
 
 // BeginCreateOrUpdate creates a session pool or replaces its settings (PUT).
-// The pool is validated first (SessionPool.Validate); an invalid pool returns
-// a *ValidationError and sends nothing. Read-only fields are not sent.
+// The pool is validated first (SessionPool.Validate, and its settings against
+// the client's api-version: MCPServerSettings need one that has them,
+// SupportsMCPServer); an invalid pool returns a *ValidationError and sends
+// nothing. Read-only fields are not sent.
 // The poller follows the Azure-AsyncOperation header of a 201 response and
 // then reads the pool; a synchronous 200 completes at once.
 //   - resourceGroup - the resource group, which must exist
@@ -42,8 +46,8 @@ func (c *Client) BeginCreateOrUpdate(ctx context.Context, resourceGroup, name st
 	if err := checkGroup(resourceGroup); err != nil {
 		return nil, err
 	}
-	pool.Name = name // Validate checks it
-	if err := pool.Validate(); err != nil {
+	pool.Name = name // validate checks it
+	if err := pool.validate(checkDirect, c.apiVersion); err != nil {
 		return nil, err
 	}
 	return begin[CreateOrUpdateResponse](ctx, c, c.tracer, armx.Request{Method: http.MethodPut, URL: c.poolURL(resourceGroup, name), APIVersion: c.apiVersion, Body: pool.putBody(), OK: []int{http.StatusOK, http.StatusCreated}}, runtime.FinalStateViaAzureAsyncOp)
@@ -71,7 +75,19 @@ func (c *Client) Get(ctx context.Context, resourceGroup, name string, options *G
 		return res, err
 	}
 	pool, _, err := armx.Do[SessionPool](ctx, c.pl, armx.Request{Method: http.MethodGet, URL: c.poolURL(resourceGroup, name), APIVersion: c.apiVersion, OK: []int{http.StatusOK}})
-	return GetResponse{SessionPool: pool}, err
+	return GetResponse{SessionPool: pool}, notFoundHint(err, resourceGroup, name)
+}
+
+// notFoundHint wraps a 404 from a pool's URL (ResourceNotFound,
+// ResourceGroupNotFound) with what to do; errors.As still reaches the
+// *azcore.ResponseError.
+func notFoundHint(err error, resourceGroup, name string) error {
+	var re *azcore.ResponseError
+	if !errors.As(err, &re) || re.StatusCode != http.StatusNotFound {
+		return err
+	}
+	return fmt.Errorf("pool: session pool %q was not found in resource group %q (%s): deploy it first (Client.BeginCreateOrUpdate, examples/deploy-pool), or check the pool name, resource group and subscription; a pool goes with its resource group when that is deleted: %w",
+		name, resourceGroup, re.ErrorCode, err)
 }
 
 // BeginUpdateOptions contains the optional parameters for Client.BeginUpdate.

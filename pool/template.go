@@ -249,7 +249,7 @@ func (t *Template) document() (*templateDoc, error) {
 		if t.Parameterize {
 			mode = checkParameterized
 		}
-		if err := p.validate(mode); err != nil {
+		if err := p.validate(mode, t.apiVersion()); err != nil {
 			return nil, fmt.Errorf("template pool %d: %w", i, err)
 		}
 		r := TemplateResource{

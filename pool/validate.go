@@ -3,7 +3,6 @@ package pool
 import (
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -40,26 +39,15 @@ func (c *checker) rangeInt32(field string, v *int32, lo, hi int32) {
 	}
 }
 
-var poolNameRE = regexp.MustCompile(`^[a-z][a-z0-9]*$`)
-
 // nameRule returns the rule a pool name breaks, or "".
-func nameRule(name string) string {
-	switch {
-	case name == "":
-		return "is required"
-	case len(name) < 3 || len(name) > 63:
-		return fmt.Sprintf("must be 3-63 characters long, got %d", len(name))
-	case !poolNameRE.MatchString(name):
-		return "must be lower-case letters and digits only, starting with a letter (^[a-z][a-z0-9]*$); hyphens are not allowed"
-	}
-	return ""
-}
+func nameRule(name string) string { return azname.PoolNameRule(name) }
 
 // ValidateName checks a session pool name against the specification's rule:
 // 3-63 characters, lower-case letters and digits, starting with a letter
 // (^[a-z][a-z0-9]*$). Some documentation uses hyphenated names such as
 // "my-session-pool"; the specification forbids them, and so does this check
-// (API.md §2.2 [CONFLICT]). The error is a *ValidationError.
+// (docs/API.md §2.2). The error is a *ValidationError whose message says
+// what is wrong with this name and, when one is near, suggests a valid one.
 func ValidateName(name string) error {
 	if r := nameRule(name); r != "" {
 		return &ValidationError{Subject: fmt.Sprintf("session pool name %q", name), Problems: []Problem{{Field: "name", Rule: r}}}
@@ -71,8 +59,12 @@ func ValidateName(name string) error {
 // ("Validation rules") and returns a *ValidationError listing every
 // violation (nil when there is none). The client runs it before sending a
 // pool, so a bad pool never reaches Azure.
+//
+// Validate does not know the api-version the pool will be sent with:
+// BeginCreateOrUpdate and Template.Render also refuse settings their
+// api-version lacks (MCPServerSettings outside SupportsMCPServer).
 func (p *SessionPool) Validate() error {
-	return p.validate(checkDirect)
+	return p.validate(checkDirect, "")
 }
 
 // checkMode says how SessionPool.validate treats the name and location.
@@ -95,8 +87,9 @@ func (p *SessionPool) subject() string {
 	return fmt.Sprintf("session pool %q", p.Name)
 }
 
-// validate checks the pool; mode says how to check name and location.
-func (p *SessionPool) validate(mode checkMode) error {
+// validate checks the pool; mode says how to check name and location, and
+// apiVersion, unless "", is the api-version the pool will be sent with.
+func (p *SessionPool) validate(mode checkMode, apiVersion string) error {
 	var c checker
 	if p == nil {
 		c.add("pool", "must not be nil")
@@ -144,6 +137,7 @@ func (p *SessionPool) validate(mode checkMode) error {
 	checkDynamic(&c, "properties.dynamicPoolConfiguration", props.DynamicPoolConfiguration, props.ContainerType)
 	checkTemplate(&c, "properties.customContainerTemplate", props.CustomContainerTemplate, custom)
 	checkNetwork(&c, "properties.sessionNetworkConfiguration", props.SessionNetworkConfiguration)
+	checkMCP(&c, props, apiVersion)
 	for i, m := range props.ManagedIdentitySettings {
 		f := fmt.Sprintf("properties.managedIdentitySettings[%d]", i)
 		if m.Identity == "" {

@@ -181,7 +181,8 @@ func TestValidationErrorMessage(t *testing.T) {
 	err := p.Validate()
 	require.Error(t, err)
 	assert.Equal(t, `pool: session pool "my-pool" is invalid (2 problems): `+
-		`name: must be lower-case letters and digits only, starting with a letter (^[a-z][a-z0-9]*$); hyphens are not allowed; `+
+		`name: contains '-' (hyphens are not allowed, although some Azure documentation shows hyphenated pool names); `+
+		`a session pool name is 3-63 lower-case letters and digits, starting with a letter (^[a-z][a-z0-9]*$), such as "mypool"; `+
 		`properties.scaleConfiguration.maxConcurrentSessions: must be at least 1, got 0; fix these fields and try again`, err.Error())
 }
 
@@ -192,6 +193,12 @@ func TestValidateName(t *testing.T) {
 		err := ValidateName(bad)
 		assert.ErrorIs(t, err, ErrInvalidArgument, bad)
 	}
+	// The message fits the name: My_Pool! has no hyphen.
+	err := ValidateName("My_Pool!")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `contains upper-case letters and '_', '!'`)
+	assert.Contains(t, err.Error(), `such as "mypool"`)
+	assert.NotContains(t, err.Error(), "hyphen")
 }
 
 func TestValidateUpdate(t *testing.T) {

@@ -28,8 +28,9 @@ const (
 	DefaultDataPlaneAPIVersion = "2025-02-02-preview"
 
 	// Audience is the audience of the access tokens the dynamic sessions
-	// data plane accepts. The client requests Audience + "/.default".
-	Audience = "https://dynamicsessions.io"
+	// data plane accepts, https://dynamicsessions.io. The client requests
+	// Audience + "/.default".
+	Audience = azname.SessionsAudience
 
 	// ServiceName identifies the dynamic sessions data plane in a
 	// cloud.Configuration. Set ClientOptions.Cloud.Services[ServiceName].Audience
@@ -43,7 +44,7 @@ const (
 // ClientOptions configures a Client. A nil *ClientOptions is the same as the
 // zero value. The embedded azcore.ClientOptions holds the transport, retry,
 // logging and tracing settings; its APIVersion field overrides
-// DefaultAPIVersion for every request the client sends (the api-version
+// DefaultDataPlaneAPIVersion for every request the client sends (the api-version
 // query parameter, also on polling URLs and nextLinks).
 type ClientOptions struct {
 	azcore.ClientOptions
@@ -203,7 +204,22 @@ func normalizeEndpoint(endpoint string, allowHTTP bool) (string, error) {
 			return "", newArgumentError("endpoint", fmt.Sprintf("has port %q; use a number from 1 to 65535, or none", p))
 		}
 	}
+	if name, ok := poolNameOf(u.Path); ok {
+		if r := azname.PoolNameRule(name); r != "" {
+			return "", newArgumentError("endpoint", fmt.Sprintf("names session pool %q, which %s; when it comes from PoolEndpoint, pass the pool's name as deployed", name, r))
+		}
+	}
 	return strings.TrimRight(u.String(), "/"), nil
+}
+
+// poolNameOf returns the pool name of a regional endpoint's path,
+// .../sessionPools/{name}, unescaped.
+func poolNameOf(path string) (string, bool) {
+	segs := strings.Split(strings.TrimRight(path, "/"), "/")
+	if len(segs) < 2 || !strings.EqualFold(segs[len(segs)-2], "sessionPools") {
+		return "", false
+	}
+	return segs[len(segs)-1], true
 }
 
 // validHost reports whether host is an IP address or a DNS name whose labels
@@ -251,8 +267,10 @@ func isNil(v any) bool {
 // region may be a short name ("northcentralus") or a display name
 // ("North Central US"); it is normalised to the short form. PoolEndpoint
 // itself never fails: a region that does not make a valid host name
-// ("north central us!!") gives an endpoint that NewClient refuses with an
-// *ArgumentError naming the host, before anything is sent. Prefer the pool's
+// ("north central us!!"), or a pool name that breaks the service's rule
+// (3-63 lower-case letters and digits, starting with a letter; "My_Pool!"),
+// gives an endpoint that NewClient refuses with an *ArgumentError saying
+// what is wrong, before anything is sent. Prefer the pool's
 // properties.poolManagementEndpoint when it can be read from ARM (API.md §1.1).
 func PoolEndpoint(region, subscriptionID, resourceGroup, pool string) string {
 	return azname.RegionalEndpoint(region, subscriptionID, resourceGroup, pool)

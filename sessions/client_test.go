@@ -34,6 +34,13 @@ func TestPoolEndpoint(t *testing.T) {
 		})
 	}
 	assert.Equal(t, "https://westus.dynamicsessions.io/subscriptions/s/resourceGroups/my%20rg/sessionPools/p", PoolEndpoint("West US", "s", "my rg", "p"), "segments are escaped")
+
+	// PoolEndpoint never fails; NewClient says what is wrong with a pool
+	// name before anything is sent.
+	_, err := NewClient(PoolEndpoint("eastus", "sub", "rg", "My_Pool!"), &fake.TokenCredential{}, nil)
+	require.ErrorIs(t, err, ErrInvalidArgument)
+	assert.Contains(t, err.Error(), `names session pool "My_Pool!", which contains upper-case letters and '_', '!'`)
+	assert.Contains(t, err.Error(), `such as "mypool"`)
 }
 
 func TestNewSessionID(t *testing.T) {
@@ -113,6 +120,9 @@ func TestNewClientValidation(t *testing.T) {
 		{name: "endpoint with user and password", endpoint: "https://user:pw@host/x", cred: cred, wantName: "endpoint"},
 		{name: "endpoint with a user", endpoint: "https://user@host/x", cred: cred, wantName: "endpoint"},
 		{name: "PoolEndpoint with a region that is no host name", endpoint: PoolEndpoint("north central us!!", "sub", "rg", "pool"), cred: cred, wantName: "endpoint"},
+		{name: "PoolEndpoint with a pool name the service refuses", endpoint: PoolEndpoint("eastus", "sub", "rg", "My_Pool!"), cred: cred, wantName: "endpoint"},
+		{name: "pool name with a space", endpoint: PoolEndpoint("eastus", "sub", "rg", "my pool"), cred: cred, wantName: "endpoint"},
+		{name: "hyphenated pool name", endpoint: "https://eastus.dynamicsessions.io/subscriptions/s/resourceGroups/rg/sessionPools/my-pool", cred: cred, wantName: "endpoint"},
 		{name: "host with an underscore", endpoint: "https://east_us.dynamicsessions.io/x", cred: cred, wantName: "endpoint"},
 		{name: "host label starting with a hyphen", endpoint: "https://-eastus.dynamicsessions.io/x", cred: cred, wantName: "endpoint"},
 		{name: "port out of range", endpoint: "https://host:70000/x", cred: cred, wantName: "endpoint"},
@@ -137,7 +147,7 @@ func TestNewClientAcceptsRealHosts(t *testing.T) {
 	t.Parallel()
 	for _, ep := range []string{
 		PoolEndpoint("North Central US", "sub", "rg", "pool"),
-		"https://eastus.dynamicsessions.io/subscriptions/s/resourceGroups/rg/sessionPools/p",
+		"https://eastus.dynamicsessions.io/subscriptions/s/resourceGroups/rg/sessionPools/pool",
 		"https://127.0.0.1:8443/pool",
 		"https://[::1]:8443/pool",
 		"https://localhost/pool",

@@ -53,21 +53,6 @@ type Command struct {
 	// the service's default, DefaultOutputLimit, applies; a negative value is
 	// refused.
 	OutputLimit int
-
-	// Env holds environment variables for this command, added to the
-	// session's environment (a name set here replaces the session's
-	// value). Names must match [A-Za-z_][A-Za-z0-9_]*; values may hold any
-	// bytes except NUL (quotes, newlines, "$(...)") and reach the command
-	// unchanged. Run and Start apply it; Execute and BeginExecute, the raw
-	// service call, refuse a Command that sets it.
-	Env map[string]string
-
-	// Dir is the working directory the command starts in; empty means the
-	// session's default. A relative path is relative to that default. Run
-	// and Start apply it (a directory that cannot be entered is an error
-	// matching ErrDirNotFound); Execute and BeginExecute refuse a Command
-	// that sets it.
-	Dir string
 }
 
 // ShellCommand returns a Command that runs script with bash, for example
@@ -101,10 +86,6 @@ func (cmd Command) validate() error {
 		return newArgumentError("cmd.OutputLimit", fmt.Sprintf("is negative (%d); use zero for the service's default (%d) or a positive length", cmd.OutputLimit, DefaultOutputLimit))
 	case cmd.OutputLimit > math.MaxInt32:
 		return newArgumentError("cmd.OutputLimit", fmt.Sprintf("is %d, more than the wire format can carry (%d)", cmd.OutputLimit, math.MaxInt32))
-	case len(cmd.Env) > 0:
-		return newArgumentError("cmd.Env", "is applied by Run and Start only; Execute sends the command to the service as is (use Run, or set the variables in the script)")
-	case cmd.Dir != "":
-		return newArgumentError("cmd.Dir", "is applied by Run and Start only; Execute sends the command to the service as is (use Run, or cd in the script)")
 	}
 	return nil
 }

@@ -16,7 +16,7 @@
 //	// handle err
 //	client, err := sessions.NewClient(poolEndpoint, cred, nil)
 //	// handle err
-//	s := client.NewSessionClient(NewSessionID()) // a fresh random identifier
+//	s := client.NewSessionClient(sessions.NewSessionID()) // a fresh random identifier
 //	defer s.Close(ctx)       // deletes the session, even once ctx has expired
 //	resp, err := s.Execute(ctx, sessions.ShellCommand("ls -la /mnt/data"), nil)
 //	// handle err
@@ -33,27 +33,16 @@
 // Succeeded), stdout, stderr, the run time, and whether the command timed out
 // or its output may have been cut.
 //
-// # Run vs Execute
+// # Exact results: package proc
 //
 // Execute is the raw service call, and live shell pools make it lossy:
 // stdout and stderr are cut silently at 4,096 bytes, the last write is
 // sometimes lost, a script over 128 KiB cannot be sent, and there is no
-// env, working directory or cancellation. [Client.Run] returns the
-// command's true result instead: the exit code, stdout and stderr byte for
-// byte at any size (or streamed to RunOptions.Stdout/Stderr), with
-// [Command].Env and Dir applied, any script or stdin size, a Timeout that
-// kills the command with exit code 124 and keeps its partial output, and a
-// cancelled context that kills the command in the session.
-// [Client.Start] runs a command in the background as a [Process] to read
-// while it runs, Wait for, Kill, or find again from another program with
-// [Client.AttachProcess]. Both wrap the command in a small bash script whose
-// files (named [ProcessFilePrefix]...) live in /mnt/data until the result
-// has been read:
-//
-//	cmd := sessions.ShellCommand(`make test`)
-//	cmd.Dir = "/mnt/data/src"
-//	cmd.Env = map[string]string{"GOFLAGS": "-count=1"}
-//	res, err := s.Run(ctx, cmd, nil) // res.ExitCode, res.Stdout, res.Stderr
+// env, working directory or cancellation. Package
+// [github.com/shellpool/shellpool/sessions/proc] runs commands in a
+// session the way os/exec runs them locally, with their true exit code and
+// output at any size, and background processes to reattach to; it is
+// built on this package's public API only.
 //
 // By default the client sends the request body the service specification
 // defines for shell pools (shellCommand or execCommandAndArgs, plus

@@ -28,7 +28,7 @@ func ExampleNewClient() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	endpoint := sessions.PoolEndpoint("North Central US", "00000000-0000-0000-0000-000000000000", "my-rg", "my-shell-pool")
+	endpoint := sessions.PoolEndpoint("North Central US", "00000000-0000-0000-0000-000000000000", "my-rg", "myshellpool")
 	client, err := sessions.NewClient(endpoint, cred, nil)
 	if err != nil {
 		log.Fatal(err)
@@ -89,9 +89,9 @@ func ExampleClient_BeginExecute() {
 // Build the regional endpoint of a pool from its location, which may be a
 // display name.
 func ExamplePoolEndpoint() {
-	fmt.Println(sessions.PoolEndpoint("North Central US", "my-subscription", "my-rg", "my-pool"))
+	fmt.Println(sessions.PoolEndpoint("North Central US", "my-subscription", "my-rg", "myshellpool"))
 	// Output:
-	// https://northcentralus.dynamicsessions.io/subscriptions/my-subscription/resourceGroups/my-rg/sessionPools/my-pool
+	// https://northcentralus.dynamicsessions.io/subscriptions/my-subscription/resourceGroups/my-rg/sessionPools/myshellpool
 }
 
 // Session identifiers are random UUIDs that satisfy every documented rule.

@@ -143,7 +143,7 @@ func (c *Client) GetExecution(ctx context.Context, sessionID, executionID string
 	if err != nil {
 		return GetExecutionResponse{}, redactError(err, sessionID)
 	}
-	e.SessionID = redactEchoedID(e.SessionID)
+	e.RedactedSessionID = redactEchoedID(e.RedactedSessionID)
 	resp = GetExecutionResponse{Execution: e, Timings: decodeTimings(httpResp.Header)}
 	c.traceExecution(ctx, &resp.Execution, executionID, resp.Timings)
 	return resp, nil
@@ -211,7 +211,7 @@ func (c *Client) executeResponse(resp *http.Response, sessionID, sentOpID string
 	if err != nil {
 		return ExecuteResponse{}, "", err
 	}
-	e.SessionID = redactEchoedID(e.SessionID)
+	e.RedactedSessionID = redactEchoedID(e.RedactedSessionID)
 	location := resp.Header.Get(headerOperationLocation)
 	return ExecuteResponse{
 		Execution:         e,

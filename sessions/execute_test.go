@@ -152,14 +152,14 @@ func TestExecuteDecodesResponse(t *testing.T) {
 			status:   http.StatusOK,
 			body:     `{"id":"e1","identifier":"sess-echoed-1","executionType":"Synchronous","status":"0","result":{"stdout":"ok\n","stderr":"","executionTimeInMilliseconds":2}}`,
 			headers:  []string{"operation-id", "e1", "Operation-Location", "/executions/e1?api-version=v&identifier=sess-echoed-1"},
-			want:     Execution{ID: "e1", SessionID: "sess…", ExecutionType: "Synchronous", Status: "0", ExitCode: execIntPtr(0), Stdout: "ok\n", Duration: 2 * time.Millisecond},
+			want:     Execution{ID: "e1", RedactedSessionID: "sess…", ExecutionType: "Synchronous", Status: "0", ExitCode: execIntPtr(0), Stdout: "ok\n", Duration: 2 * time.Millisecond},
 			wantOpID: "e1", wantOpLoc: "/executions/e1?api-version=v&identifier=sess…", // identifiers are redacted in responses
 		},
 		{
 			name:   "shell 202 exit 1 with stderr",
 			status: http.StatusAccepted,
 			body:   `{"id":"e2","sessionId":"sess-echoed-2","status":"1","result":{"stdout":"","stderr":"boom\n","executionTimeInMilliseconds":7}}`,
-			want:   Execution{ID: "e2", SessionID: "sess…", Status: "1", ExitCode: execIntPtr(1), Stderr: "boom\n", Duration: 7 * time.Millisecond},
+			want:   Execution{ID: "e2", RedactedSessionID: "sess…", Status: "1", ExitCode: execIntPtr(1), Stderr: "boom\n", Duration: 7 * time.Millisecond},
 		},
 		{
 			name:   "timeout as emulator reports it",

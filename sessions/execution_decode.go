@@ -97,13 +97,13 @@ func decodeExecution(body []byte, outputLimit int) (Execution, error) {
 	}
 	r := &w.Result
 	e := Execution{
-		ID:              firstNonEmpty(w.ID, w.ExecutionID, r.ExecutionID),
-		SessionID:       firstNonEmpty(w.Identifier, w.SessionID),
-		ExecutionType:   w.ExecutionType,
-		Status:          ExecutionStatus(firstNonEmpty(string(w.Status), string(r.Status))),
-		Stdout:          firstNonEmpty(r.Stdout, w.Stdout),
-		Stderr:          firstNonEmpty(r.Stderr, w.Stderr),
-		ExecutionResult: nonNullRaw(r.ExecutionResult),
+		ID:                firstNonEmpty(w.ID, w.ExecutionID, r.ExecutionID),
+		RedactedSessionID: firstNonEmpty(w.Identifier, w.SessionID),
+		ExecutionType:     w.ExecutionType,
+		Status:            ExecutionStatus(firstNonEmpty(string(w.Status), string(r.Status))),
+		Stdout:            firstNonEmpty(r.Stdout, w.Stdout),
+		Stderr:            firstNonEmpty(r.Stderr, w.Stderr),
+		ExecutionResult:   nonNullRaw(r.ExecutionResult),
 	}
 	if r.ExecutionTimeInMilliseconds.ok {
 		e.Duration = msToDuration(r.ExecutionTimeInMilliseconds.n)

@@ -75,12 +75,12 @@ func (s ExecutionStatus) Terminal() bool {
 type Execution struct {
 	// ID is the execution's identifier (equal to the operation-id header).
 	ID string
-	// SessionID is the session the command ran in, as the response's
+	// RedactedSessionID is the session the command ran in, as the response's
 	// identifier or sessionId field named it, redacted by RedactSessionID
 	// (its first four characters and "…"), so that a logged or serialised
 	// response never holds a usable identifier; "" when the service did not
 	// say. The full identifier is the one you sent.
-	SessionID string
+	RedactedSessionID string
 	// ExecutionType is "Synchronous" or "Asynchronous" when the service says;
 	// often empty for shell pools.
 	ExecutionType string
@@ -95,7 +95,9 @@ type Execution struct {
 	// turns one into a number.
 	ExitCode *int
 	// Stdout is the command's standard output, cut by the service at the
-	// output limit (see Truncated).
+	// output limit (see Truncated). It is a string because the service
+	// sends it as JSON text: bytes that are not UTF-8 arrive replaced
+	// (U+FFFD). Package proc returns output as []byte, exactly as written.
 	Stdout string
 	// Stderr is the command's standard error, cut by the service at the
 	// output limit (see Truncated).

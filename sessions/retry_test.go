@@ -249,7 +249,10 @@ func TestExecuteContextCancellation(t *testing.T) {
 			time.AfterFunc(50*time.Millisecond, cancel)
 			start := time.Now()
 			_, err := c.Execute(ctx, testSessionID, ShellCommand("sleep 60"), nil)
-			assert.Less(t, time.Since(start), 3*time.Second, "cancellation returns promptly")
+			// Without cancellation the call would wait out the handler's
+			// 10 s or the 30 s Retry-After: returning before that is the
+			// behaviour, however slow the machine.
+			assert.Less(t, time.Since(start), 10*time.Second, "cancellation ends the call before the service or Retry-After would")
 			require.ErrorIs(t, err, context.Canceled)
 			assert.NotContains(t, err.Error(), testSessionID)
 		})

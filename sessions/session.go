@@ -12,10 +12,10 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 )
 
-// ErrSessionClosed is returned by the methods of a Session whose Close has
-// succeeded. Get a new handle with Client.NewSession (a new session) or
-// Client.Session (a known identifier).
-var ErrSessionClosed = errors.New("sessions: session handle is closed; start another with Client.NewSession or Client.Session")
+// ErrSessionClosed is returned by the methods of a SessionClient whose Close
+// has succeeded. Get a new one with Client.NewSessionClient, passing
+// NewSessionID() for a new session or a known identifier.
+var ErrSessionClosed = errors.New("sessions: session client is closed; get another with Client.NewSessionClient(sessions.NewSessionID()) for a new session, or with the identifier of an existing one")
 
 // CloseTimeout bounds the delete that SessionClient.Close sends, whatever the
 // state of the context passed to Close. 30 seconds covers azcore's default

@@ -15,7 +15,7 @@ import (
 
 // testPrefix is the path of a regional pool endpoint. Tests use it as a
 // path prefix so that a URL built without the endpoint's path fails.
-const testPrefix = "/subscriptions/s/resourceGroups/rg/sessionPools/p"
+const testPrefix = "/subscriptions/s/resourceGroups/rg/sessionPools/pool"
 
 // testSessionID is a valid identifier that tests look for in errors.
 const testSessionID = "9f2c4e1a-secret-session-7d3b"

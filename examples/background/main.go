@@ -1,5 +1,5 @@
 // Command background goes beyond the tutorial: it starts a job in the
-// background with Start, streams its output while it runs, re-attaches to
+// background with package sessions/proc (Cmd.Start), streams its output while it runs, re-attaches to
 // it by ID with a second client (as another program would after a restart),
 // waits for its exit code, and deletes the session. The signed-in principal
 // needs the Session Executor role on the pool (examples/assign-role
@@ -18,16 +18,19 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
 	"github.com/shellpool/shellpool/identity"
 	"github.com/shellpool/shellpool/pool"
 	"github.com/shellpool/shellpool/sessions"
+	"github.com/shellpool/shellpool/sessions/proc"
 )
 
 func main() {
@@ -40,7 +43,7 @@ func main() {
 }
 
 func run(ctx context.Context, s settings) error {
-	opts, stop, err := emulator(&s) // only with -emulator: see emulator.go
+	opts, stop, err := connect(&s) // Azure, or the emulator with -emulator (emulator.go)
 	if err != nil {
 		return err
 	}
@@ -71,10 +74,11 @@ func run(ctx context.Context, s settings) error {
 	session := client.NewSessionClient(sessions.NewSessionID())
 	defer session.Close(context.WithoutCancel(ctx)) // frees the session's place in the pool
 
-	job, err := session.Start(ctx, sessions.ShellCommand(`for i in 1 2 3 4 5; do echo "tick $i"; sleep 0.5; done; exit 4`), nil)
-	if err != nil {
+	cmd := proc.Script(session, `for i in 1 2 3 4 5; do echo "tick $i"; sleep 0.5; done; exit 4`)
+	if err := cmd.Start(ctx); err != nil {
 		return err
 	}
+	job := cmd.Process
 	fmt.Println("Started process", job.ID())
 
 	// Read the first two lines while the job runs.
@@ -94,7 +98,7 @@ func run(ctx context.Context, s settings) error {
 	if err != nil {
 		return err
 	}
-	again, err := other.AttachProcess(session.ID(), job.ID())
+	again, err := proc.Attach(ctx, other.NewSessionClient(session.ID()), job.ID())
 	if err != nil {
 		return err
 	}
@@ -103,12 +107,23 @@ func run(ctx context.Context, s settings) error {
 		return err
 	}
 	fmt.Printf("re-attached, whole output:\n%s", all)
-	res, err := again.Wait(ctx)
+	st, err := again.Wait(ctx)
 	if err != nil {
 		return err
 	}
-	fmt.Println("Exit code:", res.ExitCode)
+	fmt.Println("Exit code:", st.ExitCode())
 	return session.Close(ctx)
+}
+
+// connect returns the client options for Azure and a function to call when
+// done; without a subscription it refuses to run. The examples' emulator.go,
+// which you leave out when you copy this program, replaces it to run against
+// the local emulator when asked (-emulator).
+var connect = func(s *settings) (opts azcore.ClientOptions, stop func(), err error) {
+	if s.subscription == "" {
+		return opts, nil, errors.New("set AZURE_SUBSCRIPTION_ID (or -subscription) to use Azure")
+	}
+	return opts, func() {}, nil
 }
 
 // settings are the tutorial's variables, from flags or environment variables.

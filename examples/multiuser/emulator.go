@@ -16,6 +16,8 @@ import (
 	"github.com/shellpool/shellpool/sessions/sessionstest"
 )
 
+func init() { connect = emulator }
+
 // emulator returns the client options and credential to use. Against Azure
 // (without -emulator) they are empty and nil. With -emulator it starts the
 // emulator with two pools of three slots, and a session of another service in

@@ -35,6 +35,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
 
 	"github.com/shellpool/shellpool/identity"
@@ -118,8 +119,19 @@ func loadSettings(args []string, getenv func(string) string) (settings, error) {
 	return s, nil
 }
 
+// connect returns the client options for Azure (and no credential of its
+// own) and a function to call when done. The examples' emulator.go, which
+// you leave out when you copy this program, replaces it to start the
+// emulator with -emulator.
+var connect = func(s *settings, out io.Writer) (opts azcore.ClientOptions, cred azcore.TokenCredential, stop func(), err error) {
+	if s.emulator {
+		return opts, nil, nil, errors.New("-emulator needs the examples' emulator.go next to main.go; without it this program uses Azure only")
+	}
+	return opts, nil, func() {}, nil
+}
+
 func run(ctx context.Context, s settings, out io.Writer) error {
-	opts, emuCred, stop, err := emulator(&s, out) // only with -emulator: see emulator.go
+	opts, emuCred, stop, err := connect(&s, out) // Azure, or the emulator with -emulator (emulator.go)
 	if err != nil {
 		return err
 	}

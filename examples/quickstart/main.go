@@ -56,7 +56,7 @@ func run(ctx context.Context, s settings) (err error) {
 	if *assignee != "identity" && *assignee != "me" {
 		return fmt.Errorf("-assignee must be identity or me, not %q", *assignee)
 	}
-	opts, stop, err := emulator(&s) // local unless AZURE_SUBSCRIPTION_ID is set: see emulator.go
+	opts, stop, err := connect(&s) // Azure; emulator.go runs it locally without AZURE_SUBSCRIPTION_ID
 	if err != nil {
 		return err
 	}
@@ -212,6 +212,17 @@ func signedInObjectID(ctx context.Context, cred azcore.TokenCredential) (string,
 	}
 	claims, err := token.Claims()
 	return claims.ObjectID, err
+}
+
+// connect returns the client options for Azure and a function to call when
+// done; without a subscription it refuses to run. The examples' emulator.go,
+// which you leave out when you copy this program, replaces it to run locally
+// against the emulator instead.
+var connect = func(s *settings) (opts azcore.ClientOptions, stop func(), err error) {
+	if s.subscription == "" {
+		return opts, nil, errors.New("set AZURE_SUBSCRIPTION_ID (or -subscription) to use Azure")
+	}
+	return opts, func() {}, nil
 }
 
 // settings are the tutorial's variables, from flags or environment variables.

@@ -1,5 +1,5 @@
-// Command run goes beyond the tutorial: it runs commands with Run, which
-// returns their true result (exit code, stdout and stderr byte for byte,
+// Command run goes beyond the tutorial: it runs commands with package
+// sessions/proc (shaped like os/exec), which returns their true result (exit code, stdout and stderr byte for byte,
 // never cut at 4,096 bytes), with environment variables and a working
 // directory, and streams a large output to a local writer. Then it deletes
 // the session. The signed-in principal needs the Session Executor role on
@@ -18,15 +18,18 @@ package main
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"os/signal"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
 	"github.com/shellpool/shellpool/identity"
 	"github.com/shellpool/shellpool/pool"
 	"github.com/shellpool/shellpool/sessions"
+	"github.com/shellpool/shellpool/sessions/proc"
 )
 
 func main() {
@@ -39,7 +42,7 @@ func main() {
 }
 
 func run(ctx context.Context, s settings) error {
-	opts, stop, err := emulator(&s) // only with -emulator: see emulator.go
+	opts, stop, err := connect(&s) // Azure, or the emulator with -emulator (emulator.go)
 	if err != nil {
 		return err
 	}
@@ -68,27 +71,40 @@ func run(ctx context.Context, s settings) error {
 	defer session.Close(context.WithoutCancel(ctx)) // frees the session's place in the pool
 
 	// Env values and the directory reach the command unchanged: no quoting.
-	if _, err := session.Run(ctx, sessions.ShellCommand("mkdir -p work"), nil); err != nil {
+	if err := proc.Command(session, "mkdir", "-p", "work").Run(ctx); err != nil {
 		return err
 	}
-	cmd := sessions.ShellCommand(`echo "greeting: $GREETING"; echo "in: $(basename "$PWD")"; exit 3`)
-	cmd.Env = map[string]string{"GREETING": `it's "$(not run)"`}
+	cmd := proc.Script(session, `echo "greeting: $GREETING"; echo "in: $(basename "$PWD")"; exit 3`)
+	cmd.Env = []string{`GREETING=it's "$(not run)"`}
 	cmd.Dir = "work"
-	res, err := session.Run(ctx, cmd, nil)
-	if err != nil {
-		return err
+	out, err := cmd.Output(ctx)
+	var exit *proc.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		return err // the result could not be read; a non-zero exit is an *ExitError
 	}
-	fmt.Print(string(res.Stdout))
-	fmt.Println("Exit code:", res.ExitCode)
+	fmt.Print(string(out))
+	fmt.Println("Exit code:", cmd.ProcessState.ExitCode())
 
 	// 10 MiB of output, streamed to a local writer (here a hash).
 	h := sha256.New()
-	res, err = session.Run(ctx, sessions.ShellCommand("head -c 10485760 /dev/zero"), &sessions.RunOptions{Stdout: h})
-	if err != nil {
+	cmd = proc.Script(session, "head -c 10485760 /dev/zero")
+	cmd.Stdout = h
+	if err := cmd.Run(ctx); err != nil {
 		return err
 	}
-	fmt.Printf("Large output: exit code %d, sha256 %x\n", res.ExitCode, h.Sum(nil))
+	fmt.Printf("Large output: exit code %d, sha256 %x\n", cmd.ProcessState.ExitCode(), h.Sum(nil))
 	return session.Close(ctx)
+}
+
+// connect returns the client options for Azure and a function to call when
+// done; without a subscription it refuses to run. The examples' emulator.go,
+// which you leave out when you copy this program, replaces it to run against
+// the local emulator when asked (-emulator).
+var connect = func(s *settings) (opts azcore.ClientOptions, stop func(), err error) {
+	if s.subscription == "" {
+		return opts, nil, errors.New("set AZURE_SUBSCRIPTION_ID (or -subscription) to use Azure")
+	}
+	return opts, func() {}, nil
 }
 
 // settings are the tutorial's variables, from flags or environment variables.

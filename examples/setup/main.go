@@ -14,12 +14,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"os/signal"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/shellpool/shellpool/identity"
@@ -36,7 +38,7 @@ func main() {
 }
 
 func run(ctx context.Context, s settings) error {
-	opts, stop, err := emulator(&s) // only with -emulator: see emulator.go
+	opts, stop, err := connect(&s) // Azure, or the emulator with -emulator (emulator.go)
 	if err != nil {
 		return err
 	}
@@ -73,6 +75,17 @@ func run(ctx context.Context, s settings) error {
 	}
 	fmt.Printf("Resource group %s in %s: %s\n", group.Name, group.Location, state)
 	return nil
+}
+
+// connect returns the client options for Azure and a function to call when
+// done; without a subscription it refuses to run. The examples' emulator.go,
+// which you leave out when you copy this program, replaces it to run against
+// the local emulator when asked (-emulator).
+var connect = func(s *settings) (opts azcore.ClientOptions, stop func(), err error) {
+	if s.subscription == "" {
+		return opts, nil, errors.New("set AZURE_SUBSCRIPTION_ID (or -subscription) to use Azure")
+	}
+	return opts, func() {}, nil
 }
 
 // settings are the tutorial's variables, from flags or environment variables.

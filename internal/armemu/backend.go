@@ -22,6 +22,16 @@ type PoolSpec struct {
 	Cooldown time.Duration
 	// EgressEnabled is sessionNetworkConfiguration.status == EgressEnabled.
 	EgressEnabled bool
+	// MCPServerEnabled is mcpServerSettings.isMcpServerEnabled: the pool
+	// serves MCP at {endpoint}/mcp.
+	MCPServerEnabled bool
+	// MCPServerAPIKeyDisabled is mcpServerSettings.isMcpServerApiKeyDisabled:
+	// MCP requests need no x-ms-apikey.
+	MCPServerAPIKeyDisabled bool
+	// MCPServerAPIKey is the MCP server's current API key (what
+	// fetchMcpServerCredentials returns); rotateMcpServerCredentials
+	// replaces it. Set by the Engine when MCP is enabled.
+	MCPServerAPIKey string
 
 	// Serial is set by the Engine when it stores the pool: unique to the
 	// pool for its lifetime (updates keep it; a pool deleted and created

@@ -548,7 +548,8 @@ func (e *Engine) deployResource(ctx *evalCtx, r *tmplResource, caller string) *t
 	var aerr *armError
 	switch r.kind {
 	case "sessionpools":
-		_, _, aerr = e.putPool(ctx.sub, ctx.rg, r.name, body, caller, false)
+		apiVersion, _ := lookupString(r.raw, "apiVersion")
+		_, _, aerr = e.putPool(ctx.sub, ctx.rg, r.name, body, caller, false, apiVersion)
 	case "userassignedidentities":
 		_, _, aerr = e.createIdentityChecked(ctx.sub, ctx.rg, r.name, body)
 	case "roleassignments":

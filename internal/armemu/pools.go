@@ -44,7 +44,8 @@ func (p *pool) state(read bool) string {
 	return "InProgress"
 }
 
-func (e *Engine) poolBody(p *pool, read bool) map[string]any {
+// poolBody is the pool's ARM body as apiVersion shows it.
+func (e *Engine) poolBody(p *pool, read bool, apiVersion string) map[string]any {
 	props := deepCopy(p.props).(map[string]any)
 	if secrets, ok := lookup(props, "secrets"); ok {
 		if list, ok := secrets.([]any); ok {
@@ -59,6 +60,7 @@ func (e *Engine) poolBody(p *pool, read bool) map[string]any {
 			}
 		}
 	}
+	mcpBody(props, p, apiVersion)
 	props["provisioningState"] = p.state(read)
 	props["poolManagementEndpoint"] = p.endpoint
 	props["nodeCount"] = 0
@@ -100,8 +102,8 @@ func (e *Engine) poolBody(p *pool, read bool) map[string]any {
 
 // putPool validates a pool, asks the Backend for its endpoint and stores it. body is the
 // whole resource ({location, tags, identity, properties}). The caller holds
-// e.mu.
-func (e *Engine) putPool(sub, rg, name string, body map[string]any, caller string, async bool) (*pool, bool, *armError) {
+// e.mu. apiVersion is the request's (or the template resource's).
+func (e *Engine) putPool(sub, rg, name string, body map[string]any, caller string, async bool, apiVersion string) (*pool, bool, *armError) {
 	if e.rgs[key(sub, rg)] == nil {
 		return nil, false, e.rgNotFound(rg)
 	}
@@ -123,6 +125,11 @@ func (e *Engine) putPool(sub, rg, name string, body map[string]any, caller strin
 	}
 	k := key(sub, rg, name)
 	old := e.pools[k]
+	if props != nil {
+		if err := applyMCP(props, apiVersion, &spec, old); err != nil {
+			return nil, false, err
+		}
+	}
 	if old != nil {
 		for _, f := range immutablePoolProps[:2] {
 			a, _ := lookup(old.props, f)
@@ -172,7 +179,7 @@ func (e *Engine) servePool(q *req, sub, rg, name string) *armError {
 		if p == nil {
 			return poolNotFound(name)
 		}
-		writeJSON(q.w, http.StatusOK, e.poolBody(p, true))
+		writeJSON(q.w, http.StatusOK, e.poolBody(p, true, q.apiVersion))
 		return nil
 	case http.MethodPut:
 		var body map[string]any
@@ -181,14 +188,14 @@ func (e *Engine) servePool(q *req, sub, rg, name string) *armError {
 		}
 		e.mu.Lock()
 		defer e.mu.Unlock()
-		p, created, err := e.putPool(sub, rg, name, body, q.caller, true)
+		p, created, err := e.putPool(sub, rg, name, body, q.caller, true, q.apiVersion)
 		if err != nil {
 			return err
 		}
 		async, _ := e.poolOpURLs(q, p, p.op)
 		q.w.Header().Set("Azure-AsyncOperation", async)
 		e.setRetryAfter(q.w)
-		writeJSON(q.w, putStatus(created), e.poolBody(p, false))
+		writeJSON(q.w, putStatus(created), e.poolBody(p, false, q.apiVersion))
 		return nil
 	case http.MethodPatch:
 		var patch map[string]any
@@ -226,11 +233,11 @@ func (e *Engine) servePool(q *req, sub, rg, name string) *armError {
 			full["identity"] = p.identity
 		}
 		merged := mergePatch(deepCopy(full), patch).(map[string]any)
-		np, _, err := e.putPool(sub, rg, name, merged, q.caller, true)
+		np, _, err := e.putPool(sub, rg, name, merged, q.caller, true, q.apiVersion)
 		if err != nil {
 			return err
 		}
-		np.op.result = func() any { return e.poolBody(np, false) }
+		np.op.result = func() any { return e.poolBody(np, false, q.apiVersion) }
 		async, loc := e.poolOpURLs(q, np, np.op)
 		q.w.Header().Set("Azure-AsyncOperation", async)
 		q.w.Header().Set("Location", loc)
@@ -278,7 +285,7 @@ func (e *Engine) servePoolList(q *req, sub, rg string) *armError {
 	for _, k := range sortedKeys(e.pools) {
 		p := e.pools[k]
 		if strings.EqualFold(p.sub, sub) && (rg == "" || strings.EqualFold(p.rg, rg)) {
-			items = append(items, e.poolBody(p, false))
+			items = append(items, e.poolBody(p, false, q.apiVersion))
 		}
 	}
 	e.writePage(q, items)

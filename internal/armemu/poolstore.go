@@ -46,6 +46,15 @@ func (e *Engine) SeedPool(spec PoolSpec, endpoint string) PoolSpec {
 	props["sessionNetworkConfiguration"] = map[string]any{"status": status}
 	k := key(spec.SubscriptionID, spec.ResourceGroup, spec.Name)
 	old := e.pools[k]
+	if spec.MCPServerEnabled || spec.MCPServerAPIKeyDisabled {
+		props[mcpKey] = map[string]any{"isMcpServerEnabled": spec.MCPServerEnabled, "isMcpServerApiKeyDisabled": spec.MCPServerAPIKeyDisabled}
+	}
+	if spec.MCPServerAPIKey == "" && old != nil {
+		spec.MCPServerAPIKey = old.spec.MCPServerAPIKey
+	}
+	if spec.MCPServerEnabled && spec.MCPServerAPIKey == "" {
+		spec.MCPServerAPIKey = newMCPAPIKey()
+	}
 	p := &pool{
 		sub: spec.SubscriptionID, rg: spec.ResourceGroup, name: spec.Name, location: spec.Location,
 		props: props, endpoint: endpoint, created: e.cfg.Now(), sysPrincipal: uuid.NewString(),

@@ -3,25 +3,24 @@ package armemu
 import (
 	"fmt"
 	"net/http"
-	"regexp"
 	"strings"
 	"time"
-)
 
-var poolNameRE = regexp.MustCompile(`^[a-z][a-z0-9]*$`)
+	"github.com/shellpool/shellpool/internal/azname"
+)
 
 // poolSpec validates a pool's properties against API.md §2.3 and returns
 // what the data plane needs.
 //
-// Defaults where the service's are undocumented (API.md §7.16): a missing
+// Defaults where the service's are undocumented (docs/API.md §7, question 16): a missing
 // scaleConfiguration.maxConcurrentSessions means 5 (Terraform's default); a
 // missing lifecycle means Timed with a 300-second cooldown. A missing
 // containerType is refused.
 func poolSpec(sub, rg, name, location string, props map[string]any) (PoolSpec, *armError) {
 	spec := PoolSpec{SubscriptionID: sub, ResourceGroup: rg, Name: name, Location: location, MaxConcurrentSessions: 5, Cooldown: -1}
-	if len(name) < 3 || len(name) > 63 || !poolNameRE.MatchString(name) {
+	if r := azname.PoolNameRule(name); r != "" {
 		return spec, &armError{Status: http.StatusBadRequest, Code: "InvalidResourceName", Target: "name",
-			Message: fmt.Sprintf("The session pool name '%s' is invalid: use 3-63 lower-case letters and digits, starting with a letter (^[a-z][a-z0-9]*$).", name)}
+			Message: fmt.Sprintf("The session pool name '%s' %s.", name, r)}
 	}
 	if strings.TrimSpace(location) == "" {
 		return spec, &armError{Status: http.StatusBadRequest, Code: "LocationRequired", Target: "location", Message: "The location property is required for this definition."}

@@ -205,6 +205,9 @@ func (e *Engine) routeSubscription(q *req) *armError {
 			return methodNotAllowed(q)
 		}
 		return e.validateDeployment(q, sub, segs[3], segs[7])
+	case n == 9 && ls[4] == "providers" && ls[5] == "microsoft.app" && ls[6] == "sessionpools" &&
+		(ls[8] == "fetchmcpservercredentials" || ls[8] == "rotatemcpservercredentials"):
+		return e.servePoolMCPAction(q, sub, segs[3], segs[7], ls[8] == "rotatemcpservercredentials")
 	case n >= 7 && ls[4] == "providers":
 		rg := segs[3]
 		typ := ls[5] + "/" + ls[6]

@@ -660,7 +660,7 @@ func (e *Engine) resourceBody(id string) map[string]any {
 	switch strings.ToLower(segs[5] + "/" + segs[6]) {
 	case "microsoft.app/sessionpools":
 		if p := e.pools[key(segs[1], segs[3], segs[7])]; p != nil {
-			return e.poolBody(p, false)
+			return e.poolBody(p, false, mcpAPIVersions[0]) // reference(): the newest preview's view
 		}
 	case "microsoft.managedidentity/userassignedidentities":
 		if id := e.idents[key(segs[1], segs[3], segs[7])]; id != nil {

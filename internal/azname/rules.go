@@ -2,6 +2,7 @@ package azname
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -181,4 +182,83 @@ func ScopeRule(scope string) string {
 		return "ends with a resource type without a name" + want
 	}
 	return ""
+}
+
+// Session pool name limits: the specification's pattern ^[a-z][a-z0-9]*$
+// with 3 to 63 characters (docs/API.md §2.2). Hyphens are not allowed,
+// although some Azure documentation shows hyphenated pool names.
+const (
+	PoolNamePattern = `^[a-z][a-z0-9]*$`
+	poolNameMin     = 3
+	poolNameMax     = 63
+)
+
+// PoolNameRule checks a session pool name against the specification's rule:
+// 3-63 characters, lower-case ASCII letters and digits, starting with a
+// letter (PoolNamePattern). The phrase names what is wrong with this name
+// (upper case, a hyphen, other characters, its length, its first character)
+// and, when lower-casing and dropping the other characters gives a valid
+// name, suggests it.
+func PoolNameRule(name string) string {
+	const rule = "a session pool name is 3-63 lower-case letters and digits, starting with a letter (" + PoolNamePattern + ")"
+	if name == "" {
+		return "is empty; " + rule
+	}
+	var upper, hyphen bool
+	var others []string
+	for _, r := range name {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+		case r >= 'A' && r <= 'Z':
+			upper = true
+		case r == '-':
+			hyphen = true
+		default:
+			if q := fmt.Sprintf("%q", r); !slices.Contains(others, q) {
+				others = append(others, q)
+			}
+		}
+	}
+	var problems []string
+	if upper {
+		problems = append(problems, "upper-case letters")
+	}
+	if hyphen {
+		problems = append(problems, "'-' (hyphens are not allowed, although some Azure documentation shows hyphenated pool names)")
+	}
+	if len(others) > 0 {
+		problems = append(problems, strings.Join(others, ", "))
+	}
+	var msg string
+	n := utf8.RuneCountInString(name)
+	switch {
+	case len(problems) > 0:
+		msg = "contains " + strings.Join(problems, " and ")
+	case n < poolNameMin || n > poolNameMax:
+		msg = fmt.Sprintf("is %d characters long", n)
+	case name[0] < 'a' || name[0] > 'z':
+		msg = fmt.Sprintf("starts with %q", name[0])
+	default:
+		return ""
+	}
+	if s := suggestPoolName(name); s != "" && s != name {
+		return fmt.Sprintf("%s; %s, such as %q", msg, rule, s)
+	}
+	return msg + "; " + rule
+}
+
+// suggestPoolName lower-cases name and drops what a pool name cannot hold;
+// it returns "" when that does not give a valid name.
+func suggestPoolName(name string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(name) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	s := b.String()
+	if len(s) < poolNameMin || len(s) > poolNameMax || s[0] < 'a' || s[0] > 'z' {
+		return ""
+	}
+	return s
 }

@@ -61,3 +61,25 @@ func TestRules(t *testing.T) {
 		assert.Regexp(t, `^[a-z0-9]+$`, NormalizeRegion(v), "a valid region normalises to [a-z0-9]+")
 	}
 }
+
+// One pool-name rule, with a message that fits the name it was given.
+func TestPoolNameRule(t *testing.T) {
+	t.Parallel()
+	for _, good := range []string{"myshellpool", "abc", "a1b2", strings.Repeat("a", 63)} {
+		assert.Empty(t, PoolNameRule(good), good)
+	}
+	tests := map[string]string{
+		"":                      "is empty; a session pool name is 3-63 lower-case letters and digits, starting with a letter (^[a-z][a-z0-9]*$)",
+		"My_Pool!":              `contains upper-case letters and '_', '!'; a session pool name is 3-63 lower-case letters and digits, starting with a letter (^[a-z][a-z0-9]*$), such as "mypool"`,
+		"my pool":               `contains ' '; a session pool name is 3-63 lower-case letters and digits, starting with a letter (^[a-z][a-z0-9]*$), such as "mypool"`,
+		"my-session-pool":       `contains '-' (hyphens are not allowed, although some Azure documentation shows hyphenated pool names); a session pool name is 3-63 lower-case letters and digits, starting with a letter (^[a-z][a-z0-9]*$), such as "mysessionpool"`,
+		"MyPool":                `contains upper-case letters; a session pool name is 3-63 lower-case letters and digits, starting with a letter (^[a-z][a-z0-9]*$), such as "mypool"`,
+		"ab":                    "is 2 characters long; a session pool name is 3-63 lower-case letters and digits, starting with a letter (^[a-z][a-z0-9]*$)",
+		strings.Repeat("a", 64): "is 64 characters long; a session pool name is 3-63 lower-case letters and digits, starting with a letter (^[a-z][a-z0-9]*$)",
+		"1pool":                 "starts with '1'; a session pool name is 3-63 lower-case letters and digits, starting with a letter (^[a-z][a-z0-9]*$)",
+		"a/b":                   "contains '/'; a session pool name is 3-63 lower-case letters and digits, starting with a letter (^[a-z][a-z0-9]*$)",
+	}
+	for name, want := range tests {
+		assert.Equal(t, want, PoolNameRule(name), "%q", name)
+	}
+}

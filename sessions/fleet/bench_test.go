@@ -22,9 +22,9 @@ func instant(context.Context, sessionstest.ExecRequest) sessionstest.ExecResult 
 //
 //	go test ./sessions/fleet -run '^$' -bench Overhead
 func BenchmarkOverhead(b *testing.B) {
-	srv := newEmu(b, 5, &sessionstest.Options{Scripted: instant, MaxRecordedRequests: -1}, "a")
-	c := rawClient(b, srv, "a")
-	f := newFleet(b, srv, 5, []string{"a"}, nil)
+	srv := newEmu(b, 5, &sessionstest.Options{Scripted: instant, MaxRecordedRequests: -1}, "poola")
+	c := rawClient(b, srv, "poola")
+	f := newFleet(b, srv, 5, []string{"poola"}, nil)
 	ctx := context.Background()
 	cmd := sessions.ShellCommand("true")
 	u := fleet.User{Tenant: "t", ID: "bench"}
@@ -62,8 +62,8 @@ func BenchmarkOverhead(b *testing.B) {
 // BenchmarkFleetBookkeeping measures the fleet's work around a call with
 // no network at all: a lazy lease, taken and released, for one user.
 func BenchmarkFleetBookkeeping(b *testing.B) {
-	srv := newEmu(b, 5, &sessionstest.Options{Scripted: instant}, "a")
-	f := newFleet(b, srv, 5, []string{"a"}, nil)
+	srv := newEmu(b, 5, &sessionstest.Options{Scripted: instant}, "poola")
+	f := newFleet(b, srv, 5, []string{"poola"}, nil)
 	ctx := context.Background()
 	u := fleet.User{Tenant: "t", ID: "bench"}
 	lazy := &fleet.AcquireOptions{Lazy: true}

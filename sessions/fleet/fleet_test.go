@@ -56,8 +56,8 @@ func (g *gate) ran() []string {
 func TestFairnessOneBusyUserCannotStarveOthers(t *testing.T) {
 	t.Parallel()
 	g := newGate()
-	srv := newEmu(t, 1, &sessionstest.Options{Scripted: g.run}, "a")
-	f := newFleet(t, srv, 1, []string{"a"}, nil)
+	srv := newEmu(t, 1, &sessionstest.Options{Scripted: g.run}, "poola")
+	f := newFleet(t, srv, 1, []string{"poola"}, nil)
 	ctx := t.Context()
 	busy := fleet.User{ID: "busy"}
 	var wg sync.WaitGroup
@@ -114,16 +114,16 @@ func TestCapacityAnswersAreAbsorbed(t *testing.T) {
 			srv := newEmu(t, 3, &sessionstest.Options{Scripted: func(context.Context, sessionstest.ExecRequest) sessionstest.ExecResult {
 				time.Sleep(5 * time.Millisecond)
 				return sessionstest.ExecResult{}
-			}}, "a")
-			require.NoError(t, srv.SetPoolControl("a", sessionstest.PoolControl{CapacityStatus: tc.status, CapacityRetryAfter: tc.retryAfter}))
+			}}, "poola")
+			require.NoError(t, srv.SetPoolControl("poola", sessionstest.PoolControl{CapacityStatus: tc.status, CapacityRetryAfter: tc.retryAfter}))
 			// Two foreign sessions hold two of the three slots, and the
 			// fleet is told the pool has five: only capacity answers can
 			// teach it otherwise.
 			for range 2 {
-				_, err := rawClient(t, srv, "a").Execute(t.Context(), sessions.NewSessionID(), sessions.ShellCommand("x"), nil)
+				_, err := rawClient(t, srv, "poola").Execute(t.Context(), sessions.NewSessionID(), sessions.ShellCommand("x"), nil)
 				require.NoError(t, err)
 			}
-			f := newFleet(t, srv, 5, []string{"a"}, nil)
+			f := newFleet(t, srv, 5, []string{"poola"}, nil)
 			var wg sync.WaitGroup
 			for i := range 8 {
 				wg.Add(1)
@@ -153,8 +153,8 @@ func TestCapacityAnswersAreAbsorbed(t *testing.T) {
 func TestWaitEndsWithTheContext(t *testing.T) {
 	t.Parallel()
 	g := newGate()
-	srv := newEmu(t, 1, &sessionstest.Options{Scripted: g.run}, "a")
-	f := newFleet(t, srv, 1, []string{"a"}, nil)
+	srv := newEmu(t, 1, &sessionstest.Options{Scripted: g.run}, "poola")
+	f := newFleet(t, srv, 1, []string{"poola"}, nil)
 	l, err := f.Acquire(t.Context(), fleet.User{ID: "holder"}, nil)
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
@@ -173,8 +173,8 @@ func TestWaitEndsWithTheContext(t *testing.T) {
 
 func TestKeepReusesAndExpires(t *testing.T) {
 	t.Parallel()
-	srv := newEmu(t, 5, nil, "a")
-	f := newFleet(t, srv, 5, []string{"a"}, func(o *fleet.Options) { o.KeepIdle = 2 * time.Second })
+	srv := newEmu(t, 5, nil, "poola")
+	f := newFleet(t, srv, 5, []string{"poola"}, func(o *fleet.Options) { o.KeepIdle = 2 * time.Second })
 	u := fleet.User{ID: "alice"}
 	_, err := f.Execute(t.Context(), u, sessions.ShellCommand("echo kept > f"), nil)
 	require.NoError(t, err)
@@ -182,18 +182,18 @@ func TestKeepReusesAndExpires(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "kept\n", r.Stdout, "the user's next call reuses the kept session")
 	assert.EqualValues(t, 1, f.Stats().Reused)
-	assert.Equal(t, 1, srv.SessionCount("a"))
-	require.Eventually(t, func() bool { return srv.SessionCount("a") == 0 && f.Stats().Pools[0].Live == 0 }, 10*time.Second, 5*time.Millisecond, "an idle kept session is deleted after KeepIdle")
+	assert.Equal(t, 1, srv.SessionCount("poola"))
+	require.Eventually(t, func() bool { return srv.SessionCount("poola") == 0 && f.Stats().Pools[0].Live == 0 }, 10*time.Second, 5*time.Millisecond, "an idle kept session is deleted after KeepIdle")
 }
 
 func TestReleaseDeleteStartsFresh(t *testing.T) {
 	t.Parallel()
-	srv := newEmu(t, 5, nil, "a")
-	f := newFleet(t, srv, 5, []string{"a"}, func(o *fleet.Options) { o.Release = fleet.ReleaseDelete })
+	srv := newEmu(t, 5, nil, "poola")
+	f := newFleet(t, srv, 5, []string{"poola"}, func(o *fleet.Options) { o.Release = fleet.ReleaseDelete })
 	u := fleet.User{ID: "alice"}
 	_, err := f.Execute(t.Context(), u, sessions.ShellCommand("echo x > f"), nil)
 	require.NoError(t, err)
-	require.Eventually(t, func() bool { return srv.SessionCount("a") == 0 }, 10*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return srv.SessionCount("poola") == 0 }, 10*time.Second, time.Millisecond)
 	r, err := f.Execute(t.Context(), u, sessions.ShellCommand("ls"), nil)
 	require.NoError(t, err)
 	assert.Empty(t, r.Stdout, "every call starts in a fresh session")
@@ -215,7 +215,7 @@ func homes(t *testing.T, f *fleet.Fleet, n int) map[string]string {
 
 func TestUsersMapStablyAndSpillOver(t *testing.T) {
 	t.Parallel()
-	names := []string{"a", "b", "c"}
+	names := []string{"poola", "poolb", "poolc"}
 	srv := newEmu(t, 1, nil, names...)
 	// Lazy leases allocate nothing, so with room for everyone each user
 	// gets their first choice.
@@ -255,16 +255,16 @@ func TestUsersMapStablyAndSpillOver(t *testing.T) {
 
 func TestFailoverKeepsServingAUserWhosePoolIsDown(t *testing.T) {
 	t.Parallel()
-	names := []string{"a", "b"}
+	names := []string{"poola", "poolb"}
 	srv := newEmu(t, 5, nil, names...)
 	f := newFleet(t, srv, 5, names, nil)
 	u := fleet.User{ID: "alice"}
 	r, err := f.Execute(t.Context(), u, sessions.ShellCommand("echo 1 > f"), nil)
 	require.NoError(t, err)
 	home := r.Pool
-	other := "a"
-	if home == "a" {
-		other = "b"
+	other := "poola"
+	if home == "poola" {
+		other = "poolb"
 	}
 	require.NoError(t, srv.SetPoolControl(home, sessionstest.PoolControl{Unreachable: true}))
 	r, err = f.Execute(t.Context(), u, sessions.ShellCommand("ls"), nil)
@@ -286,14 +286,14 @@ func TestFailoverKeepsServingAUserWhosePoolIsDown(t *testing.T) {
 
 func TestRefusingPoolIsAvoided(t *testing.T) {
 	t.Parallel()
-	names := []string{"a", "b"}
+	names := []string{"poola", "poolb"}
 	srv := newEmu(t, 5, nil, names...)
-	require.NoError(t, srv.SetPoolControl("a", sessionstest.PoolControl{RefuseStatus: http.StatusServiceUnavailable, RefuseRetryAfter: time.Minute}))
+	require.NoError(t, srv.SetPoolControl("poola", sessionstest.PoolControl{RefuseStatus: http.StatusServiceUnavailable, RefuseRetryAfter: time.Minute}))
 	f := newFleet(t, srv, 5, names, func(o *fleet.Options) { o.MaxBackoff = time.Minute })
 	for i := range 6 {
 		r, err := f.Execute(t.Context(), fleet.User{ID: fmt.Sprint(i)}, sessions.ShellCommand("true"), nil)
 		require.NoError(t, err)
-		assert.Equal(t, "b", r.Pool)
+		assert.Equal(t, "poolb", r.Pool)
 	}
 	st := f.Stats()
 	assert.EqualValues(t, 1, st.Failovers)
@@ -303,7 +303,7 @@ func TestRefusingPoolIsAvoided(t *testing.T) {
 	assert.Equal(t, http.StatusServiceUnavailable, re.StatusCode)
 	hits := 0
 	for _, r := range srv.Requests() {
-		if r.Host == strings.TrimPrefix(srv.PoolManagementEndpoint("a"), "https://") {
+		if r.Host == strings.TrimPrefix(srv.PoolHostEndpoint("poola"), "https://") {
 			hits++
 		}
 	}
@@ -312,8 +312,8 @@ func TestRefusingPoolIsAvoided(t *testing.T) {
 
 func TestAmbiguousFailuresAreNotResent(t *testing.T) {
 	t.Parallel()
-	srv := newEmu(t, 5, nil, "a", "b")
-	f := newFleet(t, srv, 5, []string{"a", "b"}, nil)
+	srv := newEmu(t, 5, nil, "poola", "poolb")
+	f := newFleet(t, srv, 5, []string{"poola", "poolb"}, nil)
 	u := fleet.User{ID: "alice"}
 	_, err := f.Execute(t.Context(), u, sessions.ShellCommand("true"), nil) // probe and allocate
 	require.NoError(t, err)
@@ -333,8 +333,8 @@ func TestAmbiguousFailuresAreNotResent(t *testing.T) {
 func TestContractProbe(t *testing.T) {
 	t.Parallel()
 	srv := newEmu(t, 5, nil, "tut", "spec", "fixed")
-	require.NoError(t, srv.SetPoolControl("tut", sessionstest.PoolControl{Body: sessionstest.ExecBodyTutorial, APIVersions: []string{"2025-10-02-preview"}}))
-	require.NoError(t, srv.SetPoolControl("spec", sessionstest.PoolControl{Body: sessionstest.ExecBodySpec}))
+	require.NoError(t, srv.SetPoolControl("tut", sessionstest.PoolControl{Dialect: sessionstest.DialectTutorial, APIVersions: []string{"2025-10-02-preview"}}))
+	require.NoError(t, srv.SetPoolControl("spec", sessionstest.PoolControl{Dialect: sessionstest.DialectSpec}))
 	for _, tc := range []struct {
 		pool string
 		want fleet.Contract
@@ -357,7 +357,7 @@ func TestContractProbe(t *testing.T) {
 	// Only the first execution on "tut" was refused: the dialect is remembered.
 	refused := 0
 	for _, r := range srv.Requests() {
-		if strings.Contains(r.Path, "/executions") && strings.Contains(string(r.Body), "shellCommand") && r.Host == strings.TrimPrefix(srv.PoolManagementEndpoint("tut"), "https://") {
+		if strings.Contains(r.Path, "/executions") && strings.Contains(string(r.Body), "shellCommand") && r.Host == strings.TrimPrefix(srv.PoolHostEndpoint("tut"), "https://") {
 			refused++
 		}
 	}
@@ -380,26 +380,26 @@ func TestContractProbe(t *testing.T) {
 
 func TestReaperDeletesOnlyTheLayersIdleSessions(t *testing.T) {
 	t.Parallel()
-	srv := newEmu(t, 10, nil, "a")
-	raw := rawClient(t, srv, "a")
+	srv := newEmu(t, 10, nil, "poola")
+	raw := rawClient(t, srv, "poola")
 	foreign := []string{sessions.NewSessionID(), "spf-0-" + strings.Repeat("ab", 24), "spf-1-" + strings.Repeat("cd", 24)}
 	for _, id := range foreign {
 		_, err := raw.Execute(t.Context(), id, sessions.ShellCommand("true"), nil)
 		require.NoError(t, err)
 	}
 	// A "crashed" process with the same key left a session behind.
-	crashed, err := fleet.New(&fleet.Options{IDs: fleet.IDs{Key: testKey}, Pools: poolsOf(srv, 10, "a"), KeepIdle: time.Hour})
+	crashed, err := fleet.New(&fleet.Options{IDs: fleet.IDs{Key: testKey}, Pools: poolsOf(srv, 10, "poola"), KeepIdle: time.Hour})
 	require.NoError(t, err)
 	_, err = crashed.Execute(t.Context(), fleet.User{ID: "ghost"}, sessions.ShellCommand("true"), nil)
 	require.NoError(t, err)
 
 	// A careful fleet leaves recent sessions alone.
-	careful := newFleet(t, srv, 10, []string{"a"}, func(o *fleet.Options) { o.ReapIdle = time.Hour })
+	careful := newFleet(t, srv, 10, []string{"poola"}, func(o *fleet.Options) { o.ReapIdle = time.Hour })
 	res, err := careful.Reap(t.Context(), nil)
 	require.NoError(t, err)
 	assert.Equal(t, fleet.ReapResult{Listed: 4, Foreign: 3, Fresh: 1}, res)
 
-	f := newFleet(t, srv, 10, []string{"a"}, func(o *fleet.Options) { o.ReapIdle = time.Millisecond })
+	f := newFleet(t, srv, 10, []string{"poola"}, func(o *fleet.Options) { o.ReapIdle = time.Millisecond })
 	l, err := f.Acquire(t.Context(), fleet.User{ID: "busy"}, nil)
 	require.NoError(t, err)
 	time.Sleep(5 * time.Millisecond) // the ghost's session becomes older than ReapIdle
@@ -410,9 +410,9 @@ func TestReaperDeletesOnlyTheLayersIdleSessions(t *testing.T) {
 	res, err = f.Reap(t.Context(), &fleet.ReapOptions{All: true})
 	require.NoError(t, err)
 	assert.Equal(t, 1, res.Deleted)
-	assert.Equal(t, len(foreign), srv.SessionCount("a"), "only the foreign sessions remain")
+	assert.Equal(t, len(foreign), srv.SessionCount("poola"), "only the foreign sessions remain")
 	for _, id := range foreign {
-		_, ok := srv.SessionDir("a", id)
+		_, ok := srv.SessionDir("poola", id)
 		assert.True(t, ok)
 	}
 	_ = crashed.Close(t.Context())
@@ -420,23 +420,23 @@ func TestReaperDeletesOnlyTheLayersIdleSessions(t *testing.T) {
 
 func TestBackgroundReaper(t *testing.T) {
 	t.Parallel()
-	srv := newEmu(t, 5, nil, "a")
+	srv := newEmu(t, 5, nil, "poola")
 	leak := fleet.IDs{Key: testKey}
 	id, err := leak.ID(fleet.User{ID: "leaked"})
 	require.NoError(t, err)
-	_, err = rawClient(t, srv, "a").Execute(t.Context(), id, sessions.ShellCommand("true"), nil)
+	_, err = rawClient(t, srv, "poola").Execute(t.Context(), id, sessions.ShellCommand("true"), nil)
 	require.NoError(t, err)
-	newFleet(t, srv, 5, []string{"a"}, func(o *fleet.Options) {
+	newFleet(t, srv, 5, []string{"poola"}, func(o *fleet.Options) {
 		o.ReapIdle = time.Millisecond
 		o.ReapInterval = 10 * time.Millisecond
 	})
-	require.Eventually(t, func() bool { return srv.SessionCount("a") == 0 }, 10*time.Second, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return srv.SessionCount("poola") == 0 }, 10*time.Second, 5*time.Millisecond)
 }
 
 func TestLeaseHook(t *testing.T) {
 	t.Parallel()
-	srv := newEmu(t, 2, nil, "a")
-	f := newFleet(t, srv, 2, []string{"a"}, nil)
+	srv := newEmu(t, 2, nil, "poola")
+	f := newFleet(t, srv, 2, []string{"poola"}, nil)
 	u := fleet.User{Tenant: "t", ID: "alice"}
 	want, err := f.SessionID(u)
 	require.NoError(t, err)
@@ -444,7 +444,7 @@ func TestLeaseHook(t *testing.T) {
 		assert.Equal(t, want, l.SessionID())
 		assert.Equal(t, want, l.Session().ID())
 		assert.NotContains(t, l.String(), want)
-		assert.Equal(t, 1, srv.SessionCount("a"), "the session is allocated before the hook runs")
+		assert.Equal(t, 1, srv.SessionCount("poola"), "the session is allocated before the hook runs")
 		_, err := l.Session().UploadFile(ctx, "in.txt", strings.NewReader("data"), nil)
 		require.NoError(t, err)
 		r, err := l.Execute(ctx, sessions.ShellCommand("cat in.txt"), nil)
@@ -463,16 +463,16 @@ func TestLeaseHook(t *testing.T) {
 
 func TestNewRefusesBadOptions(t *testing.T) {
 	t.Parallel()
-	srv := newEmu(t, 1, nil, "a")
-	good := poolsOf(srv, 1, "a")[0]
+	srv := newEmu(t, 1, nil, "poola")
+	good := poolsOf(srv, 1, "poola")[0]
 	for name, o := range map[string]*fleet.Options{
 		"nil":           nil,
 		"no key":        {Pools: []fleet.Pool{good}},
 		"no pools":      {IDs: fleet.IDs{Key: testKey}},
-		"no capacity":   {IDs: fleet.IDs{Key: testKey}, Pools: []fleet.Pool{{Name: "a", Endpoint: good.Endpoint, Credential: good.Credential}}},
+		"no capacity":   {IDs: fleet.IDs{Key: testKey}, Pools: []fleet.Pool{{Name: "poola", Endpoint: good.Endpoint, Credential: good.Credential}}},
 		"no name":       {IDs: fleet.IDs{Key: testKey}, Pools: []fleet.Pool{{Endpoint: good.Endpoint, Credential: good.Credential, MaxConcurrentSessions: 1}}},
 		"duplicate":     {IDs: fleet.IDs{Key: testKey}, Pools: []fleet.Pool{good, good}},
-		"no credential": {IDs: fleet.IDs{Key: testKey}, Pools: []fleet.Pool{{Name: "a", Endpoint: good.Endpoint, MaxConcurrentSessions: 1}}},
+		"no credential": {IDs: fleet.IDs{Key: testKey}, Pools: []fleet.Pool{{Name: "poola", Endpoint: good.Endpoint, MaxConcurrentSessions: 1}}},
 		"bad release":   {IDs: fleet.IDs{Key: testKey}, Pools: []fleet.Pool{good}, Release: 7},
 		"negative keep": {IDs: fleet.IDs{Key: testKey}, Pools: []fleet.Pool{good}, KeepIdle: -1},
 	} {

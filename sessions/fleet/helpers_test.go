@@ -42,7 +42,7 @@ func poolsOf(srv *sessionstest.Server, capacity int, names ...string) []fleet.Po
 	var out []fleet.Pool
 	for _, n := range names {
 		out = append(out, fleet.Pool{
-			Name: n, Endpoint: srv.PoolManagementEndpoint(n), Credential: srv.Credential(),
+			Name: n, Endpoint: srv.PoolHostEndpoint(n), Credential: srv.Credential(),
 			ClientOptions:         &sessions.ClientOptions{ClientOptions: srv.ClientOptions()},
 			MaxConcurrentSessions: capacity,
 		})
@@ -66,7 +66,7 @@ func newFleet(t testing.TB, srv *sessionstest.Server, capacity int, names []stri
 // rawClient is a plain sessions client for one emulator pool.
 func rawClient(t testing.TB, srv *sessionstest.Server, pool string) *sessions.Client {
 	t.Helper()
-	c, err := sessions.NewClient(srv.PoolManagementEndpoint(pool), srv.Credential(), &sessions.ClientOptions{ClientOptions: srv.ClientOptions()})
+	c, err := sessions.NewClient(srv.PoolHostEndpoint(pool), srv.Credential(), &sessions.ClientOptions{ClientOptions: srv.ClientOptions()})
 	require.NoError(t, err)
 	return c
 }

@@ -126,7 +126,7 @@ func ranOnce(t *testing.T, log string) map[string]int {
 // their identifiers by pool.
 func foreignSessions(t *testing.T, srv *sessionstest.Server) map[string]string {
 	t.Helper()
-	out := map[string]string{"a": sessions.NewSessionID(), "b": "spf-0-" + strings.Repeat("0f", 24)}
+	out := map[string]string{"poola": sessions.NewSessionID(), "poolb": "spf-0-" + strings.Repeat("0f", 24)}
 	for pool, id := range out {
 		_, err := rawClient(t, srv, pool).UploadFile(t.Context(), id, "keep.txt", strings.NewReader("foreign\n"), nil)
 		require.NoError(t, err)
@@ -187,7 +187,7 @@ func percentile(d []time.Duration, p float64) time.Duration {
 // a foreign session, so the fleet meets real capacity answers).
 func TestLoad(t *testing.T) {
 	n := users(t)
-	names := []string{"a", "b", "c"}
+	names := []string{"poola", "poolb", "poolc"}
 	srv := loadEmu(t, names...)
 	foreign := foreignSessions(t, srv)
 	f := newFleet(t, srv, loadSlots, names, nil)
@@ -262,7 +262,7 @@ func TestLoad(t *testing.T) {
 // TestFailover: one of three pools becomes unreachable halfway through.
 func TestFailover(t *testing.T) {
 	n := users(t)
-	names := []string{"a", "b", "c"}
+	names := []string{"poola", "poolb", "poolc"}
 	srv := loadEmu(t, names...)
 	f := newFleet(t, srv, loadSlots, names, nil)
 	log := filepath.Join(t.TempDir(), "ran.log")
@@ -290,11 +290,11 @@ func TestFailover(t *testing.T) {
 				} else {
 					if late {
 						afterOutage.Add(1)
-						assert.NotEqual(t, "b", r.Pool, "no command ran on the unreachable pool after the outage began")
+						assert.NotEqual(t, "poolb", r.Pool, "no command ran on the unreachable pool after the outage began")
 					}
 				}
 				if done.Add(1) == int64(total/2) {
-					require.NoError(t, srv.SetPoolControl("b", sessionstest.PoolControl{Unreachable: true}))
+					require.NoError(t, srv.SetPoolControl("poolb", sessionstest.PoolControl{Unreachable: true}))
 					outage.Store(true)
 				}
 			}
@@ -308,7 +308,7 @@ func TestFailover(t *testing.T) {
 	assert.Less(t, failed.Load(), int64(total/10), "only calls caught in flight may fail")
 	_, err := f.Reap(t.Context(), &fleet.ReapOptions{All: true})
 	assert.Error(t, err, "pool b cannot be reaped while it is unreachable")
-	assert.Zero(t, srv.SessionCount("a")+srv.SessionCount("c"), "the reachable pools are reaped")
+	assert.Zero(t, srv.SessionCount("poola")+srv.SessionCount("poolc"), "the reachable pools are reaped")
 	t.Logf("failover: %d commands, %d completed after pool b became unreachable, %d failed; failovers %d", total, afterOutage.Load(), failed.Load(), st.Failovers)
 	for msg, k := range reasons {
 		t.Logf("  %d x %s", k, msg)

@@ -17,14 +17,14 @@ import (
 // Adding a pool moves only the users whose first choice it becomes.
 func TestAddingAPoolMovesFewUsers(t *testing.T) {
 	t.Parallel()
-	srv := newEmu(t, 1, nil, "a", "b", "c", "d")
-	before := homes(t, newFleet(t, srv, 1000, []string{"a", "b", "c"}, nil), 200)
-	after := homes(t, newFleet(t, srv, 1000, []string{"a", "b", "c", "d"}, nil), 200)
+	srv := newEmu(t, 1, nil, "poola", "poolb", "poolc", "poold")
+	before := homes(t, newFleet(t, srv, 1000, []string{"poola", "poolb", "poolc"}, nil), 200)
+	after := homes(t, newFleet(t, srv, 1000, []string{"poola", "poolb", "poolc", "poold"}, nil), 200)
 	moved := 0
 	for u, p := range before {
 		if after[u] != p {
 			moved++
-			assert.Equal(t, "d", after[u], "a user that moves, moves to the new pool")
+			assert.Equal(t, "poold", after[u], "a user that moves, moves to the new pool")
 		}
 	}
 	assert.Positive(t, moved)
@@ -34,13 +34,13 @@ func TestAddingAPoolMovesFewUsers(t *testing.T) {
 func TestRetryAfterIsHonoured(t *testing.T) {
 	t.Parallel()
 	const wait = 400 * time.Millisecond
-	srv := newEmu(t, 1, &sessionstest.Options{Scripted: instant}, "a")
-	require.NoError(t, srv.SetPoolControl("a", sessionstest.PoolControl{CapacityRetryAfter: wait}))
+	srv := newEmu(t, 1, &sessionstest.Options{Scripted: instant}, "poola")
+	require.NoError(t, srv.SetPoolControl("poola", sessionstest.PoolControl{CapacityRetryAfter: wait}))
 	foreign := sessions.NewSessionID()
-	raw := rawClient(t, srv, "a")
+	raw := rawClient(t, srv, "poola")
 	_, err := raw.Execute(t.Context(), foreign, sessions.ShellCommand("x"), nil)
 	require.NoError(t, err)
-	f := newFleet(t, srv, 1, []string{"a"}, func(o *fleet.Options) { o.MaxBackoff = 10 * time.Second })
+	f := newFleet(t, srv, 1, []string{"poola"}, func(o *fleet.Options) { o.MaxBackoff = 10 * time.Second })
 	srv.ResetRequests()
 	start := time.Now()
 	done := make(chan error, 1)
@@ -57,8 +57,8 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 
 func TestCloseFailsWaitersAndDeletesKeptSessions(t *testing.T) {
 	t.Parallel()
-	srv := newEmu(t, 1, &sessionstest.Options{Scripted: instant}, "a", "b")
-	f, err := fleet.New(&fleet.Options{IDs: fleet.IDs{Key: testKey}, Pools: poolsOf(srv, 1, "a")})
+	srv := newEmu(t, 1, &sessionstest.Options{Scripted: instant}, "poola", "poolb")
+	f, err := fleet.New(&fleet.Options{IDs: fleet.IDs{Key: testKey}, Pools: poolsOf(srv, 1, "poola")})
 	require.NoError(t, err)
 	l, err := f.Acquire(t.Context(), fleet.User{ID: "holder"}, nil)
 	require.NoError(t, err)
@@ -72,19 +72,19 @@ func TestCloseFailsWaitersAndDeletesKeptSessions(t *testing.T) {
 	assert.ErrorIs(t, <-waitErr, fleet.ErrClosed, "a call waiting for a slot fails with ErrClosed")
 	_, err = f.Acquire(t.Context(), fleet.User{ID: "late"}, nil)
 	assert.ErrorIs(t, err, fleet.ErrClosed)
-	require.Equal(t, 1, srv.SessionCount("a"))
+	require.Equal(t, 1, srv.SessionCount("poola"))
 	l.Release()
-	require.Eventually(t, func() bool { return srv.SessionCount("a") == 0 }, 10*time.Second, time.Millisecond,
+	require.Eventually(t, func() bool { return srv.SessionCount("poola") == 0 }, 10*time.Second, time.Millisecond,
 		"a lease released after Close still frees its slot")
 
 	// Close deletes the sessions kept for reuse before it returns.
-	g, err := fleet.New(&fleet.Options{IDs: fleet.IDs{Key: testKey}, Pools: poolsOf(srv, 1, "b"), KeepIdle: time.Hour})
+	g, err := fleet.New(&fleet.Options{IDs: fleet.IDs{Key: testKey}, Pools: poolsOf(srv, 1, "poolb"), KeepIdle: time.Hour})
 	require.NoError(t, err)
 	_, err = g.Execute(t.Context(), fleet.User{ID: "kept"}, sessions.ShellCommand("k"), nil)
 	require.NoError(t, err)
-	require.Equal(t, 1, srv.SessionCount("b"))
+	require.Equal(t, 1, srv.SessionCount("poolb"))
 	require.NoError(t, g.Close(t.Context()))
-	assert.Equal(t, 0, srv.SessionCount("b"))
+	assert.Equal(t, 0, srv.SessionCount("poolb"))
 }
 
 // A response from a pool that became unreachable while the command ran
@@ -92,9 +92,9 @@ func TestCloseFailsWaitersAndDeletesKeptSessions(t *testing.T) {
 func TestUnreachablePoolClosesInFlightConnections(t *testing.T) {
 	t.Parallel()
 	g := newGate()
-	srv := newEmu(t, 1, &sessionstest.Options{Scripted: g.run}, "a")
+	srv := newEmu(t, 1, &sessionstest.Options{Scripted: g.run}, "poola")
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost,
-		srv.PoolManagementEndpoint("a")+"/executions?api-version="+sessions.DefaultDataPlaneAPIVersion+"&identifier="+sessions.NewSessionID(),
+		srv.PoolHostEndpoint("poola")+"/executions?api-version="+sessions.DefaultDataPlaneAPIVersion+"&identifier="+sessions.NewSessionID(),
 		strings.NewReader(`{"shellCommand":"block"}`))
 	require.NoError(t, err)
 	req.Header.Set("Authorization", "Bearer "+srv.Token("https://dynamicsessions.io", srv.PrincipalID()))
@@ -109,7 +109,7 @@ func TestUnreachablePoolClosesInFlightConnections(t *testing.T) {
 		ch <- answer{resp, err}
 	}()
 	<-g.started
-	require.NoError(t, srv.SetPoolControl("a", sessionstest.PoolControl{Unreachable: true}))
+	require.NoError(t, srv.SetPoolControl("poola", sessionstest.PoolControl{Unreachable: true}))
 	close(g.release)
 	a := <-ch
 	require.NoError(t, a.err)

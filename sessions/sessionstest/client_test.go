@@ -23,7 +23,7 @@ func TestClientExecuteAgainstEmulator(t *testing.T) {
 	srv := sessionstest.NewServer(&sessionstest.Options{TB: t})
 	for _, ep := range []struct{ name, url string }{
 		{"regional form", srv.PoolEndpoint()},
-		{"host form", srv.PoolManagementEndpoint(sessionstest.DefaultPoolName)},
+		{"host form", srv.PoolHostEndpoint(sessionstest.DefaultPoolName)},
 	} {
 		t.Run(ep.name, func(t *testing.T) {
 			c := newClient(t, srv, ep.url, srv.Credential())

@@ -13,6 +13,10 @@ func (s *Server) serveDataPlane(w http.ResponseWriter, r *http.Request, rt route
 		writeError(w, http.StatusBadRequest, "InvalidRequest", "the request path has an invalid percent-encoding")
 		return
 	}
+	if isMCPRoute(rt) { // its own key, not a bearer token (mcp.go)
+		s.serveMCP(w, r, rt)
+		return
+	}
 	principal, ok := s.authenticate(w, r)
 	if !ok {
 		return

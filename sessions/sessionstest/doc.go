@@ -19,8 +19,11 @@
 // under both endpoint forms:
 //   - the regional path form, {URL}/subscriptions/{sub}/resourceGroups/{rg}/sessionPools/{pool}
 //     (PoolEndpoint, PoolEndpointFor), and
-//   - the host form, https://{pool}.localhost:{port} (PoolManagementEndpoint),
+//   - the host form, https://{pool}.localhost:{port} (PoolHostEndpoint),
 //     reachable through the *http.Client returned by Client.
+//
+// A data-plane request sent elsewhere (to the base URL, or under a pool's
+// ARM resource ID) gets a 404 whose message names the endpoint form to use.
 //
 // Executions (POST /executions in every request dialect: shellCommand,
 // execCommandAndArgs, the tutorial's command array with codeInputType and
@@ -28,7 +31,12 @@
 // GET /executions/{id}; executions with the same operation-id header run
 // once), files (/files upload, list, metadata, content, delete, confined to
 // the session's directory), sessions (/session get and delete,
-// /listSessions, /metadata, /.management/stopSession).
+// /listSessions, /metadata, /.management/stopSession), and the pool's MCP
+// server at /mcp once ARM enabled it (properties.mcpServerSettings): JSON-RPC
+// over POST, authenticated with the x-ms-apikey header that ARM's
+// fetchMcpServerCredentials returns (rotateMcpServerCredentials replaces it),
+// with the tools launchShell, whose environment is a session of the pool, and
+// runShellCommandInRemoteEnvironment, whose commands run as executions do.
 //
 // Every other path goes to the emulator's Azure Resource Manager side:
 // resource groups, provider registration, session pools (a pool deployed
@@ -118,21 +126,30 @@
 //
 // # Live behaviour
 //
-// By default the emulator reproduces what live shell pools were measured to
-// do (docs/API.md §1.9.1), so a test that passes against it tells the truth
-// about production. Options.Behavior switches each quirk:
+// The emulator's defaults follow what live shell pools were measured to do
+// (docs/API.md §1.9.1) except for three behaviours that are off until a test
+// switches them on: the lost final write (intermittent, so a test would pass
+// or fail by chance), the flat file store and the refusal of the tutorial's
+// body (each seen on some pools or api-versions, not all). A test that
+// passes against the defaults has therefore met the silent output cap, the
+// argument limit, Retry-After and the capacity answer as production shows
+// them, but not those three: a test of code that must survive lost final
+// writes sets Behavior.LostFinalWriteRate (and Seed, to repeat a run); code
+// that must work with the flat file store sets Behavior.FlatFileStore; code
+// that must work with pools that refuse codeInputType and executionType sets
+// Behavior.RejectTutorialDialect (or PoolControl.Dialect for one pool).
 //
-//	live behaviour                              | emulator default          | switch
-//	--------------------------------------------+---------------------------+-------------------------------
-//	stdout, stderr cut at 4,096 bytes, silently | same (split char: U+FFFD) | Behavior.UncappedOutput
-//	one argument <= 128 KiB (MAX_ARG_STRLEN)    | status 126, stderr reason | none (see MaxArgBytes)
-//	Retry-After on 202 and running GETs         | Retry-After: 1            | none
-//	capacity answer: 404                        | 404 with Retry-After      | Options.CapacityStatus
-//	final stdout write lost in 1.6-4 % of runs  | off                       | Behavior.LostFinalWriteRate, Seed
-//	flat file store (2025-02-02-preview)        | off: paths, directories   | Behavior.FlatFileStore
-//	codeInputType/executionType refused (some)  | accepted                  | Behavior.RejectTutorialBody
-//	detached processes live until session ends  | same                      | none
-//	transient failures, drops, delays           | none                      | Server.InjectFault
+//	live behaviour                              | by default                     | switch
+//	--------------------------------------------+--------------------------------+-------------------------------------------------
+//	stdout, stderr cut at 4,096 bytes, silently | ON (split char: U+FFFD)        | Behavior.UncappedOutput turns it off
+//	one argument <= 128 KiB (MAX_ARG_STRLEN)    | ON (status 126, stderr reason) | always on (see MaxArgBytes)
+//	Retry-After on 202 and running GETs         | ON (Retry-After: 1)            | always on
+//	capacity answer: 404                        | ON (404 with Retry-After)      | Options.CapacityStatus, PoolControl
+//	detached processes live until session ends  | ON                             | always on
+//	final stdout write lost in 1.6-4 % of runs  | OFF                            | Behavior.LostFinalWriteRate (and Seed) turns it on
+//	flat file store (2025-02-02-preview)        | OFF: paths and directories     | Behavior.FlatFileStore turns it on
+//	codeInputType/executionType refused (some)  | OFF: both bodies accepted      | Behavior.RejectTutorialDialect, PoolControl.Dialect
+//	transient failures, drops, delays           | none                           | Server.InjectFault
 //
 // # Auth
 //

@@ -75,8 +75,8 @@ func (s *Server) parseExec(body []byte, p *pool) (ExecRequest, bool, string) {
 	if err := json.Unmarshal(body, &b); err != nil {
 		return req, false, "the request body is not valid JSON for an execution: " + err.Error()
 	}
-	if s.opts.Behavior.RejectTutorialBody && strings.EqualFold(p.spec.ContainerType, ContainerTypeShell) && (b.CodeInputType != nil || b.ExecutionType != nil) {
-		return req, false, "shell session pools do not accept codeInputType or executionType (Behavior.RejectTutorialBody, as some live pools answer); send only shellCommand or execCommandAndArgs, timeoutInSeconds and stdin"
+	if s.opts.Behavior.RejectTutorialDialect && strings.EqualFold(p.spec.ContainerType, ContainerTypeShell) && (b.CodeInputType != nil || b.ExecutionType != nil) {
+		return req, false, "shell session pools do not accept codeInputType or executionType (Behavior.RejectTutorialDialect, as some live pools answer); send only shellCommand or execCommandAndArgs, timeoutInSeconds and stdin"
 	}
 	async := false
 	if b.ExecutionType != nil {

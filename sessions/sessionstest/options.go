@@ -90,6 +90,13 @@ type Options struct {
 	// Executor role on the pool (Server.GrantSessionExecutor), else 403.
 	RBAC bool
 
+	// RequestLog, when set, is called once for every request the server
+	// has answered (Azure Resource Manager, Entra ID and the data plane; not
+	// the managed identity endpoint), with its method, its path without
+	// identifiers, its status and how long it took. examples/emulator -v
+	// prints these.
+	RequestLog func(LoggedRequest)
+
 	// Behavior holds the switches between the live service's measured
 	// behaviour (the zero value) and its quirks or an idealised service.
 	Behavior Behavior
@@ -168,20 +175,23 @@ type Options struct {
 }
 
 // Behavior switches how the emulator's data plane behaves. The zero value is
-// the live shell pool as measured (docs/API.md §1.9.1): output cut silently
-// at 4,096 bytes per stream, arguments bounded by MAX_ARG_STRLEN, Retry-After
-// on asynchronous answers and on the capacity answer, detached background
-// processes kept until their session ends, the tutorial's body accepted, and
-// the intermittent quirks off. Server.InjectFault (scripted failures) and
+// the live shell pool as measured (docs/API.md §1.9.1) with three
+// behaviours off: output cut silently at 4,096 bytes per stream, arguments
+// bounded by MAX_ARG_STRLEN, Retry-After on asynchronous answers and on the
+// capacity answer, and detached background processes kept until their
+// session ends are on; the lost final write (LostFinalWriteRate), the flat
+// file store (FlatFileStore) and the refusal of the tutorial's body
+// (RejectTutorialDialect) are off until a test sets them. The package doc's
+// "Live behaviour" table lists each. Server.InjectFault (scripted failures) and
 // Server.SetPoolControl (per-pool answers) complete the set.
 type Behavior struct {
-	// RejectTutorialBody answers 400 to executions on shell pools whose
+	// RejectTutorialDialect answers 400 to executions on shell pools whose
 	// body carries the tutorial's codeInputType or executionType fields,
 	// as some live pools are reported to do (API.md §1.5.2); the message
 	// names the field and says to send the specification's body
 	// (shellCommand or execCommandAndArgs). Off by default: the emulator
-	// accepts both bodies. PoolControl.Body restricts one pool instead.
-	RejectTutorialBody bool
+	// accepts both bodies. PoolControl.Dialect restricts one pool instead.
+	RejectTutorialDialect bool
 
 	// LostFinalWriteRate is the probability, from 0 to 1, that the final
 	// write a command makes to stdout before it exits is missing from the
@@ -219,7 +229,8 @@ type Behavior struct {
 
 // Pool describes a session pool the emulator serves.
 type Pool struct {
-	// Name is the pool's name (required).
+	// Name is the pool's name (required): 3-63 lower-case letters and digits,
+	// starting with a letter, as the service requires.
 	Name string
 	// SubscriptionID and ResourceGroup default to the server's.
 	SubscriptionID string

@@ -15,23 +15,25 @@ import (
 	"time"
 )
 
-// ExecBody names a request body form of POST /executions (API.md §1.5.2),
-// for PoolControl.Body.
-type ExecBody string
+// Dialect names the request body forms of POST /executions a pool accepts
+// (docs/API.md §1.5.2), for PoolControl.Dialect. sessions.Dialect names the
+// form a client sends: DialectSpec and DialectTutorial here accept only
+// sessions.DialectSpec and sessions.DialectTutorial respectively.
+type Dialect string
 
 const (
-	// ExecBodyAny accepts every body form. It is the default.
-	ExecBodyAny ExecBody = ""
-	// ExecBodySpec accepts only the specification's shell body
+	// DialectAny accepts every body form. It is the default.
+	DialectAny Dialect = ""
+	// DialectSpec accepts only the specification's shell body
 	// (shellCommand or execCommandAndArgs, timeoutInSeconds, stdin,
 	// outputStreamsMaxLength) and answers 400 naming codeInputType,
 	// executionType or command when a body carries them, as some live pools
 	// are reported to do (LC-445).
-	ExecBodySpec ExecBody = "spec"
-	// ExecBodyTutorial accepts only the tutorial's body (codeInputType,
+	DialectSpec Dialect = "spec"
+	// DialectTutorial accepts only the tutorial's body (codeInputType,
 	// executionType and a command array) and answers 400 naming the fields
 	// that are missing or not accepted.
-	ExecBodyTutorial ExecBody = "tutorial"
+	DialectTutorial Dialect = "tutorial"
 )
 
 // PoolControl changes, while the server runs, how one pool answers: for
@@ -40,7 +42,7 @@ const (
 // behaves as configured by Options and Pool.
 type PoolControl struct {
 	// Unreachable makes the pool unreachable: connections to its host-form
-	// endpoint (PoolManagementEndpoint, dialled through Client) are refused
+	// endpoint (PoolHostEndpoint, dialled through Client) are refused
 	// before anything is sent, as for a host that is down, and idle
 	// connections are closed. A request that still reaches the pool (the
 	// regional path form, which shares the server's address, or a request
@@ -72,8 +74,8 @@ type PoolControl struct {
 	// pool accepts; others get 400 InvalidApiVersionParameter listing them.
 	APIVersions []string
 
-	// Body restricts the execution body forms the pool accepts.
-	Body ExecBody
+	// Dialect restricts the execution body forms the pool accepts.
+	Dialect Dialect
 }
 
 // poolControls holds the PoolControl of each pool that has one.
@@ -92,10 +94,10 @@ func (s *Server) SetPoolControl(name string, c PoolControl) error {
 			return fmt.Errorf("sessionstest: PoolControl status %d is not an HTTP error status (400-599)", st)
 		}
 	}
-	switch c.Body {
-	case ExecBodyAny, ExecBodySpec, ExecBodyTutorial:
+	switch c.Dialect {
+	case DialectAny, DialectSpec, DialectTutorial:
 	default:
-		return fmt.Errorf("sessionstest: PoolControl.Body %q is unknown; use ExecBodyAny, ExecBodySpec or ExecBodyTutorial", c.Body)
+		return fmt.Errorf("sessionstest: PoolControl.Dialect %q is unknown; use DialectAny, DialectSpec or DialectTutorial", c.Dialect)
 	}
 	k := keyOf(s.opts.SubscriptionID, s.opts.ResourceGroup, name)
 	if _, ok := s.engine.Pool(s.opts.SubscriptionID, s.opts.ResourceGroup, name); !ok {
@@ -184,8 +186,8 @@ func (s *Server) controlPool(w http.ResponseWriter, r *http.Request, p *pool) (h
 			fmt.Sprintf("the api-version '%s' is invalid; the supported versions are '%s'", v, strings.Join(c.APIVersions, "', '")))
 		return w, true
 	}
-	if c.Body != ExecBodyAny && r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/executions") {
-		if msg := bodyMismatch(r, c.Body); msg != "" {
+	if c.Dialect != DialectAny && r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/executions") {
+		if msg := bodyMismatch(r, c.Dialect); msg != "" {
 			writeError(w, http.StatusBadRequest, "InvalidRequest", msg)
 			return w, true
 		}
@@ -195,7 +197,7 @@ func (s *Server) controlPool(w http.ResponseWriter, r *http.Request, p *pool) (h
 
 // bodyMismatch says why an execution body is not the form the pool accepts,
 // naming the fields, or returns "".
-func bodyMismatch(r *http.Request, want ExecBody) string {
+func bodyMismatch(r *http.Request, want Dialect) string {
 	body, err := readAllBody(r)
 	if err != nil {
 		return ""
@@ -207,7 +209,7 @@ func bodyMismatch(r *http.Request, want ExecBody) string {
 	}
 	var bad []string
 	switch want {
-	case ExecBodySpec:
+	case DialectSpec:
 		for _, f := range []string{"codeInputType", "executionType", "command"} {
 			if _, ok := fields[f]; ok {
 				bad = append(bad, f)
@@ -216,7 +218,7 @@ func bodyMismatch(r *http.Request, want ExecBody) string {
 		if len(bad) > 0 {
 			return fmt.Sprintf("shell session pools do not accept the fields %s; send only shellCommand or execCommandAndArgs, timeoutInSeconds and stdin", strings.Join(bad, ", "))
 		}
-	case ExecBodyTutorial:
+	case DialectTutorial:
 		for _, f := range []string{"codeInputType", "executionType", "command"} {
 			if _, ok := fields[f]; !ok {
 				bad = append(bad, f)

@@ -27,7 +27,7 @@ func controlClient(t *testing.T, srv *sessionstest.Server, pool string, o *sessi
 	o.ClientOptions = srv.ClientOptions()
 	o.APIVersion = v
 	o.Retry = policy.RetryOptions{MaxRetries: -1}
-	c, err := sessions.NewClient(srv.PoolManagementEndpoint(pool), srv.Credential(), o)
+	c, err := sessions.NewClient(srv.PoolHostEndpoint(pool), srv.Credential(), o)
 	require.NoError(t, err)
 	return c
 }
@@ -35,10 +35,10 @@ func controlClient(t *testing.T, srv *sessionstest.Server, pool string, o *sessi
 func TestPoolControlPerPoolCapacityAndRetryAfter(t *testing.T) {
 	t.Parallel()
 	srv := sessionstest.NewServer(&sessionstest.Options{TB: t, Pools: []sessionstest.Pool{
-		{Name: "a", MaxConcurrentSessions: 1}, {Name: "b", MaxConcurrentSessions: 2},
+		{Name: "poola", MaxConcurrentSessions: 1}, {Name: "poolb", MaxConcurrentSessions: 2},
 	}})
-	require.NoError(t, srv.SetPoolControl("a", sessionstest.PoolControl{CapacityStatus: http.StatusTooManyRequests, CapacityRetryAfter: 1500 * time.Millisecond}))
-	a, b := controlClient(t, srv, "a", nil), controlClient(t, srv, "b", nil)
+	require.NoError(t, srv.SetPoolControl("poola", sessionstest.PoolControl{CapacityStatus: http.StatusTooManyRequests, CapacityRetryAfter: 1500 * time.Millisecond}))
+	a, b := controlClient(t, srv, "poola", nil), controlClient(t, srv, "poolb", nil)
 	ctx := t.Context()
 	_, err := a.Execute(ctx, sessions.NewSessionID(), sessions.ShellCommand("true"), nil)
 	require.NoError(t, err)
@@ -66,14 +66,14 @@ func TestPoolControlPerPoolCapacityAndRetryAfter(t *testing.T) {
 
 func TestPoolControlUnreachableAndBack(t *testing.T) {
 	t.Parallel()
-	srv := sessionstest.NewServer(&sessionstest.Options{TB: t, Pools: []sessionstest.Pool{{Name: "a"}, {Name: "b"}}})
-	a, b := controlClient(t, srv, "a", nil), controlClient(t, srv, "b", nil)
+	srv := sessionstest.NewServer(&sessionstest.Options{TB: t, Pools: []sessionstest.Pool{{Name: "poola"}, {Name: "poolb"}}})
+	a, b := controlClient(t, srv, "poola", nil), controlClient(t, srv, "poolb", nil)
 	ctx := t.Context()
 	sid := sessions.NewSessionID()
 	_, err := a.Execute(ctx, sid, sessions.ShellCommand("echo hi > f"), nil)
 	require.NoError(t, err)
 
-	require.NoError(t, srv.SetPoolControl("a", sessionstest.PoolControl{Unreachable: true}))
+	require.NoError(t, srv.SetPoolControl("poola", sessionstest.PoolControl{Unreachable: true}))
 	srv.ResetRequests()
 	_, err = a.Execute(ctx, sid, sessions.ShellCommand("true"), nil)
 	require.Error(t, err)
@@ -82,11 +82,11 @@ func TestPoolControlUnreachableAndBack(t *testing.T) {
 	_, err = b.Execute(ctx, sessions.NewSessionID(), sessions.ShellCommand("true"), nil)
 	assert.NoError(t, err, "other pools stay reachable")
 
-	require.NoError(t, srv.SetPoolControl("a", sessionstest.PoolControl{}))
+	require.NoError(t, srv.SetPoolControl("poola", sessionstest.PoolControl{}))
 	resp, err := a.Execute(ctx, sid, sessions.ShellCommand("cat f"), nil)
 	require.NoError(t, err)
 	assert.Equal(t, "hi\n", resp.Stdout, "the pool's sessions survive an outage")
-	assert.Equal(t, sessionstest.PoolControl{}, srv.PoolControl("a"))
+	assert.Equal(t, sessionstest.PoolControl{}, srv.PoolControl("poola"))
 }
 
 func TestPoolControlRefusing(t *testing.T) {
@@ -105,14 +105,14 @@ func TestPoolControlRefusing(t *testing.T) {
 
 	assert.Error(t, srv.SetPoolControl(pool, sessionstest.PoolControl{RefuseStatus: 200}))
 	assert.Error(t, srv.SetPoolControl("nope", sessionstest.PoolControl{}))
-	assert.Error(t, srv.SetPoolControl(pool, sessionstest.PoolControl{Body: "python"}))
+	assert.Error(t, srv.SetPoolControl(pool, sessionstest.PoolControl{Dialect: "python"}))
 }
 
 func TestPoolControlContract(t *testing.T) {
 	t.Parallel()
 	srv := sessionstest.NewServer(&sessionstest.Options{TB: t, Pools: []sessionstest.Pool{{Name: "tut"}, {Name: "spec"}}})
-	require.NoError(t, srv.SetPoolControl("tut", sessionstest.PoolControl{Body: sessionstest.ExecBodyTutorial, APIVersions: []string{"2025-10-02-preview"}}))
-	require.NoError(t, srv.SetPoolControl("spec", sessionstest.PoolControl{Body: sessionstest.ExecBodySpec}))
+	require.NoError(t, srv.SetPoolControl("tut", sessionstest.PoolControl{Dialect: sessionstest.DialectTutorial, APIVersions: []string{"2025-10-02-preview"}}))
+	require.NoError(t, srv.SetPoolControl("spec", sessionstest.PoolControl{Dialect: sessionstest.DialectSpec}))
 	ctx := t.Context()
 	cmd := sessions.ShellCommand("echo hi")
 

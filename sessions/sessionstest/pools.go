@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/shellpool/shellpool/internal/armemu"
+	"github.com/shellpool/shellpool/internal/azname"
 )
 
 type poolKey struct{ sub, rg, name string } // lower case
@@ -100,7 +101,9 @@ func (s *Server) stateOf(poolName string) (*poolState, func()) {
 
 // AddPool starts serving another pool (or replaces the settings of an
 // existing one with the same subscription, group and name) and returns its
-// regional-form endpoint.
+// regional-form endpoint. The name must follow the service's rule for pool
+// names (3-63 lower-case letters and digits, starting with a letter), as
+// Options.Pools must: the error says what is wrong with the name.
 func (s *Server) AddPool(p Pool) (endpoint string, err error) {
 	s.mu.Lock()
 	closed := s.closed
@@ -118,8 +121,8 @@ func (s *Server) AddPool(p Pool) (endpoint string, err error) {
 // seedPool applies the defaults to p and stores it in the engine, which
 // holds every pool's settings.
 func (s *Server) seedPool(p Pool) (armemu.PoolSpec, error) {
-	if strings.TrimSpace(p.Name) == "" || strings.ContainsAny(p.Name, "/?#") {
-		return armemu.PoolSpec{}, fmt.Errorf("sessionstest: pool name %q is not valid: use letters, digits and hyphens", p.Name)
+	if r := azname.PoolNameRule(p.Name); r != "" {
+		return armemu.PoolSpec{}, fmt.Errorf("sessionstest: pool name %q %s", p.Name, r)
 	}
 	if p.SubscriptionID == "" {
 		p.SubscriptionID = s.opts.SubscriptionID

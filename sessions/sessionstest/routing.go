@@ -73,6 +73,10 @@ func splitEscaped(p string) ([]string, bool) {
 }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	s.logRequests(w, r, func(w http.ResponseWriter) { s.serveRequest(w, r) })
+}
+
+func (s *Server) serveRequest(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
@@ -94,7 +98,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 
 	rt := s.route(r)
 	isUpload := r.Method == http.MethodPost && len(rt.segs) == 1 && rt.segs[0] == "files" ||
-		strings.HasPrefix(strings.ToLower(r.Header.Get("Content-Type")), "multipart/")
+		strings.HasPrefix(strings.ToLower(r.Header.Get("Content-Type")), "multipart/") ||
+		isMCPRoute(rt) // read by serveMCP, which answers an oversize body in JSON-RPC
 	var body []byte
 	if !isUpload && r.Body != nil && r.Body != http.NoBody {
 		b, err := io.ReadAll(io.LimitReader(r.Body, maxJSONBody+1))
@@ -140,10 +145,52 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, rt route) {
 	if !rt.dataPlane {
+		if misdirectedDataPlane(r.URL.EscapedPath()) {
+			s.notAPoolEndpoint(w, r)
+			return
+		}
 		s.serveARM(w, r)
 		return
 	}
 	s.serveDataPlane(w, r, rt)
+}
+
+// dataPlaneOps are the first segments of the data plane's operation paths
+// (lower case), under a pool endpoint.
+var dataPlaneOps = map[string]bool{
+	"executions": true, "files": true, "session": true, "listsessions": true,
+	".management": true, "code": true, "mcp": true,
+}
+
+// misdirectedDataPlane reports whether a path that is not under a pool
+// endpoint names a data-plane operation: sent to the server's base URL
+// (Server.URL) instead of a pool endpoint, or to a pool's ARM resource ID
+// (.../providers/Microsoft.App/sessionPools/{name}/executions).
+func misdirectedDataPlane(escaped string) bool {
+	segs := strings.Split(strings.ToLower(strings.Trim(escaped, "/")), "/")
+	if dataPlaneOps[segs[0]] || len(segs) == 1 && segs[0] == "metadata" {
+		return true
+	}
+	for i := 0; i+2 < len(segs); i++ {
+		if segs[i] == "microsoft.app" && segs[i+1] == "sessionpools" && i+3 < len(segs) && dataPlaneOps[segs[i+3]] {
+			return true
+		}
+	}
+	return false
+}
+
+// notAPoolEndpoint answers a data-plane request sent outside a pool
+// endpoint with a 404 that names the endpoint form to use. The service
+// has no such path either; without this answer the request would reach
+// Azure Resource Manager, which refuses a data-plane token as a 401 about
+// the token's audience, pointing the user at the wrong problem.
+func (s *Server) notAPoolEndpoint(w http.ResponseWriter, r *http.Request) {
+	writeError(w, http.StatusNotFound, "NotFound", fmt.Sprintf(
+		"%s %s is not under a session pool endpoint: send data-plane requests to the pool's endpoint, "+
+			"%s/subscriptions/{subscriptionId}/resourceGroups/{resourceGroup}/sessionPools/{pool} "+
+			"(Server.PoolEndpoint or Server.PoolEndpointFor; in Azure, the pool's properties.poolManagementEndpoint), "+
+			"not to the server's base URL or the pool's ARM resource ID",
+		r.Method, r.URL.EscapedPath(), s.baseURL))
 }
 
 func notFoundRoute(w http.ResponseWriter, r *http.Request) {

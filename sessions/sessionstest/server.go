@@ -363,16 +363,19 @@ func (s *Server) PoolEndpoint() string {
 }
 
 // PoolEndpointFor returns the regional-form endpoint of the named pool in the
-// server's subscription and resource group (the pool need not exist yet).
+// server's subscription and resource group (the pool need not exist yet):
+// what the emulator's ARM reports as the pool's
+// properties.poolManagementEndpoint.
 func (s *Server) PoolEndpointFor(name string) string {
 	return s.baseURL + poolPath(s.opts.SubscriptionID, s.opts.ResourceGroup, name)
 }
 
-// PoolManagementEndpoint returns the host-form endpoint of the named pool,
+// PoolHostEndpoint returns the host-form endpoint of the named pool,
 // https://{pool}.localhost:{port}, whose requests carry the operation as the
 // whole path. Only Client() (or a client that resolves *.localhost to
-// loopback) can reach it.
-func (s *Server) PoolManagementEndpoint(name string) string {
+// loopback) can reach it. It is not what ARM calls the pool's
+// poolManagementEndpoint; PoolEndpointFor is.
+func (s *Server) PoolHostEndpoint(name string) string {
 	return "https://" + strings.ToLower(name) + ".localhost:" + s.port
 }
 

@@ -43,6 +43,7 @@ func TestSessionGetDeleteAndStop(t *testing.T) {
 	require.True(t, processAlive(pid))
 
 	g := c.do(http.MethodGet, "/session", sid, nil, nil, nil)
+	got := time.Now()
 	require.Equal(t, http.StatusOK, g.status)
 	m := g.json(t)
 	assert.Equal(t, sid, m["identifier"])
@@ -51,7 +52,11 @@ func TestSessionGetDeleteAndStop(t *testing.T) {
 	require.NoError(t, err)
 	expire, err := time.Parse(time.RFC3339, m["expireAt"].(string))
 	require.NoError(t, err)
-	assert.WithinDuration(t, created.Add(DefaultCooldown), expire, 5*time.Second)
+	// The session expires a cooldown after its last use: no earlier than a
+	// cooldown after its creation, no later than a cooldown after this GET
+	// (bounds, not a tolerance; the times have whole seconds).
+	assert.False(t, expire.Before(created.Add(DefaultCooldown)), "expireAt %v, createdAt %v", expire, created)
+	assert.False(t, expire.After(got.Add(DefaultCooldown)), "expireAt %v", expire)
 	assert.Contains(t, m, "lastAccessedAt")
 
 	d := c.do(http.MethodDelete, "/session", sid, nil, nil, nil)

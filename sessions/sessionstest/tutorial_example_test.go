@@ -13,7 +13,7 @@ import (
 )
 
 // A program for the tutorial's execute step runs against an emulator in
-// which the earlier steps are done, or, after `. /tmp/shellpool.env`, against
+// which the earlier steps are done, or, after sourcing the env file of examples/emulator, against
 // the standalone emulator that the earlier step programs used.
 func ExampleStartTutorial() {
 	ctx := context.Background()

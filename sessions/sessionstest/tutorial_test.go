@@ -191,7 +191,7 @@ func TestStartTutorialJoinsTheStandaloneEmulator(t *testing.T) {
 	_, err = c.ids.GetIdentity(ctx, sessionstest.TutorialResourceGroup, sessionstest.TutorialPool+"-uami", nil)
 	assert.True(t, isNotFound(err), "nothing is seeded in a shared emulator: %v", err)
 
-	for _, endpoint := range []string{p.Endpoint(), srv.PoolManagementEndpoint(sessionstest.TutorialPool)} {
+	for _, endpoint := range []string{p.Endpoint(), srv.PoolHostEndpoint(sessionstest.TutorialPool)} {
 		client, err := sessions.NewClient(endpoint, srv.Credential(), &sessions.ClientOptions{ClientOptions: tut.ClientOptions})
 		require.NoError(t, err)
 		resp, err := client.Execute(ctx, sessions.NewSessionID(), sessions.ShellCommand("echo shared"), nil)
