@@ -84,9 +84,6 @@ var sandboxDirs = []struct {
 // sandboxDevices are the device nodes bound from the host's /dev.
 var sandboxDevices = []string{"null", "zero", "full", "random", "urandom", "tty"}
 
-// sandboxSupported reports whether this platform has sandboxes.
-const sandboxSupported = true
-
 // startSandbox starts a sandbox's init and waits until it is ready. On
 // failure nothing is left behind: the init (if it started) is killed and
 // reaped, and its mounts die with its mount namespace.
