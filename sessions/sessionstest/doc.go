@@ -63,7 +63,9 @@
 //	HOME                 | not documented           | /root, empty and private           | the session's directory
 //	system directories   | the pool's image         | the host's /usr, /bin, /lib*,      | the host's, writable as
 //	                     |                          | /etc, /sbin, /opt, /var, copy-on-  | your user
-//	                     |                          | write (changes stay in the session)|
+//	                     |                          | write (changes stay in the session;|
+//	                     |                          | files of users other than yours    |
+//	                     |                          | stay read-only)                    |
 //	home directories     | none of yours            | none: /home empty, your HOME hidden| all within reach
 //	/tmp, /dev/shm       | the container's          | private to the session             | the host's
 //	other processes      | none visible             | only the session's (own /proc)     | every process (ps, /proc)
