@@ -231,7 +231,8 @@ func TestFreePortAndEmptyStart(t *testing.T) {
 	t.Parallel()
 	a, b := startRun(t), startRun(t)
 	assert.NotEqual(t, a.vars["SHELLPOOL_ENDPOINT"], b.vars["SHELLPOOL_ENDPOINT"])
-	assert.Equal(t, "shellpool emulator listening on "+a.vars["SHELLPOOL_ENDPOINT"]+" with nothing deployed (run the tutorial's steps, or start it with -tutorial-pool); press Ctrl+C to stop\n", a.stdout.String())
+	assert.Regexp(t, `^`+regexp.QuoteMeta("shellpool emulator listening on "+a.vars["SHELLPOOL_ENDPOINT"]+" with nothing deployed (run the tutorial's steps, or start it with -tutorial-pool); press Ctrl+C to stop\n")+
+		`sessions (are sandboxes|are NOT isolated) \(isolation (auto|required|off)\): .+\n$`, a.stdout.String())
 	assert.Equal(t, http.StatusNotFound, a.get(t, poolPath(a), a.vars["SHELLPOOL_ARM_TOKEN"]), "no pool before deploy-pool")
 
 	c := startRun(t, "-tutorial-pool")
