@@ -170,7 +170,9 @@ type Options struct {
 	// TB, when set, registers Close with TB.Cleanup. NewServer reports a
 	// start failure through it: TB.Skip when bash cannot be found (an
 	// ErrNoBash error, so tests that need commands skip on machines without
-	// bash), TB.Fatal otherwise.
+	// bash), TB.Fatal otherwise (an *IsolationError included). It also
+	// gets, through TB.Log, the one warning of IsolationAuto when sessions
+	// cannot be sandboxes.
 	TB testing.TB
 }
 
