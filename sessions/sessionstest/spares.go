@@ -7,13 +7,14 @@ import (
 
 // spares keeps one ready sandbox per egress setting, so that a new
 // session does not wait for a sandbox's set-up: taking one starts its
-// replacement in the background. The first session of each setting
-// starts the first spare; a server whose sessions never run in a sandbox
-// has none.
+// replacement in the background. The second session of each setting
+// starts the first spare, so a server (a test, typically) with one
+// session per setting pays for no idle sandbox.
 type spares struct {
 	mu      sync.Mutex
 	ready   map[bool]*sandbox // by Pool.EgressEnabled
 	filling map[bool]bool
+	taken   map[bool]int // sandboxes handed out
 	closed  bool
 	wg      sync.WaitGroup // refills under way
 }
@@ -30,6 +31,11 @@ func (s *Server) takeSandbox(egress bool) (*sandbox, error) {
 	sp.mu.Lock()
 	sb := sp.ready[egress]
 	delete(sp.ready, egress)
+	if sp.taken == nil {
+		sp.taken = map[bool]int{}
+	}
+	sp.taken[egress]++
+	refill := sp.taken[egress] >= 2
 	sp.mu.Unlock()
 	if sb != nil && !sb.alive() {
 		sb.kill()
@@ -39,7 +45,7 @@ func (s *Server) takeSandbox(egress bool) (*sandbox, error) {
 	if sb == nil {
 		sb, err = startSandbox(s.sandboxConfig(egress))
 	}
-	if err == nil {
+	if err == nil && refill {
 		s.refillSpare(egress)
 	}
 	return sb, err
