@@ -12,11 +12,14 @@
 // created by the service the first time an identifier is used; the
 // sessions.SessionClient handle deletes it again on Close, so leaked sessions do not
 // exhaust the pool's maxConcurrentSessions. Retries never run a command twice
-// (see "Retries" in the sessions package documentation). On top of those raw
-// calls, Run returns a command's true result (exit code, exact output of any
-// size, env, working directory, timeouts, cancel), and Start runs it in the
-// background as a Process that can be read, waited for, killed and
-// re-attached from another program.
+// (see "Retries" in the sessions package documentation).
+//
+// [github.com/shellpool/shellpool/sessions/proc] runs commands in a session
+// the way os/exec runs them locally, on top of those raw calls: Cmd.Run and
+// Cmd.Output return a command's true result (exit code, exact output of any
+// size, env, working directory, stdin, timeouts, cancel), and Cmd.Start runs
+// it in the background as a Process that can be read, waited for, killed
+// and re-attached from another program.
 //
 // [github.com/shellpool/shellpool/sessions/fleet] is the layer for services
 // with many users: per-user session identifiers derived from a secret key,

@@ -63,16 +63,25 @@ func TestExamplesAreCopyable(t *testing.T) {
 	}
 }
 
-// Every main.go builds on its own, as a user copies it (without
-// emulator.go), and a copied program uses Azure only: it has no -emulator
-// and refuses to run without a subscription.
+// Every main.go builds on its own (with the program's other files, if it
+// has any), as a user copies it (without emulator.go), and a copied program
+// uses Azure only: it has no -emulator and refuses to run without a
+// subscription.
 func TestMainGoBuildsAlone(t *testing.T) {
 	t.Parallel()
 	for _, name := range programs {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			out, err := exec.Command("go", "vet", filepath.Join(name, "main.go")).CombinedOutput()
-			assert.NoError(t, err, "%s/main.go alone: %s", name, out)
+			files, err := filepath.Glob(filepath.Join(name, "*.go"))
+			require.NoError(t, err)
+			args := []string{"vet"}
+			for _, f := range files {
+				if base := filepath.Base(f); base != "emulator.go" && !strings.HasSuffix(base, "_test.go") {
+					args = append(args, f)
+				}
+			}
+			out, err := exec.Command("go", args...).CombinedOutput()
+			assert.NoError(t, err, "%s without emulator.go: %s", name, out)
 		})
 	}
 	t.Run("execute alone uses Azure only", func(t *testing.T) {

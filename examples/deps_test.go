@@ -13,7 +13,7 @@ import (
 // not depend on it, so importing them never pulls it into an application.
 func TestLibraryPackagesDoNotDependOnTheMCPSDK(t *testing.T) {
 	t.Parallel()
-	cmd := exec.CommandContext(t.Context(), "go", "list", "-deps", "../sessions", "../sessions/fleet", "../pool", "../identity")
+	cmd := exec.CommandContext(t.Context(), "go", "list", "-deps", "../sessions", "../sessions/fleet", "../sessions/proc", "../sessions/shell", "../sessions/agent", "../pool", "../identity")
 	out, err := cmd.Output()
 	require.NoError(t, err, "go list -deps")
 	deps := strings.Fields(string(out))
@@ -22,8 +22,10 @@ func TestLibraryPackagesDoNotDependOnTheMCPSDK(t *testing.T) {
 		assert.False(t, strings.Contains(d, "modelcontextprotocol"), "%s is a dependency of a library package", d)
 	}
 
-	cmd = exec.CommandContext(t.Context(), "go", "list", "-deps", "./pool-mcp")
-	out, err = cmd.Output()
-	require.NoError(t, err)
-	assert.Contains(t, string(out), "github.com/modelcontextprotocol/go-sdk/mcp", "the check would see the SDK if a package imported it")
+	for _, program := range []string{"./pool-mcp", "./mcp-server"} {
+		cmd = exec.CommandContext(t.Context(), "go", "list", "-deps", program)
+		out, err = cmd.Output()
+		require.NoError(t, err)
+		assert.Contains(t, string(out), "github.com/modelcontextprotocol/go-sdk/mcp", "the check would see the SDK if a package imported it")
+	}
 }

@@ -325,3 +325,19 @@ func RedactSessionID(id string) string {
 
 // ensure *http.Client satisfies the transporter interface the tests use.
 var _ policy.Transporter = (*http.Client)(nil)
+
+// ValidateCommand reports whether Execute would send cmd: the same checks,
+// and the same *ArgumentError, as Execute makes before sending anything.
+// Layers that queue a command before sending it (sessions/fleet) call it
+// first, so that bad input fails at once.
+func ValidateCommand(cmd Command) error { return cmd.validate() }
+
+// ValidateOperationID reports whether id is an operation-id Execute would
+// send (ExecuteOptions.OperationID): printable ASCII without spaces, at
+// most 256 characters. The empty string is valid (a random one is used).
+func ValidateOperationID(id string) error {
+	if id == "" {
+		return nil
+	}
+	return validateOperationID(id)
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
+	"github.com/shellpool/shellpool/internal/outcome"
 	"github.com/shellpool/shellpool/sessions"
 )
 
@@ -148,8 +149,8 @@ func (p *poolState) probeLocked(ctx context.Context) error {
 			ct.Rejected = append(ct.Rejected, v)
 			continue
 		default:
-			if k, _ := classify(err); k == failDown {
-				return err // try another pool; probe again later
+			if c := outcome.Classify(err); c.Reason == outcome.Unavailable || c.Reason == outcome.Unreachable || c.Reason == outcome.Throttled || (c.Reason == outcome.Refused && c.Status == 0) {
+				return err // try another pool, or later; probe again then
 			}
 			if errors.Is(err, sessions.ErrUnauthorized) || errors.Is(err, sessions.ErrForbidden) || ctx.Err() != nil {
 				return err

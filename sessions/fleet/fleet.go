@@ -2,8 +2,10 @@ package fleet
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"sort"
@@ -12,10 +14,8 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/google/uuid"
 
-	"github.com/shellpool/shellpool/internal/outcome"
 	"github.com/shellpool/shellpool/internal/sdkerr"
 	"github.com/shellpool/shellpool/sessions"
 )
@@ -99,7 +99,9 @@ type Options struct {
 	// Release says what happens to a session after a call; default ReleaseKeep.
 	Release Release
 	// KeepIdle is how long ReleaseKeep keeps an idle session; default
-	// DefaultKeepIdle. Keep it below the pools' cooldown period.
+	// DefaultKeepIdle. Keep it below the pools' cooldown period. A kept
+	// session is deleted sooner when a user of this fleet waits for a
+	// slot, or after a second when a listing shows its pool full.
 	KeepIdle time.Duration
 	// ReapIdle is how long a session of this layer (IDs.Owns) that this
 	// Fleet is not using must have been idle, by its lastAccessedAt, before
@@ -109,17 +111,20 @@ type Options struct {
 	// ReapInterval, when positive, runs Reap in the background at this
 	// interval until Close.
 	ReapInterval time.Duration
-	// MaxBackoff bounds the wait between attempts after a capacity answer
-	// or a pool failure; default DefaultMaxBackoff. A Retry-After from the
-	// service is honoured up to this bound.
+	// MaxBackoff bounds the fleet's own backoff between attempts after a
+	// capacity answer or a pool failure, and the Retry-After of a capacity
+	// answer; default DefaultMaxBackoff. The Retry-After of a 429 or 503
+	// is always honoured in full (up to five minutes), even when it is
+	// longer.
 	MaxBackoff time.Duration
 }
 
 // Fleet runs users' commands over one or more session pools: each user in
 // their own session (identifier from IDs), callers queued fairly when the
-// pools are full instead of failing, sessions released and reaped so that
-// none leak, users spread over pools with spill-over and fail-over. It is
-// safe for concurrent use; create one per service and Close it at the end.
+// pools are full instead of failing, sessions released and deleted in the
+// background so that none leak, users spread over pools with spill-over and
+// fail-over. It is safe for concurrent use; create one per service replica
+// and Close it at the end.
 type Fleet struct {
 	opts   Options
 	ids    IDs
@@ -135,7 +140,12 @@ type Fleet struct {
 	// reclaiming counts kept sessions being deleted to make room for waiters.
 	reclaiming int
 
-	wg     sync.WaitGroup // background deletes and the reaper
+	// janitors counts the pools' janitor goroutines; janitorsIdle, when
+	// set, is closed when the last one stops (Close waits on it).
+	janitors     int
+	janitorsIdle chan struct{}
+
+	wg     sync.WaitGroup // the reaper
 	stop   chan struct{}  // closed by Close
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -143,7 +153,7 @@ type Fleet struct {
 }
 
 type counters struct {
-	capacityAnswers, failovers, reclaims, deletes, grants, reused atomic.Int64
+	capacityAnswers, throttled, failovers, reclaims, yielded, deletes, deleteFailures, grants, reused, lists atomic.Int64
 }
 
 type poolState struct {
@@ -151,15 +161,26 @@ type poolState struct {
 	index int
 
 	// guarded by Fleet.mu
-	live      int       // sessions of this fleet believed to exist in the pool
+	live      int       // sessions of this fleet in the pool: in use, kept or doomed
+	inUse     int       // held by leases
+	kept      int       // idle, kept for their users
 	effCap    int       // what the pool proved to hold for us (<= cap)
-	retryAt   time.Time // no new sessions before (capacity backoff)
-	capStreak int
-	downUntil time.Time // unreachable or refusing until
-	downErr   error
-	downCount int
-	probes    int             // slots granted beyond effCap, not yet resolved
-	orphans   map[string]bool // sessions left behind by fail-over, still counted in live
+	notBefore time.Time // no request to the pool before (Retry-After, backoff)
+	// capNotBefore: no new session in the pool before (a capacity
+	// answer's Retry-After), unless a slot is seen to free first.
+	capNotBefore time.Time
+	halfOpen     bool      // after a refusal: one new session at a time until one works
+	trials       int       // new sessions granted while halfOpen, not yet resolved
+	streak       int       // refusals in a row
+	downUntil    time.Time // unreachable or refusing until
+	downErr      error
+	downCount    int
+	probes       int                // slots granted beyond effCap, not yet resolved
+	doomed       map[string]*doomed // sessions to delete, still counted in live
+	janitor      bool               // a janitor goroutine runs for the pool
+	kick         chan struct{}      // wakes the janitor
+	nextList     time.Time          // the janitor's next listing
+	listFails    int                // listings failed in a row
 
 	// contract (guarded by cmu)
 	cmu      sync.Mutex
@@ -168,13 +189,27 @@ type poolState struct {
 	clients  map[sessions.Dialect]*sessions.Client
 }
 
+// doomed is a session the fleet deletes in the background.
+type doomed struct {
+	id       string
+	reclaim  bool // deleted to make room for a waiter
+	attempts int  // failed deletes in this round
+	rounds   int  // rounds that ended with the pool still listing it
+	since    time.Time
+	nextAt   time.Time
+	inflight bool
+	lastErr  error
+	// listedStuck: a listing (or a failed attempt at one) came after the
+	// attempts of this round ran out.
+	listedStuck bool
+}
+
 type sessionState int
 
 const (
-	stateNone     sessionState = iota // no session of the user is known
-	stateInUse                        // a lease holds it
-	stateKept                         // idle, kept for the user's next call
-	stateDeleting                     // being deleted
+	stateNone  sessionState = iota // no session of the user is held
+	stateInUse                     // a lease holds it
+	stateKept                      // idle, kept for the user's next call
 )
 
 type userState struct {
@@ -195,12 +230,16 @@ type waiter struct {
 	ch      chan struct{}
 	granted *poolState
 	probe   bool // granted beyond the pool's proven capacity
+	trial   bool // granted while the pool was half open
+	reused  bool // granted the user's kept session
 	since   time.Time
 }
 
 // New creates a Fleet. It checks the options and returns a
 // *sessions.ArgumentError for a missing key, pool or capacity; it sends
-// nothing (each pool's contract is probed on its first use).
+// nothing (each pool's contract is probed on its first use). When
+// IDs.Replica is empty, New picks a random one: see "Running several
+// replicas" in the package doc.
 func New(o *Options) (*Fleet, error) {
 	if o == nil {
 		return nil, argumentError("options", "must not be nil; set at least IDs.Key and Pools")
@@ -214,6 +253,9 @@ func New(o *Options) (*Fleet, error) {
 	}
 	if opts.Release != ReleaseKeep && opts.Release != ReleaseDelete {
 		return nil, argumentError("Options.Release", "is unknown; use ReleaseKeep or ReleaseDelete")
+	}
+	if opts.ReapInterval < 0 {
+		return nil, argumentError("Options.ReapInterval", "is negative; use zero (no background reaper) or a positive interval")
 	}
 	for _, d := range []struct {
 		v   *time.Duration
@@ -229,6 +271,11 @@ func New(o *Options) (*Fleet, error) {
 	}
 	f := &Fleet{opts: opts, ids: opts.IDs, byName: map[string]*poolState{}, users: map[string]*userState{}}
 	f.ids.Key = append([]byte(nil), opts.IDs.Key...)
+	if f.ids.Replica == "" {
+		var b [6]byte
+		_, _ = rand.Read(b[:])
+		f.ids.Replica = hex.EncodeToString(b[:])
+	}
 	for i, p := range opts.Pools {
 		name := fmt.Sprintf("Options.Pools[%d]", i)
 		switch {
@@ -244,7 +291,8 @@ func New(o *Options) (*Fleet, error) {
 		if len(p.APIVersions) == 0 {
 			p.APIVersions = DefaultAPIVersions()
 		}
-		ps := &poolState{cfg: p, index: i, effCap: p.MaxConcurrentSessions, orphans: map[string]bool{}, clients: map[sessions.Dialect]*sessions.Client{}}
+		ps := &poolState{cfg: p, index: i, effCap: p.MaxConcurrentSessions, doomed: map[string]*doomed{},
+			kick: make(chan struct{}, 1), clients: map[sessions.Dialect]*sessions.Client{}}
 		// Build one client now so that a bad endpoint fails here, not at the first call.
 		if _, err := ps.newClient("", ""); err != nil {
 			return nil, fmt.Errorf("fleet: pool %q: %w", p.Name, err)
@@ -261,8 +309,10 @@ func New(o *Options) (*Fleet, error) {
 	return f, nil
 }
 
-// SessionID returns the session identifier the fleet uses for u (see IDs.ID).
-// It is a secret.
+// Replica returns the replica name mixed into this fleet's session
+// identifiers (IDs.Replica, or the random one New picked).
+func (f *Fleet) Replica() string { return f.ids.Replica }
+
 func (f *Fleet) SessionID(u User) (string, error) { return f.ids.ID(u) }
 
 // ExecuteOptions contains the optional parameters of Fleet.Execute.
@@ -290,8 +340,11 @@ type ExecuteResponse struct {
 // (fairly: one user's calls run one at a time, and users waiting for a slot
 // are served first come, first served) until a slot frees or ctx ends.
 //
+// Input is checked first: a bad user, command or option returns a
+// *sessions.ArgumentError at once, without a request or a slot.
+//
 // Answers that prove the command did not run are absorbed: capacity
-// answers (404 or 429 MaxConcurrentSessionsReached) wait with backoff,
+// answers (404 or 429 MaxConcurrentSessionsReached) and 429 wait,
 // honouring Retry-After, and try again; a pool that cannot be reached or
 // answers 503 is avoided for a while and the call moves to another pool.
 // Any other failure is returned, and a command is never sent twice after an
@@ -299,13 +352,24 @@ type ExecuteResponse struct {
 // runs on a pool's first call. If ctx ends first, the error matches
 // ctx.Err() and never ErrPoolAtCapacity.
 //
-// With ReleaseKeep, consecutive calls of one user usually share a session
-// (files persist), but a session may be reclaimed for another user between
-// calls; hold a Lease (Acquire or Do) when state must persist.
+// With ReleaseKeep, consecutive calls of one user in this replica usually
+// share a session (files persist), but a session may be reclaimed for
+// another user between calls; hold a Lease (Acquire or Do) when state must
+// persist. Calls of the same user in other replicas run in their own
+// sessions (see "Running several replicas" in the package doc).
 func (f *Fleet) Execute(ctx context.Context, u User, cmd sessions.Command, options *ExecuteOptions) (ExecuteResponse, error) {
 	var o ExecuteOptions
 	if options != nil {
 		o = *options
+	}
+	if _, err := f.ids.ID(u); err != nil {
+		return ExecuteResponse{}, err
+	}
+	if err := sessions.ValidateCommand(cmd); err != nil {
+		return ExecuteResponse{}, err
+	}
+	if err := validateOperationID(o.OperationID); err != nil {
+		return ExecuteResponse{}, err
 	}
 	if o.OperationID == "" {
 		o.OperationID = uuid.NewString()
@@ -344,6 +408,9 @@ type AcquireOptions struct {
 // other calls wait.
 func (f *Fleet) Acquire(ctx context.Context, u User, options *AcquireOptions) (*Lease, error) {
 	lazy := options != nil && options.Lazy
+	if ctx == nil {
+		return nil, argumentError("ctx", "is nil; pass a context such as context.Background()")
+	}
 	t, us, err := f.enter(ctx, u)
 	if err != nil {
 		return nil, err
@@ -364,6 +431,12 @@ func (f *Fleet) Acquire(ctx context.Context, u User, options *AcquireOptions) (*
 // make its calls through the lease, not through the Fleet for the same
 // user, which would wait for fn to return.
 func (f *Fleet) Do(ctx context.Context, u User, fn func(ctx context.Context, l *Lease) error, options *AcquireOptions) error {
+	if fn == nil {
+		return argumentError("fn", "is nil; pass the function to run with the lease")
+	}
+	if _, err := f.ids.ID(u); err != nil {
+		return err
+	}
 	l, err := f.Acquire(ctx, u, options)
 	if err != nil {
 		return err
@@ -376,6 +449,9 @@ func (f *Fleet) Do(ctx context.Context, u User, fn func(ctx context.Context, l *
 // that proves the command did not run (retry is true only for fn that are
 // safe to call again then).
 func (f *Fleet) withLease(ctx context.Context, u User, retry bool, fn func(context.Context, *Lease) error) error {
+	if ctx == nil {
+		return argumentError("ctx", "is nil; pass a context such as context.Background()")
+	}
 	start := time.Now()
 	t, us, err := f.enter(ctx, u)
 	if err != nil {
@@ -417,7 +493,11 @@ func (f *Fleet) enter(ctx context.Context, u User) (chan struct{}, *userState, e
 	}
 	us := f.users[id]
 	if us == nil {
-		us = &userState{id: id, order: f.rendezvous(id)}
+		// The pool order ignores the replica: every replica sends a user
+		// to the same pools.
+		shared := f.ids
+		shared.Replica = ""
+		us = &userState{id: id, order: f.rendezvous(shared.make(shared.Key, u))}
 		f.users[id] = us
 	}
 	us.turn = append(us.turn, t)
@@ -475,645 +555,22 @@ func (f *Fleet) rendezvous(id string) []*poolState {
 	return out
 }
 
-// ---- slots ----
-
-// limit is how many sessions of this fleet the pool may hold now.
-func (p *poolState) limit(now time.Time) int {
-	c := p.cfg.MaxConcurrentSessions
-	if p.effCap >= c {
-		return c
+// validateOperationID checks ExecuteOptions.OperationID, leaving room for
+// the suffixes the fleet adds to attempts after one that did not run.
+func validateOperationID(id string) error {
+	if len(id) > maxOperationID {
+		return argumentError("ExecuteOptions.OperationID", fmt.Sprintf("has %d characters; use at most %d (a UUID has 36), or leave it empty", len(id), maxOperationID))
 	}
-	if now.Before(p.retryAt) || p.probes > 0 {
-		return p.effCap
-	}
-	return p.effCap + 1 // probe whether a slot came free
-}
-
-func (p *poolState) usable(now time.Time) bool { return !now.Before(p.downUntil) }
-
-// grant waits until us may use a session: its kept one, or a new slot in
-// the first pool (in us's rendezvous order) that has one. front puts the
-// call at the head of the line (it lost a slot it had been granted).
-func (f *Fleet) grant(ctx context.Context, us *userState, front bool) (*Lease, error) {
-	start := time.Now()
-	f.mu.Lock()
-	if f.closed {
-		f.mu.Unlock()
-		return nil, ErrClosed
-	}
-	now := time.Now()
-	if us.state == stateKept && us.pool.usable(now) {
-		us.state = stateInUse
-		us.keepGen++
-		p := us.pool
-		f.mu.Unlock()
-		f.stats.reused.Add(1)
-		return f.newLease(us, p), nil
-	}
-	if us.state == stateKept {
-		// Its pool is down: the session stays there until Reap finds it.
-		us.pool.orphans[us.id] = true
-		us.state, us.pool, us.allocated = stateNone, nil, false
-	}
-	w := &waiter{us: us, ch: make(chan struct{}), since: start}
-	if front {
-		f.waiters = append([]*waiter{w}, f.waiters...)
-	} else {
-		f.waiters = append(f.waiters, w)
-	}
-	f.dispatchLocked()
-	f.mu.Unlock()
-
-	select {
-	case <-w.ch:
-	case <-ctx.Done():
-		f.mu.Lock()
-		if w.granted == nil {
-			f.removeWaiterLocked(w)
-			n := len(f.waiters)
-			f.mu.Unlock()
-			return nil, fmt.Errorf("fleet: no session slot became free in %d pool(s) within the context (%d call(s) still waiting); raise maxConcurrentSessions, add pools, release leases sooner or allow a longer wait: %w", len(f.pools), n, ctx.Err())
+	if err := sessions.ValidateOperationID(id); err != nil {
+		var ae *sessions.ArgumentError
+		if errors.As(err, &ae) {
+			return argumentError("ExecuteOptions.OperationID", ae.Reason)
 		}
-		f.mu.Unlock()
-	}
-	if w.granted == nil {
-		return nil, ErrClosed
-	}
-	l := f.newLease(us, w.granted)
-	l.probe = w.probe
-	l.waited = time.Since(start)
-	return l, nil
-}
-
-func (f *Fleet) removeWaiterLocked(w *waiter) {
-	for i, x := range f.waiters {
-		if x == w {
-			f.waiters = append(f.waiters[:i], f.waiters[i+1:]...)
-			return
-		}
-	}
-}
-
-// dispatchLocked grants free slots to waiters, first come first served,
-// reclaims kept sessions for waiters that find none, and arms a timer for
-// the end of the earliest backoff that blocks a waiter.
-func (f *Fleet) dispatchLocked() {
-	now := time.Now()
-	for i := 0; i < len(f.waiters); {
-		w := f.waiters[i]
-		us := w.us
-		if us.state != stateNone {
-			i++ // its own session is still being deleted; serve the next
-			continue
-		}
-		var pick *poolState
-		for _, p := range us.order {
-			if p.usable(now) && p.live < p.limit(now) {
-				pick = p
-				break
-			}
-		}
-		if pick == nil {
-			break // every waiter takes any pool: no one behind can be served either
-		}
-		f.waiters = append(f.waiters[:i], f.waiters[i+1:]...)
-		if pick.live >= pick.effCap {
-			pick.probes++
-			w.probe = true
-		}
-		pick.live++
-		us.pool = pick
-		us.allocated = false
-		us.state = stateInUse
-		us.keepGen++
-		w.granted = pick
-		f.stats.grants.Add(1)
-		close(w.ch)
-	}
-	if len(f.waiters) == 0 {
-		return
-	}
-	// Kept sessions of users who are not waiting are reclaimed for waiters.
-	need := len(f.waiters) - f.reclaiming
-	if need > 0 {
-		for _, v := range f.keptLocked() {
-			if need == 0 {
-				break
-			}
-			if !v.pool.usable(now) {
-				continue
-			}
-			need--
-			f.reclaiming++
-			f.stats.reclaims.Add(1)
-			f.deleteLocked(v, true)
-		}
-	}
-	// Wake up when a backoff that blocks the head waiter ends.
-	var at time.Time
-	for _, p := range f.pools {
-		for _, t := range []time.Time{p.retryAt, p.downUntil} {
-			if t.After(now) && (at.IsZero() || t.Before(at)) {
-				at = t
-			}
-		}
-	}
-	if !at.IsZero() && (f.timer == nil || !f.timerAt.After(now) || at.Before(f.timerAt)) {
-		if f.timer != nil {
-			f.timer.Stop()
-		}
-		f.timerAt = at
-		f.timer = time.AfterFunc(time.Until(at)+time.Millisecond, func() {
-			f.mu.Lock()
-			defer f.mu.Unlock()
-			f.dispatchLocked()
-		})
-	}
-}
-
-// keptLocked returns the kept sessions, oldest first.
-func (f *Fleet) keptLocked() []*userState {
-	var out []*userState
-	for _, us := range f.users {
-		if us.state == stateKept {
-			out = append(out, us)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].keptSince.Before(out[j].keptSince) })
-	return out
-}
-
-// deleteLocked starts deleting us's session in the background. When it
-// ends the slot is free and waiters are dispatched.
-func (f *Fleet) deleteLocked(us *userState, reclaim bool) {
-	p := f.markDeletingLocked(us)
-	f.wg.Add(1)
-	go func() {
-		defer f.wg.Done()
-		err := f.deleteSession(p, us.id)
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		f.deletedLocked(us, p, err, reclaim)
-	}()
-}
-
-// markDeletingLocked marks us's session as being deleted and returns its pool.
-func (f *Fleet) markDeletingLocked(us *userState) *poolState {
-	us.state = stateDeleting
-	us.keepGen++
-	return us.pool
-}
-
-// deletedLocked records the end of a delete of us's session in p.
-func (f *Fleet) deletedLocked(us *userState, p *poolState, err error, reclaim bool) {
-	if reclaim {
-		f.reclaiming--
-	}
-	if us.state == stateDeleting && us.pool == p {
-		us.state = stateNone
-		us.pool = nil
-		us.allocated = false
-		if len(us.turn) == 0 {
-			delete(f.users, us.id)
-		}
-	}
-	if err != nil {
-		p.orphans[us.id] = true // still counted; Reap retries
-		if k, wait := classify(err); k == failDown {
-			f.poolDownLocked(p, err, wait)
-		}
-	} else {
-		p.live--
-	}
-	f.dispatchLocked()
-}
-
-// deleteSession deletes a session; a session the pool no longer has counts
-// as deleted.
-func (f *Fleet) deleteSession(p *poolState, id string) error {
-	// Not f.ctx: a lease released after Close must still free its slot.
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	c, err := p.client(ctx)
-	if err != nil {
 		return err
 	}
-	_, err = c.DeleteSession(ctx, id, nil)
-	if err == nil || errors.Is(err, sessions.ErrSessionNotFound) {
-		f.stats.deletes.Add(1)
-		return nil
-	}
-	return err
+	return nil
 }
 
-// release ends a lease that did its work (or failed in a way that may have
-// run the command).
-func (f *Fleet) release(l *Lease) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	us, p := l.us, l.p
-	f.resolveProbeLocked(l, true)
-	if us.state != stateInUse || us.pool != p {
-		return
-	}
-	if l.allocated {
-		us.allocated = true
-	}
-	if !p.usable(time.Now()) {
-		// The pool failed under the lease: the session stays there,
-		// counted, until Reap finds it again.
-		p.orphans[us.id] = true
-		us.state, us.pool = stateNone, nil
-		f.dispatchLocked()
-		return
-	}
-	switch {
-	case f.opts.Release == ReleaseDelete || f.closed:
-		f.deleteLocked(us, false)
-		return
-	case len(f.waiters) > f.reclaiming:
-		// Someone waits for a slot: this one goes to them.
-		f.reclaiming++
-		f.stats.reclaims.Add(1)
-		f.deleteLocked(us, true)
-		return
-	}
-	us.state = stateKept
-	us.keptSince = time.Now()
-	us.keepGen++
-	gen := us.keepGen
-	time.AfterFunc(f.opts.KeepIdle, func() {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		if us.state == stateKept && us.keepGen == gen {
-			f.deleteLocked(us, false)
-		}
-	})
-}
-
-// notRun handles a failure that proves the command did not run: it frees
-// the lease's slot, updates what the fleet knows of the pool and reports
-// true, so the call is tried again. Other failures report false.
-func (f *Fleet) notRun(l *Lease, err error) bool {
-	kind, wait := classify(err)
-	if kind == failOther {
-		return false
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	us, p := l.us, l.p
-	now := time.Now()
-	f.resolveProbeLocked(l, false)
-	switch kind {
-	case failCapacity, failThrottled:
-		if kind == failCapacity {
-			f.stats.capacityAnswers.Add(1)
-			// The pool holds no more than our other sessions there.
-			p.effCap = max(0, p.live-1)
-		}
-		p.capStreak++
-		p.retryAt = now.Add(f.backoff(p.capStreak, wait))
-	case failDown:
-		f.poolDownLocked(p, err, wait)
-	}
-	if us.state == stateInUse && us.pool == p {
-		if kind == failDown && (us.allocated || l.allocated) {
-			p.orphans[us.id] = true // it lives on there; Reap deletes it later
-		} else {
-			p.live--
-		}
-		us.state, us.pool, us.allocated = stateNone, nil, false
-	}
-	f.dispatchLocked()
-	return true
-}
-
-// poolDownLocked records that p could not be reached or refused: it is
-// avoided for a backoff that grows with each failure in a row.
-func (f *Fleet) poolDownLocked(p *poolState, err error, wait time.Duration) {
-	f.stats.failovers.Add(1)
-	p.downCount++
-	p.downErr = err
-	p.downUntil = time.Now().Add(f.backoff(p.downCount, wait))
-}
-
-// resolveProbeLocked settles a lease granted beyond the pool's proven
-// capacity: when its session was allocated, the pool holds at least as many
-// of ours as now live there.
-func (f *Fleet) resolveProbeLocked(l *Lease, ok bool) {
-	p := l.p
-	if ok && l.allocated {
-		p.effCap = min(p.cfg.MaxConcurrentSessions, max(p.effCap, p.live))
-		p.capStreak = 0
-		p.downCount = 0
-	}
-	if l.probe {
-		l.probe = false
-		p.probes--
-	}
-}
-
-// backoff is the wait before the next attempt: Retry-After when the service
-// sent one, else exponential from 50 ms, capped at MaxBackoff.
-func (f *Fleet) backoff(streak int, retryAfter time.Duration) time.Duration {
-	if retryAfter > 0 {
-		return min(retryAfter, f.opts.MaxBackoff)
-	}
-	d := 50 * time.Millisecond << min(streak-1, 10)
-	return min(d, f.opts.MaxBackoff)
-}
-
-// ---- failure classes ----
-
-type failKind int
-
-const (
-	failOther     failKind = iota
-	failCapacity           // MaxConcurrentSessionsReached: did not run
-	failThrottled          // 429 without the capacity code: did not run
-	failDown               // never connected, or 503: did not run
-)
-
-// classify sorts an Execute error by what it proves (internal/outcome, the
-// rules sessions applies to its own retries), and returns the service's
-// Retry-After.
-func classify(err error) (failKind, time.Duration) {
-	c := outcome.Classify(err)
-	switch c.Reason {
-	case outcome.Capacity:
-		return failCapacity, c.RetryAfter
-	case outcome.Throttled:
-		return failThrottled, c.RetryAfter
-	case outcome.Unavailable, outcome.Unreachable:
-		return failDown, c.RetryAfter
-	case outcome.Refused:
-		if c.Status == 0 {
-			return failDown, 0 // DNS or TLS: this pool cannot be reached
-		}
-	}
-	return failOther, 0
-}
-
-// ---- leases ----
-
-// Lease is a user's session, held until Release: the hook for code that
-// makes its own calls (the Run/Start layer, file transfers). Its methods are
-// safe for concurrent use.
-type Lease struct {
-	f  *Fleet
-	us *userState
-	p  *poolState
-
-	sess      *sessions.SessionClient
-	allocated bool
-	probe     bool
-	waited    time.Duration
-	ticket    chan struct{}
-	released  atomic.Bool
-}
-
-func (f *Fleet) newLease(us *userState, p *poolState) *Lease {
-	return &Lease{f: f, us: us, p: p, allocated: us.allocated}
-}
-
-// lease waits for a slot for us and, when allocate is set, makes sure the
-// session exists, trying again after failures that prove nothing ran.
-func (f *Fleet) lease(ctx context.Context, us *userState, t chan struct{}, allocate bool) (*Lease, error) {
-	front := false
-	for {
-		l, err := f.grant(ctx, us, front)
-		if err != nil {
-			return nil, err
-		}
-		if !allocate || l.allocated {
-			if _, err := l.p.client(ctx); err != nil {
-				if f.notRun(l, err) {
-					front = true
-					continue
-				}
-				f.release(l)
-				return nil, err
-			}
-			return l, nil
-		}
-		_, err = l.execute(ctx, sessions.ExecCommand("true"), nil)
-		if err == nil {
-			return l, nil
-		}
-		if f.notRun(l, err) {
-			front = true
-			continue
-		}
-		f.release(l)
-		return nil, err
-	}
-}
-
-// Pool returns the name of the pool the lease's session is in.
-func (l *Lease) Pool() string { return l.p.cfg.Name }
-
-// SessionID returns the session identifier. It is a secret.
-func (l *Lease) SessionID() string { return l.us.id }
-
-// Client returns the sessions.Client of the lease's pool, set up with the
-// pool's probed contract (api-version and body dialect).
-func (l *Lease) Client() *sessions.Client {
-	c, _ := l.p.currentClient()
-	return c
-}
-
-// Session returns a *sessions.SessionClient on the lease's session, for layers
-// that take one. Do not Close it: Release decides what happens to the
-// session.
-func (l *Lease) Session() *sessions.SessionClient {
-	if l.sess == nil {
-		l.sess = l.Client().NewSessionClient(l.us.id)
-	}
-	return l.sess
-}
-
-// Execute runs cmd in the lease's session (sessions.Client.Execute with the
-// pool's contract). The fleet does not retry it: failures are returned.
-func (l *Lease) Execute(ctx context.Context, cmd sessions.Command, options *sessions.ExecuteOptions) (sessions.ExecuteResponse, error) {
-	if l.released.Load() {
-		return sessions.ExecuteResponse{}, errors.New("fleet: the lease was released; Acquire another")
-	}
-	return l.execute(ctx, cmd, options)
-}
-
-// Release ends the lease: the session is kept for the user or deleted,
-// according to Options.Release, and the user's next call may start. It is
-// idempotent.
-func (l *Lease) Release() {
-	if l.released.Swap(true) {
-		return
-	}
-	l.f.release(l)
-	if l.ticket != nil {
-		l.f.leave(l.us, l.ticket)
-	}
-}
-
-// String returns a loggable description of the lease (the identifier is
-// redacted).
-func (l *Lease) String() string {
-	return "fleet.Lease(" + sessions.RedactSessionID(l.us.id) + " in " + l.p.cfg.Name + ")"
-}
-
-// noRetry makes the sessions client return 429, 503 and connection
-// failures of an execution at once: the fleet decides what to do with them.
-var noRetry = policy.RetryOptions{MaxRetries: -1}
-
-// execute sends cmd with the pool's contract, learning the body dialect on
-// the pool's first execution.
-func (l *Lease) execute(ctx context.Context, cmd sessions.Command, o *sessions.ExecuteOptions) (sessions.ExecuteResponse, error) {
-	p := l.p
-	c, err := p.client(ctx)
-	if err != nil {
-		return sessions.ExecuteResponse{}, err
-	}
-	rctx := policy.WithRetryOptions(ctx, noRetry)
-	resp, err := c.Execute(rctx, l.us.id, cmd, o)
-	if err != nil && bodyRefused(err) {
-		if alt, ok := p.alternative(ctx); ok {
-			o2 := sessions.ExecuteOptions{}
-			if o != nil {
-				o2 = *o
-			}
-			if o2.OperationID != "" {
-				o2.OperationID += "-d"
-			}
-			resp2, err2 := alt.Execute(rctx, l.us.id, cmd, &o2)
-			if err2 == nil {
-				p.learnDialect(alt)
-				l.allocated = true
-				return resp2, nil
-			}
-			if !bodyRefused(err2) {
-				return resp2, err2
-			}
-		}
-		return resp, err
-	}
-	if err == nil {
-		p.learnDialect(c)
-		l.allocated = true
-	}
-	return resp, err
-}
-
-// ---- stats ----
-
-// PoolStats describes one pool as the fleet sees it.
-type PoolStats struct {
-	// Name is the pool's name.
-	Name string
-	// Live is the number of sessions of this fleet in the pool (in use,
-	// kept, being deleted, or left behind by a fail-over).
-	Live int
-	// InUse is the number of sessions held by leases or calls.
-	InUse int
-	// Kept is the number of idle sessions kept for their users.
-	Kept int
-	// MaxConcurrentSessions is the configured capacity.
-	MaxConcurrentSessions int
-	// Limit is how many sessions the fleet allows itself in the pool now:
-	// lower than MaxConcurrentSessions after capacity answers showed that
-	// others hold slots.
-	Limit int
-	// Down reports that the pool is being avoided after it could not be
-	// reached or refused requests; Err is the failure that made it so.
-	Down bool
-	Err  error
-}
-
-// Stats is a snapshot of the fleet's state and counters.
-type Stats struct {
-	// Waiting is the number of calls waiting for a slot.
-	Waiting int
-	// Pools describes each pool, in Options.Pools order.
-	Pools []PoolStats
-	// Grants counts slots handed to calls; Reused counts calls that used
-	// their user's kept session instead.
-	Grants, Reused int64
-	// CapacityAnswers counts capacity answers absorbed (the command did not
-	// run and was tried again).
-	CapacityAnswers int64
-	// Failovers counts the times a pool could not be reached or answered
-	// 503 (to an execution or a delete) and was avoided for a while.
-	Failovers int64
-	// Reclaims counts kept sessions deleted to make room for waiting users.
-	Reclaims int64
-	// Deletes counts sessions deleted by the fleet (release, reclaim, Reap).
-	Deletes int64
-}
-
-// Stats returns a snapshot of the fleet's state.
-func (f *Fleet) Stats() Stats {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	now := time.Now()
-	s := Stats{
-		Waiting: len(f.waiters), Grants: f.stats.grants.Load(), Reused: f.stats.reused.Load(),
-		CapacityAnswers: f.stats.capacityAnswers.Load(), Failovers: f.stats.failovers.Load(),
-		Reclaims: f.stats.reclaims.Load(), Deletes: f.stats.deletes.Load(),
-	}
-	for _, p := range f.pools {
-		ps := PoolStats{Name: p.cfg.Name, Live: p.live, MaxConcurrentSessions: p.cfg.MaxConcurrentSessions, Limit: p.limit(now), Down: !p.usable(now)}
-		if ps.Down {
-			ps.Err = p.downErr
-		}
-		for _, us := range f.users {
-			if us.pool != p {
-				continue
-			}
-			switch us.state {
-			case stateInUse:
-				ps.InUse++
-			case stateKept:
-				ps.Kept++
-			}
-		}
-		s.Pools = append(s.Pools, ps)
-	}
-	return s
-}
-
-// Close deletes the sessions the fleet keeps, stops the background reaper
-// and waits for deletes under way. Calls waiting for a slot fail with
-// ErrClosed; leases still held are deleted when released. Sessions Close
-// could not delete are left to their pool's cooldown, or to Reap by the
-// next Fleet with the same key.
-func (f *Fleet) Close(ctx context.Context) error {
-	f.mu.Lock()
-	if f.closed {
-		f.mu.Unlock()
-		return nil
-	}
-	f.closed = true
-	for _, w := range f.waiters {
-		close(w.ch) // granted stays nil: the waiter sees ErrClosed
-	}
-	f.waiters = nil
-	for _, us := range f.keptLocked() {
-		f.deleteLocked(us, false)
-	}
-	if f.timer != nil {
-		f.timer.Stop()
-	}
-	f.mu.Unlock()
-	close(f.stop)
-	done := make(chan struct{})
-	go func() {
-		f.wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		f.cancel()
-		return nil
-	case <-ctx.Done():
-		f.cancel()
-		return fmt.Errorf("fleet: Close gave up waiting for session deletes: %w", ctx.Err())
-	}
-}
+// maxOperationID leaves room for "-{attempt}-d" within the 256 characters
+// sessions accepts.
+const maxOperationID = 240

@@ -21,6 +21,7 @@ const (
 	bodyBytes  = 20 // 160 bits of the keyed hash: unguessable, collision-free in practice
 	checkBytes = 4  // tag that lets Owns recognise identifiers made with the key
 	maxPrefix  = 16
+	maxReplica = 64
 )
 
 // User names who a session belongs to. Two Users get the same session
@@ -52,7 +53,7 @@ func (u User) String() string {
 // for example "spf-0-3f1c…9a02e4b7c1" (54 characters for epoch 0). It uses
 // only lower-case letters, digits and '-', so it satisfies every identifier
 // rule the service documents (API.md §1.3, sessions.ValidateSessionID). The
-// hash covers the epoch and the three User fields with unambiguous
+// hash covers the epoch, the three User fields and Replica (when set) with unambiguous
 // (length-prefixed) encoding; the check covers the prefix, the epoch and
 // the hash, so Owns recognises this layer's identifiers without a table and
 // never mistakes a foreign identifier that merely shares the prefix.
@@ -67,12 +68,19 @@ type IDs struct {
 	Key []byte
 	// Epoch is mixed into every identifier; changing it rotates them all.
 	Epoch uint32
-	// Prefix starts every identifier: 1 to 16 letters and digits. Default
-	// DefaultPrefix. Give each service its own prefix.
+	// Prefix starts every identifier: 1 to 16 lower-case letters and
+	// digits. Default DefaultPrefix. Give each service its own prefix.
 	Prefix string
 	// RetiredKeys are former keys: Owns still recognises identifiers made
 	// with them (so the reaper cleans them up); ID never uses them.
 	RetiredKeys [][]byte
+	// Replica, when set, is mixed into every identifier, so that fleets
+	// with the same key but different replicas never share a session (see
+	// "Running several replicas" in the package doc). Owns recognises the
+	// identifiers of every replica. Give each replica of a service a stable
+	// name (such as its pod name) to find its sessions again after a
+	// restart; New picks a random one when it is empty. At most 64 bytes.
+	Replica string
 }
 
 func (ids *IDs) prefix() string {
@@ -98,9 +106,15 @@ func (ids *IDs) validate() error {
 	}
 	for i := 0; i < len(p); i++ {
 		c := p[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
-			return argumentError("IDs.Prefix", fmt.Sprintf("has %q at byte %d; use only letters and digits (the identifier rules allow no other character everywhere)", c, i))
+		if 'A' <= c && c <= 'Z' {
+			return argumentError("IDs.Prefix", fmt.Sprintf("has the upper-case letter %q at byte %d; use lower-case letters and digits (identifiers are lower-case, like the UUIDs the service's tools make)", c, i))
 		}
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z') {
+			return argumentError("IDs.Prefix", fmt.Sprintf("has %q at byte %d; use only lower-case letters and digits (the identifier rules allow no other character everywhere)", c, i))
+		}
+	}
+	if len(ids.Replica) > maxReplica {
+		return argumentError("IDs.Replica", fmt.Sprintf("has %d bytes; use at most %d (a pod or host name)", len(ids.Replica), maxReplica))
 	}
 	return nil
 }
@@ -124,7 +138,13 @@ func (ids *IDs) make(key []byte, u User) string {
 	var b [4]byte
 	binary.BigEndian.PutUint32(b[:], ids.Epoch)
 	m.Write(b[:])
-	for _, f := range []string{u.Tenant, u.ID, u.Purpose} {
+	fields := []string{u.Tenant, u.ID, u.Purpose}
+	if ids.Replica != "" {
+		// Only when set, so that identifiers without a replica stay what
+		// they were.
+		fields = append(fields, "replica", ids.Replica)
+	}
+	for _, f := range fields {
 		var n [8]byte
 		binary.BigEndian.PutUint64(n[:], uint64(len(f)))
 		m.Write(n[:])

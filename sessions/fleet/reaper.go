@@ -6,14 +6,17 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+
 	"github.com/shellpool/shellpool/sessions"
 )
 
 // ReapOptions contains the optional parameters of Fleet.Reap.
 type ReapOptions struct {
 	// All deletes every session of this layer that this Fleet is not
-	// using right now, however recently it was used: for shutting a
-	// service down, or for tests.
+	// using right now, however recently it was used, including those of
+	// other replicas with the same key: for shutting a whole service down,
+	// or for tests. Never set it while other replicas serve users.
 	All bool
 }
 
@@ -39,12 +42,24 @@ type ReapResult struct {
 // check, so a foreign session is never deleted, even one with the same
 // prefix), that this Fleet is not using and that have been idle for
 // Options.ReapIdle or are past their expiry: sessions leaked by a crashed
-// process, left behind by a fail-over, or kept longer than needed. Sessions
-// this Fleet keeps idle are deleted once idle for Options.KeepIdle.
+// process or an earlier replica. Sessions this Fleet keeps idle are
+// deleted once idle for Options.KeepIdle; sessions it is deleting in the
+// background are deleted now. It also settles the fleet's own counts
+// against the listing.
 //
 // It reaps every pool it can reach and returns the totals with an error
 // joining the failures of the others (errors.Is and errors.As see each).
+// After Close it returns ErrClosed.
 func (f *Fleet) Reap(ctx context.Context, options *ReapOptions) (ReapResult, error) {
+	if ctx == nil {
+		return ReapResult{}, argumentError("ctx", "is nil; pass a context such as context.Background()")
+	}
+	f.mu.Lock()
+	closed := f.closed
+	f.mu.Unlock()
+	if closed {
+		return ReapResult{}, ErrClosed
+	}
 	var o ReapOptions
 	if options != nil {
 		o = *options
@@ -67,101 +82,105 @@ func (f *Fleet) Reap(ctx context.Context, options *ReapOptions) (ReapResult, err
 
 func (f *Fleet) reapPool(ctx context.Context, p *poolState, o ReapOptions) (ReapResult, error) {
 	var r ReapResult
-	c, err := p.client(ctx)
-	if err != nil {
-		return r, err
-	}
-	var listed []*sessions.SessionInfo
-	pager := c.NewListSessionsPager(nil)
-	for pager.More() {
-		page, err := pager.NextPage(ctx)
-		if err != nil {
-			return r, err
+	// Honour the pool's Retry-After (the fleet's own avoidance of a pool
+	// that failed does not stop an explicit Reap).
+	f.mu.Lock()
+	wait := time.Until(p.notBefore)
+	f.mu.Unlock()
+	if wait > 0 {
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return r, fmt.Errorf("the pool asked for no requests until %s (Retry-After): %w", time.Now().Add(wait).Format(time.RFC3339), ctx.Err())
 		}
-		listed = append(listed, page.Value...)
+	}
+	listStart := time.Now()
+	listed, err := f.listSessions(ctx, p)
+	if err != nil {
+		f.mu.Lock()
+		f.noteFailureLocked(p, err)
+		f.mu.Unlock()
+		return r, err
 	}
 	r.Listed = len(listed)
 	now := time.Now()
-	seen := make(map[string]bool, len(listed))
-	var doomed []string
-	var kept []*userState
+	var mine []*doomed // this fleet's sessions to delete now
+	var others []string
 	f.mu.Lock()
+	f.reconcileLocked(p, listed, listStart, now)
 	for _, s := range listed {
 		if !f.ids.Owns(s.Identifier) {
 			r.Foreign++
 			continue
 		}
-		seen[s.Identifier] = true
+		if d := p.doomed[s.Identifier]; d != nil {
+			if !d.inflight {
+				d.inflight = true
+				mine = append(mine, d)
+			} else {
+				r.InUse++
+			}
+			continue
+		}
 		us := f.users[s.Identifier]
-		mine := us != nil && us.pool == p
-		if mine && (us.state == stateInUse || us.state == stateDeleting) {
+		if us != nil && us.pool == p && us.state == stateInUse {
 			r.InUse++
+			continue
+		}
+		if us != nil && us.pool == p && us.state == stateKept {
+			if !o.All && now.Sub(us.keptSince) < f.opts.KeepIdle {
+				r.Fresh++
+				continue
+			}
+			f.dropKeptLocked(us, false)
+			d := p.doomed[s.Identifier]
+			d.inflight = true
+			mine = append(mine, d)
 			continue
 		}
 		expired := !s.ExpireAt.IsZero() && now.After(s.ExpireAt)
 		idle := s.LastAccessedAt.IsZero() || now.Sub(s.LastAccessedAt) >= f.opts.ReapIdle
-		if mine && us.state == stateKept {
-			idle = now.Sub(us.keptSince) >= f.opts.KeepIdle
-		}
 		if !o.All && !expired && !idle {
 			r.Fresh++
 			continue
 		}
-		if mine && us.state == stateKept {
-			// The fleet's own kept session: mark it, so that a call of its
-			// user cannot pick it up meanwhile.
-			f.markDeletingLocked(us)
-			kept = append(kept, us)
-			continue
-		}
-		doomed = append(doomed, s.Identifier)
+		others = append(others, s.Identifier)
 	}
-	// Sessions the fleet counted that the pool no longer has are gone
-	// (expired, or deleted elsewhere): free their slots.
-	for id := range p.orphans {
-		if !seen[id] {
-			delete(p.orphans, id)
-			p.live--
-		}
-	}
-	for _, us := range f.users {
-		if us.pool == p && us.state == stateKept && !seen[us.id] {
-			us.state, us.pool, us.allocated = stateNone, nil, false
-			p.live--
-		}
-	}
-	f.dispatchLocked()
 	f.mu.Unlock()
 
 	var errs []error
-	for _, us := range kept {
-		err := f.deleteSession(p, us.id)
-		f.mu.Lock()
-		f.deletedLocked(us, p, err, false)
-		f.mu.Unlock()
-		if err != nil {
+	for _, d := range mine {
+		dctx, cancel := context.WithTimeout(policy.WithRetryOptions(ctx, noRetry), requestTimeout)
+		c, err := p.client(dctx)
+		if err == nil {
+			_, err = c.DeleteSession(dctx, d.id, nil)
+		}
+		cancel()
+		f.deleteDone(p, d, err)
+		if err != nil && !errors.Is(err, sessions.ErrSessionNotFound) {
 			errs = append(errs, err)
 			continue
 		}
 		r.Deleted++
 	}
-	for _, id := range doomed {
-		dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		_, err := c.DeleteSession(dctx, id, nil)
+	for _, id := range others {
+		dctx, cancel := context.WithTimeout(ctx, requestTimeout)
+		c, err := p.client(dctx)
+		if err == nil {
+			_, err = c.DeleteSession(dctx, id, nil)
+		}
 		cancel()
 		if err != nil && !errors.Is(err, sessions.ErrSessionNotFound) {
+			f.mu.Lock()
+			f.noteFailureLocked(p, err)
+			f.mu.Unlock()
 			errs = append(errs, err)
 			continue
 		}
 		f.stats.deletes.Add(1)
 		r.Deleted++
-		f.mu.Lock()
-		if p.orphans[id] {
-			delete(p.orphans, id)
-			p.live--
-			f.dispatchLocked()
-		}
-		f.mu.Unlock()
 	}
 	return r, errors.Join(errs...)
 }

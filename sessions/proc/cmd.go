@@ -32,8 +32,10 @@ type Cmd struct {
 	// Script.
 	Args []string
 
-	// Script is a bash script, as set by Script: run by the session's bash
-	// ("bash -c Script"). Empty for a Command.
+	// Script is a bash script, as set by Script: run by a fresh bash of the
+	// session ("bash -c Script", so $$ and $0 are its own). A script too
+	// large for one request (over about 90 KiB) is uploaded and run as a
+	// file, $0 being its path. Empty for a Command.
 	Script string
 
 	// Env holds environment variables in the form "NAME=value". Unlike
@@ -356,7 +358,11 @@ func (c *Cmd) begin(ctx context.Context, wait time.Duration, keep time.Duration)
 	c.Process = p
 	rec, ok := parseReport(resp.Stdout, resp.Stderr, nonce)
 	if !ok {
-		// The report was lost or cut: ask again, idempotently.
+		// The report was lost or cut: ask again, idempotently. The wrapper
+		// ran, so a process that is not there now was lost.
+		p.mu.Lock()
+		p.seen = true
+		p.mu.Unlock()
 		if rec, err = p.poll(ctx, oo, eo, 0); err != nil {
 			if ctx.Err() != nil {
 				c.w.killAndTake(ctx)

@@ -65,6 +65,14 @@ func TestEnvNamesNeverChangeWhatRuns(t *testing.T) {
 		assert.Equal(t, "value of "+name+"\n", out, name)
 		assert.Empty(t, errs, name)
 	}
+	// A later entry for a name wins, as with os/exec.
+	cmd = proc.Command(s, "printenv", "A")
+	cmd.Env = []string{"A=1", "A=2"}
+	out, _ = run(cmd)
+	assert.Equal(t, "2\n", out)
+	// A Cmd runs once.
+	assert.Error(t, cmd.Run(ctx))
+
 	// Args[0] that looks like an assignment is still the program.
 	sh(t, s, `mkdir -p bin && printf '#!/bin/sh\necho ran\n' > bin/a=b && chmod +x bin/a=b`)
 	cmd = proc.Command(s, "bin/a=b")
@@ -254,6 +262,22 @@ func TestSessionDeletedMidRunIsProcessLost(t *testing.T) {
 	assert.False(t, errors.Is(err, context.DeadlineExceeded))
 }
 
+// TestSessionDeletedDuringRunIsProcessLost: the same while Run waits in
+// its first request.
+func TestSessionDeletedDuringRunIsProcessLost(t *testing.T) {
+	t.Parallel()
+	srv, s, _ := newEmulator(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- proc.Script(s, "sleep 120").Run(ctx) }()
+	require.Eventually(t, func() bool { return srv.ProcessCount() > 0 }, 10*time.Second, 10*time.Millisecond)
+	require.NoError(t, newClient(t, srv, nil).NewSessionClient(s.ID()).Close(ctx))
+	err := <-done
+	require.ErrorIs(t, err, proc.ErrProcessLost)
+	assert.False(t, errors.Is(err, context.DeadlineExceeded))
+}
+
 // TestCombinedOutputInterleaves: CombinedOutput keeps the order of writes
 // across stdout and stderr.
 func TestCombinedOutputInterleaves(t *testing.T) {
@@ -287,12 +311,39 @@ func TestStartFailureSaysWhetherTheCommandRan(t *testing.T) {
 	// A connection lost after the command ran: the outcome is unknown, and
 	// the Process tells what happened.
 	srv.InjectFault(sessionstest.Fault{Path: "/executions", DropAfterRun: true})
-	cmd = proc.Script(s, "echo ran > ran; exit 3")
+	srv.ResetRequests()
+	cmd = proc.Script(s, "echo x >> runs; exit 3")
 	err = cmd.Run(t.Context())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "may or may not have run")
+	assert.Equal(t, 1, len(srv.Requests()), "the start is not retried after it may have run")
 	require.NotNil(t, cmd.Process)
 	st, err := cmd.Process.Wait(t.Context())
 	require.NoError(t, err)
 	assert.Equal(t, 3, st.ExitCode())
+	assert.Equal(t, "x\n", sh(t, s, "cat runs"), "it ran once")
+}
+
+// TestLargeArgsAndEnvAreUploaded: arguments and environment values too
+// large to travel in the request (here 2 x 70 KiB) are uploaded and reach
+// the program exactly.
+func TestLargeArgsAndEnvAreUploaded(t *testing.T) {
+	t.Parallel()
+	srv, s, _ := newEmulator(t)
+	a := strings.Repeat("a'\"$(x)", 10<<10)
+	b := strings.Repeat("b\n", 35<<10)
+	srv.ResetRequests()
+	cmd := proc.Command(s, "printf", "%s|%s|%s", a, b)
+	cmd.Env = []string{"BIG=" + b}
+	cmd.Args = append(cmd.Args, "$BIG") // an argument, not an expansion
+	out, err := cmd.Output(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, a+"|"+b+"|$BIG", string(out))
+	assert.Equal(t, 3, len(srv.Requests()), "the upload, the execution, the download of the large output")
+
+	cmd = proc.Script(s, `printf '%s' "$BIG"`)
+	cmd.Env = []string{"BIG=" + a}
+	out, err = cmd.Output(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, a, string(out))
 }

@@ -51,6 +51,9 @@ func newArgumentError(name, reason string) error {
 
 // dirError is ErrDirNotFound naming the directory.
 func dirError(dir string) error {
+	if dir == "" {
+		return fmt.Errorf("%w (the directory the process was started in)", ErrDirNotFound)
+	}
 	return fmt.Errorf("%w: %s", ErrDirNotFound, strconv.Quote(dir))
 }
 

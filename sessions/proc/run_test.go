@@ -17,6 +17,7 @@ import (
 
 	"github.com/shellpool/shellpool/sessions"
 	"github.com/shellpool/shellpool/sessions/proc"
+	"github.com/shellpool/shellpool/sessions/sessionstest"
 )
 
 func TestRunExactness(t *testing.T) {
@@ -163,6 +164,9 @@ func TestRunEnvAndDirHostile(t *testing.T) {
 	err = cmd.Run(ctx)
 	require.ErrorIs(t, err, proc.ErrDirNotFound)
 	assert.Contains(t, err.Error(), `"no/such/dir"`)
+	cmd = proc.Script(s, "touch ran")
+	cmd.Dir = "no/such/dir"
+	require.ErrorIs(t, cmd.Start(ctx), proc.ErrDirNotFound, "Start says it at once")
 	assert.Equal(t, "0\n", sh(t, s, "ls ran 2>/dev/null | wc -l"))
 }
 
@@ -308,6 +312,8 @@ func TestRunIsOneRequestAndFilesFollowTheRule(t *testing.T) {
 	require.NoError(t, cmd.Process.Release(ctx))
 	assert.Equal(t, []string{proc.FilePrefix + large + ".x"}, trimDigits(filesOf(t, s, large)), "Release leaves a tombstone only")
 	require.NoError(t, s.Close(ctx))
+	_, ok := srv.SessionDir(sessionstest.DefaultPoolName, s.ID())
+	assert.False(t, ok, "no file of the package is left after Close")
 }
 
 func TestRunCancelKillsTheCommandAndKeepsItsOutput(t *testing.T) {

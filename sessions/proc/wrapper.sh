@@ -266,6 +266,12 @@ main_run() {
   # shellcheck source=/dev/null
   [ "$DF" = 1 ] && . "$P.def"
   [ "$SI" = 1 ] && printf '%s' "$IN" >"$P.in"
+  # A directory that cannot be entered fails here, before anything starts.
+  if [ -n "$D" ]; then
+    s=$D
+    case $s in /*) ;; *) s=./$s ;; esac
+    if [ ! -d "$s" ] || [ ! -x "$s" ]; then : >"$P.nodir"; rep -1 -1; return; fi
+  fi
   if [ "$1" = 0 ]; then s=1; else s=0; fi
   exec 3< <(exec </dev/null 2>/dev/null; sup $s)
   if [ "$1" = 0 ]; then

@@ -159,7 +159,9 @@ func TestWrapperNeedsOnlyBashAndPOSIXTools(t *testing.T) {
 // directory while /mnt/data exists.
 func TestFilesRootNeverFollowsTheHost(t *testing.T) {
 	bash, err := exec.LookPath("bash")
-	require.NoError(t, err)
+	if err != nil {
+		t.Skip("no bash")
+	}
 	root, cwd := t.TempDir(), t.TempDir()
 	rootOf := func(env ...string) string {
 		cmd := exec.Command(bash, "-c", script(header(newHexID(12), "n", 60, 0, nil), `printf '%s' "$F"`))
