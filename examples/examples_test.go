@@ -141,6 +141,8 @@ func cleanEnv(extra ...string) []string {
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
 		switch {
+		case name == "SHELLPOOL_EMULATOR_ISOLATION":
+			// The run's isolation mode reaches the programs' emulators.
 		case strings.HasPrefix(name, "AZURE_"), strings.HasPrefix(name, "SHELLPOOL_"),
 			strings.HasPrefix(name, "IDENTITY_"), strings.HasPrefix(name, "MSI_"):
 			continue
@@ -421,7 +423,8 @@ func TestWalkthroughWithRBAC(t *testing.T) {
 	t.Run("-grant", func(t *testing.T) {
 		t.Parallel()
 		emu := startSharedEmulator(t, "-rbac", "-grant", "-tutorial-pool")
-		assert.Equal(t, 1, strings.Count(emu.stdout.String(), "\n"), "no hint is needed: %s", emu.stdout.String())
+		// Where it listens and whether sessions are sandboxes.
+		assert.Equal(t, 2, strings.Count(emu.stdout.String(), "\n"), "no hint is needed: %s", emu.stdout.String())
 		dir := t.TempDir()
 		r := runProgram(t, dir, emu.env, "execute")
 		require.Equal(t, 0, r.code, r.stderr)
@@ -532,9 +535,9 @@ func TestEmulatorServesTheTutorialsCurlStep(t *testing.T) {
 				assert.NotContains(t, stdout.String(), m[1], "the emulator must not print tokens")
 			}
 			assert.Regexp(t, `^shellpool emulator listening on https://127\.0\.0\.1:\d+ `, stdout.String())
-			lines := 1
+			lines := 2 // where it listens, whether sessions are sandboxes
 			if slices.Equal(tt.flags, []string{"-rbac"}) {
-				lines = 2 // and how to get the role
+				lines = 3 // and how to get the role
 			}
 			assert.Equal(t, lines, strings.Count(stdout.String(), "\n"), "the emulator prints where it listens: %s", stdout.String())
 		})
