@@ -318,7 +318,7 @@ func TestExamplesRefuseBadAssignee(t *testing.T) {
 type emulator struct {
 	vars    map[string]string
 	env     []string // cleanEnv plus the env file, as `. env-file` gives it
-	stdout  *syncBuffer
+	stdout  *fileOutput
 	pidFile string
 }
 
@@ -546,13 +546,19 @@ func TestEmulatorServesTheTutorialsCurlStep(t *testing.T) {
 
 // startEmulator starts examples/emulator and stops it (SIGINT, then kill) when
 // the test ends, checking that an interrupt stops it cleanly.
-func startEmulator(t *testing.T, args ...string) (stdout *syncBuffer, exited <-chan struct{}) {
+func startEmulator(t *testing.T, args ...string) (stdout *fileOutput, exited <-chan struct{}) {
 	t.Helper()
 	cmd := exec.Command(binary(t, "emulator"), args...)
 	cmd.Env = cleanEnv()
-	stdout = &syncBuffer{}
+	// The emulator writes straight into a file (not a pipe copied by a
+	// goroutine), so what it printed before it wrote its env file is there
+	// to read as soon as the env file exists.
+	f, err := os.Create(filepath.Join(t.TempDir(), "emulator.stdout"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = f.Close() })
+	stdout = &fileOutput{path: f.Name()}
 	var stderr syncBuffer
-	cmd.Stdout, cmd.Stderr = stdout, &stderr
+	cmd.Stdout, cmd.Stderr = f, &stderr
 	require.NoError(t, cmd.Start())
 	done := make(chan error, 1)
 	gone := make(chan struct{})
@@ -623,4 +629,17 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// fileOutput is a program's stdout, written by the program straight into a
+// file.
+type fileOutput struct{ path string }
+
+// String returns what the program has written so far.
+func (o *fileOutput) String() string {
+	b, err := os.ReadFile(o.path)
+	if err != nil {
+		return "reading the program's output: " + err.Error()
+	}
+	return string(b)
 }
