@@ -141,6 +141,8 @@ func cleanEnv(extra ...string) []string {
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
 		switch {
+		case name == "SHELLPOOL_EMULATOR_ISOLATION":
+			// The run's isolation mode reaches the programs' emulators.
 		case strings.HasPrefix(name, "AZURE_"), strings.HasPrefix(name, "SHELLPOOL_"),
 			strings.HasPrefix(name, "IDENTITY_"), strings.HasPrefix(name, "MSI_"):
 			continue
@@ -316,7 +318,7 @@ func TestExamplesRefuseBadAssignee(t *testing.T) {
 type emulator struct {
 	vars    map[string]string
 	env     []string // cleanEnv plus the env file, as `. env-file` gives it
-	stdout  *syncBuffer
+	stdout  *fileOutput
 	pidFile string
 }
 
@@ -421,7 +423,8 @@ func TestWalkthroughWithRBAC(t *testing.T) {
 	t.Run("-grant", func(t *testing.T) {
 		t.Parallel()
 		emu := startSharedEmulator(t, "-rbac", "-grant", "-tutorial-pool")
-		assert.Equal(t, 1, strings.Count(emu.stdout.String(), "\n"), "no hint is needed: %s", emu.stdout.String())
+		// Where it listens and whether sessions are sandboxes.
+		assert.Equal(t, 2, strings.Count(emu.stdout.String(), "\n"), "no hint is needed: %s", emu.stdout.String())
 		dir := t.TempDir()
 		r := runProgram(t, dir, emu.env, "execute")
 		require.Equal(t, 0, r.code, r.stderr)
@@ -532,9 +535,9 @@ func TestEmulatorServesTheTutorialsCurlStep(t *testing.T) {
 				assert.NotContains(t, stdout.String(), m[1], "the emulator must not print tokens")
 			}
 			assert.Regexp(t, `^shellpool emulator listening on https://127\.0\.0\.1:\d+ `, stdout.String())
-			lines := 1
+			lines := 2 // where it listens, whether sessions are sandboxes
 			if slices.Equal(tt.flags, []string{"-rbac"}) {
-				lines = 2 // and how to get the role
+				lines = 3 // and how to get the role
 			}
 			assert.Equal(t, lines, strings.Count(stdout.String(), "\n"), "the emulator prints where it listens: %s", stdout.String())
 		})
@@ -543,13 +546,19 @@ func TestEmulatorServesTheTutorialsCurlStep(t *testing.T) {
 
 // startEmulator starts examples/emulator and stops it (SIGINT, then kill) when
 // the test ends, checking that an interrupt stops it cleanly.
-func startEmulator(t *testing.T, args ...string) (stdout *syncBuffer, exited <-chan struct{}) {
+func startEmulator(t *testing.T, args ...string) (stdout *fileOutput, exited <-chan struct{}) {
 	t.Helper()
 	cmd := exec.Command(binary(t, "emulator"), args...)
 	cmd.Env = cleanEnv()
-	stdout = &syncBuffer{}
+	// The emulator writes straight into a file (not a pipe copied by a
+	// goroutine), so what it printed before it wrote its env file is there
+	// to read as soon as the env file exists.
+	f, err := os.Create(filepath.Join(t.TempDir(), "emulator.stdout"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = f.Close() })
+	stdout = &fileOutput{path: f.Name()}
 	var stderr syncBuffer
-	cmd.Stdout, cmd.Stderr = stdout, &stderr
+	cmd.Stdout, cmd.Stderr = f, &stderr
 	require.NoError(t, cmd.Start())
 	done := make(chan error, 1)
 	gone := make(chan struct{})
@@ -620,4 +629,17 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// fileOutput is a program's stdout, written by the program straight into a
+// file.
+type fileOutput struct{ path string }
+
+// String returns what the program has written so far.
+func (o *fileOutput) String() string {
+	b, err := os.ReadFile(o.path)
+	if err != nil {
+		return "reading the program's output: " + err.Error()
+	}
+	return string(b)
 }

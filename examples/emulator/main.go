@@ -163,6 +163,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	} else {
 		fmt.Fprintf(stdout, "shellpool emulator listening on %s with nothing deployed (run the tutorial's steps, or start it with -tutorial-pool); press Ctrl+C to stop\n", srv.URL())
 	}
+	// Whether sessions are sandboxes (sessionstest.Options.Isolation; set
+	// SHELLPOOL_EMULATOR_ISOLATION=required to refuse to run unisolated).
+	fmt.Fprintln(stdout, srv.IsolationStatus())
 	if *rbac && !*grant {
 		fmt.Fprintln(stdout, "RBAC is on: to run commands, source the env file and run go run ./examples/assign-role -assignee me, or restart with -grant")
 	}

@@ -115,7 +115,8 @@ func TestEnvFileHasEveryVariable(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, os.FileMode(0o600), info.Mode().Perm(), "the env file holds tokens: only its owner may read it")
 	}
-	assert.Equal(t, "shellpool emulator listening on "+vars["SHELLPOOL_ENDPOINT"]+" with pool tutorialpool in resource group tutorial-rg; press Ctrl+C to stop\n", stdout.String())
+	assert.Regexp(t, `^`+regexp.QuoteMeta("shellpool emulator listening on "+vars["SHELLPOOL_ENDPOINT"]+" with pool tutorialpool in resource group tutorial-rg; press Ctrl+C to stop\n")+
+		`sessions (are sandboxes|are NOT isolated) \(isolation (auto|required|off)\): .+\n$`, stdout.String(), "it says where it listens and whether sessions are sandboxes")
 	bundle, err := os.ReadFile(vars["SSL_CERT_FILE"])
 	require.NoError(t, err, "SSL_CERT_FILE must name a file")
 	assert.True(t, bytes.HasSuffix(bundle, ca), "SSL_CERT_FILE holds the emulator's certificate")
@@ -230,7 +231,8 @@ func TestFreePortAndEmptyStart(t *testing.T) {
 	t.Parallel()
 	a, b := startRun(t), startRun(t)
 	assert.NotEqual(t, a.vars["SHELLPOOL_ENDPOINT"], b.vars["SHELLPOOL_ENDPOINT"])
-	assert.Equal(t, "shellpool emulator listening on "+a.vars["SHELLPOOL_ENDPOINT"]+" with nothing deployed (run the tutorial's steps, or start it with -tutorial-pool); press Ctrl+C to stop\n", a.stdout.String())
+	assert.Regexp(t, `^`+regexp.QuoteMeta("shellpool emulator listening on "+a.vars["SHELLPOOL_ENDPOINT"]+" with nothing deployed (run the tutorial's steps, or start it with -tutorial-pool); press Ctrl+C to stop\n")+
+		`sessions (are sandboxes|are NOT isolated) \(isolation (auto|required|off)\): .+\n$`, a.stdout.String())
 	assert.Equal(t, http.StatusNotFound, a.get(t, poolPath(a), a.vars["SHELLPOOL_ARM_TOKEN"]), "no pool before deploy-pool")
 
 	c := startRun(t, "-tutorial-pool")

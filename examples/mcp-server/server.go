@@ -50,6 +50,9 @@ type sandboxServer struct {
 	idled  map[*mcp.ServerSession]bool // their sandbox was deleted for idleness
 	closed bool
 	wg     sync.WaitGroup
+	// deletes counts the deletions drop has started, which Close waits
+	// for: the program must not exit while a sandbox is being deleted.
+	deletes sync.WaitGroup
 }
 
 // sandbox is the sandbox session of one MCP session.
@@ -162,8 +165,12 @@ func (s *sandboxServer) drop(ss *mcp.ServerSession, idle bool) {
 	} else {
 		delete(s.idled, ss)
 	}
+	if b != nil {
+		s.deletes.Add(1) // under s.mu, so that Close sees it
+	}
 	s.mu.Unlock()
 	if b != nil {
+		defer s.deletes.Done()
 		s.deleteSandbox(b)
 	}
 }
@@ -185,7 +192,8 @@ func (s *sandboxServer) deleteSandbox(b *sandbox) {
 	s.cfg.log.Info("sandbox session deleted", "session", b.session.String())
 }
 
-// Close deletes every sandbox and refuses new tool calls.
+// Close deletes every sandbox and refuses new tool calls; it returns once
+// every deletion, including those of MCP sessions that just ended, is done.
 func (s *sandboxServer) Close() {
 	s.mu.Lock()
 	s.closed = true
@@ -197,6 +205,7 @@ func (s *sandboxServer) Close() {
 		wg.Go(func() { s.deleteSandbox(b) })
 	}
 	wg.Wait()
+	s.deletes.Wait() // those an ended MCP session started
 }
 
 // usedSandbox marks its sandbox used on every call, so that an MCP session

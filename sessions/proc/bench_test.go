@@ -50,6 +50,58 @@ func BenchmarkRunTrueExecuteBaseline(b *testing.B) {
 	}
 }
 
+// BenchmarkRunTrueInterleaved runs, in every iteration, Execute of
+// `true` (the baseline), Script(s, "true").Run and Command(s, "true").Run
+// against one emulator, so that they see the same machine load. It reports
+// each one's mean time and the ratios script/execute and command/execute
+// (goal: at most 1.5 each). It also runs the floors of the two: an
+// Execute that only forks and execs one more bash (`(exec bash -c true)`,
+// what running a script as "bash -c" needs at least) and one that forks
+// and execs the program true (what Command needs at least), reported as
+// floor-script/execute and floor-command/execute.
+func BenchmarkRunTrueInterleaved(b *testing.B) {
+	_, s, _ := newEmulator(b)
+	ctx := context.Background()
+	exe := sessions.ShellCommand("true")
+	floors := []sessions.Command{sessions.ShellCommand("(exec bash -c true); true"), sessions.ShellCommand("(exec true); true")}
+	var tExec, tScript, tCmd time.Duration
+	var tFloor [2]time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		if _, err := s.Execute(ctx, exe, nil); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		if err := proc.Script(s, "true").Run(ctx); err != nil {
+			b.Fatal(err)
+		}
+		t2 := time.Now()
+		if err := proc.Command(s, "true").Run(ctx); err != nil {
+			b.Fatal(err)
+		}
+		t3 := time.Now()
+		tExec += t1.Sub(t0)
+		tScript += t2.Sub(t1)
+		tCmd += t3.Sub(t2)
+		for i, f := range floors {
+			t := time.Now()
+			res, err := s.Execute(ctx, f, nil)
+			if err != nil || res.ExitCode == nil || *res.ExitCode != 0 {
+				b.Fatal(err, res)
+			}
+			tFloor[i] += time.Since(t)
+		}
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(tExec.Microseconds())/n, "execute-us/op")
+	b.ReportMetric(float64(tScript.Microseconds())/n, "script-us/op")
+	b.ReportMetric(float64(tCmd.Microseconds())/n, "command-us/op")
+	b.ReportMetric(float64(tScript)/float64(tExec), "script/execute")
+	b.ReportMetric(float64(tCmd)/float64(tExec), "command/execute")
+	b.ReportMetric(float64(tFloor[0])/float64(tExec), "floor-script/execute")
+	b.ReportMetric(float64(tFloor[1])/float64(tExec), "floor-command/execute")
+}
+
 const bench64 = 64 << 20
 
 // BenchmarkRun64MiB measures Run of a command printing 64 MiB, streamed to

@@ -342,7 +342,7 @@ func (c *Cmd) begin(ctx context.Context, wait time.Duration, keep time.Duration)
 	}
 	nonce := newHexID(6)
 	sc := script(header(p.id, nonce, int(keep/time.Second), inlineBudget, nil)+prologue,
-		fmt.Sprintf("main_run %s %d %d", runWait(wait), oo, eo))
+		runCalls(runWait(wait), oo, eo)...)
 	resp, err := c.s.Execute(ctx, sessions.Command{Shell: sc, Timeout: wait + execMargin}, nil)
 	if err != nil {
 		if ctx.Err() != nil {

@@ -55,7 +55,7 @@ func TestEnvNamesNeverChangeWhatRuns(t *testing.T) {
 	assert.Equal(t, "big\n", out)
 
 	// Every name arrives exactly, and nothing leaks into stderr.
-	names := []string{"A", "E", "S", "D", "K", "F", "P", "M", "N", "ID", "IB", "RM", "SI", "DF", "TO", "WDC", "CB", "IN", "KEEP", "NAPFD",
+	names := []string{"A", "E", "S", "D", "K", "F", "P", "M", "N", "ID", "IB", "RM", "SI", "DF", "TO", "WDC", "CB", "IN", "KEEP", "NAPFD", "G", "RS", "SWEEPGAP",
 		"PPID", "UID", "EUID", "SHELLOPTS", "BASHOPTS", "RANDOM", "SECONDS", "LINENO", "OPTIND", "BASHPID", "HISTCMD", "GROUPS",
 		"FUNCNAME", "BASH_ENV", "ENV", "IFS", "CDPATH", "PATH_X", "BASH_VERSINFO", "_"}
 	for _, name := range names {

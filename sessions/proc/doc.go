@@ -42,21 +42,23 @@
 //
 // # How it works
 //
-// Each command runs under a small supervisor written in bash (wrapper.sh
-// in this package, sent with every request; it needs bash 4.4 and the
-// POSIX tools cat, wc, tail, cksum, rm and env) that keeps its exit status,
-// stdout and stderr in files named [FilePrefix]+ID+".*" in the session's
-// file root (/mnt/data). Each report of the supervisor carries the output
-// that fits under the service's cap together with its length and checksum,
-// on both stdout and stderr, so that anything the service cut or lost is
-// detected and read from the files instead (DownloadFile). A command that
-// ends within about 40 s with small output costs one request; large output
-// costs one download per stream; longer commands are polled (each poll
-// waits in the session up to 20 s for news). The files stay for
-// [KeepAfterEnd] after the process's end was first reported (one minute for
-// Run), or until [Process.Release]; every request of the package removes
-// the files whose time has passed. The package keeps no state of its own
-// between calls: all of it is in the session.
+// Each command runs under a small supervisor written in bash (wrapper.sh in
+// this package, of which each request sends the part it needs; it needs
+// bash 4.4 and the POSIX tools cat, wc, tail, cksum, rm and env) that keeps
+// its exit status, stdout and stderr in files named [FilePrefix]+ID+".*" in
+// the session's file root (/mnt/data). Each report of the supervisor
+// carries the output that fits under the service's cap together with its
+// length and checksum, on both stdout and stderr, so that anything the
+// service cut or lost is detected and read from the files instead
+// (DownloadFile). A command that ends within about 40 s with small output
+// costs one request; large output costs one download per stream; longer
+// commands are polled (each poll waits in the session up to 20 s for news).
+// The files stay for [KeepAfterEnd] after the process's end was first
+// reported (one minute for Run), or until [Process.Release]; requests of
+// the package remove the files whose time has passed (looking for them at
+// most every 5 s, which keeps a request cheap in a session with many
+// files). The package keeps no state of its own between calls: all of it is
+// in the session.
 //
 // # Errors
 //

@@ -63,8 +63,10 @@ func (s OutputStream) String() string {
 // in the session (named FilePrefix + ID + ".*"). They stay until
 // KeepAfterEnd after its end was first reported to anyone (one minute for
 // a process of Run), or until Release. Until then any program can Attach
-// and read the result, as often as it likes; after that Attach and every
-// read fail with ErrProcessNotFound.
+// and read the result, as often as it likes. The first request of the
+// package in the session after that removes them (a request looks for
+// expired files at most every 5 s, so they may stay up to that much
+// longer); then Attach and every read fail with ErrProcessNotFound.
 //
 // A Process is safe for concurrent use.
 type Process struct {

@@ -300,6 +300,12 @@ func TestRunIsOneRequestAndFilesFollowTheRule(t *testing.T) {
 	// When the keep time of a result has passed (here: made to pass), the
 	// next call in the session removes its files, in its own request.
 	sh(t, s, `for f in `+proc.FilePrefix+first+`.x*; do mv -- "$f" `+proc.FilePrefix+first+`.x0; done`)
+	// Requests look for expired files only once the sweep gate (the
+	// earliest keep time they know of, here a minute ahead) has passed...
+	require.NoError(t, proc.Script(s, "true").Run(ctx))
+	require.NotEmpty(t, filesOf(t, s, first), "the gate spares a listing of the files root")
+	// ... which is made to pass too.
+	sh(t, s, `echo 0 > `+proc.FilePrefix+`sweep`)
 	srv.ResetRequests()
 	require.NoError(t, proc.Script(s, "true").Run(ctx))
 	assert.Equal(t, 1, len(srv.Requests()), "the clean-up rides on the Run's own request")

@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
+
+	"github.com/shellpool/shellpool/internal/report"
 )
 
 // wrapperSource is the bash of the session side, commented; see wrapper.sh.
@@ -18,9 +21,12 @@ var wrapperSource string
 // wrapperBody is wrapperSource as sent: without comment lines and
 // indentation (the script has no here-documents or multi-line strings, so
 // this changes nothing it does).
-var wrapperBody = func() string {
+var wrapperBody = strip(wrapperSource)
+
+// strip drops comment lines, blank lines and indentation.
+func strip(src string) string {
 	var b strings.Builder
-	for line := range strings.SplitSeq(wrapperSource, "\n") {
+	for line := range strings.SplitSeq(src, "\n") {
 		line = strings.TrimLeft(line, " \t")
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
@@ -29,7 +35,124 @@ var wrapperBody = func() string {
 		b.WriteByte('\n')
 	}
 	return b.String()
+}
+
+// wrapperFunc is one function of the wrapper, as sent.
+type wrapperFunc struct {
+	name string
+	body string   // "name() {" to "}", stripped
+	uses []string // the other functions its body names
+}
+
+// wrapperParts splits wrapperSource into the top-level code that every
+// request runs and its functions (each from a line "name() {" to the next
+// line "}" in column 0), in the file's order.
+var wrapperTop, wrapperFuncs = func() (string, []wrapperFunc) {
+	var top strings.Builder
+	var funcs []wrapperFunc
+	var cur *strings.Builder
+	name := ""
+	for line := range strings.SplitSeq(wrapperSource, "\n") {
+		if cur == nil {
+			if n, ok := strings.CutSuffix(line, "() {"); ok && isName(n) {
+				cur, name = &strings.Builder{}, n
+			} else {
+				top.WriteString(line + "\n")
+				continue
+			}
+		}
+		cur.WriteString(line + "\n")
+		if line == "}" {
+			funcs = append(funcs, wrapperFunc{name: name, body: strip(cur.String())})
+			cur = nil
+		}
+	}
+	for i := range funcs {
+		for j := range funcs {
+			if i != j && namesWord(funcs[i].body, funcs[j].name) {
+				funcs[i].uses = append(funcs[i].uses, funcs[j].name)
+			}
+		}
+	}
+	return strip(top.String()), funcs
 }()
+
+// isName reports whether s is a bash function name of the wrapper's kind.
+func isName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '_' && (c < 'a' || c > 'z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// namesWord reports whether name stands in body as a whole word.
+func namesWord(body, name string) bool {
+	word := func(c byte) bool {
+		return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+	}
+	for i := 0; ; {
+		j := strings.Index(body[i:], name)
+		if j < 0 {
+			return false
+		}
+		j += i
+		k := j + len(name)
+		if (j == 0 || !word(body[j-1])) && (k == len(body) || !word(body[k])) {
+			return true
+		}
+		i = j + 1
+	}
+}
+
+// wrapperFor returns what a request whose call starts with entry sends of
+// the wrapper: the top-level code and only the functions entry needs
+// (itself and those it names, transitively), so that bash parses no more
+// than it runs; parsing is a good part of a short request's cost.
+func wrapperFor(entry string) string {
+	var b strings.Builder
+	b.WriteString(wrapperTop)
+	for _, i := range needs(entry) {
+		b.WriteString(wrapperFuncs[i].body)
+	}
+	return b.String()
+}
+
+// needs returns the indexes in wrapperFuncs of entry and the functions it
+// names, transitively, in the file's order.
+func needs(entry string) []int {
+	if v, ok := wrapperCache.Load(entry); ok {
+		return v.([]int)
+	}
+	need := map[string]bool{}
+	var visit func(string)
+	visit = func(n string) {
+		if need[n] {
+			return
+		}
+		for _, f := range wrapperFuncs {
+			if f.name == n {
+				need[n] = true
+				for _, u := range f.uses {
+					visit(u)
+				}
+			}
+		}
+	}
+	visit(entry)
+	var idx []int
+	for i, f := range wrapperFuncs {
+		if need[f.name] {
+			idx = append(idx, i)
+		}
+	}
+	v, _ := wrapperCache.LoadOrStore(entry, idx)
+	return v.([]int)
+}
+
+var wrapperCache sync.Map
 
 // FilePrefix is the prefix of the files a process keeps in the session's
 // file root (/mnt/data): FilePrefix + process ID + "." + a kind such as
@@ -121,9 +244,34 @@ func header(id, nonce string, keep int, ib int, rm []string) string {
 	return "ID=" + id + "\nN=" + nonce + "\nKEEP=" + strconv.Itoa(keep) + "\nIB=" + strconv.Itoa(ib) + "\nRM=" + shArray(rm) + "\n"
 }
 
-// script assembles a request: prologue, the wrapper's functions, a call.
-func script(prologue, call string) string {
-	return prologue + wrapperBody + call + "\n"
+// script assembles a request: the prologue, the wrapper's top-level code,
+// then for each call the functions it needs that were not sent yet and the
+// call. Bash reads and runs a script one command at a time, so a call runs
+// before the functions after it are even parsed.
+func script(prologue string, calls ...string) string {
+	var b strings.Builder
+	b.WriteString(prologue)
+	b.WriteString(wrapperTop)
+	sent := make([]bool, len(wrapperFuncs))
+	for _, call := range calls {
+		entry, _, _ := strings.Cut(call, " ")
+		for _, i := range needs(entry) {
+			if !sent[i] {
+				sent[i] = true
+				b.WriteString(wrapperFuncs[i].body)
+			}
+		}
+		b.WriteString(call)
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// runCalls are the calls of the request that starts a command: run_start
+// starts it, then main_run (sent after it) waits up to wait and reports
+// from the offsets.
+func runCalls(wait string, oo, eo int64) []string {
+	return []string{"run_start " + wait, fmt.Sprintf("main_run %s %d %d", wait, oo, eo)}
 }
 
 // procState is a process's state in a record.
@@ -158,34 +306,12 @@ type record struct {
 	out, err  segment
 }
 
-// findRecord splits stream into content and the record line tagged tag.
-func findRecord(stream, tag string) (content string, line string, ok bool) {
-	i := strings.LastIndex(stream, "\n"+tag+" ")
-	if i < 0 {
-		return stream, "", false
-	}
-	rest := stream[i+1:]
-	j := strings.IndexByte(rest, '\n')
-	if j < 0 {
-		return stream, "", false // the line itself was cut
-	}
-	return stream[:i], rest[:j], true
-}
-
 // parseRecord parses a record line.
 func parseRecord(line string) (record, bool) {
 	var r record
-	fields := strings.Fields(line)
-	if len(fields) < 2 {
+	kv, ok := report.Fields(line)
+	if !ok {
 		return r, false
-	}
-	kv := map[string]string{}
-	for _, f := range fields[1:] {
-		k, v, ok := strings.Cut(f, "=")
-		if !ok {
-			return r, false
-		}
-		kv[k] = v
 	}
 	r.state = procState(kv["st"])
 	switch r.state {
@@ -242,8 +368,8 @@ func parseSegment(mode, length, sum, name string) (segment, bool) {
 // neither stream carried a whole record.
 func parseReport(stdout, stderr, nonce string) (rec record, ok bool) {
 	tag := recordTag + nonce
-	outContent, outLine, okOut := findRecord(stdout, tag)
-	errContent, errLine, okErr := findRecord(stderr, tag)
+	outContent, outLine, okOut := report.Find(stdout, tag)
+	errContent, errLine, okErr := report.Find(stderr, tag)
 	switch {
 	case okOut:
 		rec, ok = parseRecord(outLine)
@@ -254,49 +380,11 @@ func parseReport(stdout, stderr, nonce string) (rec record, ok bool) {
 		return record{}, false
 	}
 	verify := func(s *segment, content string, hadRecord bool) {
-		if s.mode != 'i' {
-			return
-		}
-		if int64(len(content)) == s.length && cksum([]byte(content)) == s.sum {
-			s.inline = []byte(content)
-			return
-		}
-		// The record line was lost from this stream: the newline printed
-		// before it may still be there.
-		if c, ok := strings.CutSuffix(content, "\n"); !hadRecord && ok && int64(len(c)) == s.length && cksum([]byte(c)) == s.sum {
-			s.inline = []byte(c)
+		if s.mode == 'i' {
+			s.inline = report.Verify(content, hadRecord, s.length, s.sum)
 		}
 	}
 	verify(&rec.out, outContent, okOut)
 	verify(&rec.err, errContent, okErr)
 	return rec, true
-}
-
-// crcTable is the table of the POSIX cksum CRC (polynomial 0x04C11DB7,
-// most significant bit first).
-var crcTable = func() (t [256]uint32) {
-	for i := range t {
-		c := uint32(i) << 24
-		for j := 0; j < 8; j++ {
-			if c&0x80000000 != 0 {
-				c = c<<1 ^ 0x04C11DB7
-			} else {
-				c <<= 1
-			}
-		}
-		t[i] = c
-	}
-	return t
-}()
-
-// cksum is the checksum POSIX cksum prints for b.
-func cksum(b []byte) uint32 {
-	var c uint32
-	for _, x := range b {
-		c = c<<8 ^ crcTable[byte(c>>24)^x]
-	}
-	for n := len(b); n > 0; n >>= 8 {
-		c = c<<8 ^ crcTable[byte(c>>24)^byte(n)]
-	}
-	return ^c
 }

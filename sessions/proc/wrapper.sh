@@ -4,8 +4,11 @@
 # process whose exit status and output survive the service's cuts and losses.
 #
 # The client sends, as the shellCommand of one execution: a prologue of
-# variable assignments, this file (with comment lines and indentation
-# removed) and one call of a main_* function. The prologue always sets
+# variable assignments, this file's top-level code, then for each call the
+# functions it needs (those it names, transitively) and the call, with
+# comment lines and indentation removed: one call of a main_* function, or
+# for a command "run_start" then "main_run" (so that the command starts
+# before bash reads what waits and reports). The prologue always sets
 #   ID    the process ID, 24 hex digits
 #   N     a nonce for this request (record tag, chunk file names)
 #   KEEP  seconds the process's files stay after its end was first reported
@@ -32,6 +35,7 @@
 #   .c*        a snapshot of new output for one read
 #   .xEPOCH    the files may be removed after EPOCH (seconds); alone, a
 #              tombstone left by Release
+# and one file for all: shellpool-proc-sweep, the time of the next sweep.
 #
 # Needs bash 4.4 or later (mapfile -d, {var} descriptors, printf %(%s)T) and
 # the POSIX tools cat, wc, tail, cksum, rm and env. No sleep, timeout, setsid
@@ -47,6 +51,8 @@ F=${SHELLPOOL_FILES_ROOT:-/mnt/data}
 [ -d "$F" ] || F=$PWD
 P="$F/shellpool-proc-$ID"
 M="@@shellpool-rec:$N"
+G="$F/shellpool-proc-sweep"
+SWEEPGAP=5
 
 # nap SECONDS sleeps without a fork per call: read -t on a pipe this script
 # opened itself, read-write, so that it never delivers. The descriptor is
@@ -56,17 +62,54 @@ nap() {
   read -r -t "$1" -u "$NAPFD" _
 }
 
-# sweep removes the files of every process whose keep time has passed.
+# epoch VAR sets VAR to the current time in seconds: EPOCHSECONDS (bash 5),
+# else printf's clock (which loads the time zone, a little slower).
+epoch() {
+  if [ -n "${EPOCHSECONDS:-}" ]; then printf -v "$1" %s "$EPOCHSECONDS"
+  else printf -v "$1" '%(%s)T' -1; fi
+}
+
+# sweep removes the files of every process whose keep time has passed, and
+# the chunk files in RM. Finding them lists the whole files root (a glob
+# reads every entry, about a millisecond per thousand files), so the gate
+# file $G holds the earliest time a listing can find something to remove:
+# until then a call only reads it. A sweep sets it to the earliest keep
+# time left, but at least SWEEPGAP seconds ahead, so that a busy session
+# lists its files once every few seconds rather than at every call. A
+# missing gate means "unknown": the next call lists.
 sweep() {
-  local now m t old=()
-  printf -v now '%(%s)T' -1
-  for m in "$F"/shellpool-proc-*.x*; do
-    t=${m##*.x}
-    case $t in '' | *[!0-9]*) continue ;; esac
-    [ "$t" -le "$now" ] && old+=("${m%.x*}".*)
-  done
+  local now m t nx='' lo='' old=()
   [ ${#RM[@]} -eq 0 ] || old+=("${RM[@]/#/$F/}")
+  epoch now
+  [ -e "$G" ] && read -r nx <"$G"
+  case $nx in '' | *[!0-9]*) nx=0 ;; esac
+  if [ "$now" -ge "$nx" ]; then
+    for m in "$F"/shellpool-proc-*.x*; do
+      t=${m##*.x}
+      case $t in '' | *[!0-9]*) continue ;; esac
+      if [ "$t" -le "$now" ]; then old+=("${m%.x*}".*)
+      elif [ -z "$lo" ] || [ "$t" -lt "$lo" ]; then lo=$t; fi
+    done
+    if [ -z "$lo" ]; then
+      [ -e "$G" ] && old+=("$G")
+    else
+      [ "$lo" -ge $((now + SWEEPGAP)) ] || lo=$((now + SWEEPGAP))
+      echo "$lo" >"$G"
+    fi
+  fi
   [ ${#old[@]} -eq 0 ] || rm -f -- "${old[@]}" 2>/dev/null
+}
+
+# mark starts the keep time of the process's files: the marker $P.xEPOCH
+# names when they may be removed; the gate is lowered to it when later.
+mark() {
+  local now nx=''
+  epoch now
+  now=$((now + KEEP))
+  : >"$P.x$now"
+  [ -e "$G" ] && read -r nx <"$G"
+  case $nx in '' | *[!0-9]*) return 0 ;; esac
+  [ "$now" -ge "$nx" ] || echo "$now" >"$G"
 }
 
 # killtree SIGNAL PGID signals the command's process group and every process
@@ -189,11 +232,11 @@ seg() {
 # put NAME LENGTH prints an inline stream: S_v when it holds every byte.
 put() { if [ "${#S_v}" = "$2" ]; then printf '%s' "$S_v"; else cat -- "$F/$1"; fi; }
 
-# rep OOFF EOFF reports the process's state and the streams from the given
-# offsets: inline content, then on both stdout and stderr the record line,
+# rep OOFF EOFF [NEW] reports the process's state and the streams from the
+# given offsets (NEW=1: this call started the process): inline content, then on both stdout and stderr the record line,
 # so that a lost final write or a cut stream loses no record.
 rep() {
-  local st=running rc=- to=0 t0=- t1=- w=0 e='' pg sp x=0 now xs LC_ALL=C
+  local st=running rc=- to=0 t0=- t1=- w=0 e='' pg sp x=0 xs LC_ALL=C
   if [ -e "$P.rc" ]; then read -r rc to t0 t1 w e <"$P.rc"; [ "$e" = end ] && st='done'; fi
   if [ -e "$P.nodir" ]; then st=nodir
   elif [ "$st" != "done" ]; then
@@ -215,8 +258,13 @@ rep() {
   case $st in
     done | lost | nodir)
       x=1
-      xs=("$P".x*)
-      [ -e "${xs[0]}" ] || { printf -v now '%(%s)T' -1; : >"$P.x$((now + KEEP))"; } ;;
+      # The first report of the end starts the keep time. The call that
+      # started the process (NEW=1) knows it is the first: no listing.
+      if [ "$3" = 1 ]; then mark
+      else
+        xs=("$P".x*)
+        [ -e "${xs[0]}" ] || mark
+      fi ;;
   esac
   [ "$st" = "done" ] || x=0
   seg "$P.out" "$1" $x o; local om=$S_m ol=$S_l ok=$S_k on=$S_n ov=$S_v
@@ -257,12 +305,15 @@ waitfor() {
   done
 }
 
-# main_run WAIT OOFF EOFF starts the command and waits up to WAIT seconds
-# for its end (or, when a stream is watched from offset 0, for its first
-# output), then reports.
-main_run() {
-  local s i=0
-  sweep
+# run_start WAIT prepares the command (its uploaded definition, its stdin,
+# its directory) and starts its supervisor, whose pipe is fd 3; RS says
+# "nodir" when the directory cannot be entered (nothing started). The
+# request calls it before the functions that wait and report (main_run and
+# what it uses) are even sent, so that the command starts while bash reads
+# them, and the supervisor forks from a smaller shell.
+run_start() {
+  local s
+  RS=
   # shellcheck source=/dev/null
   [ "$DF" = 1 ] && . "$P.def"
   [ "$SI" = 1 ] && printf '%s' "$IN" >"$P.in"
@@ -270,10 +321,19 @@ main_run() {
   if [ -n "$D" ]; then
     s=$D
     case $s in /*) ;; *) s=./$s ;; esac
-    if [ ! -d "$s" ] || [ ! -x "$s" ]; then : >"$P.nodir"; rep -1 -1; return; fi
+    if [ ! -d "$s" ] || [ ! -x "$s" ]; then : >"$P.nodir"; RS=nodir; return; fi
   fi
   if [ "$1" = 0 ]; then s=1; else s=0; fi
   exec 3< <(exec </dev/null 2>/dev/null; sup $s)
+}
+
+# main_run WAIT OOFF EOFF, after run_start, removes expired files while the
+# command runs, waits up to WAIT seconds for its end (or, when a stream is
+# watched from offset 0, for its first output), then reports.
+main_run() {
+  local s i=0
+  sweep
+  [ "$RS" = nodir ] && { rep -1 -1 1; return; }
   if [ "$1" = 0 ]; then
     # Start: wait only until the command has started.
     read -r -t 10 -u 3 _
@@ -291,7 +351,7 @@ main_run() {
     read -r -t "$1" -u 3 _
   fi
   exec 3<&-
-  rep "$2" "$3"
+  rep "$2" "$3" 1
 }
 
 # main_poll OOFF EOFF CENTISECONDS waits for news (see waitfor), then reports.
@@ -327,7 +387,7 @@ main_kill() {
 
 # main_release removes the process's files now, or once it has ended.
 main_release() {
-  local pg sp now
+  local pg sp
   sweep
   if [ -e "$P.pid" ] && [ ! -e "$P.rc" ] && [ ! -e "$P.nodir" ]; then
     read -r pg sp <"$P.pid"
@@ -339,7 +399,6 @@ main_release() {
   fi
   rm -f -- "$P".*
   # A tombstone, removed like the files after KEEP: reports say "gone".
-  printf -v now '%(%s)T' -1
-  : >"$P.x$((now + KEEP))"
+  mark
   printf '\n%s st=released\n' "$M"
 }

@@ -1,7 +1,6 @@
 package proc
 
 import (
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,12 +11,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-func TestCksumMatchesPOSIX(t *testing.T) {
-	// Values printed by POSIX cksum (GNU coreutils 9.1).
-	assert.Equal(t, uint32(4294967295), cksum(nil))
-	assert.Equal(t, uint32(701174007), cksum([]byte("ok")))
-}
 
 func TestShqRoundTrips(t *testing.T) {
 	bash, err := exec.LookPath("bash")
@@ -108,7 +101,7 @@ func (ls *localSession) start(c *Cmd, id, nonce string, wait float64, oo, eo int
 	prologue, ups, err := c.job(id)
 	require.NoError(ls.t, err)
 	require.Empty(ls.t, ups)
-	return ls.run(nonce, script(header(id, nonce, 60, inlineBudget, nil)+prologue, fmt.Sprintf("main_run %s %d %d", runWait(time.Duration(wait*float64(time.Second))), oo, eo)))
+	return ls.run(nonce, script(header(id, nonce, 60, inlineBudget, nil)+prologue, runCalls(runWait(time.Duration(wait*float64(time.Second))), int64(oo), int64(eo))...))
 }
 
 func (ls *localSession) poll(id, nonce, call string) record {
@@ -185,6 +178,45 @@ func TestWrapperBodyIsTheCommentedFileWithoutComments(t *testing.T) {
 	assert.NotContains(t, wrapperBody, "\n#")
 	assert.Contains(t, wrapperBody, "main_run() {\n")
 	assert.Less(t, len(wrapperBody), len(wrapperSource)*3/4, "comments are not sent")
+}
+
+// TestWrapperForSendsWhatTheCallNeeds: a request carries the functions its
+// main_* names, transitively, and no others.
+func TestWrapperForSendsWhatTheCallNeeds(t *testing.T) {
+	defined := func(w string) map[string]bool {
+		m := map[string]bool{}
+		for _, f := range wrapperFuncs {
+			if strings.Contains(w, "\n"+f.name+"() {\n") {
+				m[f.name] = true
+			}
+		}
+		return m
+	}
+	for _, entry := range []string{"run_start", "main_run", "main_poll", "main_kill", "main_release"} {
+		w := wrapperFor(entry)
+		d := defined(w)
+		require.True(t, d[entry], entry)
+		for _, f := range wrapperFuncs {
+			if d[f.name] {
+				for _, u := range f.uses {
+					assert.True(t, d[u], "%s sends %s, which uses %s", entry, f.name, u)
+				}
+			}
+		}
+		assert.Less(t, len(w), len(wrapperBody), entry)
+	}
+	assert.False(t, defined(wrapperFor("main_run"))["main_kill"])
+	// The request that starts a command sends what starts it first, then
+	// what waits and reports: the command starts while bash reads the rest.
+	sc := script("", runCalls("1.000", -1, -1)...)
+	start, run := strings.Index(sc, "\nrun_start 1.000\n"), strings.Index(sc, "\nmain_run 1.000 -1 -1\n")
+	require.True(t, start > 0 && run > start, sc)
+	assert.Contains(t, sc[:start], "\nsup() {\n")
+	assert.NotContains(t, sc[:start], "\nrep() {\n")
+	assert.Contains(t, sc[start:run], "\nrep() {\n")
+	assert.Equal(t, 1, strings.Count(sc, "\nnap() {\n"), "a function is sent once")
+	assert.False(t, defined(wrapperFor("main_release"))["sup"])
+	assert.True(t, defined(wrapperFor("run_start"))["child"])
 }
 
 // TestNapIgnoresInheritedDescriptors: a session whose processes inherit an

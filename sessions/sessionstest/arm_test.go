@@ -80,6 +80,7 @@ func TestRBACFollowsARMAndManagedIdentity(t *testing.T) {
 	require.NoError(t, err, "a role on the resource group covers its pools")
 	bg, err := strconv.Atoi(strings.TrimSpace(out.Stdout))
 	require.NoError(t, err)
+	bg = srv.HostPID(sessionstest.DefaultPoolName, sid, bg)
 	require.True(t, sessionstest.ProcessAlive(bg))
 	dir, ok := srv.SessionDir(sessionstest.DefaultPoolName, sid)
 	require.True(t, ok)
@@ -127,6 +128,7 @@ func TestARMPoolLifecycleWithRunningCommands(t *testing.T) {
 		pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
 		return err == nil && pid > 0
 	}, 5*time.Second, time.Millisecond)
+	pid = srv.HostPID("armpool", sid, pid)
 
 	var wg sync.WaitGroup
 	stop := make(chan struct{})

@@ -4,10 +4,14 @@
 // pool and identity clients, or Azure's own ARM clients) at it, and the
 // commands you send really run on the local machine.
 //
-// It is a development tool, not a security boundary. Commands run as local
-// processes with your user's rights; the per-session directory, the minimal
-// environment and the path checks keep honest code apart, not hostile code.
-// Never expose the emulator to untrusted users or networks.
+// Every session is a sandbox, as a live session is a container: on Linux
+// (where unprivileged user namespaces are allowed) it has its own file
+// system view with its file store at /mnt/data, its own processes and, per
+// the pool's EgressEnabled, its own network; see "Sessions" below. That
+// keeps a test run of untrusted or generated commands away from your
+// files, processes and secrets. A shared kernel is still no hardened
+// boundary against a determined attacker: never expose the emulator to
+// untrusted users or networks.
 //
 // # What it serves
 //
@@ -41,17 +45,56 @@
 // ClientOptions point ARM clients at it; IdentityEndpoint serves managed
 // identity tokens.
 //
-// # Real execution
+// # Sessions
 //
 // A session is created by the first execution or upload with a new
-// identifier. It gets its own directory (the emulator's /mnt/data). Commands
-// run there with bash (argv forms run the executable directly, found on the
-// session PATH) and a minimal environment: PATH, HOME (the session
-// directory), PWD, LANG=C.UTF-8, TERM=dumb, SESSIONSTEST_MARK (a random
-// mark by which the emulator finds the session's processes) and
-// SHELLPOOL_FILES_ROOT (the session directory, where sessions.Client.Run
-// and Start keep their files instead of the host's /mnt/data), nothing from
-// the host. Each command runs in its own process group; on timeout
+// identifier. What it is depends on Options.Isolation (IsolationAuto by
+// default; the SHELLPOOL_EMULATOR_ISOLATION environment variable, see
+// IsolationEnv, can choose "required" or "off" without code changes):
+//
+//	                     | live shell pool          | emulator, isolated (Linux)         | emulator, unisolated
+//	---------------------+--------------------------+------------------------------------+----------------------------
+//	boundary             | Hyper-V sandbox per      | Linux namespaces: user, mount,     | none: local processes with
+//	                     | session (documented)     | PID, IPC, UTS, network             | your user's rights
+//	file store           | /mnt/data                | /mnt/data (the files API's)        | a temporary directory,
+//	                     |                          |                                    | named by SHELLPOOL_FILES_ROOT
+//	working directory    | not documented           | /mnt/data                          | the session's directory
+//	user                 | not documented           | root (uid 0), mapped to your user  | your user
+//	HOME                 | not documented           | /root, empty and private           | the session's directory
+//	system directories   | the pool's image         | the host's /usr, /bin, /lib*,      | the host's, writable as
+//	                     |                          | /etc, /sbin, /opt, /var, copy-on-  | your user
+//	                     |                          | write (changes stay in the session;|
+//	                     |                          | files of users other than yours    |
+//	                     |                          | stay read-only)                    |
+//	home directories     | none of yours            | none: /home empty, your HOME hidden| all within reach
+//	/tmp, /dev/shm       | the container's          | private to the session             | the host's
+//	other processes      | none visible             | only the session's (own /proc)     | every process (ps, /proc)
+//	network, egress off  | none (the default)       | loopback only, not the host's      | the host's network
+//	network, egress on   | the internet             | the host's network, its loopback   | the host's network
+//	                     |                          | included (live egress has not)     |
+//	writable space       | not documented           | Options.SandboxBytes (512 MiB) in  | the host's disk
+//	                     |                          | all, then ENOSPC                   |
+//	processes end        | with the session         | with the session, Close, or the    | same: process groups, and
+//	                     |                          | emulator's death (whole namespace) | a /proc sweep for the rest
+//
+// In automatic mode, where the kernel refuses sandboxes (no unprivileged
+// user namespaces, a /proc that cannot be mounted, a missing system
+// directory) or on macOS and Windows, sessions run unisolated with one
+// warning through Options.TB (standard error without it) that says why;
+// IsolationRequired makes Start fail instead with an *IsolationError
+// naming the missing feature, and nothing is left behind.
+// Server.IsolationStatus says which applies. A Scripted server runs no
+// command and needs no sandbox.
+//
+// # Real execution
+//
+// Commands run with bash (argv forms run the executable directly, found on
+// the session PATH) and a minimal environment, nothing from the host:
+// PATH, HOME, PWD, LANG=C.UTF-8 and TERM=dumb; unisolated sessions add
+// SESSIONSTEST_MARK (a random mark by which the emulator finds the
+// session's processes) and SHELLPOOL_FILES_ROOT (the session directory,
+// where the process layer keeps its files instead of the host's
+// /mnt/data). Each command runs in its own process group; on timeout
 // (timeoutInSeconds, default 180 s, capped by Options.MaxTimeout) the whole
 // group is killed and the result has status "-1" and error code
 // ExecutionTimeout. A command's stdout and stderr go to temporary files,
@@ -60,17 +103,25 @@
 // background processes (nohup ... &) keep running after their execution
 // answered, until the session is deleted or expires; deleting it, and
 // Close, kill every process the session started, including ones that left
-// the process group (found by their mark on Linux). On Linux a command also
-// dies when the emulator's process does, and Start removes what killed
-// emulators left behind. Pools enforce maxConcurrentSessions for new
-// sessions and destroy sessions idle for the cooldown period, with their
-// processes and files. On Windows, bash comes from Git for Windows or MSYS2
-// (Start returns ErrNoBash without it, and NewServer skips the test) and
-// only a command's own process is killed.
+// the process group.
 //
-// File operations go through an os.Root of the session directory, so no
-// path, and no symbolic link a command swaps while a request runs, reaches
-// outside it.
+// A sandboxed session's processes live in a PID namespace whose init is
+// this program re-executed (/proc/self/exe; the package's init function
+// serves it before main runs, so any program or test binary that imports
+// the package can host sandboxes): when the session ends, or the emulator
+// dies however it dies, the init dies and the kernel kills every process
+// of the namespace, and its mounts vanish with it. For the next new
+// session, one sandbox per egress setting is kept ready. Unisolated, a
+// command dies with the emulator on Linux (parent-death signal) and Start
+// removes what killed emulators left behind. Pools enforce
+// maxConcurrentSessions for new sessions and destroy sessions idle for the
+// cooldown period, with their processes and files. On Windows, bash comes
+// from Git for Windows or MSYS2 (Start returns ErrNoBash without it, and
+// NewServer skips the test) and only a command's own process is killed.
+//
+// File operations go through an os.Root of the session directory, opened
+// before any command runs, so no path, and no symbolic link a command
+// swaps in, reaches outside it.
 //
 // Options.Scripted replaces process execution with a function, for tests
 // that want fixed answers.

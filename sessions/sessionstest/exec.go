@@ -454,28 +454,31 @@ func (s *Server) runProcess(ctx context.Context, ss *session, req ExecRequest) E
 	if argv == nil {
 		argv = []string{"bash", "-c", req.ShellCommand}
 	}
-	path, err := lookPath(argv[0])
-	if err != nil {
-		return ExecResult{ExitCode: -1, ErrorCode: "CommandStartError",
-			ErrorMessage: fmt.Sprintf("cannot start %q: %v (PATH is %s)", argv[0], err, sessionPATH)}
+	path := ""
+	if ss.sb == nil {
+		var err error
+		if path, err = lookPath(argv[0]); err != nil {
+			return ExecResult{ExitCode: -1, ErrorCode: "CommandStartError",
+				ErrorMessage: fmt.Sprintf("cannot start %q: %v (PATH is %s)", argv[0], err, sessionPATH)}
+		}
 	}
 	// The streams go to files, not pipes: the process writes straight to
 	// disk and no goroutine has to copy its output, so nothing it wrote
 	// before exiting can be lost, however busy the machine is, and a
 	// background process that keeps the streams open delays nothing.
-	stdout, err := os.CreateTemp(s.streams, "out-*")
+	stdout, err := s.newStream("out")
 	if err != nil {
 		return startError(argv[0], err)
 	}
 	defer closeRemove(stdout)
-	stderr, err := os.CreateTemp(s.streams, "err-*")
+	stderr, err := s.newStream("err")
 	if err != nil {
 		return startError(argv[0], err)
 	}
 	defer closeRemove(stderr)
 	var stdin *os.File
 	if req.Stdin != "" {
-		if stdin, err = os.CreateTemp(s.streams, "in-*"); err == nil {
+		if stdin, err = s.newStream("in"); err == nil {
 			defer closeRemove(stdin)
 			_, err = stdin.WriteString(req.Stdin)
 			if err == nil {
@@ -485,6 +488,10 @@ func (s *Server) runProcess(ctx context.Context, ss *session, req ExecRequest) E
 		if err != nil {
 			return startError(argv[0], err)
 		}
+	}
+
+	if ss.sb != nil {
+		return s.runSandboxed(ctx, ss, req, argv, stdin, stdout, stderr)
 	}
 
 	cmd := exec.CommandContext(ctx, path, argv[1:]...)
@@ -535,15 +542,9 @@ func (s *Server) runProcess(ctx context.Context, ss *session, req ExecRequest) E
 		killGroup(pgid)
 	}
 
-	res := ExecResult{}
-	var rerr error
-	res.Stdout, rerr = s.readStream(stdout, req.OutputStreamsMaxLength, true)
-	if rerr == nil {
-		res.Stderr, rerr = s.readStream(stderr, req.OutputStreamsMaxLength, false)
-	}
-	if rerr != nil {
-		return ExecResult{ExitCode: -1, Stdout: res.Stdout, ErrorCode: "InternalServerError",
-			ErrorMessage: "the emulator could not read the command's output back: " + rerr.Error()}
+	res, ok := s.readOutput(stdout, stderr, req.OutputStreamsMaxLength)
+	if !ok {
+		return res
 	}
 	if ctx.Err() != nil {
 		return timeoutResult(ctx, req, res)
@@ -555,6 +556,71 @@ func (s *Server) runProcess(ctx context.Context, ss *session, req ExecRequest) E
 		res.ErrorMessage = waitErr.Error()
 	}
 	return res
+}
+
+// sandboxEnv is the environment of every command of a sandboxed session
+// (nothing from the host): root's, in /mnt/data.
+var sandboxEnv = []string{
+	"PATH=" + sessionPATH,
+	"HOME=" + sandboxHome,
+	"PWD=" + sandboxDataDir,
+	"LANG=C.UTF-8",
+	"TERM=dumb",
+}
+
+// sandboxDataDir is /mnt/data, the session's file store, as the commands
+// of a sandboxed session see it.
+const sandboxDataDir = "/mnt/data"
+
+// sandboxHome is HOME in a sandboxed session: root's home, empty and
+// private to the session.
+const sandboxHome = "/root"
+
+// runSandboxed runs argv in the session's sandbox, in /mnt/data, with the
+// given streams.
+func (s *Server) runSandboxed(ctx context.Context, ss *session, req ExecRequest, argv []string, stdin, stdout, stderr *os.File) ExecResult {
+	s.mu.Lock()
+	s.running++
+	s.mu.Unlock()
+	stopTrim := trimStreams(int64(req.OutputStreamsMaxLength), stdout, stderr)
+	code, notStarted, err := ss.sb.run(ctx.Done(), argv, sandboxEnv, stdin, stdout, stderr)
+	stopTrim()
+	s.mu.Lock()
+	s.running--
+	s.mu.Unlock()
+	if notStarted != "" {
+		return ExecResult{ExitCode: -1, ErrorCode: "CommandStartError", ErrorMessage: notStarted}
+	}
+	res, ok := s.readOutput(stdout, stderr, req.OutputStreamsMaxLength)
+	if !ok {
+		return res
+	}
+	if ctx.Err() != nil {
+		return timeoutResult(ctx, req, res)
+	}
+	if err != nil {
+		res.ExitCode = -1
+		res.ErrorCode = "ExecutionCanceled"
+		res.ErrorMessage = "the session's sandbox ended while the command ran; its processes were killed"
+		return res
+	}
+	res.ExitCode = code
+	return res
+}
+
+// readOutput reads a finished command's streams back; when that fails
+// (ok false) the result is the error to answer.
+func (s *Server) readOutput(stdout, stderr *os.File, max int) (res ExecResult, ok bool) {
+	var err error
+	res.Stdout, err = s.readStream(stdout, max, true)
+	if err == nil {
+		res.Stderr, err = s.readStream(stderr, max, false)
+	}
+	if err != nil {
+		return ExecResult{ExitCode: -1, Stdout: res.Stdout, ErrorCode: "InternalServerError",
+			ErrorMessage: "the emulator could not read the command's output back: " + err.Error()}, false
+	}
+	return res, true
 }
 
 // streamSlack is how far a stream file may grow beyond its cap before
@@ -594,6 +660,26 @@ func startError(name string, err error) ExecResult {
 		ErrorMessage: fmt.Sprintf("cannot start %q: %v", name, err)}
 }
 
+// newStream makes a file for a command's stream. When sessions are
+// sandboxes the server has no directory: the file is made in Options.Dir
+// (or the temporary directory) and unlinked at once, so nothing is left
+// on disk whatever happens to the emulator. closeRemove disposes of it.
+func (s *Server) newStream(kind string) (*os.File, error) {
+	if !s.iso.Sandboxed {
+		return os.CreateTemp(s.streams, kind+"-*")
+	}
+	f, err := os.CreateTemp(s.streams, "sessionstest-"+kind+"-*")
+	if err == nil {
+		err = os.Remove(f.Name())
+		if err != nil {
+			_ = f.Close()
+			f = nil
+		}
+	}
+	return f, err
+}
+
+// closeRemove closes a stream file and removes it.
 func closeRemove(f *os.File) {
 	_ = f.Close()
 	_ = os.Remove(f.Name())

@@ -131,18 +131,29 @@ func TestEnvironmentIsMinimalAndRootedInSessionDir(t *testing.T) {
 	m := c.sh(sid, "env | sort; echo cwd=$(pwd)")
 	dir, ok := s.SessionDir(DefaultPoolName, sid)
 	require.True(t, ok)
-	dir, err := filepath.EvalSymlinks(dir)
-	require.NoError(t, err)
+	if !s.iso.Sandboxed {
+		var err error
+		dir, err = filepath.EvalSymlinks(dir)
+		require.NoError(t, err)
+	}
 	out := stdout(m)
 	assert.NotContains(t, out, "SESSIONSTEST_HOST_SECRET")
 	assert.NotContains(t, out, "do-not-leak")
 	assert.Contains(t, out, "PATH="+sessionPATH+"\n")
 	assert.Contains(t, out, "LANG=C.UTF-8\n")
 	assert.Contains(t, out, "TERM=dumb\n")
-	assert.Contains(t, out, "HOME=")
-	assert.Contains(t, out, "SESSIONSTEST_MARK=")
-	assert.Regexp(t, `(?m)^SHELLPOOL_FILES_ROOT=.+$`, out, "the files root is named for the Run layer")
-	assert.Contains(t, out, "cwd="+dir+"\n")
+	if s.iso.Sandboxed {
+		// /mnt/data is real: nothing needs to name it.
+		assert.Contains(t, out, "HOME=/root\n")
+		assert.NotContains(t, out, "SESSIONSTEST_MARK=")
+		assert.NotContains(t, out, "SHELLPOOL_FILES_ROOT=")
+		assert.Contains(t, out, "cwd=/mnt/data\n")
+	} else {
+		assert.Contains(t, out, "HOME=")
+		assert.Contains(t, out, "SESSIONSTEST_MARK=")
+		assert.Regexp(t, `(?m)^SHELLPOOL_FILES_ROOT=.+$`, out, "the files root is named for the Run layer")
+		assert.Contains(t, out, "cwd="+dir+"\n")
+	}
 
 	// Files a command writes are in the session's directory.
 	c.sh(sid, "echo data > made.txt")
@@ -177,7 +188,13 @@ func TestTimeoutKillsTheWholeProcessGroup(t *testing.T) {
 	require.NoError(t, err)
 	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
 	require.NoError(t, err)
-	assert.True(t, eventually(5*time.Second, func() bool { return !processAlive(pid) }), "background child %d survived the timeout", pid)
+	if s.iso.Sandboxed {
+		// Its host pid, if it still runs.
+		pid = s.HostPID(DefaultPoolName, sid, pid)
+		m := c.sh(sid, "kill -0 $(cat child.pid) 2>/dev/null && echo alive || echo dead")
+		assert.Equal(t, "dead\n", stdout(m), "the background child survived the timeout")
+	}
+	assert.True(t, pid == 0 || eventually(5*time.Second, func() bool { return !processAlive(pid) }), "background child %d survived the timeout", pid)
 }
 
 func TestTimeoutDefaultsAndCap(t *testing.T) {
@@ -451,18 +468,16 @@ func TestSessionForgetsOldestFinishedExecutions(t *testing.T) {
 func TestRunawayOutputDoesNotFillTheDisk(t *testing.T) {
 	t.Parallel()
 	needUnix(t)
-	s := setup(t, nil)
+	dir := t.TempDir()
+	s := setup(t, &Options{Dir: dir})
 	c := newRaw(t, s)
 	sid := newSID()
 	r := c.exec(sid, map[string]any{"shellCommand": "yes", "timeoutInSeconds": 3, "executionType": "Asynchronous"}, nil)
 	require.Equal(t, http.StatusAccepted, r.status)
 	var most int64
 	for {
-		entries, _ := os.ReadDir(s.streams)
-		for _, e := range entries {
-			if fi, err := e.Info(); err == nil {
-				most = max(most, allocatedBytes(fi))
-			}
+		for _, fi := range streamFiles(s) {
+			most = max(most, allocatedBytes(fi))
 		}
 		g := c.do(http.MethodGet, "/executions/"+r.header.Get("operation-id"), sid, nil, nil, nil)
 		if m := g.json(t); m["status"] != "Running" {
@@ -476,7 +491,36 @@ func TestRunawayOutputDoesNotFillTheDisk(t *testing.T) {
 	// what 50 ms of writing adds).
 	assert.Less(t, most, int64(streamSlack+256<<20), "an output file used %d bytes of disk", most)
 	t.Logf("largest output file: %d bytes on disk", most)
-	entries, err := os.ReadDir(s.streams)
-	require.NoError(t, err)
-	assert.Empty(t, entries, "the stream files are removed")
+	assert.Empty(t, streamFiles(s), "the stream files are removed")
+	if s.iso.Sandboxed {
+		entries, err := os.ReadDir(dir)
+		require.NoError(t, err)
+		assert.Empty(t, entries, "a sandboxing server keeps nothing on disk")
+	}
+}
+
+// streamFiles returns the output files of the server's commands: those in
+// its streams directory, and (sandboxed) the unlinked ones this process
+// holds open.
+func streamFiles(s *Server) []os.FileInfo {
+	var out []os.FileInfo
+	if !s.iso.Sandboxed {
+		entries, _ := os.ReadDir(s.streams)
+		for _, e := range entries {
+			if fi, err := e.Info(); err == nil {
+				out = append(out, fi)
+			}
+		}
+		return out
+	}
+	fds, _ := os.ReadDir("/proc/self/fd")
+	for _, e := range fds {
+		p := "/proc/self/fd/" + e.Name()
+		if target, err := os.Readlink(p); err == nil && strings.HasPrefix(target, filepath.Join(s.streams, "sessionstest-")) {
+			if fi, err := os.Stat(p); err == nil {
+				out = append(out, fi)
+			}
+		}
+	}
+	return out
 }

@@ -209,3 +209,23 @@ func needUnix(t *testing.T) {
 		t.Skip("needs Unix processes and paths; the emulator runs commands with Git for Windows' or MSYS2's bash here, without process groups")
 	}
 }
+
+// HostPID returns the pid, as the test sees it, of the process that the
+// session's commands know as pid: the same number for an unisolated
+// session, its host pid for a sandboxed one (its own PID namespace), or 0
+// when there is no such process or session. Call it while the session lives.
+func (s *Server) HostPID(poolName, sid string, pid int) int {
+	st, unlock := s.stateOf(poolName)
+	var ss *session
+	if st != nil {
+		ss = st.sessions[sid]
+	}
+	unlock()
+	switch {
+	case ss == nil:
+		return 0
+	case ss.sb == nil:
+		return pid
+	}
+	return ss.sb.hostPID(pid)
+}

@@ -232,42 +232,43 @@ func TestNoOutputLostUnderCPUPressure(t *testing.T) {
 func TestSetsidChildrenDieWithTheSession(t *testing.T) {
 	needUnix(t)
 	t.Parallel()
-	if !sweepSupported {
-		t.Skip("finding processes that left their process group needs /proc (Linux)")
-	}
 	if _, err := lookPath("setsid"); err != nil {
 		t.Skip("no setsid on the session PATH")
 	}
 	s := setup(t, roomy())
-	c := newRaw(t, s)
-	start := func(sid string) int {
-		m := c.sh(sid, "setsid sh -c 'echo $$ > escaped.pid; exec sleep 1000' > /dev/null 2>&1 < /dev/null & sleep 0.01; while [ ! -s escaped.pid ]; do sleep 0.01; done; cat escaped.pid")
+	if !s.iso.Sandboxed && !sweepSupported {
+		t.Skip("finding processes that left their process group needs /proc (Linux) or sandboxes")
+	}
+	start := func(s *Server, sid string) int {
+		m := newRaw(t, s).sh(sid, "setsid sh -c 'echo $$ > escaped.pid; exec sleep 1000' > /dev/null 2>&1 < /dev/null & sleep 0.01; while [ ! -s escaped.pid ]; do sleep 0.01; done; cat escaped.pid")
 		pid, err := strconv.Atoi(strings.TrimSpace(stdout(m)))
 		require.NoError(t, err, "stdout %q", stdout(m))
+		pid = s.HostPID(DefaultPoolName, sid, pid)
 		require.True(t, processAlive(pid))
 		return pid
 	}
 	sid := newSID()
-	pid := start(sid)
-	r := c.do(http.MethodDelete, "/session", sid, nil, nil, nil)
+	pid := start(s, sid)
+	r := newRaw(t, s).do(http.MethodDelete, "/session", sid, nil, nil, nil)
 	require.Equal(t, http.StatusNoContent, r.status)
 	assert.True(t, eventually(5*time.Second, func() bool { return !processAlive(pid) }), "setsid child %d survived DeleteSession", pid)
 
 	other := setup(t, nil)
-	oc := newRaw(t, other)
-	m := oc.sh(newSID(), "setsid sleep 1000 > /dev/null 2>&1 < /dev/null & echo $!")
-	bash, err := strconv.Atoi(strings.TrimSpace(stdout(m)))
-	require.NoError(t, err)
 	var escaped int
-	require.True(t, eventually(5*time.Second, func() bool {
-		// setsid forks when it is a group leader; find the sleep by its mark.
-		pids := markedPIDs(other.mark)
-		if len(pids) > 0 {
-			escaped = pids[0]
-		}
-		return escaped > 0
-	}))
-	_ = bash
+	if other.iso.Sandboxed {
+		escaped = start(other, newSID())
+	} else {
+		oc := newRaw(t, other)
+		oc.sh(newSID(), "setsid sleep 1000 > /dev/null 2>&1 < /dev/null &")
+		require.True(t, eventually(5*time.Second, func() bool {
+			// setsid forks when it is a group leader; find the sleep by its mark.
+			pids := markedPIDs(other.mark)
+			if len(pids) > 0 {
+				escaped = pids[0]
+			}
+			return escaped > 0
+		}))
+	}
 	other.Close()
 	assert.True(t, eventually(5*time.Second, func() bool { return !processAlive(escaped) }), "setsid child %d survived Close", escaped)
 	assert.Empty(t, markedPIDs(other.mark), "no marked process is left")
@@ -359,6 +360,7 @@ func TestDetachedBackgroundProcessOutlivesItsExecution(t *testing.T) {
 	}), "the background process ran on after its execution")
 	pid, err := strconv.Atoi(strings.TrimSpace(stdout(c.sh(sid, "cat bg.pid"))))
 	require.NoError(t, err)
+	pid = s.HostPID(DefaultPoolName, sid, pid)
 	assert.True(t, processAlive(pid), "still running while the session lives")
 	require.Equal(t, http.StatusNoContent, c.do(http.MethodDelete, "/session", sid, nil, nil, nil).status)
 	assert.True(t, eventually(5*time.Second, func() bool { return !processAlive(pid) }), "the session's end stops it")
@@ -421,12 +423,29 @@ func TestKilledEmulatorLeavesNoOrphans(t *testing.T) {
 	bgPID, _ := strconv.Atoi(f[1])
 	root := f[2]
 	assert.True(t, eventually(5*time.Second, func() bool { return !processAlive(cmdPID) }), "the running command died with its emulator")
+	if root == "-" {
+		// Sandboxed: the kernel ended the whole sandbox with its init,
+		// and the emulator had nothing on disk to leave behind.
+		assert.True(t, eventually(5*time.Second, func() bool { return !processAlive(bgPID) }), "the background process died with its emulator")
+		entries, err := os.ReadDir(dir)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"pids"}, entryNames(entries), "a killed sandboxing emulator left files behind")
+		return
+	}
 	assert.DirExists(t, root)
 
-	s := setup(t, &Options{Dir: dir})
+	s := setup(t, &Options{Dir: dir, Isolation: IsolationOff})
 	assert.True(t, eventually(5*time.Second, func() bool { return !processAlive(bgPID) }), "the next Start killed the orphan")
 	assert.NoDirExists(t, root, "the next Start removed the dead emulator's directory")
 	_ = s
+}
+
+func entryNames(entries []os.DirEntry) []string {
+	var out []string
+	for _, e := range entries {
+		out = append(out, e.Name())
+	}
+	return out
 }
 
 // helperEmulator runs in the helper process: it starts an emulator in dir,
@@ -462,7 +481,16 @@ func helperEmulator(dir string) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	_ = os.WriteFile(filepath.Join(dir, "pids"), []byte(cmdPID+" "+bgPID+" "+s.root), 0o644)
+	// The pids the test binary sees (a sandbox has its own PID namespace).
+	hostPID := func(p string) string {
+		n, _ := strconv.Atoi(p)
+		return strconv.Itoa(s.HostPID(DefaultPoolName, sid, n))
+	}
+	root := s.root
+	if root == "" {
+		root = "-" // sandboxed: no directory
+	}
+	_ = os.WriteFile(filepath.Join(dir, "pids"), []byte(hostPID(cmdPID)+" "+hostPID(bgPID)+" "+root), 0o644)
 	p, _ := os.FindProcess(os.Getpid())
 	_ = p.Kill()
 	select {}

@@ -54,6 +54,12 @@ const (
 	// when Options.MaxRecordedRequests is zero.
 	DefaultMaxRecordedRequests = 1000
 
+	// DefaultSandboxBytes is the writable space of a sandboxed session
+	// when Options.SandboxBytes is zero: 512 MiB for its /mnt/data, /tmp,
+	// /root and the copy-on-write layer over the system directories
+	// together.
+	DefaultSandboxBytes = 512 << 20
+
 	// ContainerTypeShell is the container type of shell session pools, the
 	// only type whose executions the emulator runs.
 	ContainerTypeShell = "Shell"
@@ -107,7 +113,9 @@ type Options struct {
 
 	// Dir is where the server creates its own directory (named
 	// sessionstest-*) that holds the session directories; Close removes it.
-	// Default: os.TempDir().
+	// Default: os.TempDir(). Sandboxed sessions keep their files in memory
+	// (see SandboxBytes): the server then makes no directory, and only
+	// unlinked files for commands' output.
 	Dir string
 
 	// PageSize is the number of items per page of file and session lists.
@@ -142,10 +150,29 @@ type Options struct {
 	// the delay off.
 	PrincipalNotFoundFor time.Duration
 
+	// Isolation chooses whether sessions are sandboxes (Linux namespaces:
+	// own /mnt/data and file system view, processes, and network per the
+	// pool's EgressEnabled; see the package documentation). The zero value,
+	// IsolationAuto, sandboxes where the kernel allows it and warns
+	// otherwise; the IsolationEnv environment variable can change it then.
+	Isolation Isolation
+
+	// SandboxBytes bounds the writable space of each sandboxed session:
+	// its /mnt/data, /tmp, /root and its changes to the system directories
+	// share one tmpfs of this size, held in memory only as far as it is
+	// used. A command that fills it gets "No space left on device" (ENOSPC);
+	// other sessions are unaffected. Default DefaultSandboxBytes.
+	SandboxBytes int64
+
+	// sandboxFault makes a sandbox set-up step fail on purpose (tests).
+	sandboxFault string
+
 	// TB, when set, registers Close with TB.Cleanup. NewServer reports a
 	// start failure through it: TB.Skip when bash cannot be found (an
 	// ErrNoBash error, so tests that need commands skip on machines without
-	// bash), TB.Fatal otherwise.
+	// bash), TB.Fatal otherwise (an *IsolationError included). It also
+	// gets, through TB.Log, the one warning of IsolationAuto when sessions
+	// cannot be sandboxes.
 	TB testing.TB
 }
 
@@ -221,8 +248,12 @@ type Pool struct {
 	// Cooldown is the lifecycle's cooldown period: a session idle this long
 	// is destroyed. Zero means DefaultCooldown; negative means never.
 	Cooldown time.Duration
-	// EgressEnabled records the pool's sessionNetworkConfiguration. The
-	// emulator reports it but cannot block a local process's network access.
+	// EgressEnabled is the pool's sessionNetworkConfiguration. Without it
+	// (the service's default), a sandboxed session has a network of its
+	// own with loopback only: nothing leaves it, not even to the host's
+	// loopback. With it, a sandboxed session shares the host's network,
+	// which (unlike live egress) includes the host's loopback. Unisolated
+	// sessions always share the host's network.
 	EgressEnabled bool
 }
 
@@ -244,7 +275,7 @@ type ExecRequest struct {
 	Timeout time.Duration
 	// OutputStreamsMaxLength is the per-stream output cap in bytes.
 	OutputStreamsMaxLength int
-	// Dir is the session's working directory on the local disk.
+	// Dir is the session's directory on the local disk (its /mnt/data).
 	Dir string
 }
 

@@ -61,6 +61,8 @@ type Server struct {
 	reqs    []RecordedRequest
 	running int // processes (or scripted calls) running now
 	bashVer string
+	iso     IsolationStatus
+	spares  spares // ready sandboxes (spares.go)
 
 	ctl poolControls // SetPoolControl (poolcontrol.go)
 }
@@ -163,6 +165,12 @@ func Start(o *Options) (*Server, error) {
 		return nil, fmt.Errorf("generate signing key: %w", err)
 	}
 	s.engine = s.newEngine()
+	if s.opts.SandboxBytes <= 0 {
+		s.opts.SandboxBytes = DefaultSandboxBytes
+	}
+	if err := s.resolveIsolation(); err != nil {
+		return nil, err
+	}
 
 	parent := opts.Dir
 	if parent != "" {
@@ -172,24 +180,21 @@ func Start(o *Options) (*Server, error) {
 	} else {
 		parent = os.TempDir()
 	}
-	// What emulators killed before their Close left: their commands (Linux)
-	// and their directories.
-	sweepMarked("")
+	// What emulators killed before their Close left: their unisolated
+	// commands (Linux; a sandbox dies with its emulator) and their
+	// directories.
+	if !s.iso.Sandboxed {
+		sweepMarked("")
+	}
 	removeStaleRoots(parent)
-	d, err := os.MkdirTemp(parent, "sessionstest-")
-	if err != nil {
-		return nil, fmt.Errorf("create session root: %w", err)
-	}
-	s.root = d
-	s.streams = filepath.Join(d, ".streams")
 	s.mark = fmt.Sprintf("%d.%s.", os.Getpid(), randomHex(8))
-	if err := os.Mkdir(s.streams, 0o700); err != nil {
-		_ = os.RemoveAll(s.root)
-		return nil, fmt.Errorf("create session root: %w", err)
-	}
-	if err := os.WriteFile(filepath.Join(d, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o600); err != nil {
-		_ = os.RemoveAll(s.root)
-		return nil, fmt.Errorf("create session root: %w", err)
+	if s.iso.Sandboxed {
+		// Sandboxed sessions keep their files in memory and their
+		// commands' output in unlinked files: the server needs no
+		// directory of its own.
+		s.streams = parent
+	} else if err := s.makeRoot(parent); err != nil {
+		return nil, err
 	}
 
 	cert, certPEM, err := selfSignedCert()
@@ -250,6 +255,26 @@ func Start(o *Options) (*Server, error) {
 	return s, nil
 }
 
+// makeRoot creates the server's directory in parent: the session
+// directories, the commands' output files and the owner file.
+func (s *Server) makeRoot(parent string) error {
+	d, err := os.MkdirTemp(parent, "sessionstest-")
+	if err != nil {
+		return fmt.Errorf("create session root: %w", err)
+	}
+	s.root = d
+	s.streams = filepath.Join(d, ".streams")
+	if err := os.Mkdir(s.streams, 0o700); err != nil {
+		_ = os.RemoveAll(s.root)
+		return fmt.Errorf("create session root: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(d, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o600); err != nil {
+		_ = os.RemoveAll(s.root)
+		return fmt.Errorf("create session root: %w", err)
+	}
+	return nil
+}
+
 // ownerFile, in a server's root directory, holds the pid of the process
 // that runs the server, so a later Start can remove the directories of
 // emulators that were killed before Close.
@@ -306,13 +331,16 @@ func (s *Server) Close() {
 		if idServer != nil {
 			_ = idServer.Close()
 		}
+		s.closeSpares()
 		for _, ss := range all {
 			s.destroySession(ss)
 		}
 		s.wg.Wait()
 		// Whatever a command started that left every process group and
 		// outlived its session's sweep (Linux).
-		sweepMarked(s.mark)
+		if !s.iso.Sandboxed {
+			sweepMarked(s.mark)
+		}
 		if tr, ok := s.client.Transport.(*http.Transport); ok {
 			tr.CloseIdleConnections()
 		}

@@ -369,7 +369,7 @@ func TestCloseLeavesNothingBehind(t *testing.T) {
 		}))
 		return pid
 	}
-	pid, bg := readPID("pid"), readPID("bg.pid")
+	pid, bg := s.HostPID(DefaultPoolName, sid, readPID("pid")), s.HostPID(DefaultPoolName, sid, readPID("bg.pid"))
 	require.True(t, processAlive(pid))
 	assert.Equal(t, 2, s.ProcessCount())
 
@@ -478,6 +478,13 @@ func TestRemovedPoolAllocatesNoSession(t *testing.T) {
 	s.mu.Unlock()
 	assert.Nil(t, ss)
 	require.ErrorIs(t, err, errPoolRemoved)
+	if s.iso.Sandboxed {
+		s.spares.mu.Lock()
+		defer s.spares.mu.Unlock()
+		assert.Empty(t, s.spares.ready, "no sandbox was taken")
+		assert.Empty(t, s.spares.filling, "no sandbox was taken")
+		return
+	}
 	entries, err := os.ReadDir(s.root)
 	require.NoError(t, err)
 	for _, e := range entries {

@@ -3,6 +3,7 @@ package sessionstest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"sort"
 	"sync"
@@ -20,7 +21,8 @@ type session struct {
 	createdAt    time.Time
 	lastAccessed time.Time
 
-	mark   string          // markEnv value of its processes
+	mark   string          // markEnv value of its processes (unisolated)
+	sb     *sandbox        // its sandbox, when isolated
 	ctx    context.Context // canceled when the session is destroyed
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // running executions
@@ -46,6 +48,9 @@ func (s *Server) SessionCount(poolName string) int {
 
 // SessionDir returns the local directory that is the session's /mnt/data,
 // and whether the session exists. Tests may place files there directly.
+// For a sandboxed session it is /proc/<pid>/root/mnt/data, the sandbox's
+// own /mnt/data seen through its init process; it is valid while the
+// session lives.
 func (s *Server) SessionDir(poolName, sessionID string) (string, bool) {
 	st, unlock := s.stateOf(poolName)
 	defer unlock()
@@ -134,21 +139,37 @@ func (s *Server) canAllocateLocked(p *pool) error {
 	return nil
 }
 
-// newSession makes a session and its directory, not yet in its pool.
+// newSession makes a session and its directory (in a new sandbox, when
+// sessions are isolated), not yet in its pool.
 func (s *Server) newSession(p *pool, id string) (*session, error) {
-	dir, err := os.MkdirTemp(s.root, "session-")
-	if err != nil {
+	var sb *sandbox
+	var dir string
+	var err error
+	if s.iso.Sandboxed {
+		sb, err = s.takeSandbox(p.spec.EgressEnabled)
+		if err != nil {
+			return nil, fmt.Errorf("the session's sandbox could not be set up: %w", err)
+		}
+		dir = sb.dataDir()
+	} else if dir, err = os.MkdirTemp(s.root, "session-"); err != nil {
 		return nil, err
 	}
+	// Opened before any command runs: later changes a command makes to the
+	// path (a symbolic link in place of /mnt/data) cannot redirect the
+	// files API.
 	root, err := os.OpenRoot(dir)
 	if err != nil {
-		_ = os.RemoveAll(dir)
+		if sb != nil {
+			sb.kill()
+		} else {
+			_ = os.RemoveAll(dir)
+		}
 		return nil, err
 	}
 	now := s.opts.Now().UTC()
 	ctx, cancel := context.WithCancel(s.ctx)
 	return &session{
-		id: id, dir: dir, root: root, etag: uuid.NewString(),
+		id: id, dir: dir, root: root, sb: sb, etag: uuid.NewString(),
 		mark:      s.mark + randomHex(8),
 		createdAt: now, lastAccessed: now,
 		ctx: ctx, cancel: cancel,
@@ -161,6 +182,18 @@ func (s *Server) newSession(p *pool, id string) (*session, error) {
 func (ss *session) discard() {
 	ss.cancel()
 	ss.closeRoot()
+	ss.removeFiles()
+}
+
+// removeFiles ends the session's sandbox (its processes, mounts and files
+// go with it) or removes its directory.
+func (ss *session) removeFiles() {
+	if ss.sb != nil {
+		// Never RemoveAll the /proc path: once the init is reaped, its
+		// pid may belong to another process.
+		ss.sb.kill()
+		return
+	}
 	_ = os.RemoveAll(ss.dir)
 }
 
@@ -188,6 +221,14 @@ func (s *Server) deleteSession(p *pool, id string) bool {
 // end and removes its directory. The session must already be unlinked.
 func (s *Server) destroySession(ss *session) {
 	ss.cancel()
+	if ss.sb != nil {
+		// The init's death ends every process of the session, however
+		// it detached; the executions then answer ExecutionCanceled.
+		ss.sb.kill()
+		ss.wg.Wait()
+		ss.closeRoot()
+		return
+	}
 	s.mu.Lock()
 	groups := make([]int, 0, len(ss.groups))
 	for pg := range ss.groups {
@@ -202,7 +243,7 @@ func (s *Server) destroySession(ss *session) {
 	// Processes that left their process group (setsid, double fork).
 	sweepMarked(ss.mark)
 	ss.closeRoot()
-	_ = os.RemoveAll(ss.dir)
+	ss.removeFiles()
 }
 
 // ExpireIdle destroys every session that has been idle for its pool's

@@ -39,6 +39,7 @@ func TestSessionGetDeleteAndStop(t *testing.T) {
 		pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
 		return err == nil && pid > 0
 	}))
+	pid = s.HostPID(DefaultPoolName, sid, pid)
 	require.True(t, processAlive(pid))
 
 	g := c.do(http.MethodGet, "/session", sid, nil, nil, nil)
@@ -178,6 +179,8 @@ func TestIdleSessionsExpireAfterCooldown(t *testing.T) {
 	require.NoError(t, err)
 	bg, err := strconv.Atoi(strings.TrimSpace(string(b)))
 	require.NoError(t, err)
+	bg = s.HostPID(DefaultPoolName, idle, bg)
+	require.True(t, processAlive(bg))
 
 	clock.Advance(59 * time.Minute)
 	assert.Equal(t, 0, s.ExpireIdle())
