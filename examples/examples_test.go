@@ -25,6 +25,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shellpool/shellpool/internal/testpar"
 	"github.com/shellpool/shellpool/pool"
 )
 
@@ -66,7 +67,7 @@ func buildAndRun(m *testing.M) int {
 		return 1
 	}
 	binDir = dir
-	return m.Run()
+	return testpar.Main(m, 8) // the tests mostly wait for the programs they run
 }
 
 // binCache returns the directory the examples are built into: one per
