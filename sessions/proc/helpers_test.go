@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/rand"
 	"net/http"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -15,10 +16,15 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shellpool/shellpool/internal/testpar"
 	"github.com/shellpool/shellpool/sessions"
 	"github.com/shellpool/shellpool/sessions/proc"
 	"github.com/shellpool/shellpool/sessions/sessionstest"
 )
+
+// TestMain runs up to 8 parallel tests at once: each has its own emulator,
+// and they mostly wait for its bash processes and for timeouts.
+func TestMain(m *testing.M) { os.Exit(testpar.Main(m, 8)) }
 
 // emuOptions are the emulator options of the package's tests: the live
 // behaviour (the default) with the flat file store live pools have (bare

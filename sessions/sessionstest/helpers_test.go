@@ -18,7 +18,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shellpool/shellpool/internal/azname"
+	"github.com/shellpool/shellpool/internal/testpar"
 )
+
+// TestMain runs up to 8 parallel tests at once: they mostly wait for the
+// bash processes of their emulators, for timeouts and for the az CLI.
+func TestMain(m *testing.M) { os.Exit(testpar.Main(m, 8)) }
 
 const apiVersion = "2025-02-02-preview"
 
