@@ -32,7 +32,7 @@ import (
 var programs = []string{
 	"setup", "deploy-pool", "create-identity", "assign-role", "get-token", "execute",
 	"verify", "cleanup", "quickstart", "files", "async-execute", "emulator", "multiuser",
-	"run", "background", "shell", "pool-mcp", "mcp-server",
+	"run", "background", "workspace", "pool-mcp", "mcp-server",
 }
 
 // binDir holds every example, built by TestMain before any test starts, so
@@ -266,7 +266,7 @@ func TestExamplesInEmulatorMode(t *testing.T) {
 		{name: "background", program: "background", args: []string{"-emulator"},
 			want: []string{`(?m)^Started process [0-9a-f]{24}$`, `(?m)^live: tick 1\nlive: tick 2$`,
 				`(?m)^re-attached, whole output:\ntick 1\ntick 2\ntick 3\ntick 4\ntick 5\nExit code: 4$`}},
-		{name: "shell", program: "shell", args: []string{"-emulator"},
+		{name: "workspace", program: "workspace", args: []string{"-emulator"},
 			want: []string{`(?m)^Uploaded 4 files in 1 directories \(370 bytes\) in 1 upload\(s\)$`,
 				`(?m)^\[release\] building\n\[release\] built: greet\nPASS greet world\nPASS greet Azure\nTests exit code: 0\nDownloaded out/greet -rwxr-xr-x 63 bytes$`}},
 		{name: "pool-mcp", program: "pool-mcp", args: []string{"-emulator"},

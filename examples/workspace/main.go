@@ -1,4 +1,4 @@
-// Command shell goes beyond the tutorial: it uploads a small repository into
+// Command workspace goes beyond the tutorial: it uploads a small repository into
 // a session in one archive (shell.UploadDir), builds and tests it in a
 // persistent shell whose working directory, variables and functions carry
 // over from one command to the next (shell.Open, Shell.Exec), streams the
@@ -8,12 +8,12 @@
 //
 // Against Azure, after the tutorial's steps:
 //
-//	AZURE_SUBSCRIPTION_ID=<id> go run ./examples/shell
+//	AZURE_SUBSCRIPTION_ID=<id> go run ./examples/workspace
 //
 // or against the local emulator (see emulator.go, which you leave out when
 // copying this program):
 //
-//	go run ./examples/shell -emulator
+//	go run ./examples/workspace -emulator
 //
 // -src names the repository to upload; by default the program writes a
 // tiny one (a bash "project" with a build and a test script) to a
@@ -43,7 +43,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if err := run(ctx, loadSettings()); err != nil {
-		fmt.Fprintln(os.Stderr, "shell:", err)
+		fmt.Fprintln(os.Stderr, "workspace:", err)
 		os.Exit(1)
 	}
 }
