@@ -26,7 +26,7 @@ import (
 // loadUsers sizes TestLoad and TestFailover. The figure is 1,000
 // users: go test ./sessions/fleet -run 'TestLoad|TestFailover' -fleet.users=1000
 var (
-	loadUsers = flag.Int("fleet.users", 0, "simulated users of TestLoad and TestFailover (default 100, or 30 with -short)")
+	loadUsers = flag.Int("fleet.users", 0, "simulated users of TestLoad, TestFailover and TestReplicas (default 100; TestLoad and TestFailover: 30 with -short or -race)")
 	loadBash  = flag.Bool("fleet.bash", false, "TestLoad and TestFailover: run every command with bash in the emulator instead of the in-process function")
 )
 
@@ -38,6 +38,16 @@ func users(t *testing.T) int {
 		return 30
 	}
 	return 100
+}
+
+// loadTestUsers sizes TestLoad and TestFailover: users(t), or 30 under
+// the race detector, where 150 calls over 13 free slots still meet
+// capacity answers and a fail-over at every step, and 500 take minutes.
+func loadTestUsers(t *testing.T) int {
+	if raceEnabled && *loadUsers == 0 {
+		return 30
+	}
+	return users(t)
 }
 
 // loadEmu starts the emulator of the load tests. By default the commands
@@ -187,7 +197,7 @@ func percentile(d []time.Duration, p float64) time.Duration {
 // a foreign session, so the fleet meets real capacity answers).
 func TestLoad(t *testing.T) {
 	t.Parallel()
-	n := users(t)
+	n := loadTestUsers(t)
 	names := []string{"poola", "poolb", "poolc"}
 	srv := loadEmu(t, names...)
 	foreign := foreignSessions(t, srv)
@@ -263,7 +273,7 @@ func TestLoad(t *testing.T) {
 // TestFailover: one of three pools becomes unreachable halfway through.
 func TestFailover(t *testing.T) {
 	t.Parallel()
-	n := users(t)
+	n := loadTestUsers(t)
 	names := []string{"poola", "poolb", "poolc"}
 	srv := loadEmu(t, names...)
 	f := newFleet(t, srv, loadSlots, names, nil)

@@ -124,14 +124,17 @@ func TestReplicas(t *testing.T) {
 
 	// One replica runs the same calls at the same time, against an
 	// emulator of its own: both runs see the same load on the machine, so
-	// their ratio does not depend on what else runs.
-	baseSrv := newEmu(t, slots, nil, names...)
+	// their ratio does not depend on what else runs. The drill is about
+	// the fleets, not the sandboxes (sessionstest tests those): sessions
+	// are plain processes here, as a sandbox per session (hundreds, as
+	// slots are reclaimed) makes the drill 5x slower under -race.
+	baseSrv := newEmu(t, slots, &sessionstest.Options{Isolation: sessionstest.IsolationOff}, names...)
 	one, oneLogs := newFleets(baseSrv, 1)
 	single := make([]replicaCall, len(calls))
 	for i, c := range calls {
 		single[i] = replicaCall{replica: 0, user: c.user}
 	}
-	srv := newEmu(t, slots, nil, names...)
+	srv := newEmu(t, slots, &sessionstest.Options{Isolation: sessionstest.IsolationOff}, names...)
 	three, logs := newFleets(srv, 3)
 	var base, got replicaRun
 	var wg sync.WaitGroup
