@@ -214,7 +214,7 @@ func TestDeleteRefusedOnceRecovers(t *testing.T) {
 	require.Eventually(t, func() bool {
 		p := f.Stats().Pools[0]
 		return p.Live == p.InUse+p.Kept && p.Deleting == 0
-	}, 30*time.Second, 10*time.Millisecond, "the counts converge")
+	}, 2*time.Minute, 10*time.Millisecond, "the counts converge")
 	assert.Equal(t, 1, srv.SessionCount("poola"))
 	t.Logf("503 on the reclaiming delete (Retry-After %s): the waiting call took %s (%s after the Retry-After ended); pool %s",
 		retryAfter, took.Round(time.Millisecond), (took - retryAfter).Round(time.Millisecond), r.Pool)
@@ -282,7 +282,7 @@ func TestCountsConvergeAfterFaults(t *testing.T) {
 			}
 		}
 		return true
-	}, 30*time.Second, 10*time.Millisecond, "counts converge")
+	}, 2*time.Minute, 10*time.Millisecond, "counts converge")
 	st := f.Stats()
 	for i, p := range st.Pools {
 		assert.Equal(t, p.Kept, srv.SessionCount(names[i]), "pool %s holds exactly the kept sessions", p.Name)

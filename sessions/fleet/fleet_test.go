@@ -79,7 +79,7 @@ func TestFairnessOneBusyUserCannotStarveOthers(t *testing.T) {
 		go run(fleet.User{ID: fmt.Sprint("other", i)}, fmt.Sprintf("other-%d", i))
 	}
 	// The others wait for the slot; the busy user's calls wait for its turn.
-	require.Eventually(t, func() bool { return f.Stats().Waiting == 5 }, 10*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return f.Stats().Waiting == 5 }, 2*time.Minute, time.Millisecond)
 	close(g.release)
 	wg.Wait()
 	close(errs)
@@ -189,7 +189,7 @@ func TestKeepReusesAndExpires(t *testing.T) {
 	assert.Equal(t, "kept\n", r.Stdout, "the user's next call reuses the kept session")
 	assert.EqualValues(t, 1, f.Stats().Reused)
 	assert.Equal(t, 1, srv.SessionCount("poola"))
-	require.Eventually(t, func() bool { return srv.SessionCount("poola") == 0 && f.Stats().Pools[0].Live == 0 }, 10*time.Second, 5*time.Millisecond, "an idle kept session is deleted after KeepIdle")
+	require.Eventually(t, func() bool { return srv.SessionCount("poola") == 0 && f.Stats().Pools[0].Live == 0 }, 2*time.Minute, 5*time.Millisecond, "an idle kept session is deleted after KeepIdle")
 }
 
 func TestReleaseDeleteStartsFresh(t *testing.T) {
@@ -199,7 +199,7 @@ func TestReleaseDeleteStartsFresh(t *testing.T) {
 	u := fleet.User{ID: "alice"}
 	_, err := f.Execute(t.Context(), u, sessions.ShellCommand("echo x > f"), nil)
 	require.NoError(t, err)
-	require.Eventually(t, func() bool { return srv.SessionCount("poola") == 0 }, 10*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return srv.SessionCount("poola") == 0 }, 2*time.Minute, time.Millisecond)
 	r, err := f.Execute(t.Context(), u, sessions.ShellCommand("ls"), nil)
 	require.NoError(t, err)
 	assert.Empty(t, r.Stdout, "every call starts in a fresh session")
@@ -283,12 +283,12 @@ func TestFailoverKeepsServingAUserWhosePoolIsDown(t *testing.T) {
 	require.NoError(t, srv.SetPoolControl(home, sessionstest.PoolControl{}))
 	// Once the pool is back, the fleet deletes the session it left there
 	// in the background; no Reap needed.
-	require.Eventually(t, func() bool { return srv.SessionCount(home) == 0 }, 30*time.Second, 10*time.Millisecond,
+	require.Eventually(t, func() bool { return srv.SessionCount(home) == 0 }, 2*time.Minute, 10*time.Millisecond,
 		"the session left behind is deleted once its pool is back")
 	require.Eventually(t, func() bool {
 		p := f.Stats().Pools[poolIndex(names, home)]
 		return p.Live == 0 && p.Deleting == 0
-	}, 30*time.Second, 10*time.Millisecond, "and its slot is free")
+	}, 2*time.Minute, 10*time.Millisecond, "and its slot is free")
 	res, err := f.Reap(t.Context(), &fleet.ReapOptions{All: true})
 	require.NoError(t, err)
 	assert.Equal(t, 1, res.Deleted, "the kept session")
@@ -461,7 +461,7 @@ func TestBackgroundReaper(t *testing.T) {
 		o.ReapIdle = time.Millisecond
 		o.ReapInterval = 10 * time.Millisecond
 	})
-	require.Eventually(t, func() bool { return srv.SessionCount("poola") == 0 }, 10*time.Second, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return srv.SessionCount("poola") == 0 }, 2*time.Minute, 5*time.Millisecond)
 }
 
 func TestLeaseHook(t *testing.T) {

@@ -48,7 +48,7 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 		_, err := f.Execute(t.Context(), fleet.User{ID: "u"}, sessions.ShellCommand("y"), nil)
 		done <- err
 	}()
-	require.Eventually(t, func() bool { return f.Stats().CapacityAnswers == 1 }, 10*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return f.Stats().CapacityAnswers == 1 }, 2*time.Minute, time.Millisecond)
 	_, err = raw.DeleteSession(t.Context(), foreign, nil)
 	require.NoError(t, err)
 	require.NoError(t, <-done)
@@ -67,14 +67,14 @@ func TestCloseFailsWaitersAndDeletesKeptSessions(t *testing.T) {
 		_, err := f.Execute(t.Context(), fleet.User{ID: "waiter"}, sessions.ShellCommand("w"), nil)
 		waitErr <- err
 	}()
-	require.Eventually(t, func() bool { return f.Stats().Waiting == 1 }, 10*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return f.Stats().Waiting == 1 }, 2*time.Minute, time.Millisecond)
 	require.NoError(t, f.Close(t.Context()))
 	assert.ErrorIs(t, <-waitErr, fleet.ErrClosed, "a call waiting for a slot fails with ErrClosed")
 	_, err = f.Acquire(t.Context(), fleet.User{ID: "late"}, nil)
 	assert.ErrorIs(t, err, fleet.ErrClosed)
 	require.Equal(t, 1, srv.SessionCount("poola"))
 	l.Release()
-	require.Eventually(t, func() bool { return srv.SessionCount("poola") == 0 }, 10*time.Second, time.Millisecond,
+	require.Eventually(t, func() bool { return srv.SessionCount("poola") == 0 }, 2*time.Minute, time.Millisecond,
 		"a lease released after Close still frees its slot")
 
 	// Close deletes the sessions kept for reuse before it returns.

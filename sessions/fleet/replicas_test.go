@@ -207,7 +207,7 @@ func TestReplicaDeletesNeverCancelAnothersCommand(t *testing.T) {
 	}()
 	<-g.started
 	// A's kept session expires and is deleted while B's command runs.
-	require.Eventually(t, func() bool { return a.Stats().Deletes == 1 }, 10*time.Second, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return a.Stats().Deletes == 1 }, 2*time.Minute, 5*time.Millisecond)
 	close(g.release)
 	require.NoError(t, <-done)
 	assert.Nil(t, resp.Error, "B's command was not cancelled")

@@ -109,7 +109,7 @@ func TestSetsidDoesNotEscapeTimeoutOrKill(t *testing.T) {
 	require.ErrorAs(t, err, &ee)
 	assert.True(t, ee.TimedOut())
 	assert.Equal(t, "started\n", string(out))
-	assert.Eventually(t, func() bool { return marked(t, s, cmd.Process.ID()) == 0 }, 10*time.Second, 20*time.Millisecond,
+	assert.Eventually(t, func() bool { return marked(t, s, cmd.Process.ID()) == 0 }, 2*time.Minute, 20*time.Millisecond,
 		"a setsid child outlived the timeout")
 
 	cmd = proc.Script(s, "setsid sleep 300 >/dev/null 2>&1 & echo started; sleep 300")
@@ -118,9 +118,9 @@ func TestSetsidDoesNotEscapeTimeoutOrKill(t *testing.T) {
 	_, err = io.ReadFull(cmd.Process.Stdout(ctx), line)
 	require.NoError(t, err)
 	require.NoError(t, cmd.Process.Kill(ctx))
-	assert.Eventually(t, func() bool { return marked(t, s, cmd.Process.ID()) == 0 }, 10*time.Second, 20*time.Millisecond,
+	assert.Eventually(t, func() bool { return marked(t, s, cmd.Process.ID()) == 0 }, 2*time.Minute, 20*time.Millisecond,
 		"a setsid child outlived Kill")
-	assert.Eventually(t, func() bool { return srv.ProcessCount() == 0 }, 10*time.Second, 20*time.Millisecond)
+	assert.Eventually(t, func() bool { return srv.ProcessCount() == 0 }, 2*time.Minute, 20*time.Millisecond)
 }
 
 // TestWaitCollectsOutputOfBackgroundWriters: as os/exec's Wait, Run waits
@@ -271,7 +271,7 @@ func TestSessionDeletedDuringRunIsProcessLost(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- proc.Script(s, "sleep 120").Run(ctx) }()
-	require.Eventually(t, func() bool { return srv.ProcessCount() > 0 }, 10*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return srv.ProcessCount() > 0 }, 2*time.Minute, 10*time.Millisecond)
 	require.NoError(t, newClient(t, srv, nil).NewSessionClient(s.ID()).Close(ctx))
 	err := <-done
 	require.ErrorIs(t, err, proc.ErrProcessLost)

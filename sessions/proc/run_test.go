@@ -334,14 +334,14 @@ func TestRunCancelKillsTheCommandAndKeepsItsOutput(t *testing.T) {
 		cmd.Stdout = &out
 		done <- cmd.Run(ctx)
 	}()
-	require.Eventually(t, func() bool { return srv.ProcessCount() > 0 }, 10*time.Second, 10*time.Millisecond)
-	require.Eventually(t, func() bool { return len(sh(t, s, "ls "+proc.FilePrefix+"*.out 2>/dev/null; true")) > 0 }, 10*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return srv.ProcessCount() > 0 }, 2*time.Minute, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return len(sh(t, s, "ls "+proc.FilePrefix+"*.out 2>/dev/null; true")) > 0 }, 2*time.Minute, 10*time.Millisecond)
 	time.Sleep(200 * time.Millisecond)
 	cancel()
 	err := <-done
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.Equal(t, "before\n", out.String(), "the output written until the cancel is kept")
-	assert.Eventually(t, func() bool { return srv.ProcessCount() == 0 }, 10*time.Second, 20*time.Millisecond,
+	assert.Eventually(t, func() bool { return srv.ProcessCount() == 0 }, 2*time.Minute, 20*time.Millisecond,
 		"the cancelled command still runs in the emulator")
 }
 

@@ -127,7 +127,7 @@ func TestARMPoolLifecycleWithRunningCommands(t *testing.T) {
 		b, err := os.ReadFile(dir + "/pid")
 		pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
 		return err == nil && pid > 0
-	}, 5*time.Second, time.Millisecond)
+	}, 2*time.Minute, time.Millisecond)
 	pid = srv.HostPID("armpool", sid, pid)
 
 	var wg sync.WaitGroup

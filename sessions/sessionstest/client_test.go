@@ -185,7 +185,7 @@ func TestARMSide(t *testing.T) {
 		var err error
 		resp, err = c.Execute(t.Context(), sessions.NewSessionID(), sessions.ShellCommand("echo from arm pool"), nil)
 		return err == nil
-	}, 5*time.Second, 10*time.Millisecond)
+	}, 2*time.Minute, 10*time.Millisecond)
 	assert.Equal(t, "from arm pool\n", resp.Stdout)
 
 	// Unknown ARM routes and data-plane routes never panic.

@@ -53,7 +53,7 @@ func TestRetryAfterOnAsyncAnswersAndCapacity(t *testing.T) {
 	assert.LessOrEqual(t, ra, int(DefaultCooldown/time.Second))
 
 	c.sh(sid, "touch go")
-	require.True(t, eventually(10*time.Second, func() bool {
+	require.True(t, eventually(2*time.Minute, func() bool {
 		g = c.do(http.MethodGet, "/executions/"+id, sid, nil, nil, nil)
 		return g.json(t)["status"] == "0"
 	}))
@@ -251,7 +251,7 @@ func TestSetsidChildrenDieWithTheSession(t *testing.T) {
 	pid := start(s, sid)
 	r := newRaw(t, s).do(http.MethodDelete, "/session", sid, nil, nil, nil)
 	require.Equal(t, http.StatusNoContent, r.status)
-	assert.True(t, eventually(5*time.Second, func() bool { return !processAlive(pid) }), "setsid child %d survived DeleteSession", pid)
+	assert.True(t, eventually(2*time.Minute, func() bool { return !processAlive(pid) }), "setsid child %d survived DeleteSession", pid)
 
 	other := setup(t, nil)
 	var escaped int
@@ -260,7 +260,7 @@ func TestSetsidChildrenDieWithTheSession(t *testing.T) {
 	} else {
 		oc := newRaw(t, other)
 		oc.sh(newSID(), "setsid sleep 1000 > /dev/null 2>&1 < /dev/null &")
-		require.True(t, eventually(5*time.Second, func() bool {
+		require.True(t, eventually(2*time.Minute, func() bool {
 			// setsid forks when it is a group leader; find the sleep by its mark.
 			pids := markedPIDs(other.mark)
 			if len(pids) > 0 {
@@ -270,7 +270,7 @@ func TestSetsidChildrenDieWithTheSession(t *testing.T) {
 		}))
 	}
 	other.Close()
-	assert.True(t, eventually(5*time.Second, func() bool { return !processAlive(escaped) }), "setsid child %d survived Close", escaped)
+	assert.True(t, eventually(2*time.Minute, func() bool { return !processAlive(escaped) }), "setsid child %d survived Close", escaped)
 	assert.Empty(t, markedPIDs(other.mark), "no marked process is left")
 }
 
@@ -355,7 +355,7 @@ func TestDetachedBackgroundProcessOutlivesItsExecution(t *testing.T) {
 	assert.Equal(t, "started\n", stdout(m))
 	assert.Equal(t, "0", m["status"])
 	c.sh(sid, "touch go")
-	require.True(t, eventually(10*time.Second, func() bool {
+	require.True(t, eventually(2*time.Minute, func() bool {
 		return stdout(c.sh(sid, "cat bg.txt 2>/dev/null")) == "done\n"
 	}), "the background process ran on after its execution")
 	pid, err := strconv.Atoi(strings.TrimSpace(stdout(c.sh(sid, "cat bg.pid"))))
@@ -363,7 +363,7 @@ func TestDetachedBackgroundProcessOutlivesItsExecution(t *testing.T) {
 	pid = s.HostPID(DefaultPoolName, sid, pid)
 	assert.True(t, processAlive(pid), "still running while the session lives")
 	require.Equal(t, http.StatusNoContent, c.do(http.MethodDelete, "/session", sid, nil, nil, nil).status)
-	assert.True(t, eventually(5*time.Second, func() bool { return !processAlive(pid) }), "the session's end stops it")
+	assert.True(t, eventually(2*time.Minute, func() bool { return !processAlive(pid) }), "the session's end stops it")
 }
 
 func TestNewServerSkipsWithoutBash(t *testing.T) {
@@ -422,11 +422,11 @@ func TestKilledEmulatorLeavesNoOrphans(t *testing.T) {
 	cmdPID, _ := strconv.Atoi(f[0])
 	bgPID, _ := strconv.Atoi(f[1])
 	root := f[2]
-	assert.True(t, eventually(5*time.Second, func() bool { return !processAlive(cmdPID) }), "the running command died with its emulator")
+	assert.True(t, eventually(2*time.Minute, func() bool { return !processAlive(cmdPID) }), "the running command died with its emulator")
 	if root == "-" {
 		// Sandboxed: the kernel ended the whole sandbox with its init,
 		// and the emulator had nothing on disk to leave behind.
-		assert.True(t, eventually(5*time.Second, func() bool { return !processAlive(bgPID) }), "the background process died with its emulator")
+		assert.True(t, eventually(2*time.Minute, func() bool { return !processAlive(bgPID) }), "the background process died with its emulator")
 		entries, err := os.ReadDir(dir)
 		require.NoError(t, err)
 		assert.Equal(t, []string{"pids"}, entryNames(entries), "a killed sandboxing emulator left files behind")
@@ -435,7 +435,7 @@ func TestKilledEmulatorLeavesNoOrphans(t *testing.T) {
 	assert.DirExists(t, root)
 
 	s := setup(t, &Options{Dir: dir, Isolation: IsolationOff})
-	assert.True(t, eventually(5*time.Second, func() bool { return !processAlive(bgPID) }), "the next Start killed the orphan")
+	assert.True(t, eventually(2*time.Minute, func() bool { return !processAlive(bgPID) }), "the next Start killed the orphan")
 	assert.NoDirExists(t, root, "the next Start removed the dead emulator's directory")
 	_ = s
 }

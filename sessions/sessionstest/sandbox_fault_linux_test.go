@@ -181,7 +181,7 @@ func TestSandboxOutlivesTheThreadThatAskedForIt(t *testing.T) {
 	r := <-ch
 	require.NoError(t, r.err)
 	defer r.sb.kill()
-	require.True(t, eventually(5*time.Second, func() bool {
+	require.True(t, eventually(2*time.Minute, func() bool {
 		_, err := os.Stat("/proc/self/task/" + strconv.Itoa(r.tid))
 		return err != nil
 	}), "the locked thread did not exit")

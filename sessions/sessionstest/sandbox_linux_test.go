@@ -194,7 +194,7 @@ func TestSandboxProcessesAreInvisibleAndDieWithTheSession(t *testing.T) {
 	_, err := c.DeleteSession(t.Context(), a, nil)
 	require.NoError(t, err)
 	for _, pid := range pids {
-		assert.Eventually(t, func() bool { return !sessionstest.ProcessAlive(pid) }, 5*time.Second, 10*time.Millisecond,
+		assert.Eventually(t, func() bool { return !sessionstest.ProcessAlive(pid) }, 2*time.Minute, 10*time.Millisecond,
 			"process %d of the deleted session still runs", pid)
 	}
 }

@@ -362,7 +362,7 @@ func TestCloseLeavesNothingBehind(t *testing.T) {
 	require.True(t, ok)
 	readPID := func(name string) int {
 		var pid int
-		require.True(t, eventually(5*time.Second, func() bool {
+		require.True(t, eventually(2*time.Minute, func() bool {
 			b, err := os.ReadFile(filepath.Join(dir, name))
 			pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
 			return err == nil && pid > 0
@@ -376,7 +376,7 @@ func TestCloseLeavesNothingBehind(t *testing.T) {
 	s.Close()
 	s.Close() // idempotent
 	assert.False(t, processAlive(pid), "the running command was killed")
-	assert.True(t, eventually(5*time.Second, func() bool { return !processAlive(bg) }), "the background process was killed")
+	assert.True(t, eventually(2*time.Minute, func() bool { return !processAlive(bg) }), "the background process was killed")
 	assert.Equal(t, 0, s.ProcessCount())
 	assert.NoDirExists(t, s.root)
 	_, err = s.AddPool(Pool{Name: "late"})

@@ -34,7 +34,7 @@ func TestSessionGetDeleteAndStop(t *testing.T) {
 	dir, ok := s.SessionDir(DefaultPoolName, sid)
 	require.True(t, ok)
 	var pid int
-	require.True(t, eventually(5*time.Second, func() bool {
+	require.True(t, eventually(2*time.Minute, func() bool {
 		b, err := os.ReadFile(filepath.Join(dir, "pid"))
 		pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
 		return err == nil && pid > 0
@@ -189,7 +189,7 @@ func TestIdleSessionsExpireAfterCooldown(t *testing.T) {
 	assert.Equal(t, 1, s.ExpireIdle())
 	assert.Equal(t, 1, s.SessionCount(DefaultPoolName))
 	assert.NoDirExists(t, dir)
-	assert.True(t, eventually(5*time.Second, func() bool { return !processAlive(bg) }), "expiry kills background processes")
+	assert.True(t, eventually(2*time.Minute, func() bool { return !processAlive(bg) }), "expiry kills background processes")
 	assert.Equal(t, "SessionNotFound", c.do(http.MethodGet, "/session", idle, nil, nil, nil).errorCode(t))
 	g := c.do(http.MethodGet, "/session", busy, nil, nil, nil)
 	require.Equal(t, http.StatusOK, g.status)
@@ -203,6 +203,6 @@ func TestJanitorExpiresSessions(t *testing.T) {
 	never := newRaw(t, s)
 	never.endpoint = s.PoolEndpointFor("never")
 	never.sh(newSID(), "true")
-	assert.True(t, eventually(5*time.Second, func() bool { return s.SessionCount("fast") == 0 }))
+	assert.True(t, eventually(2*time.Minute, func() bool { return s.SessionCount("fast") == 0 }))
 	assert.Equal(t, 1, s.SessionCount("never"))
 }
