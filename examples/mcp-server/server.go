@@ -313,7 +313,7 @@ type readInput struct {
 	ProcessID    string `json:"process_id" jsonschema:"the process_id start_process returned"`
 	StdoutOffset int64  `json:"stdout_offset,omitempty" jsonschema:"read stdout from this byte offset (the next_stdout_offset of the previous read)"`
 	StderrOffset int64  `json:"stderr_offset,omitempty" jsonschema:"read stderr from this byte offset (the next_stderr_offset of the previous read)"`
-	WaitSeconds  int    `json:"wait_seconds,omitempty" jsonschema:"wait up to this many seconds for new output (default 2, at most 30)"`
+	WaitSeconds  int    `json:"wait_seconds,omitempty" jsonschema:"wait up to this many seconds for new output (default 2, at most 30); the read returns as soon as new output arrives or the process ends"`
 }
 
 type readOutput struct {
@@ -345,11 +345,15 @@ type listInput struct {
 
 // limits of the tools
 const (
-	maxReadChunk   = 64 << 10 // bytes of each stream one read_process_output returns
-	maxDownload    = 4 << 20
-	defaultWait    = 2 * time.Second
-	maxWait        = 30 * time.Second
-	maxProcsPerBox = 32
+	maxReadChunk = 64 << 10 // bytes of each stream one read_process_output returns
+	maxDownload  = 4 << 20
+	defaultWait  = 2 * time.Second
+	maxWait      = 30 * time.Second
+	// A read returns this long after the first new output it sees (or
+	// earlier, at the end of both streams), so that output written together
+	// is returned together and a large chunk is read whole.
+	settleAfterOutput = 200 * time.Millisecond
+	maxProcsPerBox    = 32
 )
 
 func boolp(b bool) *bool { return &b }
@@ -407,7 +411,7 @@ func (s *sandboxServer) newMCPServer(version string) *mcp.Server {
 	}, s.startProcess)
 	mcp.AddTool(server, &mcp.Tool{
 		Name:        "read_process_output",
-		Description: "Read a background process's output from the given offsets (waiting briefly for new output), whether it still runs, and its exit code once it has ended and all its output was read.",
+		Description: "Read a background process's output from the given offsets (waiting up to wait_seconds for new output, but returning as soon as there is some or the process has ended), whether it still runs, and its exit code once it has ended and all its output was read.",
 		Annotations: &mcp.ToolAnnotations{Title: "Read a process's output", ReadOnlyHint: true, OpenWorldHint: boolp(false)},
 	}, s.readProcess)
 	mcp.AddTool(server, &mcp.Tool{
@@ -526,18 +530,29 @@ func (s *sandboxServer) readProcess(ctx context.Context, req *mcp.CallToolReques
 			out.Running, out.ExitCode = false, &code
 			return structured(b, out)
 		}
+		// The wait ends at its deadline, or settleAfterOutput after the
+		// first new output on either stream, whichever comes first.
 		rctx, cancel := context.WithTimeout(ctx, wait)
 		defer cancel()
+		var settle sync.Once
+		var timer *time.Timer
+		gotOutput := func() {
+			settle.Do(func() { timer = time.AfterFunc(settleAfterOutput, cancel) })
+		}
 		var outErr, errErr error
 		var outEOF, errEOF bool
 		var wg sync.WaitGroup
 		wg.Go(func() {
-			out.Stdout, outEOF, outErr = readChunk(rctx, p, proc.StreamStdout, in.StdoutOffset)
+			out.Stdout, outEOF, outErr = readChunk(rctx, p, proc.StreamStdout, in.StdoutOffset, gotOutput)
 		})
 		wg.Go(func() {
-			out.Stderr, errEOF, errErr = readChunk(rctx, p, proc.StreamStderr, in.StderrOffset)
+			out.Stderr, errEOF, errErr = readChunk(rctx, p, proc.StreamStderr, in.StderrOffset, gotOutput)
 		})
 		wg.Wait()
+		settle.Do(func() {}) // no timer starts after this
+		if timer != nil {
+			timer.Stop()
+		}
 		for _, err := range []error{outErr, errErr} {
 			if err != nil {
 				if errors.Is(err, proc.ErrProcessNotFound) {
@@ -564,8 +579,9 @@ func (s *sandboxServer) readProcess(ctx context.Context, req *mcp.CallToolReques
 }
 
 // readChunk reads one stream of p from offset until its end, maxReadChunk
-// bytes, or ctx's deadline (then the output so far is returned).
-func readChunk(ctx context.Context, p *proc.Process, stream proc.OutputStream, offset int64) (string, bool, error) {
+// bytes, or the end of ctx (then the output so far is returned). It calls
+// gotOutput after each read that returned output.
+func readChunk(ctx context.Context, p *proc.Process, stream proc.OutputStream, offset int64, gotOutput func()) (string, bool, error) {
 	r := p.NewOutputReader(ctx, stream, offset)
 	defer r.Close()
 	buf := make([]byte, 0, 4096)
@@ -575,6 +591,9 @@ func readChunk(ctx context.Context, p *proc.Process, stream proc.OutputStream, o
 		}
 		n, err := r.Read(buf[len(buf):min(cap(buf), maxReadChunk)])
 		buf = buf[:len(buf)+n]
+		if n > 0 {
+			gotOutput()
+		}
 		if errors.Is(err, io.EOF) {
 			return string(buf), true, nil
 		}

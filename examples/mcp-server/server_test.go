@@ -172,6 +172,36 @@ func TestBackgroundProcess(t *testing.T) {
 	checkBackgroundProcess(t, h.connect(t, nil))
 }
 
+// TestReadReturnsOnNewOutput checks that a read with a long wait returns
+// as soon as new output arrives, not at the end of the wait: the process
+// prints "first" after a second and "second" 20 s later, so a read that held
+// its whole wait (30 s) would return both.
+func TestReadReturnsOnNewOutput(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, time.Hour)
+	cs := h.connect(t, nil)
+	text := mustCall(t, cs, "start_process", map[string]any{"command": "sleep 1; echo first; sleep 20; echo second; exec sleep 600"})
+	id := strings.TrimSuffix(strings.Fields(strings.TrimPrefix(text, "started process_id "))[0], ".")
+
+	var stdout string
+	var out readOutput
+	for deadline := time.Now().Add(waitLimit); stdout == ""; {
+		require.True(t, time.Now().Before(deadline))
+		res, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "read_process_output", Arguments: map[string]any{
+			"process_id": id, "stdout_offset": 0, "wait_seconds": 60}})
+		require.NoError(t, err)
+		require.False(t, res.IsError, "%v", res.Content)
+		b, err := json.Marshal(res.StructuredContent)
+		require.NoError(t, err)
+		require.NoError(t, json.Unmarshal(b, &out))
+		stdout = out.Stdout
+	}
+	assert.Equal(t, "first\n", stdout, "the read returned when the first output arrived")
+	assert.True(t, out.Running)
+	assert.Equal(t, int64(len("first\n")), out.NextStdoutOffset)
+	assert.Contains(t, mustCall(t, cs, "kill_process", map[string]any{"process_id": id}), "killed")
+}
+
 // checkBackgroundProcess starts a process, reads its output, kills it and
 // reads its exit code.
 func checkBackgroundProcess(t *testing.T, cs *mcp.ClientSession) {
@@ -182,7 +212,7 @@ func checkBackgroundProcess(t *testing.T, cs *mcp.ClientSession) {
 
 	read := func(outOff, errOff int64) readOutput {
 		res, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "read_process_output", Arguments: map[string]any{
-			"process_id": id, "stdout_offset": outOff, "stderr_offset": errOff, "wait_seconds": 1}}) // a read of a running process takes the whole wait
+			"process_id": id, "stdout_offset": outOff, "stderr_offset": errOff, "wait_seconds": 1}})
 		require.NoError(t, err)
 		require.False(t, res.IsError, "%v", res.Content)
 		var out readOutput
