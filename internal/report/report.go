@@ -5,7 +5,8 @@
 // Live shell pools cut each stream at 4,096 bytes and sometimes lose the
 // final write of stdout; a record on both streams and a checksum of the
 // inline content turn either into a detected loss (the caller downloads
-// the content instead), never a wrong answer.
+// the content instead), never a wrong answer. Quote quotes the words those
+// scripts carry.
 package report
 
 import "strings"

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"unicode/utf8"
 
 	"github.com/shellpool/shellpool/internal/report"
 )
@@ -189,41 +188,8 @@ func validID(id string) bool {
 	return true
 }
 
-// shq quotes s as one bash word that expands to exactly s. s must not hold
-// a NUL byte (bash cannot). Valid UTF-8 without control characters other
-// than tab and newline is single-quoted as is; anything else uses $'...'
-// with \xHH escapes, so that the JSON request never carries invalid UTF-8.
-func shq(s string) string {
-	plain := utf8.ValidString(s)
-	if plain {
-		for i := 0; i < len(s); i++ {
-			if c := s[i]; (c < 0x20 && c != '\n' && c != '\t') || c == 0x7f {
-				plain = false
-				break
-			}
-		}
-	}
-	if plain {
-		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-	}
-	var b strings.Builder
-	b.Grow(len(s)*2 + 3)
-	b.WriteString("$'")
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '\\' || c == '\'':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case c >= 0x20 && c < 0x7f:
-			b.WriteByte(c)
-		default:
-			fmt.Fprintf(&b, `\x%02x`, c)
-		}
-	}
-	b.WriteByte('\'')
-	return b.String()
-}
+// shq quotes s as one bash word that expands to exactly s (report.Quote).
+func shq(s string) string { return report.Quote(s) }
 
 // shArray is a bash array literal of words.
 func shArray(words []string) string {

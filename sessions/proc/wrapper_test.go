@@ -12,19 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestShqRoundTrips(t *testing.T) {
-	bash, err := exec.LookPath("bash")
-	if err != nil {
-		t.Skip("no bash")
-	}
-	values := []string{"", "plain", "it's", `$(id) ` + "`id`" + ` "x" \n`, "a\nb\tc", "\xff\xfe\x80", "\x01\x1b\x7f", "😀é", "'", `\`, `\'`}
-	for _, v := range values {
-		out, err := exec.Command(bash, "-c", "printf '%s' "+shq(v)).Output()
-		require.NoError(t, err, "%q", v)
-		assert.Equal(t, v, string(out), "%q -> %s", v, shq(v))
-	}
-}
-
 func TestParseReportRefusesForgedOrCutRecords(t *testing.T) {
 	rec := "@@shellpool-rec:n1 st=done rc=0 to=0 wd=0 t0=- t1=- om=i ol=2 ok=701174007 on=shellpool-proc-x.out em=n el=0 ek=0 en=-"
 	r, ok := parseReport("ok\n"+rec+"\n", "", "n1")
