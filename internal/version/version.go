@@ -8,7 +8,7 @@ const (
 	// Version is the module's semantic version (it must match ^v\d+\.\d+\.\d+).
 	// It is the newest version heading in CHANGELOG.md; a test keeps the two
 	// in step.
-	Version = "v0.2.0"
+	Version = "v0.3.0"
 )
 
 // Module names the clients pass to azcore. azcore reports the text after the
