@@ -9,7 +9,10 @@
 // scripts carry.
 package report
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
 // Find splits stream into the content before the record line tagged with
 // tag ("\n<tag> ...\n"), and that line. ok is false when the stream holds no
@@ -85,4 +88,52 @@ func Cksum(b []byte) uint32 {
 		c = c<<8 ^ crcTable[byte(c>>24)^byte(n)]
 	}
 	return ^c
+}
+
+// Locate finds the record tagged with tag on stdout or, when the service
+// lost or cut it there, on stderr. line is the record line found first;
+// outContent and errContent are what came before each stream's record, and
+// onOut and onErr say which streams carried a whole record (only their
+// content may be trusted, and only once Verify agrees). ok is false when
+// neither stream did.
+func Locate(stdout, stderr, tag string) (line, outContent, errContent string, onOut, onErr, ok bool) {
+	outContent, outLine, onOut := Find(stdout, tag)
+	errContent, errLine, onErr := Find(stderr, tag)
+	switch {
+	case onOut:
+		line = outLine
+	case onErr:
+		line = errLine
+	default:
+		return "", "", "", false, false, false
+	}
+	return line, outContent, errContent, onOut, onErr, true
+}
+
+// ParseSegment checks one stream's fields of a record: mode is 'n'
+// (nothing new), 'i' (inline) or 'd' (download name); length is the
+// content's byte count (-1, only with 'd': the whole finished stream); sum
+// is the inline content's cksum; name is the bare name of the file holding
+// the content ("-" for none, which only 'n' may have), and must start with
+// prefix so that a forged record cannot name another file. ok is false when
+// any field is malformed.
+func ParseSegment(mode, length, sum, name, prefix string) (m byte, l int64, k uint32, ok bool) {
+	if len(mode) != 1 || (mode[0] != 'n' && mode[0] != 'i' && mode[0] != 'd') {
+		return 0, 0, 0, false
+	}
+	l, err := strconv.ParseInt(length, 10, 64)
+	if err != nil || l < -1 || (l == -1 && mode != "d") {
+		return 0, 0, 0, false
+	}
+	s, err := strconv.ParseUint(sum, 10, 32)
+	if err != nil {
+		return 0, 0, 0, false
+	}
+	if name != "-" && !strings.HasPrefix(name, prefix) {
+		return 0, 0, 0, false
+	}
+	if mode[0] != 'n' && name == "-" {
+		return 0, 0, 0, false
+	}
+	return mode[0], l, uint32(s), true
 }

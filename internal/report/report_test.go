@@ -47,3 +47,35 @@ func TestFindAndVerify(t *testing.T) {
 	_, ok = Fields("@@t:n novalue")
 	assert.False(t, ok)
 }
+
+func TestParseSegmentRefusesMalformedOrForeignFields(t *testing.T) {
+	for _, tc := range []struct {
+		mode, length, sum, name string
+		ok                      bool
+	}{
+		{"i", "2", "701174007", "p-x.out", true},
+		{"d", "-1", "0", "p-x.out", true},
+		{"n", "0", "0", "-", true},
+		{"i", "-1", "0", "p-x.out", false},    // a whole stream only by download
+		{"d", "5", "0", "-", false},           // content needs a file
+		{"d", "5", "0", "other.txt", false},   // not this layer's file
+		{"x", "0", "0", "-", false},           // unknown mode
+		{"i", "two", "0", "p-x.out", false},   // not a number
+		{"i", "2", "99999999999", "-", false}, // sum over 32 bits
+	} {
+		_, _, _, ok := ParseSegment(tc.mode, tc.length, tc.sum, tc.name, "p-")
+		assert.Equal(t, tc.ok, ok, "%+v", tc)
+	}
+}
+
+func TestLocateFallsBackToStderr(t *testing.T) {
+	rec := "\n@@t st=done\n"
+	line, _, errc, onOut, onErr, ok := Locate("partial", "err"+rec, "@@t")
+	require.True(t, ok)
+	assert.Equal(t, "@@t st=done", line)
+	assert.False(t, onOut, "stdout lost its record")
+	assert.True(t, onErr)
+	assert.Equal(t, "err", errc)
+	_, _, _, _, _, ok = Locate("cut @@t st=do", "", "@@t")
+	assert.False(t, ok, "a cut record is no record")
+}

@@ -308,24 +308,8 @@ func parseRecord(line string) (record, bool) {
 }
 
 func parseSegment(mode, length, sum, name string) (segment, bool) {
-	if len(mode) != 1 || (mode[0] != 'n' && mode[0] != 'i' && mode[0] != 'd') {
-		return segment{}, false
-	}
-	l, err := strconv.ParseInt(length, 10, 64)
-	if err != nil || l < -1 || (l == -1 && mode != "d") {
-		return segment{}, false
-	}
-	k, err := strconv.ParseUint(sum, 10, 32)
-	if err != nil {
-		return segment{}, false
-	}
-	if name != "-" && !strings.HasPrefix(name, FilePrefix) {
-		return segment{}, false
-	}
-	if mode[0] != 'n' && name == "-" {
-		return segment{}, false
-	}
-	return segment{mode: mode[0], length: l, sum: uint32(k), name: name}, true
+	m, l, k, ok := report.ParseSegment(mode, length, sum, name, FilePrefix)
+	return segment{mode: m, length: l, sum: k, name: name}, ok
 }
 
 // parseReport reads a report from an execution's stdout and stderr. The
@@ -333,16 +317,11 @@ func parseSegment(mode, length, sum, name string) (segment, bool) {
 // content is kept only when its length and cksum match. ok is false when
 // neither stream carried a whole record.
 func parseReport(stdout, stderr, nonce string) (rec record, ok bool) {
-	tag := recordTag + nonce
-	outContent, outLine, okOut := report.Find(stdout, tag)
-	errContent, errLine, okErr := report.Find(stderr, tag)
-	switch {
-	case okOut:
-		rec, ok = parseRecord(outLine)
-	case okErr:
-		rec, ok = parseRecord(errLine)
+	line, outContent, errContent, okOut, okErr, found := report.Locate(stdout, stderr, recordTag+nonce)
+	if !found {
+		return record{}, false
 	}
-	if !ok {
+	if rec, ok = parseRecord(line); !ok {
 		return record{}, false
 	}
 	verify := func(s *segment, content string, hadRecord bool) {
