@@ -44,7 +44,9 @@ func BenchmarkAnthropicBash(b *testing.B) {
 	b.ReportMetric(float64(len(srv.Requests()))/float64(b.N), "requests/op")
 }
 
-func BenchmarkShellExecBaseline(b *testing.B) {
+// benchShellExec measures sh.Exec("echo hi") in an open shell, with the
+// options opts returns for each call (nil: none).
+func benchShellExec(b *testing.B, opts func() *shell.ExecOptions) {
 	srv, s := benchSession(b)
 	ctx := context.Background()
 	sh, err := shell.Open(ctx, s, nil)
@@ -52,44 +54,30 @@ func BenchmarkShellExecBaseline(b *testing.B) {
 	srv.ResetRequests()
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := sh.Exec(ctx, "echo hi", nil); err != nil {
+		if _, err := sh.Exec(ctx, "echo hi", opts()); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ReportMetric(float64(len(srv.Requests()))/float64(b.N), "requests/op")
+}
+
+func BenchmarkShellExecBaseline(b *testing.B) {
+	benchShellExec(b, func() *shell.ExecOptions { return nil })
 }
 
 // The baseline with the output streamed to writers and a timeout, as the
 // tools run every command.
 func BenchmarkShellExecStreamedTimeoutBaseline(b *testing.B) {
-	srv, s := benchSession(b)
-	ctx := context.Background()
-	sh, err := shell.Open(ctx, s, nil)
-	require.NoError(b, err)
-	srv.ResetRequests()
-	b.ResetTimer()
-	for b.Loop() {
+	benchShellExec(b, func() *shell.ExecOptions {
 		var out strings.Builder
-		if _, err := sh.Exec(ctx, "echo hi", &shell.ExecOptions{Stdout: &out, Stderr: &out, Timeout: agent.DefaultTimeout}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(len(srv.Requests()))/float64(b.N), "requests/op")
+		return &shell.ExecOptions{Stdout: &out, Stderr: &out, Timeout: agent.DefaultTimeout}
+	})
 }
 
 // The baseline with the output streamed to writers, as the tools do.
 func BenchmarkShellExecStreamedBaseline(b *testing.B) {
-	srv, s := benchSession(b)
-	ctx := context.Background()
-	sh, err := shell.Open(ctx, s, nil)
-	require.NoError(b, err)
-	srv.ResetRequests()
-	b.ResetTimer()
-	for b.Loop() {
+	benchShellExec(b, func() *shell.ExecOptions {
 		var out, errb strings.Builder
-		if _, err := sh.Exec(ctx, "echo hi", &shell.ExecOptions{Stdout: &out, Stderr: &errb}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(len(srv.Requests()))/float64(b.N), "requests/op")
+		return &shell.ExecOptions{Stdout: &out, Stderr: &errb}
+	})
 }
